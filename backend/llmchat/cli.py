@@ -1,0 +1,55 @@
+"""The `llmchat` command. Each part of the product registers its own subcommands.
+
+Command modules are imported here, but each keeps its heavy imports (torch, transformers,
+flask) inside its handlers, so `llmchat --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# module that defines `register(subparsers)`; the order is the order in --help
+COMMAND_MODULES = (
+    "llmchat.worker.commands",   # worker, models
+    "llmchat.api.commands",      # serve
+    "llmchat.training.commands", # data, finetune, export, evaluate
+)
+
+EPILOG = """examples:
+  llmchat models prepare                      convert the packaged SmolLM2 GGUF once into models/
+  llmchat worker --port 8001                  serve the models in configs/models.yaml (OpenAI API)
+  llmchat serve --port 5000                   the chat API and web app on http://127.0.0.1:5000
+  llmchat data make                           write the shipped Alpaca-format dataset
+  llmchat finetune --config configs/train/smollm2-lora.yaml --set max_steps=5
+  llmchat evaluate --models smollm2-chat,smollm2-lora
+  llmchat export smollm2-lora --merge
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llmchat",
+        description="Self-hosted chat for open language models, and the fine-tuning that makes them.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    return int(handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
