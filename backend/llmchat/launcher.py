@@ -1,0 +1,133 @@
+"""`llmchat up`: the whole app on one machine — a model worker and the chat API — as `make run` starts it.
+
+Both run as child processes; Ctrl-C (or SIGTERM) stops both and waits for them, so no stray server is left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    host: str = "127.0.0.1"
+    port: int = 5000
+    worker_host: str = "127.0.0.1"
+    worker_port: int = 8001
+    models_config: str | None = None
+    app_config: str | None = None
+    worker_start_timeout_s: float = 300.0
+
+    @property
+    def worker_url(self) -> str:
+        return f"http://{self.worker_host}:{self.worker_port}"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "up",
+        help="start a model worker and the chat API together (what `make run` does)",
+        description="Start the model worker, wait until its models are loaded, then the chat API under "
+        "gunicorn. Ctrl-C stops both.\n\nexample:\n  llmchat up --port 5000 --worker-port 8001",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address of the web app (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=5000, help="port of the web app (default 5000)")
+    parser.add_argument("--worker-port", type=int, default=8001, help="port of the model worker (default 8001)")
+    parser.add_argument("--models-config", help="model registry for the worker (default configs/models.yaml)")
+    parser.add_argument("--config", dest="app_config", help="app config for the API (default configs/app.yaml)")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = StackConfig(
+        host=args.host,
+        port=args.port,
+        worker_port=args.worker_port,
+        models_config=args.models_config,
+        app_config=args.app_config,
+    )
+    return run_stack(config)
+
+
+def _llmchat(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "llmchat.cli", *arguments]
+
+
+def _worker_command(config: StackConfig) -> list[str]:
+    command = _llmchat("worker", "--host", config.worker_host, "--port", str(config.worker_port))
+    if config.models_config:
+        command += ["--config", config.models_config]
+    return command
+
+
+def _api_command(config: StackConfig) -> list[str]:
+    command = _llmchat("serve", "--host", config.host, "--port", str(config.port), "--worker-url", config.worker_url)
+    if config.app_config:
+        command += ["--config", config.app_config]
+    return command
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run_stack(config: StackConfig) -> int:
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    processes: list[subprocess.Popen] = []
+    # SIGTERM behaves like Ctrl-C so `kill` stops the children too
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        print(f"llmchat: starting the model worker on {config.worker_url} …", flush=True)
+        worker = subprocess.Popen(_worker_command(config), env=env)
+        processes.append(worker)
+        if not _wait_until_healthy(f"{config.worker_url}/health", worker, config.worker_start_timeout_s):
+            print("llmchat: the model worker did not start (see its log above)", file=sys.stderr)
+            return 1
+        api = subprocess.Popen(_api_command(config), env=env)
+        processes.append(api)
+        app_url = f"http://{config.host}:{config.port}"
+        if not _wait_until_healthy(f"{app_url}/api/health", api, 60):
+            print("llmchat: the chat API did not start (see its log above)", file=sys.stderr)
+            return 1
+        print(f"\nllmchat is running: open {app_url}  (Ctrl-C stops it)\n", flush=True)
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+        print("llmchat: a server stopped; stopping the other", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nllmchat: stopping …", flush=True)
+        return 0
+    finally:
+        _stop(processes)
