@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "llmchat.worker.commands",   # worker, models
     "llmchat.api.commands",      # serve
     "llmchat.training.commands", # data, finetune, export, evaluate
+    "llmchat.launcher",          # up
 )
 
 EPILOG = """examples:

@@ -1,0 +1,58 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from llmchat.api.chat_service import ChatService
+from llmchat.api.config import AppConfig, load_config
+from llmchat.api.errors import register_error_handlers
+from llmchat.api.identity import parse_networks
+from llmchat.api.ratelimit import RateLimiter
+from llmchat.api.routes import chat, conversations, meta
+from llmchat.api.routes.frontend import install_frontend
+from llmchat.api.routing import Router
+from llmchat.api.services import EXTENSION, Services
+from llmchat.api.worker_client import WorkerClient
+from llmchat.prompts import PromptBuilder
+from llmchat.store import ChatStore, open_database
+
+
+def create_app(config: AppConfig | None = None) -> Flask:
+    config = config or load_config()
+    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-plugin INFO lines say nothing useful
+    app = Flask("llmchat.api", static_folder=None)
+    app.json.sort_keys = False
+    # the body may hold the message (UTF-8, up to 4 bytes a character), params and a system prompt
+    app.config["MAX_CONTENT_LENGTH"] = config.limits.max_message_chars * 4 + 64 * 1024
+
+    database = open_database(config.database_url, migrate=config.migrate_on_start)
+    store = ChatStore(database)
+    client = WorkerClient(config.worker_timeout_s, config.worker_connect_timeout_s)
+    router = Router(config, client)
+    limits = config.limits
+    app.extensions[EXTENSION] = Services(
+        config=config,
+        database=database,
+        store=store,
+        router=router,
+        chat=ChatService(config, store, router, PromptBuilder(config.prompts_path())),
+        limiter=RateLimiter(limits.rate_limit_requests, limits.rate_limit_window_s),
+        trusted_proxies=parse_networks(config.trusted_proxies),
+    )
+
+    for blueprint in (meta.bp, chat.bp, conversations.bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    install_frontend(app, config.frontend_path())
+    return app
+
+
+def close_app(app: Flask) -> None:
+    """Release the database pool and the HTTP client (tests start many apps in one process)."""
+    services: Services = app.extensions[EXTENSION]
+    services.router.client.close()
+    services.database.dispose()

@@ -1,0 +1,168 @@
+"""Typed configuration of the chat API: configs/app.yaml, then `LLMCHAT_*` environment overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llmchat.paths import PROJECT_ROOT, config_dir
+from llmchat.prompts.styles import PROMPT_STYLES
+
+
+@dataclass(frozen=True)
+class GenerationDefaults:
+    temperature: float = 0.7
+    top_p: float = 0.9
+    max_tokens: int = 256
+    memory_window: int = 10
+    system_prompt: str = ""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Per-model settings: routes and, for servers without llmchat's extra /v1/models fields, the metadata."""
+
+    workers: tuple[str, ...] = ()
+    api_key: str | None = None
+    prompt_style: str | None = None
+    context_length: int | None = None
+    base_model: str | None = None
+    kind: str | None = None
+    default_params: dict[str, Any] = field(default_factory=dict)
+    # sent with every generation request for this model (server-specific options, e.g. repetition_penalty)
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_message_chars: int = 8000
+    rate_limit_requests: int = 30
+    rate_limit_window_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    host: str = "127.0.0.1"
+    port: int = 5000
+    database_url: str = "sqlite:///var/llmchat.db"
+    migrate_on_start: bool = True
+    worker_urls: tuple[str, ...] = ("http://127.0.0.1:8001",)
+    worker_api_key: str | None = None
+    worker_timeout_s: float = 300.0
+    worker_connect_timeout_s: float = 3.0
+    health_cache_s: float = 2.0
+    models_cache_s: float = 5.0
+    default_context_length: int = 2048
+    trusted_proxies: tuple[str, ...] = ()
+    frontend_dist: str = "frontend/dist"
+    prompts_dir: str = ""
+    title_max_chars: int = 60
+    log_level: str = "INFO"
+    defaults: GenerationDefaults = field(default_factory=GenerationDefaults)
+    limits: Limits = field(default_factory=Limits)
+    models: dict[str, ModelSettings] = field(default_factory=dict)
+
+    def frontend_path(self) -> Path:
+        return _project_path(self.frontend_dist)
+
+    def prompts_path(self) -> Path:
+        return _project_path(self.prompts_dir) if self.prompts_dir else config_dir() / "prompts"
+
+
+def _project_path(value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("LLMCHAT_APP_CONFIG") or config_dir() / "app.yaml")
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _as_bool(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+# environment variable -> (section or "", key, parser); sections are nested dataclasses
+ENVIRONMENT: dict[str, tuple[str, str, Any]] = {
+    "LLMCHAT_HOST": ("", "host", str),
+    "LLMCHAT_PORT": ("", "port", int),
+    "LLMCHAT_DATABASE_URL": ("", "database_url", str),
+    "LLMCHAT_MIGRATE_ON_START": ("", "migrate_on_start", _as_bool),
+    "LLMCHAT_WORKER_URL": ("", "worker_urls", _split),
+    "LLMCHAT_WORKER_API_KEY": ("", "worker_api_key", str),
+    "LLMCHAT_WORKER_TIMEOUT_S": ("", "worker_timeout_s", float),
+    "LLMCHAT_TRUSTED_PROXIES": ("", "trusted_proxies", _split),
+    "LLMCHAT_FRONTEND_DIST": ("", "frontend_dist", str),
+    "LLMCHAT_PROMPTS_DIR": ("", "prompts_dir", str),
+    "LLMCHAT_LOG_LEVEL": ("", "log_level", str),
+    "LLMCHAT_MAX_MESSAGE_CHARS": ("limits", "max_message_chars", int),
+    "LLMCHAT_RATE_LIMIT_REQUESTS": ("limits", "rate_limit_requests", int),
+    "LLMCHAT_RATE_LIMIT_WINDOW_S": ("limits", "rate_limit_window_s", float),
+    "LLMCHAT_MEMORY_WINDOW": ("defaults", "memory_window", int),
+    "LLMCHAT_MAX_TOKENS": ("defaults", "max_tokens", int),
+    "LLMCHAT_SYSTEM_PROMPT": ("defaults", "system_prompt", str),
+}
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    known = {f.name for f in fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+    return cls(**data)
+
+
+def config_from_dict(data: dict[str, Any]) -> AppConfig:
+    data = dict(data or {})
+    sections: dict[str, Any] = {}
+    if "defaults" in data:
+        sections["defaults"] = _build(GenerationDefaults, data.pop("defaults") or {}, "defaults")
+    if "limits" in data:
+        sections["limits"] = _build(Limits, data.pop("limits") or {}, "limits")
+    models = {}
+    for model_id, settings in (data.pop("models", None) or {}).items():
+        settings = dict(settings or {})
+        settings["workers"] = tuple(settings.get("workers") or ())
+        style = settings.get("prompt_style")
+        if style is not None and style not in PROMPT_STYLES:
+            raise ValueError(f"models.{model_id}.prompt_style: {style!r} is not one of {PROMPT_STYLES}")
+        models[str(model_id)] = _build(ModelSettings, settings, f"models.{model_id}")
+    for name in ("worker_urls", "trusted_proxies"):
+        if name in data:
+            data[name] = tuple(data[name] or ())
+    return _build(AppConfig, {**data, **sections, "models": models}, "app config")
+
+
+def apply_environment(config: AppConfig, environ: dict[str, str] | None = None) -> AppConfig:
+    environ = dict(os.environ if environ is None else environ)
+    for variable, (section, key, parse) in ENVIRONMENT.items():
+        if variable not in environ:
+            continue
+        try:
+            value = parse(environ[variable])
+        except ValueError as exc:
+            raise ValueError(f"{variable}={environ[variable]!r}: {exc}") from exc
+        if section:
+            config = replace(config, **{section: replace(getattr(config, section), **{key: value})})
+        else:
+            config = replace(config, **{key: value})
+    return config
+
+
+def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> AppConfig:
+    """configs/app.yaml (or `path`; a missing file means all defaults), then the environment."""
+    path = Path(path) if path else default_config_path()
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping")
+    return apply_environment(config_from_dict(data), environ)

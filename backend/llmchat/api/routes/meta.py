@@ -1,0 +1,41 @@
+"""GET /api/health, /api/models, /api/openapi.json."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from llmchat.api.errors import ApiError
+from llmchat.api.openapi import openapi_document
+from llmchat.api.services import services
+from llmchat.api.worker_client import WorkerUnavailable
+
+bp = Blueprint("meta", __name__, url_prefix="/api")
+
+
+@bp.get("/health")
+def health():
+    app = services()
+    try:
+        app.store.ping()
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any database failure is reported, not raised
+        database = "error"
+    workers = app.router.health_report()
+    healthy = database == "ok" and any(w["status"] == "ok" for w in workers)
+    return jsonify({"status": "ok" if healthy else "degraded", "api": "ok", "database": database,
+                    "workers": workers})
+
+
+@bp.get("/models")
+def models():
+    try:
+        catalog = services().router.catalog(fresh=True)  # the UI asks rarely: always ask the servers
+    except WorkerUnavailable as exc:
+        raise ApiError(503, "worker_unavailable", str(exc),
+                       headers={"Retry-After": "5"}) from exc
+    return jsonify({"models": [info.public() for info in catalog.values()]})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(current_app))

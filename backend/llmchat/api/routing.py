@@ -1,0 +1,190 @@
+"""Which models exist and which server answers a request for one.
+
+The catalog merges every server's /v1/models (briefly cached). A model with several servers goes to the
+one with the lowest queue_depth (from /health, briefly cached, plus the requests this process has in flight
+there); dead servers are skipped; ties rotate so equal servers share the traffic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from llmchat.api.config import AppConfig, ModelSettings
+from llmchat.api.worker_client import Endpoint, WorkerClient, WorkerUnavailable
+from llmchat.prompts import PROMPT_STYLES
+
+PARAM_KEYS = ("temperature", "top_p", "max_tokens", "memory_window", "system_prompt")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    kind: str
+    prompt_style: str
+    context_length: int
+    base_model: str | None
+    default_params: dict[str, Any]
+    endpoints: tuple[Endpoint, ...] = field(default=())
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        info = asdict(self)
+        info.pop("endpoints")
+        info.pop("extra_body")
+        return info
+
+
+def _known_style(style: str | None) -> str | None:
+    """A style this API can render; anything else (another server's vocabulary) is ignored."""
+    return style if style in PROMPT_STYLES else None
+
+
+class Router:
+    def __init__(self, config: AppConfig, client: WorkerClient, clock=time.monotonic):
+        self.config = config
+        self.client = client
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._catalog: tuple[float, dict[str, ModelInfo]] | None = None
+        self._health: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._in_flight: dict[str, int] = {}
+        self._turn = itertools.count()
+
+    # servers -------------------------------------------------------------------------------
+    def default_endpoints(self) -> list[Endpoint]:
+        return [Endpoint(url.rstrip("/"), self.config.worker_api_key) for url in self.config.worker_urls]
+
+    def routed_endpoints(self, settings: ModelSettings) -> list[Endpoint]:
+        api_key = settings.api_key or self.config.worker_api_key
+        return [Endpoint(url.rstrip("/"), api_key) for url in settings.workers]
+
+    def all_endpoints(self) -> list[Endpoint]:
+        seen: dict[str, Endpoint] = {}
+        for endpoint in self.default_endpoints():
+            seen.setdefault(endpoint.url, endpoint)
+        for settings in self.config.models.values():
+            for endpoint in self.routed_endpoints(settings):
+                seen.setdefault(endpoint.url, endpoint)
+        return list(seen.values())
+
+    def health(self, endpoint: Endpoint, fresh: bool = False) -> dict[str, Any] | None:
+        """The server's /health body, or None when it is down (cached for health_cache_s)."""
+        now = self._clock()
+        cached = self._health.get(endpoint.url)
+        if cached and not fresh and now - cached[0] < self.config.health_cache_s:
+            return cached[1]
+        try:
+            result: dict[str, Any] | None = self.client.health(endpoint)
+        except WorkerUnavailable:
+            result = None
+        self._health[endpoint.url] = (now, result)
+        return result
+
+    def forget_health(self, endpoint: Endpoint) -> None:
+        """After a failed request: look again next time instead of trusting the cache."""
+        self._health.pop(endpoint.url, None)
+
+    def mark_down(self, endpoint: Endpoint) -> None:
+        """A connection was refused: treat the server as down until the health cache expires."""
+        self._health[endpoint.url] = (self._clock(), None)
+
+    # models --------------------------------------------------------------------------------
+    def catalog(self, fresh: bool = False) -> dict[str, ModelInfo]:
+        """Every model some live server lists. Raises WorkerUnavailable when no server answers."""
+        with self._lock:
+            if not fresh and self._catalog and self._clock() - self._catalog[0] < self.config.models_cache_s:
+                return self._catalog[1]
+        listings: dict[str, list[dict[str, Any]]] = {}
+        for endpoint in self.all_endpoints():
+            try:
+                listings[endpoint.url] = self.client.models(endpoint)
+            except Exception:  # noqa: BLE001 - a dead or odd server is left out, the others still count
+                continue
+        if not listings:
+            raise WorkerUnavailable("no model server answered: " + ", ".join(e.url for e in self.all_endpoints()))
+        catalog = self._merge(listings)
+        with self._lock:
+            self._catalog = (self._clock(), catalog)
+        return catalog
+
+    def _merge(self, listings: dict[str, list[dict[str, Any]]]) -> dict[str, ModelInfo]:
+        entries: dict[str, dict[str, Any]] = {}
+        servers: dict[str, list[Endpoint]] = {}
+        defaults = {e.url: e for e in self.default_endpoints()}
+        for model_id, settings in self.config.models.items():
+            for endpoint in self.routed_endpoints(settings):
+                for entry in listings.get(endpoint.url, []):
+                    if entry.get("id") == model_id:
+                        entries.setdefault(model_id, entry)
+                        servers.setdefault(model_id, []).append(endpoint)
+        for url, listing in listings.items():
+            for entry in listing:
+                model_id = str(entry.get("id", ""))
+                settings = self.config.models.get(model_id, ModelSettings())
+                if model_id and url in defaults and not settings.workers:
+                    entries.setdefault(model_id, entry)
+                    # a model's own api_key applies on the shared servers too
+                    servers.setdefault(model_id, []).append(Endpoint(url, settings.api_key or defaults[url].api_key))
+        return {m: self._info(entries[m], tuple(servers[m])) for m in entries}
+
+    def _info(self, entry: dict[str, Any], endpoints: tuple[Endpoint, ...]) -> ModelInfo:
+        settings = self.config.models.get(entry["id"], ModelSettings())
+        app_defaults = asdict(self.config.defaults)
+        served = {k: v for k, v in (entry.get("default_params") or {}).items() if k in PARAM_KEYS and v is not None}
+        return ModelInfo(
+            id=entry["id"],
+            kind=entry.get("kind") or settings.kind or "chat",
+            prompt_style=_known_style(entry.get("prompt_style")) or _known_style(settings.prompt_style) or "chat",
+            context_length=int(
+                entry.get("context_length") or settings.context_length or self.config.default_context_length
+            ),
+            base_model=entry.get("base_model") or settings.base_model,
+            default_params={**app_defaults, **served, **settings.default_params},
+            endpoints=endpoints,
+            extra_body=dict(settings.extra_body),
+        )
+
+    def model(self, model_id: str) -> ModelInfo | None:
+        return self.catalog().get(model_id)
+
+    # picking a server ------------------------------------------------------------------------
+    def pick(self, info: ModelInfo, exclude: frozenset[str] = frozenset()) -> Endpoint:
+        scored = []
+        for endpoint in info.endpoints:
+            health = None if endpoint.url in exclude else self.health(endpoint)
+            if health is not None:
+                depth = int(health.get("queue_depth") or 0) + self._in_flight.get(endpoint.url, 0)
+                scored.append((depth, endpoint))
+        if not scored:
+            raise WorkerUnavailable(f"every server of model {info.id!r} is down")
+        lowest = min(depth for depth, _ in scored)
+        tied = [endpoint for depth, endpoint in scored if depth == lowest]
+        return tied[next(self._turn) % len(tied)]
+
+    @contextlib.contextmanager
+    def using(self, endpoint: Endpoint) -> Iterator[Endpoint]:
+        """Count a request as in flight on `endpoint` while the block runs."""
+        with self._lock:
+            self._in_flight[endpoint.url] = self._in_flight.get(endpoint.url, 0) + 1
+        try:
+            yield endpoint
+        finally:
+            with self._lock:
+                self._in_flight[endpoint.url] -= 1
+
+    def health_report(self) -> list[dict[str, Any]]:
+        report = []
+        for endpoint in self.all_endpoints():
+            health = self.health(endpoint, fresh=True)
+            report.append({
+                "url": endpoint.url,
+                "status": "ok" if health is not None else "down",
+                "queue_depth": int(health.get("queue_depth") or 0) if health is not None else None,
+            })
+        return report

@@ -1,0 +1,54 @@
+"""Request bodies, validated with pydantic; a failure names the field (HTTP 400)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from llmchat.api.errors import ApiError
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    max_tokens: int | None = Field(default=None, ge=1, le=32768)
+    memory_window: int | None = Field(default=None, ge=0, le=100)
+    system_prompt: str | None = Field(default=None, max_length=8000)
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str
+    model: str = Field(min_length=1, max_length=200)
+    conversation_id: str | None = Field(default=None, max_length=64)
+    params: Params = Field(default_factory=Params)
+    stream: bool = False
+
+
+class RegenerateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(default=None, min_length=1, max_length=200)
+    params: Params = Field(default_factory=Params)
+    stream: bool = False
+
+
+class RenameRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+
+
+def validate(schema: type[BaseModel], body: Any) -> Any:
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", "the request body must be a JSON object")
+    try:
+        return schema.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise ApiError(400, "invalid_field", f"{field}: {first['msg']}", field=field) from exc

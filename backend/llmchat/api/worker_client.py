@@ -1,0 +1,208 @@
+"""HTTP client for OpenAI-compatible model servers (llmchat's worker, vLLM, llama.cpp, ...)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+class WorkerUnavailable(Exception):
+    """No server answered (connection refused, timed out, or it died mid-request)."""
+
+    def __init__(self, message: str, never_reached: bool = False):
+        super().__init__(message)
+        # True when the request never got to the server: another server may safely be tried
+        self.never_reached = never_reached
+
+
+def _unreachable(endpoint: Endpoint, exc: httpx.HTTPError) -> WorkerUnavailable:
+    return WorkerUnavailable(f"{endpoint.url}: {exc}", never_reached=isinstance(exc, httpx.ConnectError))
+
+
+class WorkerRejected(Exception):
+    """The server answered with an error (bad request, unknown model, queue full)."""
+
+    def __init__(self, status: int, message: str, retry_after: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    api_key: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+
+@dataclass
+class Completion:
+    text: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+
+
+@dataclass
+class StreamState:
+    """What a stream told us besides the text: filled in as chunks arrive."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        error = body.get("error", body)
+        return str(error.get("message") if isinstance(error, dict) else error)
+    except (ValueError, AttributeError):
+        return response.text[:500] or response.reason_phrase
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        response.read()
+        raise WorkerRejected(response.status_code, _error_message(response), response.headers.get("Retry-After"))
+
+
+def _text_of(choice: dict[str, Any]) -> str:
+    if "text" in choice:
+        return choice.get("text") or ""
+    holder = choice.get("delta") or choice.get("message") or {}
+    return holder.get("content") or ""
+
+
+class WorkerClient:
+    """One pooled httpx client, shared by all request threads (httpx.Client is thread-safe)."""
+
+    def __init__(self, timeout_s: float = 300.0, connect_timeout_s: float = 3.0):
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s))
+        self._quick = httpx.Timeout(5.0, connect=connect_timeout_s)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _get(self, endpoint: Endpoint, path: str) -> httpx.Response:
+        try:
+            return self._http.get(endpoint.url + path, headers=endpoint.headers(), timeout=self._quick)
+        except httpx.HTTPError as exc:
+            raise _unreachable(endpoint, exc) from exc
+
+    def health(self, endpoint: Endpoint) -> dict[str, Any]:
+        """/health; a server without that route (404) is alive with an unknown queue (depth 0)."""
+        response = self._get(endpoint, "/health")
+        if response.status_code == 404:
+            return {"status": "ok", "queue_depth": 0}
+        if response.status_code >= 500 and response.status_code != 503:
+            raise WorkerUnavailable(f"{endpoint.url}/health answered {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        return {"status": "ok", "queue_depth": int(body.get("queue_depth") or 0), **body}
+
+    def models(self, endpoint: Endpoint) -> list[dict[str, Any]]:
+        response = self._get(endpoint, "/v1/models")
+        _raise_for(response)
+        return list(response.json().get("data") or [])
+
+    def count_tokens(
+        self, endpoint: Endpoint, model: str, text: str | None = None, messages: list[dict[str, str]] | None = None
+    ) -> int | None:
+        """POST /tokenize with a prompt or chat messages (llmchat's worker and vLLM have it); None if it lacks it."""
+        body: dict[str, Any] = {"model": model}
+        body.update({"messages": messages} if messages is not None else {"prompt": text or ""})
+        try:
+            response = self._http.post(
+                endpoint.url + "/tokenize", json=body, headers=endpoint.headers(), timeout=self._quick
+            )
+        except httpx.HTTPError as exc:
+            raise _unreachable(endpoint, exc) from exc
+        if response.status_code in (404, 405, 501) or (response.status_code == 400 and messages is not None):
+            return None  # no /tokenize, or one that takes only text: the caller estimates
+        _raise_for(response)
+        body = response.json()
+        return int(body["count"]) if "count" in body else len(body.get("tokens", []))
+
+    def complete(self, endpoint: Endpoint, path: str, payload: dict[str, Any]) -> Completion:
+        try:
+            response = self._http.post(endpoint.url + path, json={**payload, "stream": False}, headers=endpoint.headers())
+        except httpx.HTTPError as exc:
+            raise _unreachable(endpoint, exc) from exc
+        _raise_for(response)
+        body = response.json()
+        choice = (body.get("choices") or [{}])[0]
+        usage = body.get("usage") or {}
+        return Completion(
+            text=_text_of(choice),
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            finish_reason=choice.get("finish_reason"),
+        )
+
+    def open_stream(self, endpoint: Endpoint, path: str, payload: dict[str, Any]) -> WorkerStream:
+        """Send the request and check its status now, so a refusal is a normal HTTP error, not a broken stream."""
+        body = {**payload, "stream": True, "stream_options": {"include_usage": True}}
+        request = self._http.build_request("POST", endpoint.url + path, json=body, headers=endpoint.headers())
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise _unreachable(endpoint, exc) from exc
+        try:
+            _raise_for(response)
+        except WorkerRejected:
+            response.close()
+            raise
+        return WorkerStream(response)
+
+
+class WorkerStream:
+    """Text pieces of an SSE completion stream; `close()` ends the worker's request (it stops generating)."""
+
+    def __init__(self, response: httpx.Response):
+        self._response = response
+        self.state = StreamState()
+
+    def pieces(self) -> Iterator[str]:
+        try:
+            for line in self._response.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    return
+                piece = self._read_chunk(json.loads(data))
+                if piece:
+                    yield piece
+        except (httpx.HTTPError, json.JSONDecodeError) as exc:
+            raise WorkerUnavailable(f"the model server stopped mid-reply: {exc}") from exc
+        # a stream that ends without [DONE] was cut (the server died)
+        raise WorkerUnavailable("the model server closed the stream before it finished")
+
+    def _read_chunk(self, chunk: dict[str, Any]) -> str:
+        if "error" in chunk:
+            error = chunk["error"]
+            raise WorkerRejected(500, error.get("message", str(error)) if isinstance(error, dict) else str(error))
+        usage = chunk.get("usage") or {}
+        if usage:
+            self.state.prompt_tokens = usage.get("prompt_tokens", self.state.prompt_tokens)
+            self.state.completion_tokens = usage.get("completion_tokens", self.state.completion_tokens)
+        choices = chunk.get("choices") or []
+        if not choices:
+            return ""
+        if choices[0].get("finish_reason"):
+            self.state.finish_reason = choices[0]["finish_reason"]
+        return _text_of(choices[0])
+
+    def close(self) -> None:
+        self._response.close()

@@ -1,0 +1,7 @@
+"""Conversations and messages, kept in any SQLAlchemy database (SQLite by default, PostgreSQL by URL)."""
+
+from llmchat.store.database import Database, open_database
+from llmchat.store.records import ConversationRecord, MessageRecord
+from llmchat.store.repository import ChatStore
+
+__all__ = ["ChatStore", "ConversationRecord", "Database", "MessageRecord", "open_database"]

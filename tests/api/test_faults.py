@@ -1,0 +1,106 @@
+"""Faults with real processes: a dead worker, a worker killed mid-stream, a browser that goes away."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from llmchat.api.config import ModelSettings
+from tests.api.conftest import read_sse
+from tests.support.api_server import api_config, start_api
+from tests.support.servers import start_worker
+
+# ignore_eos keeps the random model talking, so the stream is still running when the fault happens
+LONG = {"tiny-chat": ModelSettings(extra_body={"ignore_eos": True})}
+LONG_REPLY = {"max_tokens": 480}
+
+
+@pytest.fixture
+def own_worker(models_yaml):
+    with start_worker(models_yaml) as running:
+        yield running
+
+
+def wait_for(check, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_worker_down_is_503_and_the_message_is_saved(own_worker, tmp_path):
+    with start_api(api_config(f"sqlite:///{tmp_path / 'd.db'}", [own_worker.url])) as api, \
+            httpx.Client(base_url=api.url, timeout=60) as client:
+        first = client.post("/api/chat", json={"message": "before", "model": "tiny-chat"}).json()
+        own_worker.process.kill()
+        own_worker.process.wait(timeout=10)
+        for body in ({"message": "are you there?", "model": "tiny-chat"},
+                     {"message": "still there?", "model": "tiny-chat", "conversation_id": first["conversation_id"],
+                      "stream": True}):
+            response = client.post("/api/chat", json=body)
+            assert response.status_code == 503, response.text
+            error = response.json()
+            assert error["error"]["code"] == "worker_unavailable"
+            assert error["user_message"]["status"] == "error"
+            saved = client.get(f"/api/conversations/{error['conversation_id']}").json()["messages"]
+            assert (saved[-1]["content"], saved[-1]["status"]) == (body["message"], "error")
+        older = client.get(f"/api/conversations/{first['conversation_id']}").json()["messages"]
+        assert [m["status"] for m in older] == ["complete", "complete", "error"]  # nothing earlier is lost
+        models = client.get("/api/models")
+        assert models.status_code == 503 and models.json()["error"]["code"] == "worker_unavailable"
+        health = client.get("/api/health").json()
+        assert health["status"] == "degraded" and health["workers"][0]["status"] == "down"
+        assert client.post(f"/api/conversations/{first['conversation_id']}/regenerate", json={}).status_code == 503
+
+
+def test_worker_killed_mid_stream_sends_error_and_saves_the_partial_reply(own_worker, tmp_path):
+    config = api_config(f"sqlite:///{tmp_path / 'k.db'}", [own_worker.url], models=LONG)
+    payload = {"message": "tell me everything", "model": "tiny-chat", "stream": True, "params": LONG_REPLY}
+    with start_api(config) as api, httpx.Client(base_url=api.url, timeout=60) as client:
+        with client.stream("POST", "/api/chat", json=payload) as response:
+            lines = response.iter_lines()
+            seen = []
+            for line in lines:
+                seen.append(line)
+                if line.startswith('data: {"content"'):
+                    break  # a first piece of the reply arrived: now the worker dies
+            own_worker.process.kill()
+            rest = list(lines)
+        text = "\n".join(seen + rest) + "\n"
+        events = read_sse(httpx.Response(200, content=text.encode()))
+        assert events[0][0] == "start" and events[-1][0] == "error"
+        final = events[-1][1]
+        assert final["error"]["code"] == "worker_unavailable"
+        streamed = "".join(data["content"] for name, data in events if name == "delta")
+        assert streamed and final["message"]["status"] == "error" and final["message"]["content"] == streamed
+        messages = client.get(f"/api/conversations/{final['conversation_id']}").json()["messages"]
+        assert [(m["role"], m["status"]) for m in messages] == [("user", "error"), ("assistant", "error")]
+        assert messages[1]["content"] == streamed
+
+
+def test_client_gone_mid_stream_saves_the_partial_reply_as_stopped(own_worker, tmp_path):
+    config = api_config(f"sqlite:///{tmp_path / 's.db'}", [own_worker.url], models=LONG)
+    payload = {"message": "a long story", "model": "tiny-chat", "stream": True, "params": LONG_REPLY}
+    with start_api(config) as api:
+        with httpx.Client(base_url=api.url, timeout=60) as browser:
+            with browser.stream("POST", "/api/chat", json=payload) as response:
+                for line in response.iter_lines():
+                    if line.startswith("data:") and '"conversation_id"' in line:
+                        conversation_id = line.split('"conversation_id": "')[1].split('"')[0]
+                    if line.startswith('data: {"content"'):
+                        break  # the browser tab closes after the first piece
+        with httpx.Client(base_url=api.url, timeout=60) as client:
+            def stopped_reply():
+                messages = client.get(f"/api/conversations/{conversation_id}").json()["messages"]
+                return messages[-1] if messages[-1]["role"] == "assistant" else None
+
+            reply = wait_for(stopped_reply)
+            assert reply["status"] == "stopped"
+            assert 0 < reply["usage"]["completion_tokens"] < 480
+            # the worker's request was closed, so it is idle again long before 480 tokens would be done
+            wait_for(lambda: httpx.get(f"{own_worker.url}/health").json()["queue_depth"] == 0)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+
+from llmchat.memory import MessageTooLong, StoreChatMessageHistory, fit_to_context, last_turns
+from llmchat.prompts import PromptBuilder, Turn
+from llmchat.store import ChatStore, open_database
+
+
+def conversation(turns: int) -> list:
+    messages = []
+    for n in range(turns):
+        messages += [HumanMessage(f"question {n}"), AIMessage(f"answer {n}")]
+    return messages
+
+
+def chars(prompt) -> int:
+    """A deterministic counter for tests: one token per character of the rendered prompt."""
+    return len(prompt.as_text())
+
+
+@pytest.fixture(scope="module")
+def builder():
+    return PromptBuilder()
+
+
+@pytest.fixture
+def store(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 'm.db'}")
+    yield ChatStore(db)
+    db.dispose()
+
+
+def test_window_keeps_the_last_k_turns():
+    kept = last_turns(conversation(5), 2)
+    assert [m.content for m in kept] == ["question 3", "answer 3", "question 4", "answer 4"]
+    assert last_turns(conversation(5), 0) == []
+    assert len(last_turns(conversation(2), 10)) == 4
+
+
+def test_window_never_starts_on_an_orphan_reply():
+    history = [AIMessage("dangling"), *conversation(1)]
+    assert [m.content for m in last_turns(history, 5)] == ["question 0", "answer 0"]
+
+
+def test_budget_drops_oldest_turns_first_and_keeps_header_and_system(builder):
+    render = lambda turns: builder.render("fewshot", "Be brief.", turns)  # noqa: E731
+    alone = chars(render([Turn("user", "new")]))
+    context = alone + len("\nHuman: question 9\nAI: answer 9") + 20 + 5  # room for one old turn only
+    prompt, tokens = fit_to_context(conversation(10), "new", render, chars, max_tokens=20, context_length=context)
+    assert "question 9" in prompt.text and "answer 9" in prompt.text
+    assert "question 8" not in prompt.text
+    assert prompt.text.startswith(builder.fewshot.header.split("\n\n")[0] + "\nBe brief.")
+    assert "Human: What is the capital of France?" in prompt.text  # the few-shot examples stay
+    assert prompt.text.endswith("Human: new\nAI:")
+    assert tokens == len(prompt.text) and tokens + 20 <= context
+
+
+def test_everything_fits_when_the_context_is_large(builder):
+    render = lambda turns: builder.render("chat", "", turns)  # noqa: E731
+    prompt, _ = fit_to_context(conversation(3), "new", render, chars, max_tokens=10, context_length=100_000)
+    assert len(prompt.messages) == 7
+
+
+def test_a_message_too_long_alone_is_refused_with_numbers(builder):
+    render = lambda turns: builder.render("alpaca", "", turns)  # noqa: E731
+    with pytest.raises(MessageTooLong, match=r"needs \d+ tokens.*max_tokens=50.*holds 300"):
+        fit_to_context(conversation(2), "x" * 400, render, chars, max_tokens=50, context_length=300)
+
+
+def test_token_counter_is_asked_about_each_candidate_once(builder):
+    calls = []
+
+    def counting(prompt):
+        calls.append(prompt.as_text())
+        return chars(prompt)
+
+    render = lambda turns: builder.render("fewshot", "", turns)  # noqa: E731
+    fit_to_context(conversation(30), "new", render, counting, max_tokens=10, context_length=700)
+    assert len(calls) == len(set(calls))
+    assert len(calls) < 15  # a search over the suffixes, not one count per message
+
+
+def test_history_reads_and_writes_the_store(store):
+    conversation_id = store.create_conversation("10.0.0.1", "t", "m").id
+    history = StoreChatMessageHistory(store, conversation_id, model="m")
+    history.add_messages([HumanMessage("hello"), AIMessage("hi")])
+    failed = store.add_message(conversation_id, "user", "lost words", status="error")
+    store.add_message(conversation_id, "assistant", "", status="stopped")
+    assert [(m.type, m.content) for m in history.messages] == [("human", "hello"), ("ai", "hi")]
+    assert [m.role for m in store.messages(conversation_id)] == ["user", "assistant", "user", "assistant"]
+    earlier = StoreChatMessageHistory(store, conversation_id, before_id=failed.id)
+    assert len(earlier.messages) == 2
+    history.clear()
+    assert history.messages == [] and store.messages(conversation_id) == []

@@ -1,0 +1,115 @@
+"""Run the real chat API for tests: werkzeug's threaded server in a thread, or `llmchat serve` (gunicorn)."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import yaml
+
+from tests.support.servers import PROJECT_ROOT, free_port, worker_env
+
+
+@dataclass
+class ApiServer:
+    url: str
+    app: Any = None
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path else ""
+
+
+def api_config(database_url: str, worker_urls: list[str], **overrides: Any):
+    """An AppConfig for tests: no rate limit unless asked, short caches, given database and workers."""
+    from llmchat.api.config import AppConfig, Limits
+
+    limits = overrides.pop("limits", Limits(rate_limit_requests=0))
+    return replace(AppConfig(), database_url=database_url, worker_urls=tuple(worker_urls), limits=limits,
+                   health_cache_s=0.5, models_cache_s=1.0, log_level="WARNING", **overrides)
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL of `server_url`, dropped afterwards (tests never share rows)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"llmchat_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def start_api(config, host: str = "127.0.0.1") -> Iterator[ApiServer]:
+    """The app of `config` on a free port of `host`; 127.0.0.1 accepts clients from any 127.x source address."""
+    from werkzeug.serving import make_server
+
+    from llmchat.api import close_app, create_app
+
+    app = create_app(config)
+    server = make_server(host, 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="api-server", daemon=True)
+    thread.start()
+    try:
+        yield ApiServer(url=f"http://{host}:{server.server_port}", app=app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        close_app(app)
+
+
+@contextlib.contextmanager
+def start_serve_process(config_data: dict[str, Any], timeout: float = 60.0) -> Iterator[ApiServer]:
+    """`llmchat serve` (gunicorn, gthread) as a subprocess with an app.yaml written from `config_data`."""
+    port = free_port()
+    folder = Path(tempfile.mkdtemp(prefix="llmchat-api-"))
+    config_path = folder / "app.yaml"
+    config_path.write_text(yaml.safe_dump({**config_data, "port": port, "host": "127.0.0.1"}), encoding="utf-8")
+    log_path = folder / "api.log"
+    command = [sys.executable, "-m", "llmchat.cli", "serve", "--config", str(config_path)]
+    env = worker_env({"LLMCHAT_GUNICORN_THREADS": "8"})
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    server = ApiServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    try:
+        _wait_ready(server, log_path, timeout)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_ready(server: ApiServer, log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"llmchat serve exited:\n{log_path.read_text(errors='replace')[-4000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{server.url}/api/health", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"llmchat serve not ready:\n{log_path.read_text(errors='replace')[-4000:]}")
