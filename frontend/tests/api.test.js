@@ -1,0 +1,72 @@
+// Error messages a person can read, and streamPost against a real local HTTP server.
+// @vitest-environment node
+import http from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { errorFromResponse, networkError, toApiError } from '../src/api/errors.js'
+import { streamPost } from '../src/api/sse.js'
+
+describe('errorFromResponse', () => {
+  it('uses the API message and adds Retry-After for 429/503', () => {
+    const err = errorFromResponse(429, { error: { message: 'Too many requests', code: 'rate_limited' } }, new Headers({ 'Retry-After': '12' }))
+    expect(err.message).toBe('Too many requests Retry in 12 s.')
+    expect([err.status, err.code, err.retryAfter]).toEqual([429, 'rate_limited', 12])
+  })
+
+  it('keeps the offending field and falls back to a status message without a body', () => {
+    expect(errorFromResponse(400, { error: { message: 'bad', code: 'invalid_field', field: 'temperature' } }, {}).field).toBe('temperature')
+    expect(errorFromResponse(413, null, {}).message).toMatch(/too long/)
+    expect(errorFromResponse(418, null, {}).message).toBe('The server answered with status 418.')
+  })
+
+  it('turns a fetch TypeError into the network message', () => {
+    expect(toApiError(new TypeError('Failed to fetch')).message).toBe(networkError().message)
+  })
+})
+
+describe('streamPost', () => {
+  let server
+  let base
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      if (req.url === '/sse') {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' })
+        res.write('event: start\ndata: {"conversation_id": "c"}\n\nevent: delta\nda')
+        setTimeout(() => {
+          res.write('ta: {"content": "h\u00e9"}\n\nevent: done\ndata: {"message": {"id": "m"}}\n\n')
+          res.end()
+        }, 20)
+      } else if (req.url === '/json') {
+        res.writeHead(200, { 'Content-Type': 'application/json' })
+        res.end(JSON.stringify({ conversation_id: 'c', message: { id: 'm' } }))
+      } else {
+        res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '3' })
+        res.end(JSON.stringify({ error: { message: 'queue full', code: 'busy' } }))
+      }
+    })
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${server.address().port}`
+  })
+  afterAll(() => new Promise((resolve) => server.close(resolve)))
+
+  const run = async (path) => {
+    const events = []
+    await streamPost(`${base}${path}`, { message: 'x' }, { onEvent: (e) => events.push(e), toError: errorFromResponse })
+    return events
+  }
+
+  it('delivers the frames of an event stream split across packets', async () => {
+    expect(await run('/sse')).toEqual([
+      { event: 'start', data: { conversation_id: 'c' } },
+      { event: 'delta', data: { content: 'hé' } },
+      { event: 'done', data: { message: { id: 'm' } } },
+    ])
+  })
+
+  it('turns a JSON answer into start + done', async () => {
+    expect((await run('/json')).map((e) => e.event)).toEqual(['start', 'done'])
+  })
+
+  it('throws the API error with its Retry-After', async () => {
+    await expect(run('/busy')).rejects.toMatchObject({ status: 503, message: 'queue full Retry in 3 s.', retryAfter: 3 })
+  })
+})

@@ -1,0 +1,103 @@
+// The chat session: streamed events build the thread; failures before the API accepted a message
+// remove the turn (the composer gets the text back); Stop keeps the partial reply.
+import { describe, expect, it } from 'vitest'
+import { createChatSession } from '../src/stores/chatSession.js'
+import { ApiError } from '../src/api/errors.js'
+
+const msg = (over) => ({ id: 'm', role: 'assistant', content: '', model: 'tiny', status: 'complete', ...over })
+
+/** An API double that replays scripted SSE events (the thing under test is the session, not the API). */
+function scriptedApi(events, { failWith = null, hang = false } = {}) {
+  const calls = []
+  const run = (kind) => async (body, { signal, onEvent }) => {
+    calls.push({ kind, body })
+    if (failWith) throw failWith
+    for (const e of events) onEvent(e)
+    if (hang) {
+      await new Promise((resolve, reject) => signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))
+    }
+  }
+  return { calls, chatStream: run('chat'), regenerateStream: (id, body, opts) => run('regenerate')({ id, ...body }, opts) }
+}
+
+const START = { event: 'start', data: { conversation_id: 'c1', user_message: msg({ id: 'u1', role: 'user', content: 'hi' }) } }
+
+describe('chat session', () => {
+  it('builds the reply from deltas and takes the saved message from done', async () => {
+    const api = scriptedApi([
+      START,
+      { event: 'delta', data: { content: 'Hel' } },
+      { event: 'delta', data: { content: 'lo' } },
+      { event: 'done', data: { conversation_id: 'c1', message: msg({ id: 'a1', content: 'Hello', response_time_ms: 42 }) } },
+    ])
+    const finished = []
+    const session = createChatSession({ api, onTurnFinished: (id) => finished.push(id) })
+    const result = await session.send('hi', { model: 'tiny', params: { temperature: 0 } })
+    expect(result.ok).toBe(true)
+    expect(session.state.conversationId).toBe('c1')
+    expect(session.state.messages.map((m) => [m.id, m.role, m.content])).toEqual([['u1', 'user', 'hi'], ['a1', 'assistant', 'Hello']])
+    expect(session.state.sending).toBe(false)
+    expect(finished).toEqual(['c1'])
+    expect(api.calls[0].body).toEqual({ message: 'hi', model: 'tiny', params: { temperature: 0 } })
+  })
+
+  it('sends the conversation id on the next turn', async () => {
+    const api = scriptedApi([START, { event: 'done', data: { message: msg({ id: 'a1' }) } }])
+    const session = createChatSession({ api })
+    await session.send('one', { model: 'tiny', params: {} })
+    await session.send('two', { model: 'tiny', params: {} })
+    expect(api.calls[1].body.conversation_id).toBe('c1')
+  })
+
+  it('removes a turn the API refused, so the caller can give the text back', async () => {
+    const error = new ApiError({ message: 'Too many requests', status: 429 })
+    const session = createChatSession({ api: scriptedApi([], { failWith: error }) })
+    const result = await session.send('keep me', { model: 'tiny', params: {} })
+    expect(result).toMatchObject({ ok: false, started: false, error })
+    expect(session.state.messages).toEqual([])
+  })
+
+  it('keeps the turn and marks the reply when the model fails mid-stream', async () => {
+    const api = scriptedApi([
+      START,
+      { event: 'delta', data: { content: 'par' } },
+      { event: 'error', data: { error: { message: 'worker died', code: 'worker_unavailable' }, conversation_id: 'c1',
+        message: msg({ id: 'a1', content: 'par', status: 'error' }) } },
+    ])
+    const session = createChatSession({ api })
+    const result = await session.send('hi', { model: 'tiny', params: {} })
+    expect(result).toMatchObject({ ok: false, started: true })
+    expect(result.error.message).toBe('worker died')
+    const reply = session.state.messages[1]
+    expect([reply.content, reply.status]).toEqual(['par', 'error'])
+  })
+
+  it('Stop aborts the stream and keeps the partial reply as stopped', async () => {
+    const api = scriptedApi([START, { event: 'delta', data: { content: 'partial' } }], { hang: true })
+    const session = createChatSession({ api })
+    const pending = session.send('hi', { model: 'tiny', params: {} })
+    await Promise.resolve()
+    expect(session.state.sending).toBe(true)
+    session.stop()
+    const result = await pending
+    expect(result).toMatchObject({ ok: true, stopped: true })
+    expect(session.state.messages[1]).toMatchObject({ content: 'partial', status: 'stopped' })
+  })
+
+  it('regenerate replaces the last reply, and restores it if the API refuses', async () => {
+    const api = scriptedApi([START, { event: 'done', data: { message: msg({ id: 'a1', content: 'first' }) } }])
+    const session = createChatSession({ api })
+    await session.send('hi', { model: 'tiny', params: {} })
+
+    const again = scriptedApi([{ event: 'start', data: { conversation_id: 'c1' } },
+      { event: 'done', data: { message: msg({ id: 'a2', content: 'second' }) } }])
+    Object.assign(api, { regenerateStream: again.regenerateStream })
+    await session.regenerate({ model: 'tiny', params: {} })
+    expect(session.state.messages.map((m) => m.content)).toEqual(['hi', 'second'])
+
+    api.regenerateStream = scriptedApi([], { failWith: new ApiError({ message: 'busy', status: 503 }) }).regenerateStream
+    const result = await session.regenerate({ model: 'tiny', params: {} })
+    expect(result.ok).toBe(false)
+    expect(session.state.messages.map((m) => m.content)).toEqual(['hi', 'second'])
+  })
+})

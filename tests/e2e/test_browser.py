@@ -1,0 +1,88 @@
+"""The web app end to end in Debian's Chromium: real worker (tiny random model + a LoRA on it), real chat API
+serving a fresh build of frontend/, driven by frontend/e2e/chat.mjs (playwright-core, no downloaded browser).
+
+Skips when Chromium, node or frontend/node_modules are missing, unless LLMCHAT_REQUIRE_BROWSER=1 (then it fails).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.api_server import api_config, start_api
+from tests.support.servers import PROJECT_ROOT, start_worker
+from tests.support.tiny_model import make_tiny_lora, make_tiny_model, write_models_yaml
+
+FRONTEND = PROJECT_ROOT / "frontend"
+CHROMIUM = Path(os.environ.get("LLMCHAT_CHROMIUM", "/usr/bin/chromium"))
+PARAMS = {"temperature": 0.7, "top_p": 0.9, "max_tokens": 24}
+BROWSER_RUN_TIMEOUT_S = 540
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _missing() -> str | None:
+    if not CHROMIUM.exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return "node/npm not installed"
+    if not (FRONTEND / "node_modules" / "playwright-core").is_dir():
+        return "frontend/node_modules missing (run `npm ci` in frontend/)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def requirements_met() -> None:
+    reason = _missing()
+    if reason:
+        if os.environ.get("LLMCHAT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"LLMCHAT_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def dist(requirements_met, tmp_path_factory) -> Path:
+    """A fresh production build in a temporary folder (frontend/dist is left alone)."""
+    out = tmp_path_factory.mktemp("dist")
+    result = subprocess.run(["npm", "run", "build", "--", "--outDir", str(out), "--emptyOutDir"], cwd=FRONTEND,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"vite build failed:\n{result.stdout}\n{result.stderr}"
+    assert (out / "index.html").is_file()
+    return out
+
+
+@pytest.fixture(scope="module")
+def worker(requirements_met, tmp_path_factory):
+    import torch
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("e2e-models")
+    model = make_tiny_model(root / "tiny")
+    adapter = make_tiny_lora(model, root / "tiny-lora")
+    entries = [
+        {"id": "tiny-chat", "kind": "chat", "source": str(model), "prompt_style": "chat", "context_length": 512,
+         "default_params": dict(PARAMS)},
+        {"id": "tiny-lora", "kind": "lora", "base": "tiny-chat", "adapter": str(adapter), "prompt_style": "chat",
+         "context_length": 512, "default_params": dict(PARAMS)},
+    ]
+    config = write_models_yaml(root / "models.yaml", entries, worker={"max_batch_size": 4, "max_queue": 16})
+    with start_worker(config, models_dir=root / "empty-models-dir") as running:
+        yield running
+
+
+def test_chat_in_chromium(dist, worker, tmp_path):
+    config = api_config(f"sqlite:///{tmp_path / 'e2e.db'}", [worker.url], frontend_dist=str(dist))
+    with start_api(config) as api:
+        env = {**os.environ, "LLMCHAT_CHROMIUM": str(CHROMIUM), "LLMCHAT_E2E_FAILSHOT": str(tmp_path / "failure.png"),
+               "LLMCHAT_E2E_TIMEOUT_MS": "60000"}
+        result = subprocess.run(["node", "e2e/chat.mjs", api.url], cwd=FRONTEND, env=env, capture_output=True,
+                                text=True, timeout=BROWSER_RUN_TIMEOUT_S)
+    print(result.stdout)  # the step list, shown with `pytest -s`
+    report = f"{result.stdout}\n{result.stderr}\nworker log tail:\n{worker.log()[-2000:]}"
+    assert result.returncode == 0, report
+    assert "all browser checks passed" in result.stdout, report
+    assert "not ok" not in result.stdout, report
