@@ -119,10 +119,13 @@ class Router:
         defaults = {e.url: e for e in self.default_endpoints()}
         for model_id, settings in self.config.models.items():
             for endpoint in self.routed_endpoints(settings):
-                for entry in listings.get(endpoint.url, []):
-                    if entry.get("id") == model_id:
-                        entries.setdefault(model_id, entry)
-                        servers.setdefault(model_id, []).append(endpoint)
+                if endpoint.url not in listings:
+                    continue  # that server did not answer
+                # a model routed to a live server by config is served there even when the server's /v1/models
+                # leaves it out (`transformers serve` lists only its hub cache, not a local folder)
+                listed = [entry for entry in listings[endpoint.url] if entry.get("id") == model_id]
+                entries.setdefault(model_id, listed[0] if listed else {"id": model_id})
+                servers.setdefault(model_id, []).append(endpoint)
         for url, listing in listings.items():
             for entry in listing:
                 model_id = str(entry.get("id", ""))

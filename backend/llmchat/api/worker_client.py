@@ -186,8 +186,10 @@ class WorkerStream:
                     yield piece
         except (httpx.HTTPError, json.JSONDecodeError) as exc:
             raise WorkerUnavailable(f"the model server stopped mid-reply: {exc}") from exc
-        # a stream that ends without [DONE] was cut (the server died)
-        raise WorkerUnavailable("the model server closed the stream before it finished")
+        # some servers (transformers serve) end with a finish_reason chunk and no [DONE]; a stream that ends
+        # with neither was cut (the server died)
+        if self.state.finish_reason is None:
+            raise WorkerUnavailable("the model server closed the stream before it finished")
 
     def _read_chunk(self, chunk: dict[str, Any]) -> str:
         if "error" in chunk:
