@@ -1,0 +1,75 @@
+"""`llmchat up` (what `make run` ends with): a worker and the API under gunicorn come up together, a chat works
+end to end, and Ctrl-C stops both processes — no server is left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from tests.support.servers import PROJECT_ROOT, free_port, worker_env
+from tests.support.tiny_model import make_tiny_model, write_models_yaml
+
+
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in found.read_text().split()] if found.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def _wait_for(url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "llmchat up exited early"
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer")
+
+
+def test_up_serves_a_chat_and_ctrl_c_stops_everything(tmp_path):
+    model = make_tiny_model(tmp_path / "tiny")
+    models_yaml = write_models_yaml(tmp_path / "models.yaml", [
+        {"id": "tiny-chat", "kind": "chat", "source": str(model), "prompt_style": "chat", "context_length": 512,
+         "default_params": {"max_tokens": 5, "temperature": 0.0}},
+    ])
+    app_yaml = tmp_path / "app.yaml"
+    app_yaml.write_text(yaml.safe_dump({"database_url": f"sqlite:///{tmp_path / 'chat.db'}"}))
+    port, worker_port = free_port(), free_port()
+    command = [sys.executable, "-m", "llmchat.cli", "up", "--port", str(port), "--worker-port", str(worker_port),
+               "--models-config", str(models_yaml), "--config", str(app_yaml)]
+    up = subprocess.Popen(command, cwd=PROJECT_ROOT, env=worker_env(models_dir=tmp_path / "models"),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/api/health", up, timeout=120)
+        children = _children(up.pid)
+        assert len(children) == 2  # the worker and gunicorn's arbiter
+        reply = httpx.post(f"http://127.0.0.1:{port}/api/chat", json={"message": "hi", "model": "tiny-chat"},
+                           timeout=60)
+        assert reply.status_code == 200 and reply.json()["message"]["status"] == "complete"
+
+        up.send_signal(signal.SIGINT)
+        output, _ = up.communicate(timeout=60)
+        assert up.returncode == 0, output
+        assert f"open http://127.0.0.1:{port}" in output
+        assert not [pid for pid in children if _alive(pid)]
+    finally:
+        if up.poll() is None:
+            up.kill()
