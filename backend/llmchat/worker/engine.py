@@ -1,0 +1,236 @@
+"""Continuous batching for one loaded model: a scheduler thread decodes every active sequence in one forward pass.
+
+Each step: run queued tasks (adapter loading), prefill a few waiting requests and merge them into the batch, run
+one decode step for all rows, drop the rows that finished or were cancelled. Nothing holds a lock across a forward
+pass, so a new request only waits for the current step to end.
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import logging
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from llmchat.worker.batch_state import BatchState
+from llmchat.worker.sequence import Event, GenerationHandle, GenerationRequest, Sequence
+
+log = logging.getLogger("llmchat.worker")
+BASE_ADAPTER = "__base__"  # peft's name for "no adapter" in a mixed-adapter batch
+IDLE_WAIT_S = 0.5
+
+
+class QueueFull(RuntimeError):
+    """More requests are waiting than the engine accepts; the caller should retry later."""
+
+
+@dataclass
+class EngineStats:
+    max_batch_seen: int = 0
+    steps: int = 0
+    prefills: int = 0
+    tokens_generated: int = 0
+    adapter_loads: int = 0
+    cancelled: int = 0       # sequences that left because their client went away
+
+
+def eos_ids_of(model, tokenizer) -> frozenset[int]:
+    """EOS from the tokenizer and the generation config (which may list several)."""
+    ids = {tokenizer.eos_token_id}
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids.update(configured if isinstance(configured, (list, tuple)) else [configured])
+    return frozenset(i for i in ids if i is not None)
+
+
+def _private_copy(tokenizer):
+    try:
+        return copy.deepcopy(tokenizer)
+    except Exception:  # a tokenizer that cannot be copied is shared; decoding does not change it
+        return tokenizer
+
+
+class Engine:
+    def __init__(self, name: str, model, tokenizer, context_length: int, *, max_batch_size: int = 16,
+                 max_queue: int = 64, max_prefill_per_step: int = 4):
+        self.name = name
+        self.model = model
+        self.tokenizer = tokenizer
+        # the engine thread decodes with its own copy: a fast tokenizer shared with the encoding server thread can
+        # fail with "Already borrowed" when both touch it at once
+        self._decode_tokenizer = _private_copy(tokenizer)
+        self.context_length = context_length
+        self.max_batch_size = max_batch_size
+        self.max_queue = max_queue
+        self.max_prefill_per_step = max_prefill_per_step
+        self.device = next(model.parameters()).device
+        self.vocab_size = model.get_output_embeddings().weight.shape[0]
+        self.eos_ids = eos_ids_of(model, tokenizer)
+        self.adapters: set[str] = set()
+        self.stats = EngineStats()
+        self._waiting: collections.deque[Sequence] = collections.deque()
+        self._tasks: collections.deque[tuple[Callable[[], object], Future]] = collections.deque()
+        self._active: list[Sequence] = []
+        self._batch = BatchState(self.device)
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name=f"engine-{name}", daemon=True)
+        self._thread.start()
+
+    # ---- called from other threads ----
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self._waiting)
+
+    @property
+    def active_count(self) -> int:
+        return len(self._active)
+
+    def submit(self, request: GenerationRequest, sink: Callable[[Event], None]) -> GenerationHandle:
+        """Queue a request; `sink` receives its events on the engine thread. Raises QueueFull."""
+        handle = GenerationHandle()
+        sequence = Sequence(request, sink, handle, self._decode_tokenizer, self.eos_ids, self.vocab_size, self.device)
+        with self._wake:
+            if len(self._waiting) >= self.max_queue:
+                raise QueueFull(f"{len(self._waiting)} requests are waiting for model {self.name}")
+            self._waiting.append(sequence)
+            self._wake.notify()
+        return handle
+
+    def call(self, task: Callable[[], object]) -> Future:
+        """Run `task` on the engine thread between two steps (model changes must not race a forward pass)."""
+        future: Future = Future()
+        with self._wake:
+            self._tasks.append((task, future))
+            self._wake.notify()
+        return future
+
+    def ensure_adapter(self, adapter_name: str, adapter_path) -> Future:
+        """Load a peft adapter onto the shared base once; later calls return at once (no reload)."""
+        return self.call(lambda: self._load_adapter(adapter_name, adapter_path))
+
+    def close(self, timeout: float = 10.0) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        self._thread.join(timeout)
+
+    # ---- the engine thread ----
+
+    def _run(self) -> None:
+        with torch.inference_mode():
+            while True:
+                with self._wake:
+                    while not (self._stopping or self._tasks or self._waiting or self._active):
+                        self._wake.wait(IDLE_WAIT_S)
+                    if self._stopping:
+                        break
+                self._run_tasks()
+                self._admit()
+                if self._active:
+                    self._decode_step()
+        for sequence in [*self._active, *self._waiting]:
+            sequence.fail("the worker is shutting down")
+
+    def _run_tasks(self) -> None:
+        while self._tasks:
+            task, future = self._tasks.popleft()
+            try:
+                future.set_result(task())
+            except Exception as exc:  # the caller gets the error; the engine goes on
+                future.set_exception(exc)
+
+    def _load_adapter(self, adapter_name: str, adapter_path) -> bool:
+        if adapter_name in self.adapters:
+            return False
+        from peft import PeftModel
+
+        if isinstance(self.model, PeftModel):
+            self.model.load_adapter(str(adapter_path), adapter_name=adapter_name, is_trainable=False)
+        else:
+            self.model = PeftModel.from_pretrained(self.model, str(adapter_path), adapter_name=adapter_name,
+                                                   is_trainable=False)
+        self.model.eval()
+        self.adapters.add(adapter_name)
+        self.stats.adapter_loads += 1
+        log.info("engine %s: adapter %s loaded from %s", self.name, adapter_name, adapter_path)
+        return True
+
+    def _cancel(self, sequence: Sequence) -> None:
+        self.stats.cancelled += 1
+        sequence.cancel()
+
+    def _forward(self, sequences: list[Sequence], **inputs):
+        if self.adapters:  # a batch may mix adapters: peft routes each row through its own LoRA weights
+            inputs["adapter_names"] = [s.request.adapter or BASE_ADAPTER for s in sequences]
+        return self.model(**inputs)
+
+    def _admit(self) -> None:
+        with self._wake:  # clients that gave up while waiting free their queue places at once
+            gone = [sequence for sequence in self._waiting if sequence.handle.cancelled]
+            for sequence in gone:
+                self._waiting.remove(sequence)
+        for sequence in gone:
+            self._cancel(sequence)
+        admitted = 0
+        while self._waiting and len(self._active) < self.max_batch_size and admitted < self.max_prefill_per_step:
+            with self._wake:
+                sequence = self._waiting.popleft()
+            if sequence.handle.cancelled:
+                self._cancel(sequence)
+                continue
+            admitted += 1
+            try:
+                self._prefill(sequence)
+            except Exception as exc:
+                log.exception("prefill failed on %s", self.name)
+                sequence.fail(f"generation failed: {exc}")
+
+    def _prefill(self, sequence: Sequence) -> None:
+        from transformers import DynamicCache
+
+        ids = sequence.request.prompt_ids
+        cache = DynamicCache(config=getattr(self.model, "config", None))
+        input_ids = torch.tensor([ids], dtype=torch.long, device=self.device)
+        output = self._forward([sequence], input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
+                               past_key_values=cache, use_cache=True, logits_to_keep=1)
+        self.stats.prefills += 1
+        token = sequence.sampler.choose(output.logits[0, -1])
+        self.stats.tokens_generated += 1
+        sequence.accept(token)
+        if not sequence.finished:
+            self._batch.add_row(output.past_key_values, len(ids), token)
+            self._active.append(sequence)
+            self.stats.max_batch_seen = max(self.stats.max_batch_seen, len(self._active))
+
+    def _decode_step(self) -> None:
+        try:
+            output = self._forward(self._active, **self._batch.step_inputs(), logits_to_keep=1)
+            logits = output.logits[:, -1, :]
+            greedy = torch.argmax(logits, dim=-1).tolist()
+            chosen = []
+            for row, sequence in enumerate(self._active):
+                plain = sequence.sampler.params.greedy and sequence.sampler.seen is None
+                chosen.append(greedy[row] if plain else sequence.sampler.choose(logits[row]))
+        except Exception as exc:  # a failed step fails its rows, never the worker
+            log.exception("decode step failed on %s", self.name)
+            for sequence in self._active:
+                sequence.fail(f"generation failed: {exc}")
+            self._active, self._batch = [], BatchState(self.device)
+            return
+        self.stats.steps += 1
+        self.stats.tokens_generated += len(chosen)
+        self._batch.advance(torch.tensor(chosen, dtype=torch.long))
+        for sequence, token in zip(self._active, chosen):
+            if sequence.handle.cancelled:
+                self._cancel(sequence)
+            else:
+                sequence.accept(token)
+        keep = [row for row, sequence in enumerate(self._active) if not sequence.finished]
+        self._batch.keep_rows(keep)
+        self._active = [self._active[row] for row in keep]

@@ -1,0 +1,48 @@
+"""Carries engine events (from the engine thread) into the request's asyncio task."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import Request
+
+from llmchat.worker.params import ApiError
+from llmchat.worker.sequence import Delta, Event, Failed, Finished, GenerationHandle
+
+DISCONNECT_POLL_S = 0.5
+
+
+class EventStream:
+    """Create it on the event loop; hand `sink` to the engine; read events with `next()`."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+
+    def sink(self, event: Event) -> None:
+        """Called on the engine thread; raises if the loop is gone, which cancels the sequence."""
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, event)
+
+    async def next(self, timeout: float | None = None) -> Event:
+        return await asyncio.wait_for(self._queue.get(), timeout)
+
+    async def collect(self, request: Request, handle: GenerationHandle) -> tuple[str, Finished]:
+        """The whole reply; a client that disconnects while waiting cancels its generation."""
+        parts: list[str] = []
+        try:
+            while True:
+                try:
+                    event = await self.next(DISCONNECT_POLL_S)
+                except asyncio.TimeoutError:
+                    if await request.is_disconnected():
+                        handle.cancel()
+                        raise ApiError(499, "client closed the request", code="client_closed")
+                    continue
+                if isinstance(event, Delta):
+                    parts.append(event.text)
+                elif isinstance(event, Failed):
+                    raise ApiError(500, event.message, type_="server_error", code="generation_failed")
+                else:
+                    return "".join(parts), event
+        finally:
+            handle.cancel()  # no-op once finished; stops the sequence if this task is cancelled

@@ -1,0 +1,1 @@
+"""Shared test helpers: tiny models (tiny_model.py) and server processes (servers.py)."""

@@ -1,0 +1,41 @@
+"""Small helpers for the worker tests: run requests through an in-process engine and gather their events."""
+
+from __future__ import annotations
+
+import queue
+
+from llmchat.worker.sampling import SamplingParams
+from llmchat.worker.sequence import Delta, Failed, Finished, GenerationRequest
+
+GREEDY = SamplingParams(temperature=0.0)
+EVENT_TIMEOUT_S = 60
+
+
+def greedy_request(tokenizer, prompt: str, max_tokens: int, **fields) -> GenerationRequest:
+    fields.setdefault("ignore_eos", True)
+    return GenerationRequest(prompt_ids=tokenizer(prompt)["input_ids"], max_tokens=max_tokens, sampling=GREEDY,
+                             **fields)
+
+
+def submit_all(engine, requests) -> list[queue.Queue]:
+    inboxes = []
+    for request in requests:
+        inbox: queue.Queue = queue.Queue()
+        engine.submit(request, inbox.put)
+        inboxes.append(inbox)
+    return inboxes
+
+
+def collect(inbox: queue.Queue) -> tuple[str, Finished | Failed, list[str]]:
+    """(whole text, the final event, the text pieces in the order they came)."""
+    pieces = []
+    while True:
+        event = inbox.get(timeout=EVENT_TIMEOUT_S)
+        if isinstance(event, Delta):
+            pieces.append(event.text)
+        else:
+            return "".join(pieces), event, pieces
+
+
+def run_alone(engine, request) -> tuple[str, Finished | Failed, list[str]]:
+    return collect(submit_all(engine, [request])[0])

@@ -1,0 +1,150 @@
+"""The continuous-batching engine, in process, on the tiny model: batched greedy output equals single greedy output."""
+
+from __future__ import annotations
+
+import copy
+import queue
+import time
+
+import pytest
+import torch
+
+from llmchat.worker.engine import Engine, QueueFull
+from llmchat.worker.sampling import SamplingParams
+from llmchat.worker.sequence import Finished, GenerationRequest
+from tests.worker.helpers import collect, greedy_request, run_alone, submit_all
+
+PROMPTS = ["Hello there", "The quick brown fox jumps over the lazy", "one", "Paris is the capital of France. Berlin",
+           "Caf\u00e9 \u65e5\u672c", "### Instruction:\nSay hello.\n\n### Response:\n"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.set_num_threads(1)
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_model_path), dtype=torch.float32).eval()
+    return model, AutoTokenizer.from_pretrained(str(tiny_model_path))
+
+
+@pytest.fixture
+def engine(tiny):
+    model, tokenizer = tiny
+    engine = Engine("tiny", model, tokenizer, context_length=512, max_batch_size=8, max_queue=8)
+    yield engine
+    engine.close()
+
+
+def hf_greedy(model, tokenizer, prompt: str, max_tokens: int) -> str:
+    ids = tokenizer(prompt, return_tensors="pt")
+    out = model.generate(**ids, max_new_tokens=max_tokens, min_new_tokens=max_tokens, do_sample=False)
+    return tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
+def test_single_greedy_matches_hf_generate(engine, tiny):
+    model, tokenizer = tiny
+    text, finished, _ = run_alone(engine, greedy_request(tokenizer, PROMPTS[1], 24))
+    assert finished == Finished("length", len(tokenizer(PROMPTS[1])["input_ids"]), 24)
+    assert text == hf_greedy(model, tokenizer, PROMPTS[1], 24)
+
+
+def test_batched_greedy_equals_single_greedy_with_joins_and_leaves(engine, tiny):
+    """Different prompt lengths and max_tokens: rows join late (left-padded merge) and leave early (cache cut)."""
+    _, tokenizer = tiny
+    requests = [greedy_request(tokenizer, prompt, 8 + 7 * i) for i, prompt in enumerate(PROMPTS)]
+    alone = [run_alone(engine, request)[0] for request in requests]
+    first = submit_all(engine, requests[:3])
+    collect(first[0])  # the shortest has finished (its row was removed) before the rest join
+    later = submit_all(engine, requests[3:])
+    together = [collect(inbox)[0] for inbox in [*first[1:], *later]]
+    assert together == alone[1:]
+    assert engine.stats.max_batch_seen >= 3
+
+
+def test_eos_ends_generation_unless_ignored(tiny):
+    model, tokenizer = tiny
+    ids = tokenizer(PROMPTS[0], return_tensors="pt")
+    greedy_ids = model.generate(**ids, max_new_tokens=20, min_new_tokens=20, do_sample=False)[0, ids["input_ids"].shape[1]:]
+    eos = int(greedy_ids[5])
+    first = greedy_ids.tolist().index(eos)
+    engine = Engine("tiny-eos", model, tokenizer, context_length=512)
+    engine.eos_ids = frozenset({eos})  # as if the model's EOS were the token greedy decoding picks 6th
+    try:
+        plain = greedy_request(tokenizer, PROMPTS[0], 20, ignore_eos=False)
+        _, finished, _ = run_alone(engine, plain)
+        assert finished.reason == "stop" and finished.completion_tokens == first + 1
+        _, finished, _ = run_alone(engine, greedy_request(tokenizer, PROMPTS[0], 20, ignore_eos=True))
+        assert finished.reason == "length" and finished.completion_tokens == 20
+    finally:
+        engine.close()
+
+
+def test_stop_string_ends_generation_when_it_appears(engine, tiny):
+    _, tokenizer = tiny
+    full, _, _ = run_alone(engine, greedy_request(tokenizer, PROMPTS[0], 40))
+    stop = full[12:15]
+    assert stop and stop not in full[:12]
+    text, finished, pieces = run_alone(engine, greedy_request(tokenizer, PROMPTS[0], 40, stop=(stop,)))
+    assert text == full[: full.index(stop)]
+    assert finished.reason == "stop"
+    assert finished.completion_tokens < 40  # it stopped in the loop, not after generating everything
+    assert all(stop not in piece for piece in pieces)
+
+
+def test_sampling_with_seed_is_reproducible(engine, tiny):
+    _, tokenizer = tiny
+    ids = tokenizer(PROMPTS[2])["input_ids"]
+
+    def sampled(seed):
+        params = SamplingParams(temperature=1.0, top_p=0.9, repetition_penalty=1.2, seed=seed)
+        return run_alone(engine, GenerationRequest(ids, 20, params, ignore_eos=True))[0]
+
+    assert sampled(7) == sampled(7)
+    assert sampled(7) != sampled(8)
+
+
+def test_cancel_leaves_the_batch(engine, tiny):
+    _, tokenizer = tiny
+    inbox: queue.Queue = queue.Queue()
+    handle = engine.submit(greedy_request(tokenizer, PROMPTS[0], 500), inbox.put)
+    inbox.get(timeout=30)
+    handle.cancel()
+    _, finished, _ = collect(inbox)
+    assert finished.reason == "cancelled" and finished.completion_tokens < 500
+    assert engine.stats.cancelled == 1
+    deadline = time.monotonic() + 10
+    while engine.active_count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine.active_count == 0
+
+
+def test_queue_full_raises(tiny):
+    model, tokenizer = tiny
+    engine = Engine("tiny-small", model, tokenizer, context_length=512, max_batch_size=1, max_queue=1)
+    try:
+        handles = [engine.submit(greedy_request(tokenizer, "one", 300), lambda event: None)]
+        with pytest.raises(QueueFull):
+            for _ in range(3):  # one runs, one waits, the next is refused
+                handles.append(engine.submit(greedy_request(tokenizer, "one", 300), lambda event: None))
+    finally:
+        for handle in handles:
+            handle.cancel()
+        engine.close()
+
+
+def test_adapters_share_the_base_in_one_batch(tiny, tiny_lora_paths):
+    _, tokenizer = tiny
+    model = copy.deepcopy(tiny[0])  # peft changes the modules it adapts: keep the shared fixture clean
+    engine = Engine("tiny-lora", model, tokenizer, context_length=512)
+    try:
+        for name, adapter in zip(("lora-a", "lora-b"), tiny_lora_paths):
+            assert engine.ensure_adapter(name, adapter).result(60) is True
+        assert engine.ensure_adapter("lora-a", tiny_lora_paths[0]).result(60) is False  # already there: no reload
+        requests = [greedy_request(tokenizer, PROMPTS[1], 16, adapter=name) for name in (None, "lora-a", "lora-b")]
+        alone = [run_alone(engine, request)[0] for request in requests]
+        together = [collect(inbox)[0] for inbox in submit_all(engine, requests)]
+        assert together == alone
+        assert len(set(alone)) == 3  # base, a and b differ
+        assert engine.stats.adapter_loads == 2
+    finally:
+        engine.close()
