@@ -1,0 +1,137 @@
+"""CLI: `llmchat data make|check`, `llmchat finetune`, `llmchat export`, `llmchat evaluate`.
+
+Handlers import torch / transformers only when they run, so `llmchat --help` stays instant.
+Errors the user can fix (bad data, bad config keys) print one clear line and exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _data_make(args: argparse.Namespace) -> int:
+    from llmchat.training.datagen import make_examples, write_jsonl
+
+    examples = make_examples(args.n, args.seed)
+    path = write_jsonl(examples, Path(args.out))
+    print(f"wrote {len(examples)} examples to {path}")
+    return 0
+
+
+def _data_check(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from llmchat.training.data import DataError, load_examples
+
+    try:
+        records = load_examples(args.file)
+    except DataError as exc:
+        return _fail(str(exc))
+    with_input = sum(1 for r in records if r["input"].strip())
+    print(f"{args.file}: {len(records)} valid records ({with_input} with input)")
+    tasks = Counter(r.get("task") for r in records if r.get("task"))
+    if tasks:
+        print("tasks: " + ", ".join(f"{name} {count}" for name, count in sorted(tasks.items())))
+    return 0
+
+
+def _finetune(args: argparse.Namespace) -> int:
+    from llmchat.training.config import load_config
+
+    try:
+        config = load_config(args.config, args.set)
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
+    from llmchat.training.finetune import run_finetune
+
+    try:
+        result = run_finetune(config, resume=args.resume, overwrite=args.overwrite)
+    except ValueError as exc:  # DataError included: file, line and field are in the message
+        return _fail(str(exc))
+    if result.metrics:
+        print(json.dumps(result.metrics, indent=2))
+        print(f"run written to {result.run_dir}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from llmchat.training.export import export_run
+
+    if not args.merge and not args.gguf:
+        return _fail("choose --merge (standalone HF checkpoint) and/or --gguf")
+    try:
+        written = export_run(args.run, out=Path(args.out) if args.out else None, gguf=args.gguf)
+    except ValueError as exc:
+        return _fail(str(exc))
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from llmchat.training.evaluate import EvalOptions, run_evaluation
+
+    options = EvalOptions(
+        models=[m.strip() for m in args.models.split(",") if m.strip()],
+        data=args.data, worker_url=args.worker_url.rstrip("/"), limit=args.limit, judge=args.judge,
+        out=Path(args.out) if args.out else None, max_tokens=args.max_tokens,
+        perplexity=not args.no_perplexity, timeout_s=args.timeout,
+        models_config=Path(args.models_config) if args.models_config else None,
+    )
+    try:
+        report_dir = run_evaluation(options)
+    except ValueError as exc:
+        return _fail(str(exc))
+    print(f"report written to {report_dir}")
+    print((report_dir / "report.md").read_text(encoding="utf-8").split("\n## Misses")[0])
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    data = subparsers.add_parser("data", help="make or check Alpaca-format training data")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    make = data_sub.add_parser("make", help="write the project's own dataset (deterministic for a seed)")
+    make.add_argument("--out", default="data/generated/alpaca_tasks.jsonl")
+    make.add_argument("--n", type=int, default=2000, help="number of examples (default 2000)")
+    make.add_argument("--seed", type=int, default=0)
+    make.set_defaults(handler=_data_make)
+    check = data_sub.add_parser("check", help="validate an Alpaca JSON / JSONL file")
+    check.add_argument("file")
+    check.set_defaults(handler=_data_check)
+
+    finetune = subparsers.add_parser("finetune", help="full or LoRA fine-tuning (HF Trainer on accelerate)")
+    finetune.add_argument("--config", required=True, help="configs/train/<name>.yaml")
+    finetune.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                          help="override a config key, typed (repeatable), e.g. --set max_steps=5")
+    finetune.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    finetune.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    finetune.set_defaults(handler=_finetune)
+
+    export = subparsers.add_parser("export", help="merge a LoRA run into a standalone checkpoint")
+    export.add_argument("run", help="run id (models/runs/<run>) or a run folder")
+    export.add_argument("--merge", action="store_true", help="merge the adapter into the base weights (HF folder)")
+    export.add_argument("--gguf", action="store_true", help="also write GGUF (needs llama.cpp's converter)")
+    export.add_argument("--out", help="output folder (default: models/runs/<run>/merged)")
+    export.set_defaults(handler=_export)
+
+    evaluate = subparsers.add_parser("evaluate", help="score models side by side through the worker")
+    evaluate.add_argument("--models", required=True, help="comma-separated model ids, as the worker lists them")
+    evaluate.add_argument("--data", help="Alpaca JSON/JSONL (default: test.jsonl of the first run among --models)")
+    evaluate.add_argument("--worker-url", default="http://127.0.0.1:8001")
+    evaluate.add_argument("--limit", type=int, default=None, help="first N examples only")
+    evaluate.add_argument("--judge", default=None, help="a worker model that grades free-form answers 1-5")
+    evaluate.add_argument("--out", default=None, help="report folder (default reports/eval-<time>/)")
+    evaluate.add_argument("--max-tokens", type=int, default=32)
+    evaluate.add_argument("--no-perplexity", action="store_true", help="skip the local eval-loss pass")
+    evaluate.add_argument("--models-config", default=None,
+                          help="registry file for the local eval-loss pass (default configs/models.yaml)")
+    evaluate.add_argument("--timeout", type=float, default=120.0, help="seconds per worker request")
+    evaluate.set_defaults(handler=_evaluate)

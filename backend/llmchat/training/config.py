@@ -1,0 +1,129 @@
+"""The fine-tuning config: a typed dataclass read from configs/train/*.yaml, with `--set key=value` overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+
+@dataclass
+class TrainConfig:
+    # what to train
+    run_name: str = "run"
+    base_model: str = "smollm2-chat"          # registry id (configs/models.yaml) or a path: HF folder or .gguf
+    method: Literal["full", "lora"] = "lora"
+    data: str = "data/generated/alpaca_tasks.jsonl"
+    output_dir: str = ""                      # default: models/runs/<run_name>
+    # prompt / tokens
+    cutoff_len: int = 256
+    train_on_inputs: bool = False             # False: prompt tokens get label -100 (alpaca-lora's default)
+    # split (a value below 1 is a fraction, else a count)
+    validation_size: float = 0.05
+    test_size: float = 0.1
+    seed: int = 42
+    # optimisation (Stanford Alpaca: cosine, warmup ratio 0.03, 3 epochs, lr 2e-5 full / 3e-4 LoRA)
+    num_epochs: float = 3.0
+    max_steps: int = -1                       # > 0 wins over num_epochs
+    batch_size: int = 4
+    gradient_accumulation_steps: int = 1
+    learning_rate: float = 3e-4
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.03
+    lr_scheduler_type: str = "cosine"
+    bf16: str = "auto"                        # auto: bf16 on a CUDA device that supports it
+    gradient_checkpointing: bool = False
+    logging_steps: int = 5
+    eval_steps: int = 50
+    save_steps: int = 100
+    save_total_limit: int = 2
+    dataloader_num_workers: int = 0
+    torch_threads: int = 0                    # 0: torch's default
+    # LoRA (peft LoraConfig)
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    lora_target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
+    load_in: str | None = None                # 4bit | 8bit (CUDA + bitsandbytes only) | null
+
+    def run_dir(self, models_root: Path) -> Path:
+        return Path(self.output_dir) if self.output_dir else models_root / "runs" / self.run_name
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+_TYPES = typing.get_type_hints(TrainConfig)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """`value` (from YAML or a --set string) as the field's declared type; ValueError names the key."""
+    hint = _TYPES[name]
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if isinstance(value, str) and value.lower() in ("null", "none", "~") and type(None) in args:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        hint = next(a for a in args if a is not type(None))
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if value is None:
+            return None
+    if origin is Literal:
+        if value not in args:
+            raise ValueError(f"{name}: {value!r} is not one of {', '.join(map(str, args))}")
+        return value
+    if origin is list:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            raise ValueError(f"{name}: expected a list, got {value!r}")
+        return [str(item).strip() for item in items if str(item).strip()]
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "1", "yes", "on"):
+            return True
+        if str(value).lower() in ("false", "0", "no", "off"):
+            return False
+        raise ValueError(f"{name}: expected true or false, got {value!r}")
+    try:
+        return hint(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: expected {hint.__name__}, got {value!r}") from exc
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set expects key=value, got {pair!r}")
+        overrides[key.strip()] = value.strip()
+    return overrides
+
+
+def build_config(values: dict[str, Any]) -> TrainConfig:
+    unknown = sorted(set(values) - set(_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown config key(s): {', '.join(unknown)}; known: {', '.join(sorted(_FIELDS))}")
+    return TrainConfig(**{name: _coerce(name, value) for name, value in values.items()})
+
+
+def load_config(path: Path | str | None, overrides: list[str] | None = None) -> TrainConfig:
+    """The YAML file's values, then each `key=value` override on top, all checked against the dataclass."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{path}: expected a mapping of config keys")
+        values.update(loaded)
+    values.update(parse_overrides(overrides or []))
+    return build_config(values)
+
+
+def save_config(config: TrainConfig, path: Path) -> None:
+    path.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")

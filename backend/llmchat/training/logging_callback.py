@@ -1,0 +1,33 @@
+"""A TrainerCallback that appends every log event (train loss, eval loss, lr) to log.jsonl in the run folder."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+
+class JsonlLogCallback(TrainerCallback):
+    """One JSON object per Trainer log call; only the main process writes (FSDP launches several)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.started = time.monotonic()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        record = {"step": state.global_step, "epoch": state.epoch,
+                  "elapsed_s": round(time.monotonic() - self.started, 2), **logs}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+
+def read_log(path: Path) -> list[dict]:
+    path = Path(path)
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,56 @@
+"""A finished run shows up in a real worker's /v1/models, and `llmchat evaluate` scores it through that worker."""
+
+import json
+
+import httpx
+import pytest
+
+from tests.support.servers import start_worker
+from tests.training.cli_helper import run_cli
+from tests.training.conftest import TINY_ID
+
+pytestmark = pytest.mark.slow  # starts a worker process (a few seconds)
+
+
+@pytest.fixture(scope="module")
+def worker(lora_run, registry_dirs):
+    config_dir, models_dir = registry_dirs
+    with start_worker(config_dir / "models.yaml", models_dir=models_dir, timeout=120) as process:
+        yield process
+
+
+def test_finished_run_is_listed_by_the_worker(worker):
+    rows = {row["id"]: row for row in httpx.get(f"{worker.url}/v1/models", timeout=10).json()["data"]}
+    assert rows["tiny-lora"]["kind"] == "lora"
+    assert rows["tiny-lora"]["prompt_style"] == "alpaca"
+    assert rows["tiny-lora"]["base_model"] == TINY_ID
+
+
+def test_evaluate_through_the_worker_writes_a_side_by_side_report(worker, lora_run, registry_env, tmp_path):
+    config_dir, _ = registry_env
+    out = tmp_path / "report"
+    code = run_cli(["evaluate", "--models", f"{TINY_ID},tiny-lora", "--worker-url", worker.url, "--limit", "5",
+                    "--max-tokens", "6", "--out", str(out), "--models-config", str(config_dir / "models.yaml")])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    test_split = [json.loads(line) for line in (lora_run / "test.jsonl").read_text().splitlines()][:5]
+    assert report["meta"]["n"] == 5 and report["meta"]["data"].endswith("test.jsonl")  # the run's own test split
+    for model, style in ((TINY_ID, "chat"), ("tiny-lora", "alpaca")):
+        answers = report["answers"][model]
+        assert [a["reference"] for a in answers] == [r["output"] for r in test_split]
+        assert not any(a["error"] for a in answers)
+        summary = report["models"][model]["summary"]
+        assert summary["exact_match"] == 100.0 * sum(a["exact"] for a in answers) / 5
+        assert report["models"][model]["prompt_style"] == style
+        assert report["models"][model]["loss"]["eval_loss"] > 0
+    # the adapter changes the model: the local answer losses of base and run differ
+    assert report["models"][TINY_ID]["loss"] != report["models"]["tiny-lora"]["loss"]
+    markdown = (out / "report.md").read_text()
+    assert "| tiny-lora | alpaca |" in markdown and "## Misses" in markdown
+
+
+def test_evaluate_unknown_model_is_a_clear_error(worker, tmp_path, capsys, task_data):
+    code = run_cli(["evaluate", "--models", "nope", "--worker-url", worker.url, "--data", str(task_data),
+                    "--out", str(tmp_path / "r")])
+    assert code == 2
+    assert "does not serve nope" in capsys.readouterr().err
