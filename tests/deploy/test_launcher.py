@@ -7,13 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import yaml
 
-from tests.support.servers import PROJECT_ROOT, free_port, worker_env
+from tests.support.servers import PROJECT_ROOT, free_port, wait_until_ok, worker_env
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
 
 
@@ -31,17 +30,14 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
-def _wait_for(url: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "llmchat up exited early"
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{url} did not answer")
+def _read_until(process: subprocess.Popen, marker: str) -> str:
+    """The process's output up to the line holding `marker` (the launcher's own timeouts bound the wait)."""
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if marker in line:
+            return line
+    raise AssertionError("llmchat up exited before it was ready:\n" + "".join(lines)[-4000:])
 
 
 def test_up_serves_a_chat_and_ctrl_c_stops_everything(tmp_path):
@@ -58,7 +54,10 @@ def test_up_serves_a_chat_and_ctrl_c_stops_everything(tmp_path):
     up = subprocess.Popen(command, cwd=PROJECT_ROOT, env=worker_env(models_dir=tmp_path / "models"),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        _wait_for(f"http://127.0.0.1:{port}/api/health", up, timeout=120)
+        # the launcher says where the app is once both servers answer
+        banner = _read_until(up, "llmchat is running")
+        assert f"open http://127.0.0.1:{port}" in banner
+        wait_until_ok(f"http://127.0.0.1:{port}/api/health", up, timeout=10)
         children = _children(up.pid)
         assert len(children) == 2  # the worker and gunicorn's arbiter
         reply = httpx.post(f"http://127.0.0.1:{port}/api/chat", json={"message": "hi", "model": "tiny-chat"},
@@ -68,7 +67,7 @@ def test_up_serves_a_chat_and_ctrl_c_stops_everything(tmp_path):
         up.send_signal(signal.SIGINT)
         output, _ = up.communicate(timeout=60)
         assert up.returncode == 0, output
-        assert f"open http://127.0.0.1:{port}" in output
+        assert "stopping" in output
         assert not [pid for pid in children if _alive(pid)]
     finally:
         if up.poll() is None:

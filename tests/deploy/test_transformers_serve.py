@@ -7,16 +7,14 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from llmchat.api.config import ModelSettings
 from tests.api.conftest import read_sse
 from tests.support.api_server import api_config, start_api
-from tests.support.servers import free_port
+from tests.support.servers import free_port, stop_process, wait_until_ok
 from tests.support.tiny_model import make_tiny_model
 
 CLI = Path(sys.executable).with_name("transformers")
@@ -29,30 +27,18 @@ def transformers_serve(model_folder: Path, cache: Path):
     cache.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(cache), OMP_NUM_THREADS="1")
     command = [str(CLI), "serve", str(model_folder), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
-    log = (cache.parent / "transformers-serve.log").open("w")
+    log_path = cache.parent / "transformers-serve.log"
+    log = log_path.open("w")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (cache.parent / "transformers-serve.log").read_text()
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.5)
-        else:
-            pytest.fail("transformers serve did not start")
+        wait_until_ok(f"{url}/health", process, 120, lambda: log_path.read_text(errors="replace"))
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         log.close()
 
 
-@pytest.mark.skipif(not CLI.exists(), reason="the transformers CLI is not installed")
 def test_chat_through_transformers_serve(tmp_path):
     folder = make_tiny_model(tmp_path / "tiny")
     model_id = str(folder)  # transformers serve names a local model by its path

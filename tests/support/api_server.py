@@ -7,15 +7,13 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
-import httpx
 import yaml
 
-from tests.support.servers import PROJECT_ROOT, free_port, worker_env
+from tests.support.servers import PROJECT_ROOT, free_port, stop_process, wait_until_ok, worker_env
 
 
 @dataclass
@@ -63,7 +61,7 @@ def start_api(config, host: str = "127.0.0.1") -> Iterator[ApiServer]:
     """The app of `config` on a free port of `host`; 127.0.0.1 accepts clients from any 127.x source address."""
     from werkzeug.serving import make_server
 
-    from llmchat.api import close_app, create_app
+    from llmchat.api.app import close_app, create_app
 
     app = create_app(config)
     server = make_server(host, 0, app, threaded=True)
@@ -92,24 +90,7 @@ def start_serve_process(config_data: dict[str, Any], timeout: float = 60.0) -> I
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     server = ApiServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
     try:
-        _wait_ready(server, log_path, timeout)
+        wait_until_ok(f"{server.url}/api/health", process, timeout, server.log)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _wait_ready(server: ApiServer, log_path: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"llmchat serve exited:\n{log_path.read_text(errors='replace')[-4000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{server.url}/api/health", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"llmchat serve not ready:\n{log_path.read_text(errors='replace')[-4000:]}")
+        stop_process(process)

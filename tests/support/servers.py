@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import httpx
 
@@ -50,23 +50,25 @@ def worker_env(env: dict[str, str] | None = None, models_dir: Path | None = None
     return merged
 
 
-def _wait_healthy(worker: WorkerProcess, timeout: float) -> None:
+def wait_until_ok(url: str, process: subprocess.Popen, timeout: float, log: Callable[[], str] = lambda: "") -> None:
+    """Poll `url` until it answers 200; fail early (with the end of the log) if `process` exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if worker.process.poll() is not None:
-            raise RuntimeError(f"worker exited with {worker.process.returncode}:\n{worker.log()[-4000:]}")
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:4]} exited with {process.returncode}:\n{log()[-4000:]}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{worker.url}/health", timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return
         time.sleep(0.2)
-    raise TimeoutError(f"worker not healthy after {timeout:.0f} s:\n{worker.log()[-4000:]}")
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s:\n{log()[-4000:]}")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM, then SIGKILL if it does not exit in `timeout` seconds."""
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
@@ -92,7 +94,7 @@ def start_worker(
                                    stdout=log_file, stderr=subprocess.STDOUT)
     worker = WorkerProcess(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
     try:
-        _wait_healthy(worker, timeout)
+        wait_until_ok(f"{worker.url}/health", process, timeout, worker.log)
         yield worker
     finally:
-        _stop(process)
+        stop_process(process)

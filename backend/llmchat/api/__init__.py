@@ -1,6 +1,4 @@
-"""The chat API: Flask app, config, worker client and routing, `llmchat serve`."""
+"""The chat API: `llmchat.api.app.create_app(config)` builds the Flask app; `llmchat serve` runs it.
 
-from llmchat.api.app import close_app, create_app
-from llmchat.api.config import AppConfig, load_config
-
-__all__ = ["AppConfig", "close_app", "create_app", "load_config"]
+Nothing is imported here, so `llmchat --help` (which reads `llmchat.api.commands`) does not load Flask.
+"""
