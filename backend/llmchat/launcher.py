@@ -106,8 +106,10 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 def run_stack(config: StackConfig) -> int:
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     processes: list[subprocess.Popen] = []
-    # SIGTERM behaves like Ctrl-C so `kill` stops the children too
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGTERM behaves like Ctrl-C so `kill` stops the children too; SIGINT is set explicitly because a shell
+    # that starts us in the background leaves it ignored
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
     try:
         print(f"llmchat: starting the model worker on {config.worker_url} …", flush=True)
         worker = subprocess.Popen(_worker_command(config), env=env)
