@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import httpx
 from llmchat.api.config import ModelSettings
 from tests.api.conftest import read_sse
 from tests.support.api_server import api_config, start_api
-from tests.support.servers import free_port, stop_process, wait_until_ok
+from tests.support.servers import free_port, run_server
 from tests.support.tiny_model import make_tiny_model
 
 CLI = Path(sys.executable).with_name("transformers")
@@ -27,16 +26,9 @@ def transformers_serve(model_folder: Path, cache: Path):
     cache.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(cache), OMP_NUM_THREADS="1")
     command = [str(CLI), "serve", str(model_folder), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
-    log_path = cache.parent / "transformers-serve.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ok(f"{url}/health", process, 120, lambda: log_path.read_text(errors="replace"))
+    with run_server(command, url, "/health", env, 120, "transformers-serve-"):
         yield url
-    finally:
-        stop_process(process)
-        log.close()
 
 
 def test_chat_through_transformers_serve(tmp_path):

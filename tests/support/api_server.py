@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from tests.support.servers import PROJECT_ROOT, free_port, stop_process, wait_until_ok, worker_env
+from tests.support.servers import free_port, run_server, worker_env
 
 
 @dataclass
@@ -83,14 +83,8 @@ def start_serve_process(config_data: dict[str, Any], timeout: float = 60.0) -> I
     folder = Path(tempfile.mkdtemp(prefix="llmchat-api-"))
     config_path = folder / "app.yaml"
     config_path.write_text(yaml.safe_dump({**config_data, "port": port, "host": "127.0.0.1"}), encoding="utf-8")
-    log_path = folder / "api.log"
+    url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "llmchat.cli", "serve", "--config", str(config_path)]
     env = worker_env({"LLMCHAT_GUNICORN_THREADS": "8"})
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    server = ApiServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
-    try:
-        wait_until_ok(f"{server.url}/api/health", process, timeout, server.log)
-        yield server
-    finally:
-        stop_process(process)
+    with run_server(command, url, "/api/health", env, timeout, "llmchat-api-") as (process, log_path):
+        yield ApiServer(url=url, process=process, log_path=log_path)

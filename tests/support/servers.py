@@ -75,6 +75,20 @@ def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
 
 
 @contextlib.contextmanager
+def run_server(command: list[str], url: str, health_path: str, env: dict[str, str], timeout: float,
+               log_prefix: str) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """Run `command` (a server listening at `url`) with its output in a log file; yield once `health_path` answers."""
+    log_path = Path(tempfile.mkdtemp(prefix=log_prefix)) / "server.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        wait_until_ok(url + health_path, process, timeout, lambda: log_path.read_text(encoding="utf-8", errors="replace"))
+        yield process, log_path
+    finally:
+        stop_process(process)
+
+
+@contextlib.contextmanager
 def start_worker(
     config_path: Path,
     *,
@@ -85,16 +99,8 @@ def start_worker(
 ) -> Iterator[WorkerProcess]:
     """Run `python -m llmchat.worker --config CONFIG --port FREE` until the block ends; wait for /health first."""
     port = free_port()
-    log_dir = Path(tempfile.mkdtemp(prefix="llmchat-worker-"))
-    log_path = log_dir / "worker.log"
+    url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "llmchat.worker", "--config", str(config_path),
                "--host", "127.0.0.1", "--port", str(port), *(extra_args or [])]
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=worker_env(env, models_dir),
-                                   stdout=log_file, stderr=subprocess.STDOUT)
-    worker = WorkerProcess(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
-    try:
-        wait_until_ok(f"{worker.url}/health", process, timeout, worker.log)
-        yield worker
-    finally:
-        stop_process(process)
+    with run_server(command, url, "/health", worker_env(env, models_dir), timeout, "llmchat-worker-") as (process, log):
+        yield WorkerProcess(url=url, process=process, log_path=log)
