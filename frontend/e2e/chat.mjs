@@ -108,6 +108,15 @@ try {
     await page.waitForFunction((id) => document.querySelector(`.conversation[data-id="${id}"] .conversation-title`)?.textContent === 'Renamed by e2e', conversationId)
   })
 
+  await step('narrow laptop (1024 px): the conversation title in the top bar stays readable', async () => {
+    await page.setViewportSize({ width: 1024, height: 700 })
+    const title = page.locator('.topbar-title')
+    await title.waitFor()
+    const width = await title.evaluate((el) => el.getBoundingClientRect().width)
+    assert(width >= 120, `the title has room (${Math.round(width)} px)`)
+    await page.setViewportSize({ width: 1280, height: 800 })
+  })
+
   await step('exports a conversation as Markdown and JSON attachments', async () => {
     const item = page.locator(`.conversation[data-id="${conversationId}"]`)
     await item.hover()
@@ -246,6 +255,33 @@ try {
     await composer().fill('')
   })
 
+  await step('model server down: the message the API saved stays in the thread and Retry answers it', async () => {
+    // What the real API answers when no model server is reachable (docs/api.md): 503 + the saved message.
+    const saved = { id: 901, role: 'user', content: 'asked while the worker was down', model: 'x', status: 'error' }
+    await page.route('**/api/chat', (route) => route.fulfill({ status: 503, contentType: 'application/json',
+      headers: { 'Retry-After': '5' }, body: JSON.stringify({ error: { message: 'model server unavailable', code: 'worker_unavailable' },
+        conversation_id: 'down-probe', user_message: saved }) }))
+    await page.locator('[data-testid="new-chat"]').click()
+    await composer().fill(saved.content)
+    await composer().press('Enter')
+    await page.locator('[data-testid="toast-error"]').filter({ hasText: 'model server unavailable. Retry in 5 s.' }).waitFor()
+    const user = page.locator('[data-testid="thread"] article[data-role="user"]')
+    await user.filter({ hasText: saved.content }).waitFor()
+    assert((await user.getAttribute('data-status')) === 'error', 'shown as not answered')
+    assert((await composer().inputValue()) === '', 'not also put back in the box (it would be sent twice)')
+    await page.unroute('**/api/chat')
+    const frames = [['start', { conversation_id: 'down-probe', user_message: { ...saved, status: 'complete' } }],
+      ['delta', { content: 'Back again.' }],
+      ['done', { conversation_id: 'down-probe', message: { id: 902, role: 'assistant', content: 'Back again.', status: 'complete', model: 'x' } }]]
+    await page.route('**/api/conversations/down-probe/regenerate', (route) => route.fulfill({ status: 200,
+      contentType: 'text/event-stream', body: frames.map(([e, d]) => `event: ${e}\ndata: ${JSON.stringify(d)}\n\n`).join('') }))
+    await page.locator('[data-testid="retry"]').click()
+    await lastReply().filter({ hasText: 'Back again.' }).locator('[data-testid="message-meta"]').waitFor()
+    assert((await user.getAttribute('data-status')) === 'complete', 'the message is answered now')
+    await page.unroute('**/api/conversations/down-probe/regenerate')
+    await page.locator('[data-testid="new-chat"]').click()
+  })
+
   await step('compare view streams one prompt to two models side by side', async () => {
     await page.locator('[data-testid="compare-link"]').click()
     await page.locator('[data-testid="compare-left"]').waitFor()
@@ -285,6 +321,30 @@ try {
     await page.locator('.sidebar.open [data-testid="new-chat"]').waitFor()
     await page.locator('[data-testid="new-chat"]').click()
     await page.waitForFunction(() => !document.querySelector('.sidebar.open'))
+  })
+
+  await step('phone width: the drawer takes focus, keeps Tab inside and closes on Escape', async () => {
+    await page.locator('.menu-btn').focus()
+    await page.keyboard.press('Enter')
+    await page.waitForFunction(() => document.activeElement?.closest('.sidebar.open'))
+    for (let i = 0; i < 12; i += 1) {
+      await page.keyboard.press('Tab')
+      assert(await page.evaluate(() => !!document.activeElement?.closest('.sidebar')), `Tab ${i + 1} stays in the drawer`)
+    }
+    await page.keyboard.press('Escape')
+    await page.waitForFunction(() => !document.querySelector('.sidebar.open'))
+    assert(await page.evaluate(() => document.activeElement?.classList.contains('menu-btn')), 'focus is back on the menu button')
+  })
+
+  await step('keyboard: the settings drawer keeps Tab inside and gives focus back when it closes', async () => {
+    await page.locator('[data-testid="open-settings"]').focus()
+    await page.keyboard.press('Enter')
+    await page.locator('[data-testid="settings"]').waitFor()
+    for (let i = 0; i < 16; i += 1) await page.keyboard.press('Tab')
+    assert(await page.evaluate(() => !!document.activeElement?.closest('[data-testid="settings"]')), 'Tab stays in the drawer')
+    await page.keyboard.press('Escape')
+    await page.locator('[data-testid="settings"]').waitFor({ state: 'detached' })
+    assert(await page.evaluate(() => document.activeElement?.dataset.testid === 'open-settings'), 'focus is back on Settings')
   })
 
   await step('keyboard: the first Tab reaches the skip link, which focuses the composer', async () => {

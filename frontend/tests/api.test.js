@@ -8,8 +8,21 @@ import { streamPost } from '../src/api/sse.js'
 describe('errorFromResponse', () => {
   it('uses the API message and adds Retry-After for 429/503', () => {
     const err = errorFromResponse(429, { error: { message: 'Too many requests', code: 'rate_limited' } }, new Headers({ 'Retry-After': '12' }))
-    expect(err.message).toBe('Too many requests Retry in 12 s.')
+    expect(err.message).toBe('Too many requests. Retry in 12 s.')
     expect([err.status, err.code, err.retryAfter]).toEqual([429, 'rate_limited', 12])
+  })
+
+  it('carries the conversation and the saved user message of a 503 (model server down)', () => {
+    const body = { error: { message: 'model server unavailable', code: 'worker_unavailable' }, conversation_id: 'c1',
+      user_message: { id: 8, role: 'user', content: 'Still there?', status: 'error' } }
+    const err = errorFromResponse(503, body, new Headers())
+    expect([err.conversationId, err.userMessage.id, err.userMessage.status]).toEqual(['c1', 8, 'error'])
+    expect(errorFromResponse(400, { error: { message: 'bad' } }, {}).userMessage).toBeNull()
+  })
+
+  it('does not double the full stop when the API message already ends a sentence', () => {
+    const err = errorFromResponse(503, { error: { message: 'The model is busy.' } }, new Headers({ 'Retry-After': '5' }))
+    expect(err.message).toBe('The model is busy. Retry in 5 s.')
   })
 
   it('keeps the offending field and falls back to a status message without a body', () => {
@@ -67,6 +80,6 @@ describe('streamPost', () => {
   })
 
   it('throws the API error with its Retry-After', async () => {
-    await expect(run('/busy')).rejects.toMatchObject({ status: 503, message: 'queue full Retry in 3 s.', retryAfter: 3 })
+    await expect(run('/busy')).rejects.toMatchObject({ status: 503, message: 'queue full. Retry in 3 s.', retryAfter: 3 })
   })
 })

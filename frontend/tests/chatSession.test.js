@@ -23,6 +23,41 @@ function scriptedApi(events, { failWith = null, hang = false } = {}) {
 const START = { event: 'start', data: { conversation_id: 'c1', user_message: msg({ id: 'u1', role: 'user', content: 'hi' }) } }
 
 describe('chat session', () => {
+  it('keeps a message the API saved before failing (model server down) and retries it with regenerate', async () => {
+    const saved = msg({ id: 'u9', role: 'user', content: 'Still there?', status: 'error' })
+    const down = new ApiError({ message: 'model server unavailable', status: 503, code: 'worker_unavailable',
+      conversationId: 'c9', userMessage: saved })
+    const session = createChatSession({ api: scriptedApi([], { failWith: down }) })
+    const result = await session.send('Still there?', { model: 'tiny', params: {} })
+    expect(result).toMatchObject({ ok: false, started: true, saved: true })
+    expect(session.state.conversationId).toBe('c9')
+    expect(session.state.messages.map((m) => [m.id, m.role, m.status])).toEqual([['u9', 'user', 'error']])
+
+    // The worker is back: Retry (regenerate) answers that message; start brings its saved copy back as complete.
+    const retry = createChatSession({ api: scriptedApi([
+      { event: 'start', data: { conversation_id: 'c9', user_message: { ...saved, status: 'complete' } } },
+      { event: 'done', data: { conversation_id: 'c9', message: msg({ id: 'a9', content: 'Yes' }) } },
+    ]) })
+    Object.assign(retry.state, { conversationId: 'c9', messages: [{ ...saved }] })
+    expect((await retry.regenerate({ model: 'tiny', params: {} })).ok).toBe(true)
+    expect(retry.state.messages.map((m) => [m.id, m.status])).toEqual([['u9', 'complete'], ['a9', 'complete']])
+  })
+
+  it('marks a reply as failed when the stream ends without done or error (connection cut)', async () => {
+    // The API always ends a stream with done or error (docs/api.md); a stream that just stops was cut off
+    // (server killed, proxy timeout) and must not pass for a complete reply.
+    const api = scriptedApi([START, { event: 'delta', data: { content: 'Half a sent' } }])
+    const session = createChatSession({ api })
+    const result = await session.send('hi', { model: 'tiny', params: {} })
+    expect(result.ok).toBe(false)
+    expect(result.started).toBe(true)
+    expect(result.error.message).toMatch(/connection closed before the reply finished/i)
+    const [user, reply] = session.state.messages
+    expect(user.content).toBe('hi')
+    expect([reply.status, reply.content]).toEqual(['error', 'Half a sent'])
+    expect(reply.error).toMatch(/connection closed/i)
+  })
+
   it('builds the reply from deltas and takes the saved message from done', async () => {
     const api = scriptedApi([
       START,

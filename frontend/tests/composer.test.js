@@ -1,6 +1,7 @@
 // Composer keys: Enter sends, Shift+Enter makes a new line, nothing is sent while busy.
 import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
+import { nextTick } from 'vue'
 import ChatComposer from '../src/components/ChatComposer.vue'
 
 async function typed(wrapper, text) {
@@ -47,6 +48,23 @@ describe('ChatComposer', () => {
     await wrapper.get('[data-testid="stop"]').trigger('click')
     expect(wrapper.emitted('stop')).toHaveLength(1)
     expect(wrapper.find('[data-testid="send"]').exists()).toBe(false)
+  })
+
+  it('takes focus back when the reply ends, but not from something the user focused meanwhile', async () => {
+    const outside = document.createElement('button')
+    document.body.appendChild(outside)
+    const wrapper = mount(ChatComposer, { props: { busy: true }, attachTo: document.body })
+    outside.focus()
+    await wrapper.setProps({ busy: false })
+    await nextTick()
+    expect(document.activeElement).toBe(outside)
+    await wrapper.setProps({ busy: true })
+    outside.blur() // e.g. Stop was pressed and removed: focus fell back to the page
+    await wrapper.setProps({ busy: false })
+    await nextTick()
+    expect(document.activeElement).toBe(wrapper.get('textarea').element)
+    wrapper.unmount()
+    outside.remove()
   })
 
   it('gives text back after an error without overwriting new typing', async () => {

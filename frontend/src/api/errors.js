@@ -12,8 +12,11 @@ const FALLBACK_BY_STATUS = {
 }
 
 export class ApiError extends Error {
-  constructor({ message, status = 0, code = null, field = null, retryAfter = null }) {
+  constructor({ message, status = 0, code = null, field = null, retryAfter = null, conversationId = null, userMessage = null }) {
     super(message)
+    // Set when the API saved the user's message before failing (model server down): it is not lost.
+    this.conversationId = conversationId
+    this.userMessage = userMessage
     this.name = 'ApiError'
     this.status = status
     this.code = code
@@ -30,9 +33,12 @@ export function errorFromResponse(status, body, headers) {
   let message = typeof detail.message === 'string' && detail.message ? detail.message : FALLBACK_BY_STATUS[status]
   if (!message) message = `The server answered with status ${status}.`
   if (status === 429 || status === 503) {
-    if (retryAfter) message += ` Retry in ${retryAfter} s.`
+    // The API's messages may lack a final stop ("queue full"): end that sentence before adding ours.
+    if (retryAfter) message = `${message.trim().replace(/([^.!?])$/, '$1.')} Retry in ${retryAfter} s.`
   }
-  return new ApiError({ message, status, code: detail.code ?? null, field: detail.field ?? null, retryAfter })
+  const saved = body && typeof body.user_message === 'object' && body.user_message ? body.user_message : null
+  return new ApiError({ message, status, code: detail.code ?? null, field: detail.field ?? null, retryAfter,
+    conversationId: (body && body.conversation_id) || null, userMessage: saved })
 }
 
 export function networkError() {

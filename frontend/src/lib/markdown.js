@@ -34,6 +34,15 @@ md.renderer.rules.fence = (tokens, idx) => {
 }
 md.renderer.rules.code_block = md.renderer.rules.fence
 
+// Images become links: an <img> would be fetched as soon as it renders, so a prompt-injected reply
+// could send chat text to any server in its URL. A link loads only when the reader chooses to.
+md.renderer.rules.image = (tokens, idx, options, env, slf) => {
+  const token = tokens[idx]
+  const src = token.attrGet('src') || ''
+  const alt = slf.renderInlineAsText(token.children || [], options, env).trim()
+  return `<a href="${escapeHtml(src)}" class="image-link">Image: ${escapeHtml(alt || src)}</a>`
+}
+
 // Tables scroll sideways on narrow screens instead of breaking the layout.
 md.renderer.rules.table_open = () => '<div class="table-wrap"><table>'
 md.renderer.rules.table_close = () => '</table></div>'
@@ -54,12 +63,12 @@ function installHooks() {
   })
 }
 
-/** DOMPurify with the tags markdown needs; event handlers, script, style and iframes never survive. */
+/** DOMPurify with the tags markdown needs; event handlers, script, style, iframes and images never survive. */
 export function sanitizeHtml(html) {
   installHooks()
   return DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true },
-    FORBID_TAGS: ['style', 'script', 'iframe', 'object', 'embed', 'form', 'input'],
+    FORBID_TAGS: ['style', 'script', 'iframe', 'object', 'embed', 'form', 'input', 'img'],
     FORBID_ATTR: ['style'],
     ADD_ATTR: ['target'],
   })

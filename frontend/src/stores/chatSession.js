@@ -47,6 +47,7 @@ export function createChatSession({ api, onTurnFinished = () => {} }) {
     controller = new AbortController()
     const startedAt = Date.now()
     let started = false
+    let finished = false // the API ends every stream with done or error; without one it was cut off
     let serverError = null
     const onEvent = ({ event, data }) => {
       if (!data || typeof data !== 'object') return
@@ -56,8 +57,9 @@ export function createChatSession({ api, onTurnFinished = () => {} }) {
         if (user && data.user_message) Object.assign(user, data.user_message)
       } else if (event === 'delta') {
         reply.content += data.content || ''
-      } else if (event === 'done' && data.message) {
-        Object.assign(reply, data.message)
+      } else if (event === 'done') {
+        finished = true
+        if (data.message) Object.assign(reply, data.message)
       } else if (event === 'error') {
         serverError = data.error || { message: 'The model failed to answer.' }
         if (data.message) Object.assign(reply, data.message)
@@ -66,6 +68,7 @@ export function createChatSession({ api, onTurnFinished = () => {} }) {
     try {
       await request(controller.signal, onEvent)
       if (serverError) throw new ApiError({ message: serverError.message || 'The model failed to answer.', code: serverError.code })
+      if (!finished) throw new ApiError({ message: 'The connection closed before the reply finished.', code: 'incomplete' })
       if (reply.status === 'streaming') reply.status = 'complete'
       return { ok: true, started: true }
     } catch (err) {
@@ -95,7 +98,17 @@ export function createChatSession({ api, onTurnFinished = () => {} }) {
     const body = { message: text, model, params }
     if (state.conversationId) body.conversation_id = state.conversationId
     const result = await stream((signal, onEvent) => api.chatStream(body, { signal, onEvent }), user, reply)
-    if (!result.ok && !result.started) state.messages = state.messages.filter((m) => m !== user && m !== reply)
+    if (!result.ok && !result.started) {
+      const saved = result.error && result.error.userMessage
+      if (saved) {
+        // The API kept the message (status error) although no model answered: show it, offer Retry.
+        Object.assign(user, saved)
+        setConversation(result.error.conversationId)
+        state.messages = state.messages.filter((m) => m !== reply)
+        return { ...result, started: true, saved: true }
+      }
+      state.messages = state.messages.filter((m) => m !== user && m !== reply)
+    }
     return result
   }
 
@@ -105,10 +118,12 @@ export function createChatSession({ api, onTurnFinished = () => {} }) {
     const last = state.messages[state.messages.length - 1]
     const previous = last && last.role === 'assistant' ? { ...last } : null
     if (previous) state.messages.pop()
+    // The prompt answered again: its saved copy (from start) replaces ours, e.g. a failed one becomes complete.
+    const prompt = state.messages.findLast((m) => m.role === 'user') || null
     state.messages.push(pendingReply(model))
     const reply = state.messages[state.messages.length - 1]
     const id = state.conversationId
-    const result = await stream((signal, onEvent) => api.regenerateStream(id, { model, params }, { signal, onEvent }), null, reply)
+    const result = await stream((signal, onEvent) => api.regenerateStream(id, { model, params }, { signal, onEvent }), prompt, reply)
     if (!result.ok && !result.started && previous) state.messages.splice(state.messages.length - 1, 1, previous)
     return result
   }
