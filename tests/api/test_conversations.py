@@ -92,3 +92,25 @@ def test_without_a_build_the_root_says_how_to_make_one(worker, tmp_path):
     with start_api(config) as api:
         response = httpx.get(api.url + "/")
         assert response.status_code == 404 and "npm run build" in response.json()["error"]["message"]
+
+
+def test_conversation_deleted_while_its_reply_is_made_is_404_not_500(api, client):
+    """The user deletes the conversation (another tab) while a non-streamed reply is generated: saving the reply
+    raised LookupError, a 500."""
+    conversation_id = new_conversation(client)
+    service = api.app.extensions["llmchat"]
+    real_complete = service.router.client.complete
+
+    def complete_then_delete(*args, **kwargs):
+        result = real_complete(*args, **kwargs)
+        assert client.delete(f"/api/conversations/{conversation_id}").status_code == 204
+        return result
+
+    service.router.client.complete = complete_then_delete
+    try:
+        response = client.post("/api/chat", json={"message": "again", "model": "tiny-chat",
+                                                  "conversation_id": conversation_id})
+    finally:
+        service.router.client.complete = real_complete
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == "not_found"

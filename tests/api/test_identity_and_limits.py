@@ -45,3 +45,13 @@ def test_rate_limiter_counts_per_key_and_says_when_to_retry():
 def test_zero_requests_means_no_limit():
     limiter = RateLimiter(requests=0, window_s=60)
     assert all(limiter.check("a") == 0 for _ in range(100))
+
+
+def test_forwarded_for_hops_are_one_client_however_they_are_written():
+    # some proxies append the client's port; an IPv6 address has many spellings. Each used to be its own
+    # client (another set of conversations), or with a port, the proxy itself: every client behind it as one.
+    assert client_ip("10.0.0.1", "203.0.113.5:4711", PROXIES) == "203.0.113.5"
+    assert client_ip("10.0.0.1", "[2001:db8::1]:443", PROXIES) == "2001:db8::1"
+    assert client_ip("10.0.0.1", "2001:DB8:0:0::1", PROXIES) == "2001:db8::1"
+    assert client_ip("10.0.0.1", "198.51.100.1, 172.20.0.3:80", PROXIES) == "198.51.100.1"
+    assert client_ip("10.0.0.1", "not-an-ip:80", PROXIES) == "10.0.0.1"

@@ -97,3 +97,11 @@ def test_many_threads_writing_at_once_lose_nothing(store: ChatStore):
     for n in range(6):
         (conversation,) = store.list_conversations(f"10.1.0.{n}")
         assert conversation.message_count == 5
+
+
+def test_an_id_with_nul_is_simply_not_found(store: ChatStore):
+    # a URL can carry %00; PostgreSQL raised DataError on it (a 500) instead of "not found"
+    store.create_conversation("10.0.0.1", "mine", "m1")
+    assert store.get_conversation("10.0.0.1", "ab\x00cd") is None
+    assert store.rename_conversation("10.0.0.1", "ab\x00cd", "x") is None
+    assert store.delete_conversation("10.0.0.1", "ab\x00cd") is False

@@ -11,7 +11,7 @@ import torch
 
 from llmchat.worker.engine import Engine, QueueFull
 from llmchat.worker.sampling import SamplingParams
-from llmchat.worker.sequence import Finished, GenerationRequest
+from llmchat.worker.sequence import Failed, Finished, GenerationRequest
 from tests.worker.helpers import collect, greedy_request, run_alone, submit_all
 
 PROMPTS = ["Hello there", "The quick brown fox jumps over the lazy", "one", "Paris is the capital of France. Berlin",
@@ -148,3 +148,20 @@ def test_adapters_share_the_base_in_one_batch(tiny, tiny_lora_paths):
         assert engine.stats.adapter_loads == 2
     finally:
         engine.close()
+
+
+def test_one_rows_failed_sampling_does_not_fail_the_batch(engine, tiny):
+    """repetition_penalty=1e-300 makes a seen token's score infinite, so sampling that row raises (at prefill or in
+    a later step, depending on the prompt). It used to fail every row of that decode step; now only its own."""
+    _, tokenizer = tiny
+    inbox = submit_all(engine, [greedy_request(tokenizer, PROMPTS[1], 60)])[0]
+    bad_sampling = SamplingParams(temperature=1.0, repetition_penalty=1e-300, seed=0)
+    prompts = ["Hello there", "one", "!", "P", "Paris", "fox"]  # the engine queues at most 8
+    bad = submit_all(engine, [GenerationRequest(prompt_ids=tokenizer(p)["input_ids"], max_tokens=20,
+                                                sampling=bad_sampling, ignore_eos=True) for p in prompts])
+    endings = [collect(box)[1] for box in bad]
+    assert all(isinstance(ending, (Finished, Failed)) for ending in endings)
+    assert any(isinstance(ending, Failed) for ending in endings)
+    text, finished, _ = collect(inbox)
+    assert finished == Finished("length", len(tokenizer(PROMPTS[1])["input_ids"]), 60)
+    assert text == run_alone(engine, greedy_request(tokenizer, PROMPTS[1], 60))[0]

@@ -69,3 +69,29 @@ def test_first_of_several_stops_wins_and_finish_flushes():
     assert "".join(feed(matcher, ["a\nAI", ": x ### y"])) == "a"
     matcher = StopMatcher(["END"])
     assert "".join(feed(matcher, ["the E", "N"])) == "the EN"  # the reply ended: the held tail goes out
+
+
+def _sequence(tokenizer, stop: tuple[str, ...]):
+    import torch
+
+    from llmchat.worker.sequence import GenerationHandle, GenerationRequest, Sequence
+
+    events = []
+    request = GenerationRequest(prompt_ids=tokenizer("Say:")["input_ids"], max_tokens=50, stop=stop)
+    sequence = Sequence(request, events.append, GenerationHandle(), tokenizer,
+                        frozenset({tokenizer.eos_token_id}), len(tokenizer), torch.device("cpu"))
+    return sequence, events
+
+
+def test_text_held_back_for_a_stop_is_sent_when_eos_ends_the_reply(tokenizer):
+    """"Use #" could be the start of the stop "###"; the model then ends with EOS: the "#" is part of the reply.
+    It used to be dropped (EOS finished the sequence without releasing what the stop matcher held back)."""
+    from llmchat.worker.sequence import Delta, Finished
+
+    sequence, events = _sequence(tokenizer, ("###",))
+    for token in tokenizer("Use #")["input_ids"]:
+        sequence.accept(token)
+    sequence.accept(tokenizer.eos_token_id)
+    text = "".join(event.text for event in events if isinstance(event, Delta))
+    assert text == "Use #"
+    assert isinstance(events[-1], Finished) and events[-1].reason == "stop"

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from llmchat.store import NotFound
+
 log = logging.getLogger(__name__)
 
 
@@ -47,6 +49,13 @@ def register_error_handlers(app: Flask) -> None:
         response = jsonify({**error_body(exc.code, exc.message, exc.field), **exc.extra})
         response.status_code = exc.status
         response.headers.update(exc.headers)
+        return response
+
+    @app.errorhandler(NotFound)
+    def gone(_exc: NotFound):
+        # deleted while this request worked on it (another tab): what the caller would have got a moment later
+        response = jsonify(error_body("not_found", "conversation not found"))
+        response.status_code = 404
         return response
 
     @app.errorhandler(HTTPException)

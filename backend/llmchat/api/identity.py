@@ -30,17 +30,27 @@ def client_ip(remote_addr: str | None, forwarded_for: str | None, trusted: Seque
     if not forwarded_for or not _in(address, trusted):
         return address
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if not _valid(hop):
+    hop = None
+    for raw in reversed(hops):
+        hop = _address_of(raw)
+        if hop is None:
             return address  # a malformed header from a trusted proxy: fall back to the proxy itself
         if not _in(hop, trusted):
             return hop
-    return hops[0] if hops else address
+    return hop or address  # every hop is a proxy of ours: the left-most
 
 
-def _valid(address: str) -> bool:
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return True
+def _address_of(hop: str) -> str | None:
+    """The address of one hop in its canonical spelling (one client, one key), with a port some proxies append
+    ("203.0.113.5:4711", "[2001:db8::1]:443") taken off; None when it is not an address."""
+    candidates = [hop]
+    if hop.startswith("[") and "]" in hop:
+        candidates = [hop[1:hop.index("]")]]
+    elif hop.count(":") == 1:
+        candidates.append(hop.split(":")[0])
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None

@@ -153,9 +153,6 @@ class Router:
             extra_body=dict(settings.extra_body),
         )
 
-    def model(self, model_id: str) -> ModelInfo | None:
-        return self.catalog().get(model_id)
-
     # picking a server ------------------------------------------------------------------------
     def pick(self, info: ModelInfo, exclude: frozenset[str] = frozenset()) -> Endpoint:
         scored = []

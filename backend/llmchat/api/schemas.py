@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from llmchat.api.errors import ApiError
+
+
+def _storable(value: str) -> str:
+    """Text every database and the model server take: no NUL (PostgreSQL refuses it), no lone surrogate (not UTF-8)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"is not valid Unicode text ({exc.reason} at position {exc.start})") from exc
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
 
 
 class Params(BaseModel):
@@ -16,15 +30,15 @@ class Params(BaseModel):
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
     memory_window: int | None = Field(default=None, ge=0, le=100)
-    system_prompt: str | None = Field(default=None, max_length=8000)
+    system_prompt: Text | None = Field(default=None, max_length=8000)
 
 
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: str
-    model: str = Field(min_length=1, max_length=200)
-    conversation_id: str | None = Field(default=None, max_length=64)
+    message: Text
+    model: Text = Field(min_length=1, max_length=200)
+    conversation_id: Text | None = Field(default=None, max_length=64)
     params: Params = Field(default_factory=Params)
     stream: bool = False
 
@@ -32,7 +46,7 @@ class ChatRequest(BaseModel):
 class RegenerateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: str | None = Field(default=None, min_length=1, max_length=200)
+    model: Text | None = Field(default=None, min_length=1, max_length=200)
     params: Params = Field(default_factory=Params)
     stream: bool = False
 
@@ -40,7 +54,7 @@ class RegenerateRequest(BaseModel):
 class RenameRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
 
 
 def validate(schema: type[BaseModel], body: Any) -> Any:

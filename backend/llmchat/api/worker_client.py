@@ -75,6 +75,14 @@ def _raise_for(response: httpx.Response) -> None:
         raise WorkerRejected(response.status_code, _error_message(response), response.headers.get("Retry-After"))
 
 
+def _count(value: Any) -> int:
+    """A queue depth as a server reported it; anything that is not a count is 0 (unknown)."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
 def _text_of(choice: dict[str, Any]) -> str:
     if "text" in choice:
         return choice.get("text") or ""
@@ -109,7 +117,9 @@ class WorkerClient:
             body = response.json()
         except ValueError:
             body = {}
-        return {"status": "ok", "queue_depth": int(body.get("queue_depth") or 0), **body}
+        if not isinstance(body, dict):  # another server's idea of a health body: alive, queue unknown
+            body = {}
+        return {"status": "ok", **body, "queue_depth": _count(body.get("queue_depth"))}
 
     def models(self, endpoint: Endpoint) -> list[dict[str, Any]]:
         response = self._get(endpoint, "/v1/models")

@@ -2,6 +2,6 @@
 
 from llmchat.store.database import Database, open_database
 from llmchat.store.records import ConversationRecord, MessageRecord
-from llmchat.store.repository import ChatStore
+from llmchat.store.repository import ChatStore, NotFound
 
-__all__ = ["ChatStore", "ConversationRecord", "Database", "MessageRecord", "open_database"]
+__all__ = ["ChatStore", "ConversationRecord", "Database", "MessageRecord", "NotFound", "open_database"]

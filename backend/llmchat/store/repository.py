@@ -18,6 +18,10 @@ from llmchat.store.records import ConversationRecord, MessageRecord, conversatio
 MESSAGE_ROLES = ("user", "assistant")
 
 
+class NotFound(LookupError):
+    """The conversation or message is gone (deleted, perhaps by another request of the same IP meanwhile)."""
+
+
 class ChatStore:
     def __init__(self, database: Database):
         self._sessions = database.sessions
@@ -37,6 +41,8 @@ class ChatStore:
             return session.scalar(select(Client.id).where(Client.ip == ip))
 
     def _owned(self, session: Session, ip: str, conversation_id: str) -> Conversation | None:
+        if "\x00" in conversation_id:  # no id has one, and PostgreSQL refuses NUL even in a WHERE clause
+            return None
         query = (
             select(Conversation)
             .join(Client, Client.id == Conversation.client_id)
@@ -110,7 +116,7 @@ class ChatStore:
         with self._sessions.begin() as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None:
-                raise LookupError(f"conversation {conversation_id} does not exist")
+                raise NotFound(f"conversation {conversation_id} does not exist")
             message = Message(
                 conversation_id=conversation_id, role=role, content=content, model=model, params=params,
                 status=status, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
@@ -134,7 +140,7 @@ class ChatStore:
         with self._sessions.begin() as session:
             message = session.get(Message, message_id)
             if message is None:
-                raise LookupError(f"message {message_id} does not exist")
+                raise NotFound(f"message {message_id} does not exist")
             for name, value in fields.items():
                 setattr(message, name, value)
             message.updated_at = utc_now()

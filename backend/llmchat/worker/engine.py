@@ -63,6 +63,8 @@ class Engine:
         # the engine thread decodes with its own copy: a fast tokenizer shared with the encoding server thread can
         # fail with "Already borrowed" when both touch it at once
         self._decode_tokenizer = _private_copy(tokenizer)
+        # the server encodes prompts on its thread pool (a long prompt must not block the event loop): one at a time
+        self.encode_lock = threading.Lock()
         self.context_length = context_length
         self.max_batch_size = max_batch_size
         self.max_queue = max_queue
@@ -208,25 +210,36 @@ class Engine:
             self._active.append(sequence)
             self.stats.max_batch_seen = max(self.stats.max_batch_seen, len(self._active))
 
+    def _choose(self, sequence: Sequence, logits: torch.Tensor, greedy: int) -> int:
+        """This row's next token. Its own sampling failing (a tiny repetition_penalty makes its scores infinite)
+        fails this row alone: the other requests in the batch go on."""
+        if sequence.sampler.params.greedy and sequence.sampler.seen is None:
+            return greedy
+        try:
+            return sequence.sampler.choose(logits)
+        except Exception as exc:
+            log.exception("sampling failed on %s", self.name)
+            sequence.fail(f"generation failed: {exc}")
+            return greedy  # a placeholder: the row leaves the batch at the end of this step
+
     def _decode_step(self) -> None:
         try:
             output = self._forward(self._active, **self._batch.step_inputs(), logits_to_keep=1)
             logits = output.logits[:, -1, :]
             greedy = torch.argmax(logits, dim=-1).tolist()
-            chosen = []
-            for row, sequence in enumerate(self._active):
-                plain = sequence.sampler.params.greedy and sequence.sampler.seen is None
-                chosen.append(greedy[row] if plain else sequence.sampler.choose(logits[row]))
-        except Exception as exc:  # a failed step fails its rows, never the worker
+        except Exception as exc:  # a failed forward pass fails its rows, never the worker
             log.exception("decode step failed on %s", self.name)
             for sequence in self._active:
                 sequence.fail(f"generation failed: {exc}")
             self._active, self._batch = [], BatchState(self.device)
             return
+        chosen = [self._choose(sequence, logits[row], greedy[row]) for row, sequence in enumerate(self._active)]
         self.stats.steps += 1
         self.stats.tokens_generated += len(chosen)
         self._batch.advance(torch.tensor(chosen, dtype=torch.long))
         for sequence, token in zip(self._active, chosen):
+            if sequence.finished:  # its sampling failed just now
+                continue
             if sequence.handle.cancelled:
                 self._cancel(sequence)
             else:

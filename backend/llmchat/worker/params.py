@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from llmchat.worker.specs import SamplingDefaults
 
 MAX_STOPS = 16
+MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes an unsigned 64-bit seed
 ROLES = ("system", "user", "assistant", "tool")
 
 
@@ -46,17 +48,27 @@ def _number(body: dict, name: str, default: float, low: float, high: float, *, l
         return float(default)
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise invalid(name, f"must be a number, got {type(value).__name__}")
-    if value < low or value > high or (low_open and value == low):
+    if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
         raise invalid(name, f"must be {'>' if low_open else '>='} {low} and <= {high}, got {value}")
     return float(value)
 
 
-def _integer(body: dict, name: str, low: int) -> int | None:
+def _integer(body: dict, name: str, low: int, high: int | None = None) -> int | None:
     value = body.get(name)
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise invalid(name, f"must be an integer >= {low}, got {value!r}")
+    if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value > high):
+        bounds = f">= {low}" + (f" and <= {high}" if high is not None else "")
+        raise invalid(name, f"must be an integer {bounds}, got {value!r}")
+    return value
+
+
+def _text(value: str, param: str) -> str:
+    """A string the tokenizer can encode: a lone surrogate (valid JSON escape, invalid UTF-8) is a 400."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise invalid(param, f"is not valid Unicode text ({exc.reason} at position {exc.start})") from exc
     return value
 
 
@@ -92,7 +104,7 @@ def model_field(body: Any) -> str:
 def generation_fields(body: dict, defaults: SamplingDefaults) -> GenerationFields:
     """The sampling fields shared by completions and chat completions; missing ones take the model's defaults."""
     n = body.get("n", 1)
-    if n not in (1, None):
+    if n is not None and (n != 1 or isinstance(n, bool)):
         raise invalid("n", "only n=1 is supported")
     max_tokens = _integer(body, "max_tokens", 1)
     if max_tokens is None:
@@ -100,17 +112,20 @@ def generation_fields(body: dict, defaults: SamplingDefaults) -> GenerationField
     options = body.get("stream_options") or {}
     if not isinstance(options, dict):
         raise invalid("stream_options", "must be an object")
+    include_usage = options.get("include_usage") or False
+    if not isinstance(include_usage, bool):  # bool("no") is True
+        raise invalid("stream_options.include_usage", f"must be true or false, got {include_usage!r}")
     return GenerationFields(
         model=model_field(body),
         max_tokens=max_tokens if max_tokens is not None else defaults.max_tokens,
         temperature=_number(body, "temperature", defaults.temperature, 0.0, 2.0),
         top_p=_number(body, "top_p", defaults.top_p, 0.0, 1.0, low_open=True),
         repetition_penalty=_number(body, "repetition_penalty", defaults.repetition_penalty, 0.0, 10.0, low_open=True),
-        seed=_integer(body, "seed", 0),
+        seed=_integer(body, "seed", 0, MAX_SEED),
         stop=_stops(body.get("stop")),
         stream=_flag(body, "stream"),
         ignore_eos=_flag(body, "ignore_eos"),
-        include_usage=bool(options.get("include_usage", False)),
+        include_usage=include_usage,
     )
 
 
@@ -120,7 +135,7 @@ def prompt_field(body: dict) -> str:
         prompt = prompt[0]
     if not isinstance(prompt, str):
         raise invalid("prompt", "required, a string (a list of one string also works)")
-    return prompt
+    return _text(prompt, "prompt")
 
 
 def messages_field(body: dict) -> list[dict[str, str]]:
@@ -136,8 +151,11 @@ def messages_field(body: dict) -> list[dict[str, str]]:
             raise invalid(f"{where}.role", f"must be one of {', '.join(ROLES)}")
         content = message.get("content")
         if isinstance(content, list):  # OpenAI content parts: keep the text ones
-            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+            texts = [part.get("text", "") for part in content if isinstance(part, dict)]
+            if not all(isinstance(text, str) for text in texts):
+                raise invalid(f"{where}.content", "a text part's text must be a string")
+            content = "".join(texts)
         if not isinstance(content, str):
             raise invalid(f"{where}.content", "must be a string")
-        checked.append({"role": message["role"], "content": content})
+        checked.append({"role": message["role"], "content": _text(content, f"{where}.content")})
     return checked

@@ -83,17 +83,21 @@ class Sequence:
         """Take the token chosen for this sequence: send the text it makes safe, finish if it ends the reply."""
         self.generated += 1
         if token_id in self.eos_ids:
+            self._send_rest()  # text held back as a possible stop string is reply text after all
             return self._finish("stop")
         self.sampler.observe(token_id)
         self._send(self.stops.add(self.detokenizer.push(token_id)))
         if self.stops.stopped:
             return self._finish("stop")
         if self.generated >= self.request.max_tokens:
-            self._send(self.stops.add(self.detokenizer.flush()))
-            if self.stops.stopped:
-                return self._finish("stop")
+            self._send_rest()
+            self._finish("stop" if self.stops.stopped else "length")
+
+    def _send_rest(self) -> None:
+        """The reply ends: send what the detokenizer and the stop matcher still hold (up to a stop, if one shows)."""
+        self._send(self.stops.add(self.detokenizer.flush()))
+        if not self.stops.stopped:
             self._send(self.stops.finish())
-            self._finish("length")
 
     def fail(self, message: str) -> None:
         if not self.finished:

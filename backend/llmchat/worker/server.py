@@ -26,7 +26,7 @@ RETRY_AFTER_S = "1"
 async def _json_body(request: Request):
     try:
         return json.loads(await request.body())
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays or objects nested too deep
         raise ApiError(400, f"the request body is not valid JSON: {exc}", code="invalid_json") from exc
 
 
@@ -37,23 +37,36 @@ async def _target(pool: ModelPool, model_id: str) -> Target:
         raise ApiError(404, str(exc), param="model", code="model_not_found", type_="not_found_error") from exc
 
 
-def _encode_prompt(target: Target, prompt: str) -> list[int]:
-    return list(target.engine.tokenizer(prompt, add_special_tokens=True)["input_ids"])
+def _encode_prompt_sync(target: Target, prompt: str) -> list[int]:
+    with target.engine.encode_lock:
+        return list(target.engine.tokenizer(prompt, add_special_tokens=True)["input_ids"])
 
 
-def _render_chat(target: Target, messages: list[dict[str, str]]) -> list[int]:
+def _render_chat_sync(target: Target, messages: list[dict[str, str]]) -> list[int]:
     tokenizer = target.engine.tokenizer
     if not getattr(tokenizer, "chat_template", None):
         raise ApiError(400, f"model {target.spec.id!r} has no chat template; use /v1/completions", param="model",
                        code="no_chat_template")
-    try:
-        text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    except Exception as exc:  # a template may reject a role order (e.g. two user turns)
-        raise ApiError(400, f"the chat template rejected the messages: {exc}", param="messages") from exc
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+    with target.engine.encode_lock:
+        try:
+            text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        except Exception as exc:  # a template may reject a role order (e.g. two user turns)
+            raise ApiError(400, f"the chat template rejected the messages: {exc}", param="messages") from exc
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+async def _encode_prompt(target: Target, prompt: str) -> list[int]:
+    """Tokenizing a long prompt takes seconds: off the event loop, so /health and other streams go on meanwhile."""
+    return await run_in_threadpool(_encode_prompt_sync, target, prompt)
+
+
+async def _render_chat(target: Target, messages: list[dict[str, str]]) -> list[int]:
+    return await run_in_threadpool(_render_chat_sync, target, messages)
 
 
 def _room(target: Target, prompt_ids: list[int], param: str) -> int:
+    if not prompt_ids:  # nothing to condition on: the prefill would fail on an empty tensor
+        raise ApiError(400, f"{param}: the prompt is empty (0 tokens)", param=param, code="invalid_value")
     room = target.context_length - len(prompt_ids)
     if room <= 0:
         raise ApiError(400, f"the prompt is {len(prompt_ids)} tokens but the context of model {target.spec.id!r} "
@@ -78,7 +91,10 @@ async def _generate(request: Request, pool: ModelPool, chat: bool):
     body = await _json_body(request)
     target = await _target(pool, model_field(body))
     fields = generation_fields(body, target.spec.default_params)
-    prompt_ids = _render_chat(target, messages_field(body)) if chat else _encode_prompt(target, prompt_field(body))
+    if chat:
+        prompt_ids = await _render_chat(target, messages_field(body))
+    else:
+        prompt_ids = await _encode_prompt(target, prompt_field(body))
     _room(target, prompt_ids, "messages" if chat else "prompt")
     stream = EventStream()
     handle = _submit(target, prompt_ids, fields, stream)
@@ -125,9 +141,9 @@ def create_app(registry: Registry, pool: ModelPool) -> FastAPI:
         body = await _json_body(request)
         target = await _target(pool, model_field(body))
         if "messages" in body and "prompt" not in body:
-            ids = _render_chat(target, messages_field(body))
+            ids = await _render_chat(target, messages_field(body))
         else:
-            ids = _encode_prompt(target, prompt_field(body))
+            ids = await _encode_prompt(target, prompt_field(body))
         return {"count": len(ids), "max_model_len": target.context_length, "tokens": ids}
 
     return app

@@ -1,0 +1,45 @@
+"""Text the store or the model server cannot take is a 400 naming the field, not a 500 (or a lost message).
+
+A lone surrogate (`"\\ud800"`) is valid JSON but not UTF-8: sending it on to the worker raised UnicodeEncodeError.
+NUL is refused by PostgreSQL's text columns: saving it raised there (SQLite took it, so only one database failed).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def post_raw(client, path: str, raw: str):
+    return client.post(path, content=raw.encode(), headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize("raw, field", [
+    ('{"message": "hi \\ud800", "model": "tiny-chat"}', "message"),
+    ('{"message": "hi \\u0000 there", "model": "tiny-chat"}', "message"),
+    ('{"message": "hi", "model": "tiny-chat", "params": {"system_prompt": "be \\u0000 nice"}}',
+     "params.system_prompt"),
+    ('{"message": "hi", "model": "tiny-chat", "conversation_id": "ab\\u0000"}', "conversation_id"),
+])
+def test_unstorable_text_is_400_and_saves_nothing(client, raw, field):
+    response = post_raw(client, "/api/chat", raw)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_field" and error["field"] == field
+    assert client.get("/api/conversations").json()["conversations"] == []
+
+
+def test_rename_with_nul_is_400(client):
+    created = client.post("/api/chat", json={"message": "hi", "model": "tiny-chat",
+                                             "params": {"max_tokens": 2, "temperature": 0}})
+    assert created.status_code == 200, created.text
+    conversation_id = created.json()["conversation_id"]
+    response = client.patch(f"/api/conversations/{conversation_id}", content=b'{"title": "a\\u0000b"}',
+                            headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["error"]["field"] == "title"
+
+
+def test_ordinary_unicode_still_works(client):
+    response = client.post("/api/chat", json={"message": "Caf\u00e9 \u65e5\u672c \U0001f600", "model": "tiny-chat",
+                                              "params": {"max_tokens": 2, "temperature": 0}})
+    assert response.status_code == 200, response.text
+    assert response.json()["user_message"]["content"] == "Caf\u00e9 \u65e5\u672c \U0001f600"
