@@ -26,12 +26,22 @@ def error_of(response: httpx.Response) -> dict:
         ({"message": "hi", "model": "tiny-chat", "params": {"max_tokens": 0}}, "params.max_tokens"),
         ({"message": "hi", "model": "tiny-chat", "params": {"top_k": 3}}, "params.top_k"),
         ({"message": "hi", "model": "tiny-chat", "stream": "yes please"}, "stream"),
+        # wrong types are not coerced
+        ({"message": "hi", "model": "tiny-chat", "stream": "yes"}, "stream"),
+        ({"message": "hi", "model": "tiny-chat", "params": {"temperature": "0.5"}}, "params.temperature"),
+        ({"message": "hi", "model": "tiny-chat", "params": {"max_tokens": 8.5}}, "params.max_tokens"),
+        ({"message": "hi", "model": "tiny-chat", "params": {"max_tokens": True}}, "params.max_tokens"),
     ],
 )
 def test_schema_errors_name_the_field(client, body, field):
     response = client.post("/api/chat", json=body)
     assert response.status_code == 400
     assert error_of(response)["field"] == field
+
+
+def test_integers_are_fine_where_a_float_is_expected(client):
+    body = {"message": "hi", "model": "tiny-chat", "params": {"temperature": 0, "top_p": 1, "max_tokens": 2}}
+    assert client.post("/api/chat", json=body).status_code == 200
 
 
 def test_malformed_json_and_non_object_bodies(client):

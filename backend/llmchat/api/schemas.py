@@ -24,7 +24,7 @@ Text = Annotated[str, AfterValidator(_storable)]
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "0.5" is not a number: wrong types are 400s
 
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
@@ -34,7 +34,7 @@ class Params(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "0.5" is not a number: wrong types are 400s
 
     message: Text
     model: Text = Field(min_length=1, max_length=200)
@@ -44,7 +44,7 @@ class ChatRequest(BaseModel):
 
 
 class RegenerateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "0.5" is not a number: wrong types are 400s
 
     model: Text | None = Field(default=None, min_length=1, max_length=200)
     params: Params = Field(default_factory=Params)
@@ -52,7 +52,7 @@ class RegenerateRequest(BaseModel):
 
 
 class RenameRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "0.5" is not a number: wrong types are 400s
 
     title: Text = Field(min_length=1, max_length=200)
 
