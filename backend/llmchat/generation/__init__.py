@@ -1,0 +1,17 @@
+"""Generation parameters: the one definition of each sampling knob and its limits (see params.py)."""
+
+from llmchat.generation.params import (
+    MAX_STOP_CHARS,
+    MAX_STOPS,
+    MAX_TOKENS_LIMIT,
+    MaxTokens,
+    RepetitionPenalty,
+    Sampling,
+    SamplingDefaults,
+    Seed,
+    Temperature,
+    TopP,
+)
+
+__all__ = ["MAX_STOP_CHARS", "MAX_STOPS", "MAX_TOKENS_LIMIT", "MaxTokens", "RepetitionPenalty", "Sampling",
+           "SamplingDefaults", "Seed", "Temperature", "TopP"]
