@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from tests.support.api_server import ApiServer, start_serve_process
+from tests.support.api_server import ApiServer, from_address, start_serve_process
 from tests.support.slow_upstream import start_slow_upstream
 
 QUICK = {"max_tokens": 1}
@@ -34,10 +34,6 @@ def serve(tmp_path: Path, upstream: str, **config: Any) -> Iterator[ApiServer]:
             "health_cache_s": 0.5, "models_cache_s": 1.0, "limits": limits, **config}
     with start_serve_process(data) as api:
         yield api
-
-
-def from_address(url: str, address: str) -> httpx.Client:
-    return httpx.Client(base_url=url, timeout=30, transport=httpx.HTTPTransport(local_address=address))
 
 
 def chat(http: httpx.Client, message: str, headers: dict | None = None) -> dict:
