@@ -233,7 +233,7 @@ def test_one_client_cannot_take_every_generation_and_the_api_stays_responsive(tm
             assert time.monotonic() - quick < 5, path
 
         # the first client's browser goes away: the API closes its upstream streams and frees its slots
-        for address, response in streams[:2]:
+        for _address, response in streams[:2]:
             response.close()
         clients["127.0.0.41"].close()
         wait_for(lambda: upstream_streams(upstream) <= 4)

@@ -143,3 +143,22 @@ def test_generation_cap_stays_below_the_threads():
 def test_rate_limit_notation():
     assert rate_limit(Limits(rate_limit_requests=30, rate_limit_window_s=60)) == "30 per 60 second"
     assert rate_limit(Limits(rate_limit_requests=0)) is None
+
+
+def test_the_new_keys_come_from_app_yaml_and_the_environment(tmp_path):
+    from llmchat.api.config import load_config
+
+    path = tmp_path / "app.yaml"
+    path.write_text("proxy_hops: 1\nallowed_hosts: [chat.example.org]\nlimits: {max_concurrent_per_ip: 2}\n")
+    config = load_config(path, environ={"LLMCHAT_CORS_ORIGINS": "https://a.example,https://b.example",
+                                        "LLMCHAT_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/1",
+                                        "LLMCHAT_MAX_CONCURRENT_GENERATIONS": "12",
+                                        "LLMCHAT_MAX_TOKENS_CEILING": "1024"})
+    assert (config.proxy_hops, config.allowed_hosts) == (1, ("chat.example.org",))
+    assert config.cors_origins == ("https://a.example", "https://b.example")
+    limits = config.limits
+    assert (limits.max_concurrent_per_ip, limits.max_concurrent_generations, limits.max_tokens) == (2, 12, 1024)
+    assert limits.rate_limit_storage == "redis://127.0.0.1:6379/1"
+    defaults = load_config(tmp_path / "missing.yaml", environ={})
+    assert (defaults.limits.max_concurrent_per_ip, defaults.limits.max_concurrent_generations) == (4, None)
+    assert (defaults.limits.max_tokens, defaults.limits.rate_limit_storage) == (4096, "memory://")

@@ -120,9 +120,9 @@ def has_body() -> bool:
 
 def install_security(app: Flask, config: AppConfig) -> None:
     """Register the checks (before any other before_request hook, the rate limiter's included) and the headers."""
-    proxies = ProxySettings(parse_networks(config.trusted_proxies), config.proxy_hops)
     if config.proxy_hops < 0:
         raise ValueError("proxy_hops must be 0 or more")
+    proxies = ProxySettings(parse_networks(config.trusted_proxies), config.proxy_hops)
     for network in too_wide(proxies.trusted):
         log.warning("trusted_proxies lists %s, wider than a /24 (/64): any client inside it can claim any other "
                     "address in X-Forwarded-For. List the proxies themselves.", network)
