@@ -21,6 +21,14 @@ page.on('pageerror', (err) => {
   pageErrors.push(err.message)
   console.log(`# page error: ${err.message}`)
 })
+// the API's Content-Security-Policy must never block what the app itself does (Chromium logs each refusal)
+const cspViolations = []
+page.on('console', (msg) => {
+  if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) {
+    cspViolations.push(msg.text())
+    console.log(`# CSP violation: ${msg.text()}`)
+  }
+})
 const step = createRunner(page)
 
 const lastReply = () => page.locator('[data-testid="thread"] article[data-role="assistant"]').last()
@@ -360,6 +368,7 @@ try {
   })
   assert((await xssFired()) === undefined, 'no payload ever ran')
   assert(pageErrors.length === 0, `no uncaught errors in the page (${pageErrors.join('; ')})`)
+  assert(cspViolations.length === 0, `nothing blocked by the Content-Security-Policy (${cspViolations.join('; ')})`)
   console.log('all browser checks passed')
 } catch (err) {
   process.exitCode = 1

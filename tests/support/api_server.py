@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
+import httpx
 import yaml
 
 from tests.support.servers import free_port, run_server, worker_env
@@ -25,6 +26,11 @@ class ApiServer:
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path else ""
+
+
+def from_address(url: str, address: str, timeout: float = 30) -> httpx.Client:
+    """An HTTP client whose connections come from `address` (any 127.x: the API sees a different client IP)."""
+    return httpx.Client(base_url=url, timeout=timeout, transport=httpx.HTTPTransport(local_address=address))
 
 
 def api_config(database_url: str, worker_urls: list[str], **overrides: Any):

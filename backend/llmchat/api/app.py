@@ -9,11 +9,11 @@ from flask import Flask
 from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig, load_config
 from llmchat.api.errors import register_error_handlers
-from llmchat.api.identity import parse_networks
-from llmchat.api.ratelimit import RateLimiter
+from llmchat.api.limits import GenerationSlots, generation_cap, install_rate_limit
 from llmchat.api.routes import chat, conversations, meta
 from llmchat.api.routes.frontend import install_frontend
 from llmchat.api.routing import Router
+from llmchat.api.security import install_security
 from llmchat.api.services import EXTENSION, Services
 from llmchat.api.worker_client import WorkerClient
 from llmchat.prompts import PromptBuilder
@@ -40,10 +40,12 @@ def create_app(config: AppConfig | None = None) -> Flask:
         store=store,
         router=router,
         chat=ChatService(config, store, router, PromptBuilder(config.prompts_path())),
-        limiter=RateLimiter(limits.rate_limit_requests, limits.rate_limit_window_s),
-        trusted_proxies=parse_networks(config.trusted_proxies),
+        generations=GenerationSlots(limits.max_concurrent_per_ip, generation_cap(limits, threads=None)),
     )
 
+    # order matters: who is asking and whether the request is acceptable, before the rate limit counts it
+    install_security(app, config)
+    install_rate_limit(app, limits)
     for blueprint in (meta.bp, chat.bp, conversations.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)

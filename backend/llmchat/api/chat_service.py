@@ -83,9 +83,14 @@ class ChatService:
             raise ApiError(400, "unknown_model", f"unknown model {model_id!r}; available: {names}", field="model")
         return catalog[model_id]
 
-    @staticmethod
-    def effective_params(model: ModelInfo, requested: dict[str, Any]) -> dict[str, Any]:
-        params = {**model.default_params, **{k: v for k, v in requested.items() if v is not None}}
+    def effective_params(self, model: ModelInfo, requested: dict[str, Any]) -> dict[str, Any]:
+        requested = {k: v for k, v in requested.items() if v is not None}
+        params = {**model.default_params, **requested}
+        ceiling = self.config.limits.max_tokens
+        if requested.get("max_tokens", 0) > ceiling:
+            raise ApiError(400, "invalid_field", f"params.max_tokens must be at most {ceiling} (this server's "
+                           "limits.max_tokens)", field="params.max_tokens")
+        params["max_tokens"] = min(params["max_tokens"], ceiling)  # a model's default above it is lowered
         if params["max_tokens"] >= model.context_length:
             raise ApiError(400, "invalid_field", f"params.max_tokens must be below the model's context length "
                            f"({model.context_length})", field="params.max_tokens")

@@ -42,6 +42,12 @@ class Limits:
     max_message_chars: int = 8000
     rate_limit_requests: int = 30
     rate_limit_window_s: float = 60.0
+    # where Flask-Limiter counts: memory:// (each API process on its own) or redis://host:6379/0 (shared)
+    rate_limit_storage: str = "memory://"
+    max_concurrent_per_ip: int = 4
+    # None: a quarter of gunicorn's threads stay free for everything else (24 of 32)
+    max_concurrent_generations: int | None = None
+    max_tokens: int = 4096  # the most tokens a reply may ask for, whatever the model or the request says
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ class AppConfig:
     models_cache_s: float = 5.0
     default_context_length: int = 2048
     trusted_proxies: tuple[str, ...] = ()
+    proxy_hops: int = 0
+    allowed_hosts: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
     frontend_dist: str = "frontend/dist"
     prompts_dir: str = ""
     title_max_chars: int = 60
@@ -100,12 +109,19 @@ ENVIRONMENT: dict[str, tuple[str, str, Any]] = {
     "LLMCHAT_WORKER_API_KEY": ("", "worker_api_key", str),
     "LLMCHAT_WORKER_TIMEOUT_S": ("", "worker_timeout_s", float),
     "LLMCHAT_TRUSTED_PROXIES": ("", "trusted_proxies", _split),
+    "LLMCHAT_PROXY_HOPS": ("", "proxy_hops", int),
+    "LLMCHAT_ALLOWED_HOSTS": ("", "allowed_hosts", _split),
+    "LLMCHAT_CORS_ORIGINS": ("", "cors_origins", _split),
     "LLMCHAT_FRONTEND_DIST": ("", "frontend_dist", str),
     "LLMCHAT_PROMPTS_DIR": ("", "prompts_dir", str),
     "LLMCHAT_LOG_LEVEL": ("", "log_level", str),
     "LLMCHAT_MAX_MESSAGE_CHARS": ("limits", "max_message_chars", int),
     "LLMCHAT_RATE_LIMIT_REQUESTS": ("limits", "rate_limit_requests", int),
     "LLMCHAT_RATE_LIMIT_WINDOW_S": ("limits", "rate_limit_window_s", float),
+    "LLMCHAT_RATE_LIMIT_STORAGE": ("limits", "rate_limit_storage", str),
+    "LLMCHAT_MAX_CONCURRENT_PER_IP": ("limits", "max_concurrent_per_ip", int),
+    "LLMCHAT_MAX_CONCURRENT_GENERATIONS": ("limits", "max_concurrent_generations", int),
+    "LLMCHAT_MAX_TOKENS_CEILING": ("limits", "max_tokens", int),
     "LLMCHAT_MEMORY_WINDOW": ("defaults", "memory_window", int),
     "LLMCHAT_MAX_TOKENS": ("defaults", "max_tokens", int),
     "LLMCHAT_SYSTEM_PROMPT": ("defaults", "system_prompt", str),
@@ -135,7 +151,7 @@ def config_from_dict(data: dict[str, Any]) -> AppConfig:
         if style is not None and style not in PROMPT_STYLES:
             raise ValueError(f"models.{model_id}.prompt_style: {style!r} is not one of {PROMPT_STYLES}")
         models[str(model_id)] = _build(ModelSettings, settings, f"models.{model_id}")
-    for name in ("worker_urls", "trusted_proxies"):
+    for name in ("worker_urls", "trusted_proxies", "allowed_hosts", "cors_origins"):
         if name in data:
             data[name] = tuple(data[name] or ())
     return _build(AppConfig, {**data, **sections, "models": models}, "app config")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import runpy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,12 @@ class LlmchatApplication(BaseApplication):
 
     def load(self):
         from llmchat.api.app import create_app
+        from llmchat.api.limits import generation_cap
 
-        return create_app(self.app_config)
+        # generations may take most of this process's threads, never all of them
+        limits = self.app_config.limits
+        limits = replace(limits, max_concurrent_generations=generation_cap(limits, self.cfg.threads))
+        return create_app(replace(self.app_config, limits=limits))
 
 
 def read_settings(path: Path | None) -> dict[str, Any]:

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request
+from werkzeug.exceptions import BadRequest
 
 from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig
 from llmchat.api.errors import ApiError
-from llmchat.api.identity import Network, client_ip
-from llmchat.api.ratelimit import RateLimiter
+from llmchat.api.identity import ENVIRON_KEY
+from llmchat.api.limits import GenerationSlots
 from llmchat.api.routing import Router
 from llmchat.store import ChatStore, Database
 
@@ -25,8 +26,7 @@ class Services:
     store: ChatStore
     router: Router
     chat: ChatService
-    limiter: RateLimiter
-    trusted_proxies: tuple[Network, ...]
+    generations: GenerationSlots
 
 
 def services() -> Services:
@@ -34,31 +34,21 @@ def services() -> Services:
 
 
 def caller_ip() -> str:
-    return client_ip(request.remote_addr, request.headers.get("X-Forwarded-For"), services().trusted_proxies)
-
-
-def check_rate(ip: str) -> None:
-    wait = services().limiter.check(ip)
-    if wait:
-        limits = services().config.limits
-        raise ApiError(
-            429, "rate_limited",
-            f"too many requests: at most {limits.rate_limit_requests} per {limits.rate_limit_window_s:g} s; "
-            f"retry in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+    """The client address, resolved before the route runs (security.install_security, identity.client_ip)."""
+    return request.environ[ENVIRON_KEY]
 
 
 def json_body(optional: bool = False) -> dict[str, Any]:
-    """The parsed JSON object; malformed JSON or a non-object is a 400 naming the problem."""
+    """The parsed JSON object; malformed JSON or a non-object is a 400 naming the problem. A body that is not
+    `application/json` never gets here (415, security.install_security)."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         if optional:
             return {}
         raise ApiError(400, "invalid_body", "the request body must be a JSON object")
     try:
-        body = request.get_json(force=True, silent=False)
-    except Exception as exc:  # noqa: BLE001 - werkzeug raises BadRequest with an HTML message
+        body = request.get_json(silent=False)
+    except BadRequest as exc:  # werkzeug's, with an HTML message
         raise ApiError(400, "malformed_json", "the request body is not valid JSON") from exc
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_body", "the request body must be a JSON object")

@@ -9,10 +9,11 @@ from flask import Blueprint, Response, jsonify
 
 from llmchat.api.chat_service import Prepared, worker_error
 from llmchat.api.errors import ApiError
+from llmchat.api.limits import generation
 from llmchat.api.routing import PARAM_KEYS
 from llmchat.api.schemas import ChatRequest, RegenerateRequest, validate
 from llmchat.api.serializers import message_json
-from llmchat.api.services import Services, caller_ip, check_message, check_rate, json_body, services
+from llmchat.api.services import Services, caller_ip, check_message, json_body, services
 from llmchat.api.streaming import stream_reply
 from llmchat.api.worker_client import WorkerRejected, WorkerUnavailable
 
@@ -22,10 +23,10 @@ WORKER_ERRORS = (WorkerUnavailable, WorkerRejected)
 
 
 @bp.post("/chat")
+@generation
 def chat():
     app = services()
     ip = caller_ip()
-    check_rate(ip)
     request_ = validate(ChatRequest, json_body())
     message = check_message(request_.message)
     requested = request_.params.model_dump(exclude_none=True)
@@ -49,10 +50,10 @@ def chat():
 
 
 @bp.post("/conversations/<conversation_id>/regenerate")
+@generation
 def regenerate(conversation_id: str):
     app = services()
     ip = caller_ip()
-    check_rate(ip)
     request_ = validate(RegenerateRequest, json_body(optional=True))
     conversation = app.chat.owned_conversation(ip, conversation_id)
     last_user = next((m for m in reversed(conversation.messages) if m.role == "user"), None)

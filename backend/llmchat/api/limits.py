@@ -1,0 +1,157 @@
+"""Fair share of the model and of the API's threads.
+
+- Rate limit (Flask-Limiter): `limits.rate_limit_requests` generating requests per client per window, counted in
+  memory (each API process on its own) or in Redis (`limits.rate_limit_storage: redis://...`, shared by every
+  process and host). Over it: 429 `rate_limited` with Retry-After.
+- Generation slots: a client may have `limits.max_concurrent_per_ip` generations running at once (429
+  `too_many_generations`), and the process `limits.max_concurrent_generations` in all, fewer than its threads, so
+  that listing, reading and health checks always find a thread (503 `server_busy` at once, never a queue).
+  A slot is held for a generation's whole life: a JSON reply until it is written, a stream until it ends or its
+  client goes away.
+
+Clients are counted by address, IPv6 clients by their /64 (identity.limit_key).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Flask, current_app, request
+from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
+
+from llmchat.api.config import Limits
+from llmchat.api.errors import Refused, api_error_response
+from llmchat.api.identity import ENVIRON_KEY, limit_key
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THREADS = 32  # configs/gunicorn.conf.py's default; Flask's development server has no fixed count
+BUSY_RETRY_AFTER_S = 5  # a generation takes seconds: try again soon
+GENERATES = "llmchat_generates"  # set on the view functions that make the model write
+
+
+class GenerationSlots:
+    """Generations in flight in this process, per client key and in all."""
+
+    def __init__(self, per_client: int, total: int):
+        self.per_client = per_client
+        self.total = total
+        self._running: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def running(self, key: str | None = None) -> int:
+        with self._lock:
+            return self._running[key] if key is not None else sum(self._running.values())
+
+    def acquire(self, key: str) -> Callable[[], None]:
+        """A slot for `key`, or Refused (429 for the client's own cap, 503 for the server's); returns its release,
+        which may be called any number of times."""
+        with self._lock:
+            if self.per_client and self._running[key] >= self.per_client:
+                raise Refused(429, "too_many_generations", f"{self._running[key]} replies are being written for "
+                              f"this address already; the limit is {self.per_client} at once",
+                              headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
+            if sum(self._running.values()) >= self.total:
+                raise Refused(503, "server_busy", f"the server is writing {self.total} replies, its limit; try "
+                              "again in a few seconds", headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
+            self._running[key] += 1
+        released = threading.Event()
+
+        def release() -> None:
+            with self._lock:
+                if released.is_set():
+                    return
+                released.set()
+                self._running[key] -= 1
+                if self._running[key] <= 0:
+                    del self._running[key]
+
+        return release
+
+
+def generation_cap(limits: Limits, threads: int | None) -> int:
+    """`limits.max_concurrent_generations`, or a quarter of the threads (at least 2) kept free for the rest. A
+    configured cap that would take every thread is lowered, with a warning."""
+    known = threads or DEFAULT_THREADS
+    auto = max(1, known - max(2, known // 4))
+    configured = limits.max_concurrent_generations
+    if configured is None:
+        return auto
+    if configured < 1:
+        raise ValueError("limits.max_concurrent_generations must be 1 or more (or null for automatic)")
+    if threads and configured >= threads:
+        log.warning("limits.max_concurrent_generations=%d would take all %d threads; using %d", configured,
+                    threads, auto)
+        return auto
+    return configured
+
+
+def client_key() -> str:
+    return limit_key(request.environ[ENVIRON_KEY])
+
+
+def generation(view):
+    """For a route that makes the model write: hold one generation slot of the caller's and of the server's for
+    the generation's whole life (a streamed reply: until the stream ends or its client goes away)."""
+
+    @wraps(view)
+    def generating(*args, **kwargs):
+        from llmchat.api.services import services  # services.py holds the slots and imports this module
+
+        release = services().generations.acquire(client_key())
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except BaseException:
+            release()
+            raise
+        if response.is_streamed:
+            response.call_on_close(release)  # the WSGI server closes the response when the stream ends or breaks
+        else:
+            release()
+        return response
+
+    setattr(generating, GENERATES, True)
+    return generating
+
+
+def _not_generating() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, GENERATES, False)
+
+
+def rate_limit(limits: Limits) -> str | None:
+    """Flask-Limiter's notation for `rate_limit_requests` per `rate_limit_window_s`; None when off."""
+    if limits.rate_limit_requests <= 0:
+        return None
+    return f"{limits.rate_limit_requests} per {max(1, round(limits.rate_limit_window_s))} second"
+
+
+def install_rate_limit(app: Flask, limits: Limits) -> Limiter | None:
+    """Flask-Limiter over every generating route together (one budget per client), after the security checks."""
+    value = rate_limit(limits)
+    if value is None:
+        return None
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)  # our own refusal line says it once
+    generating = ApplicationLimit(value, scope="generation", exempt_when=_not_generating)
+    limiter = Limiter(client_key, app=app, application_limits=[generating], storage_uri=limits.rate_limit_storage,
+                      strategy="moving-window", in_memory_fallback_enabled=True,
+                      key_prefix="llmchat")
+    if not limiter.storage.check():
+        raise RuntimeError(f"limits.rate_limit_storage {limits.rate_limit_storage} does not answer")
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(_exc: RateLimitExceeded):
+        current = limiter.current_limit
+        # when the oldest counted request leaves the window (RequestLimit.reset_at adds a second to it)
+        wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 1
+        refusal = Refused(429, "rate_limited", f"too many requests: at most {limits.rate_limit_requests} per "
+                          f"{limits.rate_limit_window_s:g} s; retry in {wait} s", headers={"Retry-After": str(wait)})
+        return api_error_response(refusal)
+
+    return limiter

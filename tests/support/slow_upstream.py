@@ -1,0 +1,138 @@
+"""A slow OpenAI-compatible model server, for tests where how long a reply takes matters more than its words.
+
+`python -m tests.support.slow_upstream --port P [--delay 0.1]` serves one model, `slow` (chat prompt style). A
+reply is `max_tokens` pieces ("x "), one every `--delay` seconds, streamed or not, so a test decides how long a
+generation lasts. A streamed reply stops when its client goes away. `GET /stats` says how many streams are open
+now, so a test can see that the chat API really closed them. Loopback only; every reply ends within 120 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+MODEL = {"id": "slow", "object": "model", "owned_by": "tests", "prompt_style": "chat", "context_length": 4096,
+         "kind": "chat"}
+LONGEST_REPLY_S = 120.0
+
+
+class SlowUpstream(BaseHTTPRequestHandler):
+    server: SlowServer
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        pass
+
+    def _json(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path == "/v1/models":
+            self._json(200, {"object": "list", "data": [MODEL]})
+        elif self.path == "/stats":
+            self._json(200, {"open_streams": self.server.open_streams()})
+        else:
+            self._json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        if self.path != "/v1/chat/completions":
+            self._json(404, {"error": {"message": "not found"}})
+            return
+        pieces = int(body.get("max_tokens") or 1)
+        if body.get("stream"):
+            self._stream(pieces)
+            return
+        deadline = time.monotonic() + LONGEST_REPLY_S
+        time.sleep(min(pieces * self.server.delay, max(0.0, deadline - time.monotonic())))
+        self._json(200, {"id": "slow", "object": "chat.completion", "model": "slow",
+                         "choices": [{"index": 0, "message": {"role": "assistant", "content": "x " * pieces},
+                                      "finish_reason": "length"}],
+                         "usage": {"prompt_tokens": 1, "completion_tokens": pieces, "total_tokens": pieces + 1}})
+
+    def _stream(self, pieces: int) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        with self.server.streaming():
+            try:
+                for chunk in _chunks(pieces, self.server.delay):
+                    self.wfile.write(f"data: {chunk}\n\n".encode())
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the chat API closed the request: stop, as a real model server does
+
+
+def _chunks(pieces: int, delay: float) -> Iterator[str]:
+    deadline = time.monotonic() + LONGEST_REPLY_S
+    for _ in range(pieces):
+        if time.monotonic() > deadline:
+            break
+        yield json.dumps({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "x "}}]})
+        time.sleep(delay)
+    yield json.dumps({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {},
+                                                                       "finish_reason": "length"}]})
+    yield "[DONE]"
+
+
+class SlowServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], delay: float):
+        super().__init__(address, SlowUpstream)
+        self.delay = delay
+        self._open = 0
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def streaming(self) -> Iterator[None]:
+        with self._lock:
+            self._open += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open -= 1
+
+    def open_streams(self) -> int:
+        with self._lock:
+            return self._open
+
+
+@contextlib.contextmanager
+def start_slow_upstream(delay: float = 0.1) -> Iterator[str]:
+    """Run it as a process on a free loopback port until the block ends; yields its URL."""
+    from tests.support.servers import free_port, run_server, worker_env
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "tests.support.slow_upstream", "--port", str(port), "--delay", str(delay)]
+    with run_server(command, url, "/v1/models", worker_env(), 30.0, "llmchat-slow-"):
+        yield url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay", type=float, default=0.1, help="seconds between two pieces")
+    args = parser.parse_args(argv)
+    server = SlowServer(("127.0.0.1", args.port), args.delay)
+    print(f"slow upstream on http://127.0.0.1:{args.port}", flush=True)
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
