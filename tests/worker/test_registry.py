@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from llmchat.worker.loading import load_model_and_tokenizer, resolve_source
-from llmchat.worker.registry import ConfigError, UnknownModelError, load_registry
+from llmchat.models.loading import load_model_and_tokenizer, resolve_source
+from llmchat.models.registry import ConfigError, UnknownModelError, load_registry
 from tests.support.servers import PROJECT_ROOT, worker_env
 from tests.support.tiny_model import write_models_yaml
 
