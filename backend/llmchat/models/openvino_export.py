@@ -83,7 +83,7 @@ def ensure_export(source: Path, adapter: Path | None, cache_dir: Path) -> Path:
     folder = export_location(source, adapter, cache_dir)
     if is_current(folder, source, adapter):
         return folder
-    with _exclusive(folder.with_name(folder.name + ".lock")):
+    with _exclusive(folder.with_name(f".{folder.name}.lock")):
         if not is_current(folder, source, adapter):  # another process may have finished it while we waited
             log.info("exporting %s%s to OpenVINO %s in %s", source, f" + {adapter}" if adapter else "",
                      WEIGHT_FORMAT, folder)
