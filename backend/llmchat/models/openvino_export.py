@@ -40,7 +40,7 @@ def export_location(source: Path, adapter: Path | None, cache_dir: Path) -> Path
     """Where the export of `source` (+ `adapter`, merged) lives."""
     origin = adapter or source
     beside = origin.parent / f"{origin.stem if origin.suffix == '.gguf' else origin.name}{SUFFIX}"
-    if os.access(origin.parent, os.W_OK):
+    if os.access(origin.parent, os.W_OK) and "site-packages" not in origin.parts:  # never write into a package
         return beside
     digest = hashlib.sha256(f"{source.resolve()}|{adapter.resolve() if adapter else ''}".encode()).hexdigest()[:16]
     return cache_dir / "openvino" / f"{origin.name}-{digest}{SUFFIX}"
