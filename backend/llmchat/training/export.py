@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llmchat.paths import models_dir
-from llmchat.training.runs import find_run, read_manifest
+from llmchat.models.manifest import find_run, read_manifest
 
 GGUF_CONVERTER = "convert_hf_to_gguf.py"
 
@@ -20,15 +20,15 @@ def load_run_model(run_dir: Path, dtype: Any = None) -> tuple[Any, Any]:
     """(model, tokenizer) of a finished run: the base with the adapter on it (lora) or the saved model (full)."""
     import torch
 
-    from llmchat.training.modeling import load_from_path, resolve_base_path
+    from llmchat.models.loading import load_pretrained, resolve_base_path
 
     manifest = read_manifest(run_dir)
     weights = run_dir / manifest["path"]
     if manifest["method"] != "lora":
-        return load_from_path(weights, dtype=dtype or torch.float32)
+        return load_pretrained(weights, dtype=dtype or torch.float32)
     from peft import PeftModel
 
-    base, _ = load_from_path(resolve_base_path(manifest["base_model"]), dtype=dtype or torch.float32)
+    base, _ = load_pretrained(resolve_base_path(manifest["base_model"]), dtype=dtype or torch.float32)
     tokenizer = _tokenizer_of(weights, manifest["base_model"])
     return PeftModel.from_pretrained(base, str(weights)).eval(), tokenizer
 
@@ -39,9 +39,9 @@ def _tokenizer_of(weights: Path, base_model: str) -> Any:
 
     if (weights / "tokenizer_config.json").is_file():
         return AutoTokenizer.from_pretrained(str(weights))
-    from llmchat.training.modeling import load_from_path, resolve_base_path
+    from llmchat.models.loading import load_tokenizer, resolve_base_path
 
-    return load_from_path(resolve_base_path(base_model))[1]
+    return load_tokenizer(resolve_base_path(base_model))
 
 
 def merge_run(run_dir: Path, out: Path) -> Path:

@@ -19,7 +19,7 @@ from llmchat.prompts import load_alpaca_template
 from llmchat.training import data as datafile
 from llmchat.training.config import TrainConfig, save_config
 from llmchat.training.encoding import PadCollator, encode_records
-from llmchat.training.runs import MANIFEST, write_manifest
+from llmchat.models.manifest import MANIFEST, write_manifest
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Eval loss and perplexity of a model on Alpaca records, computed locally.
 
-The model is loaded the way the worker loads it (the registry), and each record is scored in the model's own
+The model is loaded the way the transformers engine loads it (llmchat.models), and each record is scored in the model's own
 prompt style: the loss is the mean negative log-likelihood of the reference answer (plus the end-of-turn token)
 given the prompt, over all answer tokens.
 """
@@ -17,8 +17,8 @@ from llmchat.training.worker_client import render_fewshot, user_text
 
 def load_for_eval(model_id: str, models_config: Path | None = None) -> tuple[Any, Any]:
     """(model, tokenizer) for a registry id (lora runs get their base with the adapter), in eval mode."""
-    from llmchat.worker.loading import load_model_and_tokenizer
-    from llmchat.worker.registry import load_registry
+    from llmchat.models.loading import load_model_and_tokenizer
+    from llmchat.models.registry import load_registry
 
     registry = load_registry(models_config)
     try:

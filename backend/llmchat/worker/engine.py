@@ -12,31 +12,17 @@ import copy
 import logging
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Callable
 
 import torch
 
 from llmchat.worker.batch_state import BatchState
+from llmchat.worker.engines.base import EngineStats, QueueFull
 from llmchat.worker.sequence import Event, GenerationHandle, GenerationRequest, Sequence
 
 log = logging.getLogger("llmchat.worker")
 BASE_ADAPTER = "__base__"  # peft's name for "no adapter" in a mixed-adapter batch
 IDLE_WAIT_S = 0.5
-
-
-class QueueFull(RuntimeError):
-    """More requests are waiting than the engine accepts; the caller should retry later."""
-
-
-@dataclass
-class EngineStats:
-    max_batch_seen: int = 0
-    steps: int = 0
-    prefills: int = 0
-    tokens_generated: int = 0
-    adapter_loads: int = 0
-    cancelled: int = 0       # sequences that left because their client went away
 
 
 def eos_ids_of(model, tokenizer) -> frozenset[int]:
@@ -55,6 +41,8 @@ def _private_copy(tokenizer):
 
 
 class Engine:
+    kind = "transformers"
+
     def __init__(self, name: str, model, tokenizer, context_length: int, *, max_batch_size: int = 16,
                  max_queue: int = 64, max_prefill_per_step: int = 4):
         self.name = name
@@ -84,6 +72,10 @@ class Engine:
         self._thread.start()
 
     # ---- called from other threads ----
+
+    @property
+    def device_type(self) -> str:
+        return self.device.type
 
     @property
     def queue_depth(self) -> int:
@@ -191,7 +183,7 @@ class Engine:
                 self._prefill(sequence)
             except Exception as exc:
                 log.exception("prefill failed on %s", self.name)
-                sequence.fail(f"generation failed: {exc}")
+                sequence.fail("generation failed (see the worker's log)")
 
     def _prefill(self, sequence: Sequence) -> None:
         from transformers import DynamicCache
@@ -219,7 +211,7 @@ class Engine:
             return sequence.sampler.choose(logits)
         except Exception as exc:
             log.exception("sampling failed on %s", self.name)
-            sequence.fail(f"generation failed: {exc}")
+            sequence.fail("generation failed (see the worker's log)")
             return greedy  # a placeholder: the row leaves the batch at the end of this step
 
     def _decode_step(self) -> None:
@@ -230,7 +222,7 @@ class Engine:
         except Exception as exc:  # a failed forward pass fails its rows, never the worker
             log.exception("decode step failed on %s", self.name)
             for sequence in self._active:
-                sequence.fail(f"generation failed: {exc}")
+                sequence.fail("generation failed (see the worker's log)")
             self._active, self._batch = [], BatchState(self.device)
             return
         chosen = [self._choose(sequence, logits[row], greedy[row]) for row, sequence in enumerate(self._active)]

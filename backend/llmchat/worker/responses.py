@@ -106,16 +106,17 @@ async def sse(stream, handle: GenerationHandle, shape: CompletionShape, include_
 
 def health(pool) -> dict:
     engines = pool.engines()
-    devices = sorted({engine.device.type for engine in engines})
+    devices = {engine.device_type for engine in engines}
     return {
         "status": "ok",
         "device": "cuda" if "cuda" in devices or (not devices and pool.cuda_available()) else "cpu",
         "models": pool.loaded_ids(),
+        "engine_of": {model_id: pool.engine_kind(pool.registry.get(model_id)) for model_id in pool.loaded_ids()},
         "queue_depth": sum(engine.queue_depth for engine in engines),
         "max_queue": pool.settings.max_queue,
         "active": sum(engine.active_count for engine in engines),
         "max_batch_seen": max((engine.stats.max_batch_seen for engine in engines), default=0),
-        "engines": [{"name": engine.name, "device": engine.device.type, "adapters": sorted(engine.adapters),
-                     "queue_depth": engine.queue_depth, "active": engine.active_count,
-                     "stats": vars(engine.stats).copy()} for engine in engines],
+        "engines": [{"name": engine.name, "kind": engine.kind, "device": engine.device_type,
+                     "adapters": sorted(engine.adapters), "queue_depth": engine.queue_depth,
+                     "active": engine.active_count, "stats": vars(engine.stats).copy()} for engine in engines],
     }

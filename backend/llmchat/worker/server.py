@@ -9,18 +9,19 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from llmchat.models.specs import UnknownModelError, spec_summary
 from llmchat.worker import responses
-from llmchat.worker.engine import QueueFull
-from llmchat.worker.params import ApiError, generation_fields, messages_field, model_field, prompt_field
+from llmchat.worker.engines import QueueFull
+from llmchat.worker.errors import ApiError
+from llmchat.worker.guards import BodyTooLarge, RequestGuard
 from llmchat.worker.pool import ModelPool, Target
-from llmchat.worker.registry import Registry
+from llmchat.worker.requests import ChatBody, CompletionBody, GenerationBody, TokenizeBody, parse
 from llmchat.worker.sampling import SamplingParams
 from llmchat.worker.sequence import GenerationRequest
-from llmchat.worker.specs import UnknownModelError, spec_summary
 from llmchat.worker.stream import EventStream
+from llmchat.worker.tokenizing import RETRY_AFTER_S, Tokenizing
 
 log = logging.getLogger("llmchat.worker")
-RETRY_AFTER_S = "1"
 
 
 async def _json_body(request: Request):
@@ -37,33 +38,6 @@ async def _target(pool: ModelPool, model_id: str) -> Target:
         raise ApiError(404, str(exc), param="model", code="model_not_found", type_="not_found_error") from exc
 
 
-def _encode_prompt_sync(target: Target, prompt: str) -> list[int]:
-    with target.engine.encode_lock:
-        return list(target.engine.tokenizer(prompt, add_special_tokens=True)["input_ids"])
-
-
-def _render_chat_sync(target: Target, messages: list[dict[str, str]]) -> list[int]:
-    tokenizer = target.engine.tokenizer
-    if not getattr(tokenizer, "chat_template", None):
-        raise ApiError(400, f"model {target.spec.id!r} has no chat template; use /v1/completions", param="model",
-                       code="no_chat_template")
-    with target.engine.encode_lock:
-        try:
-            text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        except Exception as exc:  # a template may reject a role order (e.g. two user turns)
-            raise ApiError(400, f"the chat template rejected the messages: {exc}", param="messages") from exc
-        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-
-async def _encode_prompt(target: Target, prompt: str) -> list[int]:
-    """Tokenizing a long prompt takes seconds: off the event loop, so /health and other streams go on meanwhile."""
-    return await run_in_threadpool(_encode_prompt_sync, target, prompt)
-
-
-async def _render_chat(target: Target, messages: list[dict[str, str]]) -> list[int]:
-    return await run_in_threadpool(_render_chat_sync, target, messages)
-
-
 def _room(target: Target, prompt_ids: list[int], param: str) -> int:
     if not prompt_ids:  # nothing to condition on: the prefill would fail on an empty tensor
         raise ApiError(400, f"{param}: the prompt is empty (0 tokens)", param=param, code="invalid_value")
@@ -74,12 +48,23 @@ def _room(target: Target, prompt_ids: list[int], param: str) -> int:
     return room
 
 
-def _submit(target: Target, prompt_ids: list[int], fields, stream: EventStream):
-    request = GenerationRequest(
+def _generation_request(target: Target, prompt_ids: list[int], body: GenerationBody, param: str) -> GenerationRequest:
+    """The request's sampling fields over the model's defaults, its token limit cut to the room left in context."""
+    defaults = target.spec.default_params
+    limit = body.token_limit or defaults.max_tokens
+    return GenerationRequest(
         prompt_ids=prompt_ids,
-        max_tokens=min(fields.max_tokens, _room(target, prompt_ids, "max_tokens")),
-        sampling=SamplingParams(fields.temperature, fields.top_p, fields.repetition_penalty, fields.seed),
-        stop=fields.stop, ignore_eos=fields.ignore_eos, adapter=target.adapter)
+        max_tokens=min(limit, _room(target, prompt_ids, param)),
+        sampling=SamplingParams(
+            temperature=defaults.temperature if body.temperature is None else body.temperature,
+            top_p=defaults.top_p if body.top_p is None else body.top_p,
+            repetition_penalty=(defaults.repetition_penalty if body.repetition_penalty is None
+                                else body.repetition_penalty),
+            seed=body.seed),
+        stop=body.stops, ignore_eos=body.ignore_eos, adapter=target.adapter)
+
+
+def _submit(target: Target, request: GenerationRequest, stream: EventStream):
     try:
         return target.engine.submit(request, stream.sink)
     except QueueFull as exc:
@@ -87,36 +72,49 @@ def _submit(target: Target, prompt_ids: list[int], fields, stream: EventStream):
                        headers={"Retry-After": RETRY_AFTER_S}) from exc
 
 
-async def _generate(request: Request, pool: ModelPool, chat: bool):
-    body = await _json_body(request)
-    target = await _target(pool, model_field(body))
-    fields = generation_fields(body, target.spec.default_params)
+async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, chat: bool):
+    raw = await _json_body(request)
+    body = parse(ChatBody if chat else CompletionBody, raw)
+    target = await _target(pool, body.model)
     if chat:
-        prompt_ids = await _render_chat(target, messages_field(body))
+        prompt_ids = await tokenizing.chat(target, [m.as_template_input() for m in body.messages],
+                                           add_generation_prompt=body.add_generation_prompt,
+                                           continue_final=body.continue_final_message)
     else:
-        prompt_ids = await _encode_prompt(target, prompt_field(body))
-    _room(target, prompt_ids, "messages" if chat else "prompt")
+        prompt_ids = await tokenizing.prompt(target, body.text)
+    generation = _generation_request(target, prompt_ids, body, "messages" if chat else "prompt")
     stream = EventStream()
-    handle = _submit(target, prompt_ids, fields, stream)
+    handle = _submit(target, generation, stream)
     shape = responses.ChatShape(target.spec.id) if chat else responses.CompletionShape(target.spec.id)
-    if fields.stream:
-        return StreamingResponse(responses.sse(stream, handle, shape, fields.include_usage),
+    if body.stream:
+        return StreamingResponse(responses.sse(stream, handle, shape, body.include_usage),
                                  media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
     text, finished = await stream.collect(request, handle)
     return JSONResponse(shape.full(text, finished))
 
 
-def create_app(registry: Registry, pool: ModelPool) -> FastAPI:
+def create_app(pool: ModelPool) -> FastAPI:
+    settings = pool.settings
+    registry = pool.registry
+    tokenizing = Tokenizing(settings.max_waiting_tokenize)
     app = FastAPI(title="llmchat worker", version="1")
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError):
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(_request: Request, _exc: BodyTooLarge):
+        error = ApiError(413, f"the request body is larger than {settings.max_body_bytes} bytes",
+                         code="request_too_large")
+        return JSONResponse(error.body(), status_code=413)
+
     @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception):
-        log.exception("request failed")
-        return JSONResponse(ApiError(500, f"internal error: {exc}", type_="server_error").body(), status_code=500)
+    async def unexpected(request: Request, exc: Exception):
+        # the details go to the log, not to the client: an exception text can tell paths and internals
+        log.exception("%s %s failed", request.method, request.url.path)
+        return JSONResponse(ApiError(500, "internal error (see the worker's log)", type_="server_error").body(),
+                            status_code=500)
 
     @app.get("/health")
     async def health():
@@ -125,25 +123,26 @@ def create_app(registry: Registry, pool: ModelPool) -> FastAPI:
     @app.get("/v1/models")
     async def models():
         await run_in_threadpool(registry.rescan)
-        rows = [spec_summary(spec, pool.context_length(spec)) for spec in registry.specs()]
+        rows = [spec_summary(spec, pool.context_length(spec), pool.engine_kind(spec)) for spec in registry.specs()]
         return {"object": "list", "data": rows}
 
     @app.post("/v1/completions")
     async def completions(request: Request):
-        return await _generate(request, pool, chat=False)
+        return await _generate(request, pool, tokenizing, chat=False)
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):
-        return await _generate(request, pool, chat=True)
+        return await _generate(request, pool, tokenizing, chat=True)
 
     @app.post("/tokenize")
     async def tokenize(request: Request):
-        body = await _json_body(request)
-        target = await _target(pool, model_field(body))
-        if "messages" in body and "prompt" not in body:
-            ids = await _render_chat(target, messages_field(body))
+        body = parse(TokenizeBody, await _json_body(request))
+        target = await _target(pool, body.model)
+        if body.messages is not None and body.prompt is None:
+            ids = await tokenizing.chat(target, [m.as_template_input() for m in body.messages])
         else:
-            ids = await _encode_prompt(target, prompt_field(body))
+            ids = await tokenizing.prompt(target, body.prompt)
         return {"count": len(ids), "max_model_len": target.context_length, "tokens": ids}
 
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, api_key=settings.api_key)
     return app

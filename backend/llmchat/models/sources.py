@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 
 from llmchat.paths import models_dir as default_models_dir
-from llmchat.worker.specs import PACKAGE_PREFIX, PACKAGED_MODELS, ModelSpec
+from llmchat.models.specs import PACKAGE_PREFIX, PACKAGED_MODELS, ModelSpec
 
 
 def package_gguf(package: str) -> Path:

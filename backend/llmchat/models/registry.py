@@ -7,9 +7,9 @@ from pathlib import Path
 
 from llmchat.paths import config_dir
 from llmchat.paths import models_dir as default_models_dir
-from llmchat.worker.config_file import read_config
-from llmchat.worker.discovery import discover
-from llmchat.worker.specs import ConfigError, ModelSpec, UnknownModelError, WorkerSettings
+from llmchat.models.config_file import read_config
+from llmchat.models.discovery import discover
+from llmchat.models.specs import ConfigError, ModelSpec, UnknownModelError
 
 __all__ = ["ConfigError", "ModelSpec", "Registry", "UnknownModelError", "load_registry", "default_config_path"]
 
@@ -21,10 +21,11 @@ def default_config_path() -> Path:
 class Registry:
     """Config entries are fixed at start-up; discovered ones change when `rescan()` runs."""
 
-    def __init__(self, config_path: Path, models_dir: Path, configured: list[ModelSpec], settings: WorkerSettings):
+    def __init__(self, config_path: Path, models_dir: Path, configured: list[ModelSpec],
+                 worker_section: dict | None = None):
         self.config_path = config_path
         self.models_dir = models_dir
-        self.settings = settings
+        self.worker_section = dict(worker_section or {})  # the `worker:` mapping of models.yaml, as written
         self._configured = list(configured)
         self._discovered: list[ModelSpec] = []
         self._lock = threading.Lock()
@@ -70,5 +71,5 @@ def load_registry(config_path: Path | None = None, models_dir: Path | None = Non
     """Read configs/models.yaml (or `config_path`) and scan `models_dir` (default models/). Raises ConfigError."""
     path = Path(config_path) if config_path else default_config_path()
     folder = Path(models_dir) if models_dir else default_models_dir()
-    configured, settings = read_config(path, folder)
-    return Registry(path, folder, configured, settings)
+    config = read_config(path, folder)
+    return Registry(path, folder, config.specs, config.worker)

@@ -1,0 +1,40 @@
+"""The worker's own settings: the `worker:` section of configs/models.yaml, then the command line and environment."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from llmchat.models.specs import ConfigError
+
+DEFAULT_MAX_BODY_BYTES = 4 * 2**20  # a 4 MiB prompt is ~1M tokens: beyond any context this worker serves
+
+
+class WorkerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    engine: Literal["auto", "transformers", "openvino"] = "auto"  # auto: transformers on CUDA, OpenVINO on CPU
+    max_batch_size: int = Field(16, ge=1)       # sequences decoded together in one step
+    max_queue: int = Field(64, ge=1)            # requests waiting for a batch slot; beyond it: 503
+    threads: int | None = Field(None, ge=1)     # CPU threads of either engine; None: min(2, cores)
+    preload: bool = True                        # load the config file's models at start-up
+    max_prefill_per_step: int = Field(4, ge=1)  # new sequences prefilled between two decode steps (transformers)
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)  # larger request bodies: 413
+    max_waiting_tokenize: int = Field(8, ge=1)  # requests waiting to be tokenized; beyond it: 503
+    api_key: str | None = None                  # when set, every route but /health needs `Authorization: Bearer`
+
+    @classmethod
+    def from_section(cls, section: dict, source: str = "worker") -> WorkerSettings:
+        """The `worker:` mapping (as read from models.yaml) with LLMCHAT_WORKER_API_KEY on top."""
+        values = dict(section)
+        if os.environ.get("LLMCHAT_WORKER_API_KEY"):
+            values["api_key"] = os.environ["LLMCHAT_WORKER_API_KEY"]
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = ".".join(str(part) for part in first["loc"])
+            problem = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+            raise ConfigError(f"{source}: field '{name}': {problem}") from exc
