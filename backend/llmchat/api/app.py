@@ -15,7 +15,7 @@ from llmchat.api.routes import chat, conversations, meta
 from llmchat.api.routes.frontend import install_frontend
 from llmchat.api.routing import Router
 from llmchat.api.services import EXTENSION, Services
-from llmchat.api.worker_client import WorkerClient
+from llmchat.modelclient import ModelClient
 from llmchat.prompts import PromptBuilder
 from llmchat.store import ChatStore, open_database
 
@@ -31,7 +31,7 @@ def create_app(config: AppConfig | None = None) -> Flask:
 
     database = open_database(config.database_url, migrate=config.migrate_on_start)
     store = ChatStore(database)
-    client = WorkerClient(config.worker_timeout_s, config.worker_connect_timeout_s)
+    client = ModelClient(config.worker_timeout_s, config.worker_connect_timeout_s)
     router = Router(config, client)
     limits = config.limits
     app.extensions[EXTENSION] = Services(

@@ -15,7 +15,7 @@ from llmchat.api.config import AppConfig
 from llmchat.api.errors import ApiError
 from llmchat.api.routing import ModelInfo, Router
 from llmchat.api.serializers import message_json, shorten_title
-from llmchat.api.worker_client import Endpoint, WorkerRejected, WorkerUnavailable
+from llmchat.modelclient import Endpoint, WorkerRejected, WorkerUnavailable
 from llmchat.memory import MessageTooLong, StoreChatMessageHistory, fit_to_context, last_turns
 from llmchat.prompts import Prompt, PromptBuilder, clean_reply
 from llmchat.store import ChatStore, ConversationRecord, MessageRecord

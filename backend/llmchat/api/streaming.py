@@ -16,7 +16,7 @@ from typing import Any
 from llmchat.api.chat_service import ChatService, Prepared
 from llmchat.api.errors import error_body
 from llmchat.api.serializers import message_json
-from llmchat.api.worker_client import WorkerRejected, WorkerStream, WorkerUnavailable
+from llmchat.modelclient import WorkerRejected, WorkerStream, WorkerUnavailable
 from llmchat.prompts import StreamCutter
 
 log = logging.getLogger(__name__)

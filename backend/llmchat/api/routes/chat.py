@@ -14,7 +14,7 @@ from llmchat.api.schemas import ChatRequest, RegenerateRequest, validate
 from llmchat.api.serializers import message_json
 from llmchat.api.services import Services, caller_ip, check_message, check_rate, json_body, services
 from llmchat.api.streaming import stream_reply
-from llmchat.api.worker_client import WorkerRejected, WorkerUnavailable
+from llmchat.modelclient import WorkerRejected, WorkerUnavailable
 
 bp = Blueprint("chat", __name__, url_prefix="/api")
 

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify
 from llmchat.api.errors import ApiError
 from llmchat.api.openapi import openapi_document
 from llmchat.api.services import services
-from llmchat.api.worker_client import WorkerUnavailable
+from llmchat.modelclient import WorkerUnavailable
 
 bp = Blueprint("meta", __name__, url_prefix="/api")
 
