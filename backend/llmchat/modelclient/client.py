@@ -195,6 +195,9 @@ class WorkerStream:
         self.state = StreamState()
 
     def pieces(self) -> Iterator[str]:
+        if self._response.headers.get("content-type", "").startswith("application/json"):
+            yield from self._whole()  # a server that ignores `stream: true` answers with the whole completion
+            return
         try:
             for line in self._response.iter_lines():
                 if not line.startswith("data:"):
@@ -211,6 +214,16 @@ class WorkerStream:
         # with neither was cut (the server died)
         if self.state.finish_reason is None:
             raise WorkerUnavailable("the model server closed the stream before it finished")
+
+    def _whole(self) -> Iterator[str]:
+        try:
+            body = json.loads(self._response.read())
+        except (httpx.HTTPError, json.JSONDecodeError) as exc:
+            raise WorkerUnavailable(f"the model server's answer was cut or unreadable: {exc}") from exc
+        text = self._read_chunk(body if isinstance(body, dict) else {})
+        self.state.finish_reason = self.state.finish_reason or "stop"
+        if text:
+            yield text
 
     def _read_chunk(self, chunk: dict[str, Any]) -> str:
         if "error" in chunk:
