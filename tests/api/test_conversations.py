@@ -65,9 +65,15 @@ def test_models_and_health(client, worker):
                       "workers": [{"url": worker.url, "status": "ok", "queue_depth": 0}]}
 
 
-def test_openapi_lists_every_api_route(client, api):
+def test_openapi_is_valid_3_1_and_lists_every_api_route(client, api):
+    import jsonschema_rs
+    from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
+
     document = client.get("/api/openapi.json").json()
     assert document["openapi"] == "3.1.0"
+    OPENAPI_31_VALIDATOR.validate(document)  # the OpenAPI 3.1 meta-schema (schemathesis ships it)
+    for name, schema in document["components"]["schemas"].items():
+        jsonschema_rs.meta.validate(schema)  # each a valid JSON Schema 2020-12 (where exclusiveMinimum: 0 is)
     for rule in api.app.url_map.iter_rules():
         if not rule.rule.startswith("/api"):
             continue

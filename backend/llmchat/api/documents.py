@@ -138,5 +138,37 @@ class SearchResults(BaseModel):
     results: list[SearchResult]
 
 
+# the events of a streamed reply (the `data:` of each SSE event is one of these, as JSON)
+class StartEvent(BaseModel):
+    conversation_id: str
+    user_message: Message | None = Field(default=None, description="absent for a Continue")
+    message: Message = Field(description="the reply, saved as `streaming` before its first word")
+
+
+class DeltaEvent(BaseModel):
+    content: str
+
+
+class DoneEvent(BaseModel):
+    conversation_id: str
+    message: Message
+
+
+class ErrorEvent(BaseModel):
+    error: ErrorDetail
+    conversation_id: str
+    message: Message | None = Field(description="what was saved of the reply, if anything")
+
+
+class TitleEvent(BaseModel):
+    conversation_id: str
+    title: str
+
+
+SSE_EVENTS: dict[str, type[BaseModel]] = {"start": StartEvent, "delta": DeltaEvent, "done": DoneEvent,
+                                          "error": ErrorEvent, "title": TitleEvent}
+
+
 RESPONSES: list[type[BaseModel]] = [Message, Conversation, ConversationSummary, ConversationList, ChatResult,
-                                    ContinueResult, Error, ModelList, Health, Limits, SearchResults]
+                                    ContinueResult, Error, ModelList, Health, Limits, SearchResults,
+                                    *SSE_EVENTS.values()]

@@ -14,7 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from llmchat import __version__ as VERSION
 from llmchat.api import documents
-from llmchat.api.schemas import MAX_SEARCH_RESULTS, RequestSchemas
+from llmchat.api.schemas import MAX_QUERY_CHARS, MAX_SEARCH_RESULTS, RequestSchemas
 
 REF = "#/components/schemas/{model}"
 SSE_NOTE = ("the reply as JSON, or with stream: true an SSE stream of events start, delta..., then done or "
@@ -42,10 +42,20 @@ def _body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
     return {"required": required, "content": {"application/json": {"schema": _ref(model)}}}
 
 
+def _sse_event_schema() -> dict[str, Any]:
+    """One SSE event: its name and its `data`, a JSON document whose schema depends on the name. (Lines starting
+    with `:` are keep-alive comments, not events.)"""
+    return {"oneOf": [
+        {"type": "object", "required": ["event", "data"], "properties": {
+            "event": {"const": name},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": _ref(model)}}}
+        for name, model in documents.SSE_EVENTS.items()]}
+
+
 def _generating(result: type[BaseModel]) -> dict[str, Any]:
     return {"200": {"description": SSE_NOTE, "content": {
         "application/json": {"schema": _ref(result)},
-        "text/event-stream": {"schema": {"type": "string"}}}},
+        "text/event-stream": {"schema": _sse_event_schema()}}},
         **_errors(400, 404, 409, 413, 415, 429, 502, 503)}
 
 
@@ -53,7 +63,7 @@ def _path_param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-CONVERSATION_ID = _path_param("conversation_id", {"type": "string"})
+CONVERSATION_ID = _path_param("conversation_id", {"type": "string", "maxLength": 64})
 MESSAGE_ID = _path_param("message_id", {"type": "integer", "minimum": 0})
 
 
@@ -120,7 +130,7 @@ def _paths(requests: RequestSchemas) -> dict[str, Any]:
             "summary": "full-text search over the caller's messages, best first, with plain-text snippets",
             "parameters": [
                 {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1,
-                                                                          "maxLength": 500}},
+                                                                          "maxLength": MAX_QUERY_CHARS}},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                             "maximum": MAX_SEARCH_RESULTS, "default": 20}}],
             "responses": {"200": _json(documents.SearchResults), **_errors(400)}}},

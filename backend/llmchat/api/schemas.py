@@ -19,6 +19,7 @@ MAX_SYSTEM_PROMPT_CHARS = 8000
 MAX_MODEL_ID_CHARS = 200
 MAX_TITLE_CHARS = 200
 MAX_SEARCH_RESULTS = 100
+MAX_QUERY_CHARS = 200  # a search is a few words; and the URL stays within gunicorn's request-line limit
 # "0.5" is not a number and 8.5 is not a token count: wrong types are 400s; unknown keys too
 STRICT = ConfigDict(extra="forbid", strict=True)
 
@@ -131,7 +132,7 @@ def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> Re
 
         model_config = ConfigDict(extra="ignore")
 
-        q: Annotated[Text, Field(min_length=1, max_length=500)]
+        q: Annotated[Text, Field(min_length=1, max_length=MAX_QUERY_CHARS)]
         limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_RESULTS)] = 20
 
     return RequestSchemas(params=Params, chat=ChatRequest, regenerate=RegenerateRequest,
