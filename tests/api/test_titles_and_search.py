@@ -16,8 +16,7 @@ from tests.api.test_third_party_server import plain_server
 from tests.support.api_server import api_config, fresh_postgres_database, start_api
 
 KEYED = {"plain-llm": ModelSettings(api_key="sk-test", context_length=4000)}
-TITLE_PROMPT_LINE = ("echo: Write a short title (at most six words) for a conversation that starts with the message "
-                     "below. Reply with the title only, without quotes.")
+TITLE_PROMPT_LINE = "echo: Here is the start of a conversation"  # the final full stop is trimmed
 
 
 @pytest.fixture
@@ -41,7 +40,8 @@ def test_the_model_titles_a_conversation_after_its_first_exchange(echo_api):
     assert [name for name, _ in events][-2:] == ["done", "title"]
     assert events[-1][1] == {"conversation_id": events[0][1]["conversation_id"], "title": expected}
     export = echo_api.get(f"/api/conversations/{conversation_id}/export")
-    assert export.headers["content-disposition"].startswith('attachment; filename="echo-write-a-short-title')
+    assert export.headers["content-disposition"].startswith(
+        'attachment; filename="echo-here-is-the-start-of-a-conversation.md"')
 
 
 def test_a_renamed_conversation_keeps_its_name_and_a_failed_title_keeps_the_first_line(tmp_path):

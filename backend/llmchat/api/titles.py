@@ -41,7 +41,7 @@ class TitleWriter:
         if not self.service.store.claim_title(turn.conversation_id):
             return None  # titled already (by the model, the user, or before titles existed)
         try:
-            title = self._generate(turn)
+            title = self._generate(turn, reply)
         except (*WORKER_ERRORS, ApiError) as exc:
             log.info("no title for conversation %s: %s", turn.conversation_id, exc)
             return None
@@ -50,11 +50,11 @@ class TitleWriter:
         record = self.service.store.set_model_title(turn.conversation_id, title)
         return title if record is not None and record.title == title else None
 
-    def _generate(self, turn: ChatTurn) -> str:
+    def _generate(self, turn: ChatTurn, reply: MessageRecord) -> str:
         model = turn.model
         if self.settings.model and self.settings.model != model.id:
             model = self.service.resolve_model(self.settings.model, field="titles.model")
-        prompt = self.service.prompts.title_prompt(model.prompt_style, turn.user_message.content)
+        prompt = self.service.prompts.title_prompt(model.prompt_style, turn.user_message.content, reply.content)
         body = {**model.extra_body, "model": model.id, "max_tokens": self.settings.max_tokens,
                 "temperature": 0.0, "top_p": 1.0}
         if prompt.messages is not None:

@@ -133,8 +133,9 @@ def load_alpaca_chat(directory: Path | None = None) -> AlpacaChat:
     )
 
 
-DEFAULT_TITLE_INSTRUCTION = ("Write a short title (at most six words) for a conversation that starts with the "
-                             "message below. Reply with the title only, without quotes.\n\nMessage: {message}")
+DEFAULT_TITLE_INSTRUCTION = ("Here is the start of a conversation.\n\nUser: {message}\nAssistant: {reply}\n\n"
+                             "Write a title for this conversation in at most six words. Reply with the title only.")
+TITLE_REPLY_CHARS = 500  # the start of the reply is enough to title it, and keeps the extra generation small
 
 
 def load_title_instruction(directory: Path | None = None) -> str:
@@ -152,9 +153,11 @@ class PromptBuilder:
         self.alpaca = load_alpaca_chat(directory)
         self.title_instruction = load_title_instruction(directory)
 
-    def title_prompt(self, style: str, first_message: str) -> Prompt:
-        """The request for a conversation's title, as one user message in the model's style."""
-        instruction = self.title_instruction.replace("{message}", first_message.strip())
+    def title_prompt(self, style: str, message: str, reply: str) -> Prompt:
+        """The request for a conversation's title (from its first exchange), as one user message in the model's
+        style."""
+        instruction = (self.title_instruction.replace("{message}", message.strip())
+                       .replace("{reply}", reply.strip()[:TITLE_REPLY_CHARS]))
         return self.render(style, "", [Turn("user", instruction)])
 
     def render(self, style: str, system_prompt: str, turns: Sequence[Turn]) -> Prompt:
