@@ -244,3 +244,19 @@ def test_a_non_streamed_chat_whose_client_hangs_up_is_cancelled(client, served, 
     assert 0 < reply["usage"]["completion_tokens"] < 3000 and reply["content"]
     wait_for(lambda: cancelled(long_worker) > before, what="the worker cancelling the generation")
     wait_for(lambda: idle(long_worker), what="the worker becoming idle")
+
+
+def test_deleting_a_conversation_while_a_non_streamed_reply_is_written_is_404(client, long_worker):
+    first = client.post("/api/chat", json={"message": "hi", "model": MODEL, "params": {"max_tokens": 4}}).json()
+    before = cancelled(long_worker)
+    answer: list[httpx.Response] = []
+    waiting = threading.Thread(target=lambda: answer.append(client.post("/api/chat", json={
+        "message": "a long one", "model": MODEL, "conversation_id": first["conversation_id"], "params": LONG})))
+    waiting.start()
+    time.sleep(1.5)
+    with httpx.Client(base_url=client.base_url, timeout=30) as other_tab:
+        assert other_tab.delete(f"/api/conversations/{first['conversation_id']}").status_code == 204
+    waiting.join(timeout=30)
+    assert answer and answer[0].status_code == 404, answer
+    assert answer[0].json()["error"]["code"] == "not_found"
+    wait_for(lambda: cancelled(long_worker) > before, what="the worker cancelling the generation")
