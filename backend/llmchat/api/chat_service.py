@@ -188,7 +188,11 @@ class ChatService:
         """A new version of the reply to a user message; the earlier versions stay."""
         conversation = self.owned_conversation(ip, conversation_id)
         user = self._user_to_answer(ip, conversation, request.message_id)
-        model_id = request.model or self._column_model(conversation, user.column) or user.model or conversation.model
+        column_model = self._column_model(conversation, user.column)
+        if column_model and request.model and request.model != column_model:
+            raise ApiError(400, "invalid_field", f"model: column {user.column} of this compare session is answered "
+                           f"by {column_model!r}", field="model")
+        model_id = request.model or column_model or user.model or conversation.model
         # the settings of the first answer, unless this request changes them
         earlier = {k: v for k, v in (user.params or {}).items() if k in PARAM_KEYS}
         try:

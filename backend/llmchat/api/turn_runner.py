@@ -103,8 +103,8 @@ class TurnRunner:
                      "message": start["message"]}
         cutter = StreamCutter(turn.prompt.stop, strip_leading=turn.kind != "continue")
         outcome = Outcome()
-        reader = threading.Thread(target=_read_into, args=(worker, pieces := queue.Queue()), daemon=True,
-                                  name=f"reply-{turn.reply.id}")
+        pieces: queue.Queue = queue.Queue()
+        reader = threading.Thread(target=_read_into, args=(worker, pieces), daemon=True, name=f"reply-{turn.reply.id}")
         reply = None
         try:
             yield "start", start
