@@ -14,6 +14,8 @@ from llmchat.api.errors import ApiError
 from llmchat.api.identity import ENVIRON_KEY
 from llmchat.api.limits import GenerationSlots
 from llmchat.api.routing import Router
+from llmchat.api.schemas import RequestSchemas
+from llmchat.api.turn_runner import TurnRunner
 from llmchat.store import ChatStore, Database
 
 EXTENSION = "llmchat"
@@ -26,6 +28,8 @@ class Services:
     store: ChatStore
     router: Router
     chat: ChatService
+    runner: TurnRunner
+    schemas: RequestSchemas
     generations: GenerationSlots
 
 

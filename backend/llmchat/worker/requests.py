@@ -95,24 +95,32 @@ class ChatMessage(BaseModel):
         return {"role": self.role, "content": content}
 
 
-class ChatBody(GenerationBody):
-    messages: Annotated[list[ChatMessage], Field(min_length=1)]
-    # vLLM's names: render the template without opening a new assistant turn, so the model goes on with the last
-    # (assistant) message — how a reply cut off at max_tokens is continued
+class TemplateSwitches(BaseModel):
+    """vLLM's chat-template switches: with `continue_final_message: true, add_generation_prompt: false` the last
+    (assistant) message is rendered open, so the model goes on with it instead of starting a new turn — how a reply
+    cut off at max_tokens is continued."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
     add_generation_prompt: bool = True
     continue_final_message: bool = False
 
     @model_validator(mode="after")
-    def _continue_needs_an_assistant_message(self) -> ChatBody:
+    def _continue_needs_an_assistant_message(self):
+        messages = getattr(self, "messages", None)
         if self.continue_final_message:
             if self.add_generation_prompt:
                 raise ValueError("continue_final_message needs add_generation_prompt: false")
-            if self.messages[-1].role != "assistant":
+            if not messages or messages[-1].role != "assistant":
                 raise ValueError("continue_final_message needs the last message to be the assistant's")
         return self
 
 
-class TokenizeBody(BaseModel):
+class ChatBody(TemplateSwitches, GenerationBody):
+    messages: Annotated[list[ChatMessage], Field(min_length=1)]
+
+
+class TokenizeBody(TemplateSwitches):
     model_config = ConfigDict(extra="ignore", strict=True)
 
     model: str = Field(min_length=1)

@@ -139,7 +139,9 @@ def create_app(pool: ModelPool) -> FastAPI:
         body = parse(TokenizeBody, await _json_body(request))
         target = await _target(pool, body.model)
         if body.messages is not None and body.prompt is None:
-            ids = await tokenizing.chat(target, [m.as_template_input() for m in body.messages])
+            ids = await tokenizing.chat(target, [m.as_template_input() for m in body.messages],
+                                        add_generation_prompt=body.add_generation_prompt,
+                                        continue_final=body.continue_final_message)
         else:
             ids = await tokenizing.prompt(target, body.prompt)
         return {"count": len(ids), "max_model_len": target.context_length, "tokens": ids}
