@@ -16,8 +16,13 @@ export function createConversations({ api }) {
 
   async function rename(id, title) {
     const updated = await api.rename(id, title)
+    setTitle(id, (updated && updated.title) || title)
+  }
+
+  /** A title the API wrote (after the first exchange) or a rename: shown without reloading the list. */
+  function setTitle(id, title) {
     const item = state.items.find((c) => c.id === id)
-    if (item) item.title = (updated && updated.title) || title
+    if (item && title) item.title = title
   }
 
   async function remove(id) {
@@ -25,5 +30,5 @@ export function createConversations({ api }) {
     state.items = state.items.filter((c) => c.id !== id)
   }
 
-  return { state, load, rename, remove, find: (id) => state.items.find((c) => c.id === id) }
+  return { state, load, rename, setTitle, remove, find: (id) => state.items.find((c) => c.id === id) }
 }
