@@ -11,7 +11,7 @@ export const SHORTCUTS = [
 ]
 
 function typingIn(target) {
-  if (!target || !(target instanceof Element)) return false
+  if (!target || !(target instanceof Element) || target.disabled) return false // a locked composer takes no typing
   return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)
 }
 
