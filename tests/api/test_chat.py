@@ -7,7 +7,8 @@ import pytest
 from tests.api.conftest import read_sse
 
 STYLES = ("chat", "fewshot", "alpaca")
-MESSAGE_KEYS = {"id", "role", "content", "model", "status", "params", "usage", "response_time_ms", "created_at"}
+MESSAGE_KEYS = {"id", "role", "content", "model", "status", "finish_reason", "parent_id", "sibling_ids", "column",
+                "params", "usage", "response_time_ms", "created_at", "updated_at"}
 
 
 @pytest.mark.parametrize("style", STYLES)
@@ -19,6 +20,8 @@ def test_chat_returns_and_saves_both_messages(client, style):
     assert set(user) == MESSAGE_KEYS and set(reply) == MESSAGE_KEYS
     assert (user["role"], user["content"], user["status"]) == ("user", "Hello there!", "complete")
     assert (reply["role"], reply["status"], reply["model"]) == ("assistant", "complete", f"tiny-{style}")
+    assert (user["parent_id"], reply["parent_id"], reply["sibling_ids"]) == (None, user["id"], [reply["id"]])
+    assert reply["finish_reason"] in ("stop", "length") and user["finish_reason"] is None
     assert reply["usage"]["prompt_tokens"] > 0 and reply["usage"]["completion_tokens"] > 0
     assert reply["response_time_ms"] >= 0
     assert reply["params"]["max_tokens"] == 8 and reply["params"]["memory_window"] == 10
@@ -38,7 +41,9 @@ def test_stream_sends_start_deltas_done_and_saves_what_was_sent(client, style):
     names = [name for name, _ in events]
     assert names[0] == "start" and names[-1] == "done" and set(names[1:-1]) <= {"delta"}
     start, done = events[0][1], events[-1][1]
-    assert start["user_message"]["content"] == "Stream please"
+    assert start["user_message"]["content"] == "Stream please" and start["user_message"]["status"] == "pending"
+    assert (start["message"]["status"], start["message"]["content"]) == ("streaming", "")
+    assert done["message"]["id"] == start["message"]["id"]
     streamed = "".join(data["content"] for name, data in events if name == "delta")
     assert done["message"]["content"] == streamed
     assert done["message"]["status"] == "complete" and done["message"]["params"]["max_tokens"] == 12
@@ -74,7 +79,7 @@ def test_a_long_first_message_makes_a_short_title(client):
     assert title.endswith("…") and len(title) <= 60 and message.startswith(title[:-1])
 
 
-def test_regenerate_replaces_the_last_reply(client):
+def test_regenerate_adds_a_version_and_keeps_the_earlier_one(client):
     body = client.post("/api/chat", json={"message": "Hi", "model": "tiny-chat"}).json()
     conversation_id, old_reply = body["conversation_id"], body["message"]
     again = client.post(f"/api/conversations/{conversation_id}/regenerate",
@@ -83,9 +88,14 @@ def test_regenerate_replaces_the_last_reply(client):
     new_reply = again.json()["message"]
     assert again.json()["user_message"]["id"] == body["user_message"]["id"]
     assert new_reply["model"] == "tiny-fewshot" and new_reply["params"]["max_tokens"] == 5
-    messages = client.get(f"/api/conversations/{conversation_id}").json()["messages"]
-    assert [m["id"] for m in messages] == [body["user_message"]["id"], new_reply["id"]]
-    assert old_reply["id"] not in [m["id"] for m in messages]
+    assert new_reply["sibling_ids"] == [old_reply["id"], new_reply["id"]]
+    shown = client.get(f"/api/conversations/{conversation_id}").json()
+    assert [m["id"] for m in shown["messages"]] == [body["user_message"]["id"], new_reply["id"]]
+    assert shown["models"] == ["tiny-chat", "tiny-fewshot"] and shown["model"] == "tiny-fewshot"
+    back = client.put(f"/api/conversations/{conversation_id}/current", json={"message_id": old_reply["id"]})
+    assert back.status_code == 200, back.text
+    assert [m["id"] for m in back.json()["messages"]] == [body["user_message"]["id"], old_reply["id"]]
+    assert back.json()["messages"][1]["content"] == old_reply["content"]
 
 
 def test_regenerate_streams_too(client):
@@ -97,6 +107,7 @@ def test_regenerate_streams_too(client):
     messages = client.get(f"/api/conversations/{body['conversation_id']}").json()["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert messages[1]["id"] == events[-1][1]["message"]["id"]
+    assert messages[1]["sibling_ids"] == [body["message"]["id"], messages[1]["id"]]
 
 
 def test_regenerate_needs_a_user_message_and_an_own_conversation(client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 
@@ -20,8 +21,9 @@ def test_list_is_newest_first_with_counts(client):
     newer = new_conversation(client, "newer")
     listed = client.get("/api/conversations").json()["conversations"]
     assert [c["id"] for c in listed] == [newer, older]
-    assert set(listed[0]) == {"id", "title", "model", "created_at", "updated_at", "message_count"}
+    assert set(listed[0]) == {"id", "title", "kind", "model", "models", "created_at", "updated_at", "message_count"}
     assert listed[0]["message_count"] == 2 and listed[0]["model"] == "tiny-chat"
+    assert (listed[0]["kind"], listed[0]["models"]) == ("chat", ["tiny-chat"])
     client.post("/api/chat", json={"message": "bump", "model": "tiny-chat", "conversation_id": older})
     assert [c["id"] for c in client.get("/api/conversations").json()["conversations"]] == [older, newer]
 
@@ -41,10 +43,11 @@ def test_export_markdown_and_json_as_attachments(client):
     conversation_id = new_conversation(client, "Export me")
     markdown = client.get(f"/api/conversations/{conversation_id}/export?format=markdown")
     assert markdown.status_code == 200 and markdown.headers["content-type"].startswith("text/markdown")
-    assert markdown.headers["content-disposition"] == f'attachment; filename="conversation-{conversation_id}.md"'
+    assert markdown.headers["content-disposition"] == (
+        "attachment; filename=\"export-me.md\"; filename*=UTF-8''Export%20me.md")
     assert markdown.text.startswith("# Export me") and "## You" in markdown.text and "## Assistant" in markdown.text
     exported = client.get(f"/api/conversations/{conversation_id}/export", params={"format": "json"})
-    assert exported.headers["content-disposition"].endswith('.json"')
+    assert exported.headers["content-disposition"].endswith("filename*=UTF-8''Export%20me.json")
     data = json.loads(exported.text)
     assert data["id"] == conversation_id and [m["role"] for m in data["messages"]] == ["user", "assistant"]
     assert client.get(f"/api/conversations/{conversation_id}/export?format=pdf").status_code == 400
@@ -64,11 +67,11 @@ def test_models_and_health(client, worker):
 
 def test_openapi_lists_every_api_route(client, api):
     document = client.get("/api/openapi.json").json()
-    assert document["openapi"].startswith("3.")
+    assert document["openapi"] == "3.1.0"
     for rule in api.app.url_map.iter_rules():
         if not rule.rule.startswith("/api"):
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert method.lower() in document["paths"][path], (method, path)
 
@@ -92,25 +95,3 @@ def test_without_a_build_the_root_says_how_to_make_one(worker, tmp_path):
     with start_api(config) as api:
         response = httpx.get(api.url + "/")
         assert response.status_code == 404 and "npm run build" in response.json()["error"]["message"]
-
-
-def test_conversation_deleted_while_its_reply_is_made_is_404_not_500(api, client):
-    """The user deletes the conversation (another tab) while a non-streamed reply is generated: saving the reply
-    raised LookupError, a 500."""
-    conversation_id = new_conversation(client)
-    service = api.app.extensions["llmchat"]
-    real_complete = service.router.client.complete
-
-    def complete_then_delete(*args, **kwargs):
-        result = real_complete(*args, **kwargs)
-        assert client.delete(f"/api/conversations/{conversation_id}").status_code == 204
-        return result
-
-    service.router.client.complete = complete_then_delete
-    try:
-        response = client.post("/api/chat", json={"message": "again", "model": "tiny-chat",
-                                                  "conversation_id": conversation_id})
-    finally:
-        service.router.client.complete = real_complete
-    assert response.status_code == 404, response.text
-    assert response.json()["error"]["code"] == "not_found"

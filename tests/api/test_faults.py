@@ -97,7 +97,7 @@ def test_client_gone_mid_stream_saves_the_partial_reply_as_stopped(own_worker, t
         with httpx.Client(base_url=api.url, timeout=60) as client:
             def stopped_reply():
                 messages = client.get(f"/api/conversations/{conversation_id}").json()["messages"]
-                return messages[-1] if messages[-1]["role"] == "assistant" else None
+                return messages[-1] if messages[-1]["status"] != "streaming" else None
 
             reply = wait_for(stopped_reply)
             assert reply["status"] == "stopped"

@@ -37,10 +37,10 @@ def test_requests_spread_over_two_workers_and_skip_a_dead_one(models_yaml, tmp_p
 def test_an_odd_health_body_means_alive_with_an_unknown_queue():
     """A server's /health may answer a list, or a queue_depth that is no number: that raised (a 500 on every
     chat request routed by queue depth, and on /api/health) instead of counting the server as alive."""
-    from llmchat.api.worker_client import Endpoint, WorkerClient
+    from llmchat.modelclient import Endpoint, ModelClient
 
     bodies = iter([[1, 2], {"queue_depth": "lots"}, {"queue_depth": None, "status": "ok"}, {"queue_depth": 3}])
-    client = WorkerClient()
+    client = ModelClient()
     client._http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=next(bodies))))
     try:
         depths = [client.health(Endpoint("http://odd"))["queue_depth"] for _ in range(4)]

@@ -16,7 +16,9 @@ def test_llmchat_serve_runs_the_app_under_gunicorn(worker, tmp_path):
         payload = {"message": "hi", "model": "tiny-fewshot", "stream": True}
         with client.stream("POST", "/api/chat", json=payload) as response:
             events = read_sse(response)
-        assert events[0][0] == "start" and events[-1][0] == "done"
+        names = [name for name, _ in events]
+        assert names[0] == "start" and "done" in names
+        assert names[names.index("done") + 1:] in ([], ["title"])  # titles are on by default: the model writes one
         assert len(client.get("/api/conversations").json()["conversations"]) == 1
         log = api.log()
     assert "gthread" in log

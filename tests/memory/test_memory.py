@@ -82,15 +82,45 @@ def test_token_counter_is_asked_about_each_candidate_once(builder):
     assert len(calls) < 15  # a search over the suffixes, not one count per message
 
 
-def test_history_reads_and_writes_the_store(store):
+def test_history_reads_and_writes_the_branch_on_screen(store):
     conversation_id = store.create_conversation("10.0.0.1", "t", "m").id
     history = StoreChatMessageHistory(store, conversation_id, model="m")
     history.add_messages([HumanMessage("hello"), AIMessage("hi")])
-    failed = store.add_message(conversation_id, "user", "lost words", status="error")
-    store.add_message(conversation_id, "assistant", "", status="stopped")
+    hi = store.messages(conversation_id)[-1]
+    failed = store.add_message(conversation_id, "user", "lost words", parent_id=hi.id, status="error")
+    store.add_message(conversation_id, "assistant", "", parent_id=failed.id, status="stopped")
     assert [(m.type, m.content) for m in history.messages] == [("human", "hello"), ("ai", "hi")]
     assert [m.role for m in store.messages(conversation_id)] == ["user", "assistant", "user", "assistant"]
-    earlier = StoreChatMessageHistory(store, conversation_id, before_id=failed.id)
-    assert len(earlier.messages) == 2
+    assert [m.parent_id for m in store.messages(conversation_id)][:2] == [None, store.messages(conversation_id)[0].id]
+    up_to_hello = StoreChatMessageHistory(store, conversation_id, leaf_id=store.messages(conversation_id)[0].id)
+    assert [m.content for m in up_to_hello.messages] == ["hello"]
     history.clear()
     assert history.messages == [] and store.messages(conversation_id) == []
+
+
+def test_history_follows_the_branch_not_the_other_versions(store):
+    conversation_id = store.create_conversation("10.0.0.1", "t", "m").id
+    question = store.add_message(conversation_id, "user", "question")
+    old = store.add_message(conversation_id, "assistant", "old answer", parent_id=question.id)
+    store.add_message(conversation_id, "user", "follow-up on the old answer", parent_id=old.id)
+    new = store.add_message(conversation_id, "assistant", "new answer", parent_id=question.id)  # regenerated
+    on_screen = StoreChatMessageHistory(store, conversation_id)
+    assert [m.content for m in on_screen.messages] == ["question", "new answer"]
+    assert [m.content for m in StoreChatMessageHistory(store, conversation_id, leaf_id=old.id).messages] == [
+        "question", "old answer"]
+    assert new.id == store.default_parent(conversation_id)
+
+
+@pytest.mark.parametrize("style", ["fewshot", "alpaca", "chat"])
+def test_continue_keeps_the_partial_reply_at_the_end_of_the_prompt(builder, style):
+    render = lambda turns: builder.render(style, "", turns)  # noqa: E731
+    prompt, _ = fit_to_context(conversation(3), "new", render, chars, max_tokens=10, context_length=100_000,
+                               continuing="The answer is")
+    assert prompt.continues
+    if style == "chat":
+        assert prompt.messages[-1] == {"role": "assistant", "content": "The answer is"}
+        assert prompt.messages[-2] == {"role": "user", "content": "new"}
+        assert prompt.chat_flags() == {"continue_final_message": True, "add_generation_prompt": False}
+    else:
+        assert prompt.text.endswith("The answer is") and "new" in prompt.text
+        assert prompt.chat_flags() == {}

@@ -15,7 +15,7 @@ def test_migrations_create_the_tables_and_are_idempotent(database_url):
     first.dispose()
     again = open_database(database_url)  # a second start-up runs `upgrade head` again: no error, same revision
     with again.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     again.dispose()
 
 
@@ -41,7 +41,7 @@ def test_messages_keep_every_field(store: ChatStore):
     conversation = store.create_conversation("10.0.0.1", "t", "m1")
     params = {"temperature": 0.5, "top_p": 0.9, "max_tokens": 12}
     user = store.add_message(conversation.id, "user", "hello", model="m1", params=params)
-    reply = store.add_message(conversation.id, "assistant", "", model="m1", params=params)
+    reply = store.add_message(conversation.id, "assistant", "", parent_id=user.id, model="m1", params=params)
     done = store.update_message(
         reply.id, content="hi there", status="stopped", prompt_tokens=7, completion_tokens=3, response_time_ms=42
     )

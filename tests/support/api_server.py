@@ -28,12 +28,14 @@ class ApiServer:
 
 
 def api_config(database_url: str, worker_urls: list[str], **overrides: Any):
-    """An AppConfig for tests: no rate limit unless asked, short caches, given database and workers."""
-    from llmchat.api.config import AppConfig, Limits
+    """An AppConfig for tests: no rate limit unless asked, short caches, given database and workers, no
+    model-written titles unless asked (a random tiny model writes random titles)."""
+    from llmchat.api.config import AppConfig, Limits, TitleSettings
 
     limits = overrides.pop("limits", Limits(rate_limit_requests=0))
+    titles = overrides.pop("titles", TitleSettings(generate=False))
     return replace(AppConfig(), database_url=database_url, worker_urls=tuple(worker_urls), limits=limits,
-                   health_cache_s=0.5, models_cache_s=1.0, log_level="WARNING", **overrides)
+                   titles=titles, health_cache_s=0.5, models_cache_s=1.0, log_level="WARNING", **overrides)
 
 
 @contextlib.contextmanager

@@ -11,11 +11,14 @@ from llmchat.api.config import AppConfig, load_config
 from llmchat.api.errors import register_error_handlers
 from llmchat.api.identity import parse_networks
 from llmchat.api.ratelimit import RateLimiter
-from llmchat.api.routes import chat, conversations, meta
+from llmchat.api.routes import chat, conversations, meta, search
 from llmchat.api.routes.frontend import install_frontend
 from llmchat.api.routing import Router
+from llmchat.api.schemas import request_schemas
 from llmchat.api.services import EXTENSION, Services
-from llmchat.api.worker_client import WorkerClient
+from llmchat.api.titles import TitleWriter
+from llmchat.api.turn_runner import TurnRunner
+from llmchat.modelclient import ModelClient
 from llmchat.prompts import PromptBuilder
 from llmchat.store import ChatStore, open_database
 
@@ -30,21 +33,24 @@ def create_app(config: AppConfig | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.limits.max_message_chars * 4 + 64 * 1024
 
     database = open_database(config.database_url, migrate=config.migrate_on_start)
-    store = ChatStore(database)
-    client = WorkerClient(config.worker_timeout_s, config.worker_connect_timeout_s)
+    store = ChatStore(database, stale_after_s=config.replies.stale_after_s)
+    client = ModelClient(config.worker_timeout_s, config.worker_connect_timeout_s)
     router = Router(config, client)
     limits = config.limits
+    service = ChatService(config, store, router, PromptBuilder(config.prompts_path()))
     app.extensions[EXTENSION] = Services(
         config=config,
         database=database,
         store=store,
         router=router,
-        chat=ChatService(config, store, router, PromptBuilder(config.prompts_path())),
+        chat=service,
+        runner=TurnRunner(service, TitleWriter(service)),
+        schemas=request_schemas(limits.max_tokens, limits.max_message_chars),
         limiter=RateLimiter(limits.rate_limit_requests, limits.rate_limit_window_s),
         trusted_proxies=parse_networks(config.trusted_proxies),
     )
 
-    for blueprint in (meta.bp, chat.bp, conversations.bp):
+    for blueprint in (meta.bp, chat.bp, conversations.bp, search.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     install_frontend(app, config.frontend_path())

@@ -1,54 +1,25 @@
-"""One chat request, start to end: conversation, memory, prompt, server, saving.
+"""Preparing a chat turn: conversation, parent, model, params, memory along the branch, prompt, server, rows.
 
 Request state lives in local objects only (no shared prompt state), so any number of IPs can chat at once.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import BaseMessage
 
 from llmchat.api.config import AppConfig
 from llmchat.api.errors import ApiError
-from llmchat.api.routing import ModelInfo, Router
+from llmchat.api.routing import PARAM_KEYS, ModelInfo, Router
 from llmchat.api.serializers import message_json, shorten_title
-from llmchat.api.worker_client import Endpoint, WorkerRejected, WorkerUnavailable
+from llmchat.api.turn import ChatTurn, TurnKind
 from llmchat.memory import MessageTooLong, StoreChatMessageHistory, fit_to_context, last_turns
-from llmchat.prompts import Prompt, PromptBuilder, clean_reply
+from llmchat.modelclient import Endpoint, WorkerRejected, WorkerUnavailable
+from llmchat.prompts import Prompt, PromptBuilder
 from llmchat.store import ChatStore, ConversationRecord, MessageRecord
 
-
-@dataclass
-class Prepared:
-    """Everything a generation needs, decided before any reply text exists."""
-
-    model: ModelInfo
-    params: dict[str, Any]
-    prompt: Prompt
-    prompt_tokens: int
-    endpoint: Endpoint
-    conversation_id: str = ""
-    user_message: MessageRecord | None = None
-    replaces: tuple[int, ...] = ()  # assistant replies a regenerate replaces once the new one is saved
-
-    def payload(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            **self.model.extra_body,
-            "model": self.model.id,
-            "max_tokens": self.params["max_tokens"],
-            "temperature": self.params["temperature"],
-            "top_p": self.params["top_p"],
-        }
-        if self.prompt.messages is not None:
-            body["messages"] = list(self.prompt.messages)
-        else:
-            body["prompt"] = self.prompt.text
-        if self.prompt.stop:
-            body["stop"] = list(self.prompt.stop)
-        return body
+WORKER_ERRORS = (WorkerUnavailable, WorkerRejected)
 
 
 def estimate_tokens(text: str) -> int:
@@ -67,6 +38,10 @@ def worker_error(exc: Exception, conversation_id: str | None, user_message: Mess
                     headers={"Retry-After": "5"}, extra=extra)
 
 
+def not_found(what: str = "conversation") -> ApiError:
+    return ApiError(404, "not_found", f"{what} not found")
+
+
 class ChatService:
     def __init__(self, config: AppConfig, store: ChatStore, router: Router, prompts: PromptBuilder):
         self.config = config
@@ -75,17 +50,19 @@ class ChatService:
         self.prompts = prompts
 
     # models and params -------------------------------------------------------------------
-    def resolve_model(self, model_id: str) -> ModelInfo:
+    def resolve_model(self, model_id: str, field: str = "model") -> ModelInfo:
         """Raises WorkerUnavailable when no server answers, ApiError(400) for a model nobody serves."""
         catalog = self.router.catalog()
         if model_id not in catalog:
             names = ", ".join(sorted(catalog)) or "none"
-            raise ApiError(400, "unknown_model", f"unknown model {model_id!r}; available: {names}", field="model")
+            raise ApiError(400, "unknown_model", f"unknown model {model_id!r}; available: {names}", field=field)
         return catalog[model_id]
 
-    @staticmethod
-    def effective_params(model: ModelInfo, requested: dict[str, Any]) -> dict[str, Any]:
-        params = {**model.default_params, **{k: v for k, v in requested.items() if v is not None}}
+    def effective_params(self, model: ModelInfo, requested: dict[str, Any]) -> dict[str, Any]:
+        """The model's defaults (a default above the server's ceiling is lowered to it), then the request's."""
+        defaults = dict(model.default_params)
+        defaults["max_tokens"] = min(defaults["max_tokens"], self.config.limits.max_tokens)
+        params = {**defaults, **{k: v for k, v in requested.items() if v is not None}}
         if params["max_tokens"] >= model.context_length:
             raise ApiError(400, "invalid_field", f"params.max_tokens must be below the model's context length "
                            f"({model.context_length})", field="params.max_tokens")
@@ -95,11 +72,14 @@ class ChatService:
     def owned_conversation(self, ip: str, conversation_id: str) -> ConversationRecord:
         conversation = self.store.get_conversation(ip, conversation_id)
         if conversation is None:
-            raise ApiError(404, "not_found", "conversation not found")
+            raise not_found()
         return conversation
 
-    def new_conversation(self, ip: str, message: str, model: str) -> str:
-        return self.store.create_conversation(ip, shorten_title(message, self.config.title_max_chars), model).id
+    def owned_message(self, ip: str, message_id: int) -> MessageRecord:
+        message = self.store.owned_message(ip, message_id)
+        if message is None:
+            raise not_found("message")
+        return message
 
     # prompt --------------------------------------------------------------------------------
     def count_tokens(self, endpoint: Endpoint, model: ModelInfo, text: str) -> int:
@@ -113,9 +93,17 @@ class ChatService:
         counted = self.router.client.count_tokens(endpoint, model.id, messages=list(prompt.messages))
         return counted if counted is not None else estimate_tokens(prompt.as_text())
 
-    def build_prompt(
-        self, history: list[BaseMessage], message: str, model: ModelInfo, params: dict[str, Any], endpoint: Endpoint
-    ) -> tuple[Prompt, int]:
+    def count_quietly(self, endpoint: Endpoint, model: ModelInfo, text: str) -> int:
+        """A reply's token count when the server did not report one (a cut stream); never fails."""
+        if not text:
+            return 0
+        try:
+            return self.count_tokens(endpoint, model, text)
+        except WORKER_ERRORS:
+            return estimate_tokens(text)
+
+    def build_prompt(self, history: list[BaseMessage], message: str, model: ModelInfo, params: dict[str, Any],
+                     endpoint: Endpoint, continuing: str | None = None) -> tuple[Prompt, int]:
         window = last_turns(history, params["memory_window"])
         system_prompt = params.get("system_prompt") or ""
         try:
@@ -126,89 +114,174 @@ class ChatService:
                 count_tokens=lambda prompt: self.count_prompt(endpoint, model, prompt),
                 max_tokens=params["max_tokens"],
                 context_length=model.context_length,
+                continuing=continuing,
             )
         except MessageTooLong as exc:
             raise ApiError(400, "message_too_long", str(exc), field="message") from exc
 
-    def prepare(self, message: str, history: list[BaseMessage], model: ModelInfo, params: dict[str, Any]) -> Prepared:
-        """Pick a server and build the prompt; the caller then sets conversation_id and user_message."""
+    def prepare(self, kind: TurnKind, conversation_id: str, message: str, history: list[BaseMessage],
+                model: ModelInfo, params: dict[str, Any], continuing: str | None = None) -> ChatTurn:
+        """Pick a server and build the prompt; the caller then saves the rows and sets them on the turn."""
         tried: set[str] = set()
         while True:
             endpoint = self.router.pick(model, exclude=frozenset(tried))
             try:
-                prompt, prompt_tokens = self.build_prompt(history, message, model, params, endpoint)
+                prompt, prompt_tokens = self.build_prompt(history, message, model, params, endpoint, continuing)
             except WorkerUnavailable as exc:
                 if not exc.never_reached:
                     raise
                 self.router.mark_down(endpoint)  # its health was cached as alive, but it is gone: next one
                 tried.add(endpoint.url)
                 continue
-            return Prepared(model=model, params=params, prompt=prompt, prompt_tokens=prompt_tokens, endpoint=endpoint)
+            return ChatTurn(kind=kind, conversation_id=conversation_id, model=model, params=params, prompt=prompt,
+                            prompt_tokens=prompt_tokens, endpoint=endpoint)
 
-    def call_with_failover(self, prepared: Prepared, call):
+    def call_with_failover(self, turn: ChatTurn, call):
         """`call(endpoint)`; when a server cannot even be reached, the next live one of the model gets it."""
         tried: set[str] = set()
         while True:
             try:
-                return call(prepared.endpoint)
+                return call(turn.endpoint)
             except WorkerUnavailable as exc:
                 if not exc.never_reached:
                     raise
-                self.router.mark_down(prepared.endpoint)
-                tried.add(prepared.endpoint.url)
-                prepared.endpoint = self.router.pick(prepared.model, exclude=frozenset(tried))
+                self.router.mark_down(turn.endpoint)
+                tried.add(turn.endpoint.url)
+                turn.endpoint = self.router.pick(turn.model, exclude=frozenset(tried))
 
-    def history(self, conversation_id: str | None, before_id: int | None = None) -> list[BaseMessage]:
-        if conversation_id is None:
+    def history(self, conversation_id: str, leaf_id: int | None) -> list[BaseMessage]:
+        """The branch up to `leaf_id` (inclusive) as memory; nothing for a first message."""
+        if leaf_id is None:
             return []
-        return StoreChatMessageHistory(self.store, conversation_id, before_id=before_id).messages
+        return StoreChatMessageHistory(self.store, conversation_id, leaf_id=leaf_id).messages
 
-    # after the reply -------------------------------------------------------------------------
-    def save_reply(
-        self, prepared: Prepared, text: str, status: str, started: float,
-        prompt_tokens: int | None = None, completion_tokens: int | None = None,
-    ) -> MessageRecord | None:
-        """Store the reply (unless an error left nothing to store) and settle the user message's status."""
-        assert prepared.user_message is not None
-        if status == "error":
-            prepared.user_message = self.store.update_message(prepared.user_message.id, status="error")
-            if not text:
-                return None
-        elif prepared.user_message.status != "complete":
-            prepared.user_message = self.store.update_message(prepared.user_message.id, status="complete")
-        elapsed_ms = int((time.monotonic() - started) * 1000)
-        if completion_tokens is None and text:
-            completion_tokens = self._count_quietly(prepared, text)  # a cut-off stream reports no usage
-        reply = self.store.add_message(
-            prepared.conversation_id, "assistant", text, model=prepared.model.id, params=prepared.params,
-            status=status, prompt_tokens=prompt_tokens or prepared.prompt_tokens,
-            completion_tokens=completion_tokens or 0, response_time_ms=elapsed_ms,
-        )
-        if status != "error":
-            for old in prepared.replaces:
-                self.store.delete_message(old)
-        return reply
-
-    def _count_quietly(self, prepared: Prepared, text: str) -> int:
+    # the three kinds of turn -------------------------------------------------------------------
+    def message_turn(self, ip: str, request: Any, message: str) -> ChatTurn:
+        """POST /api/chat: a new user message (after the branch on screen, or under `parent_id`) and its reply."""
+        conversation = self.owned_conversation(ip, request.conversation_id) if request.conversation_id else None
+        column = self._column(conversation, request)
+        parent_id = self._parent(ip, conversation, request, column)
+        requested = request.params.model_dump(exclude_none=True)
+        conversation_id = conversation.id if conversation else None
         try:
-            return self.count_tokens(prepared.endpoint, prepared.model, text)
-        except (WorkerUnavailable, WorkerRejected):
-            return estimate_tokens(text)
+            model = self.resolve_model(request.model)
+            params = self.effective_params(model, requested)
+            history = self.history(conversation_id, parent_id) if conversation_id else []
+            turn = self.prepare("message", conversation_id or "", message, history, model, params)
+        except WORKER_ERRORS as exc:
+            # the user's words are kept (status error) so the UI can show them and offer a retry
+            conversation_id = conversation_id or self._new_conversation(ip, message, request.model)
+            self._first_message_title(conversation, message)
+            user = self.store.add_message(conversation_id, "user", message, parent_id=parent_id, column=column,
+                                          model=request.model, params=requested, status="error")
+            raise worker_error(exc, conversation_id, user) from exc
+        turn.conversation_id = conversation_id or self._new_conversation(ip, message, model.id)
+        self._first_message_title(conversation, message)
+        turn.column = column
+        turn.user_message = self.store.add_message(turn.conversation_id, "user", message, parent_id=parent_id,
+                                                   column=column, model=model.id, params=params, status="pending")
+        turn.reply = self._new_reply(turn, turn.user_message)
+        return turn
 
-    def answer(self, prepared: Prepared) -> MessageRecord:
-        """The whole reply at once (stream: false)."""
-        started = time.monotonic()
+    def regenerate_turn(self, ip: str, conversation_id: str, request: Any) -> ChatTurn:
+        """A new version of the reply to a user message; the earlier versions stay."""
+        conversation = self.owned_conversation(ip, conversation_id)
+        user = self._user_to_answer(ip, conversation, request.message_id)
+        model_id = request.model or self._column_model(conversation, user.column) or user.model or conversation.model
+        # the settings of the first answer, unless this request changes them
+        earlier = {k: v for k, v in (user.params or {}).items() if k in PARAM_KEYS}
         try:
-            result = self.call_with_failover(prepared, lambda endpoint: self._complete(prepared, endpoint))
-        except (WorkerUnavailable, WorkerRejected) as exc:
-            self.router.forget_health(prepared.endpoint)
-            self.save_reply(prepared, "", "error", started)
-            raise worker_error(exc, prepared.conversation_id, prepared.user_message) from exc
-        text = clean_reply(result.text, prepared.prompt.stop)
-        reply = self.save_reply(prepared, text, "complete", started, result.prompt_tokens, result.completion_tokens)
-        assert reply is not None
-        return reply
+            model = self.resolve_model(model_id or "")
+            params = self.effective_params(model, {**earlier, **request.params.model_dump(exclude_none=True)})
+            history = self.history(conversation_id, user.parent_id)
+            turn = self.prepare("regenerate", conversation_id, user.content, history, model, params)
+        except WORKER_ERRORS as exc:
+            if user.status != "complete":
+                user = self.store.update_message(user.id, status="error")
+            raise worker_error(exc, conversation_id, user) from exc
+        turn.column, turn.user_message = user.column, user
+        turn.reply = self._new_reply(turn, user)
+        return turn
 
-    def _complete(self, prepared: Prepared, endpoint: Endpoint):
-        with self.router.using(endpoint):
-            return self.router.client.complete(endpoint, prepared.prompt.endpoint, prepared.payload())
+    def continue_turn(self, ip: str, message_id: int, request: Any) -> ChatTurn:
+        """Extend a reply that was cut off at max_tokens or stopped: same message, the text appended."""
+        reply = self.owned_message(ip, message_id)
+        if reply.status == "streaming":
+            raise ApiError(409, "busy", "this reply is being generated right now")
+        if reply.role != "assistant" or not (reply.finish_reason == "length" or reply.status == "stopped"):
+            raise ApiError(400, "nothing_to_continue",
+                           "only a reply that was cut off at max_tokens or stopped can be continued")
+        user = self.store.branch(reply.conversation_id, reply.parent_id)[-1:]
+        if not user or user[0].role != "user":
+            raise ApiError(400, "nothing_to_continue", "this reply answers no user message")
+        earlier = {k: v for k, v in (reply.params or {}).items() if k in PARAM_KEYS}
+        try:
+            model = self.resolve_model(reply.model or "")
+            params = self.effective_params(model, {**earlier, **request.params.model_dump(exclude_none=True)})
+            history = self.history(reply.conversation_id, user[0].parent_id)
+            turn = self.prepare("continue", reply.conversation_id, user[0].content, history, model, params,
+                                continuing=reply.content)
+        except WORKER_ERRORS as exc:
+            raise worker_error(exc, reply.conversation_id, None) from exc
+        claimed = self.store.claim_for_continue(reply.id)
+        if claimed is None:
+            raise ApiError(409, "busy", "this reply is being generated right now")
+        turn.column, turn.user_message, turn.previous, turn.reply = reply.column, user[0], reply, claimed
+        return turn
+
+    # helpers -----------------------------------------------------------------------------------
+    def _new_conversation(self, ip: str, message: str, model: str) -> str:
+        return self.store.create_conversation(ip, shorten_title(message, self.config.title_max_chars), model).id
+
+    def _first_message_title(self, conversation: ConversationRecord | None, message: str) -> None:
+        if conversation is not None and conversation.title_state == "untitled":
+            self.store.title_from_first_message(conversation.id, shorten_title(message, self.config.title_max_chars))
+
+    def _new_reply(self, turn: ChatTurn, user: MessageRecord) -> MessageRecord:
+        return self.store.add_message(turn.conversation_id, "assistant", "", parent_id=user.id, column=turn.column,
+                                      model=turn.model.id, params=turn.params, status="streaming",
+                                      prompt_tokens=turn.prompt_tokens)
+
+    @staticmethod
+    def _column_model(conversation: ConversationRecord, column: int) -> str | None:
+        if conversation.kind == "compare" and len(conversation.models) > column:
+            return conversation.models[column]
+        return None
+
+    def _column(self, conversation: ConversationRecord | None, request: Any) -> int:
+        """A chat has one column (0); a compare session two, each sent with its own model."""
+        if conversation is None or conversation.kind != "compare":
+            if request.column != 0:
+                raise ApiError(400, "invalid_field", "column: only a compare session has column 1", field="column")
+            return 0
+        expected = self._column_model(conversation, request.column)
+        if expected is not None and request.model != expected:
+            raise ApiError(400, "invalid_field", f"model: column {request.column} of this compare session is "
+                           f"answered by {expected!r}", field="model")
+        return request.column
+
+    def _parent(self, ip: str, conversation: ConversationRecord | None, request: Any, column: int) -> int | None:
+        if "parent_id" not in request.model_fields_set:
+            return self.store.default_parent(conversation.id, column) if conversation else None
+        if request.parent_id is None:
+            return None
+        parent = self.owned_message(ip, request.parent_id)
+        if conversation is None or parent.conversation_id != conversation.id or parent.column != column:
+            raise ApiError(400, "invalid_field", f"parent_id: message {request.parent_id} is not in this "
+                           f"conversation{' (column %d)' % column if column else ''}", field="parent_id")
+        return parent.id
+
+    def _user_to_answer(self, ip: str, conversation: ConversationRecord, message_id: int | None) -> MessageRecord:
+        if message_id is None:
+            shown = conversation.messages or (conversation.columns[0].messages if conversation.columns else ())
+            user = next((m for m in reversed(shown) if m.role == "user"), None)
+            if user is None:
+                raise ApiError(400, "nothing_to_regenerate", "the conversation has no user message to answer")
+            return user
+        user = self.owned_message(ip, message_id)
+        if user.conversation_id != conversation.id:
+            raise not_found("message")
+        if user.role != "user":
+            raise ApiError(400, "invalid_field", "message_id: regenerate answers a user message; this is a reply",
+                           field="message_id")
+        return user

@@ -40,8 +40,27 @@ class ModelSettings:
 @dataclass(frozen=True)
 class Limits:
     max_message_chars: int = 8000
+    max_tokens: int = 4096  # the longest reply a request may ask for (params.max_tokens)
     rate_limit_requests: int = 30
     rate_limit_window_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class ReplySettings:
+    """How a reply being generated is kept safe: its text is saved every `save_interval_s`; one not saved for
+    `stale_after_s` lost its API process and is reported as `stopped`."""
+
+    save_interval_s: float = 2.0
+    stale_after_s: float = 15.0
+
+
+@dataclass(frozen=True)
+class TitleSettings:
+    """After the first exchange the model writes a short title (else: the first message's first line)."""
+
+    generate: bool = True
+    max_tokens: int = 16
+    model: str | None = None  # None: the conversation's model
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,8 @@ class AppConfig:
     log_level: str = "INFO"
     defaults: GenerationDefaults = field(default_factory=GenerationDefaults)
     limits: Limits = field(default_factory=Limits)
+    replies: ReplySettings = field(default_factory=ReplySettings)
+    titles: TitleSettings = field(default_factory=TitleSettings)
     models: dict[str, ModelSettings] = field(default_factory=dict)
 
     def frontend_path(self) -> Path:
@@ -104,12 +125,17 @@ ENVIRONMENT: dict[str, tuple[str, str, Any]] = {
     "LLMCHAT_PROMPTS_DIR": ("", "prompts_dir", str),
     "LLMCHAT_LOG_LEVEL": ("", "log_level", str),
     "LLMCHAT_MAX_MESSAGE_CHARS": ("limits", "max_message_chars", int),
+    "LLMCHAT_MAX_TOKENS_LIMIT": ("limits", "max_tokens", int),
+    "LLMCHAT_GENERATE_TITLES": ("titles", "generate", _as_bool),
     "LLMCHAT_RATE_LIMIT_REQUESTS": ("limits", "rate_limit_requests", int),
     "LLMCHAT_RATE_LIMIT_WINDOW_S": ("limits", "rate_limit_window_s", float),
     "LLMCHAT_MEMORY_WINDOW": ("defaults", "memory_window", int),
     "LLMCHAT_MAX_TOKENS": ("defaults", "max_tokens", int),
     "LLMCHAT_SYSTEM_PROMPT": ("defaults", "system_prompt", str),
 }
+
+
+SECTIONS = {"defaults": GenerationDefaults, "limits": Limits, "replies": ReplySettings, "titles": TitleSettings}
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
@@ -123,10 +149,9 @@ def _build(cls: type, data: dict[str, Any], where: str) -> Any:
 def config_from_dict(data: dict[str, Any]) -> AppConfig:
     data = dict(data or {})
     sections: dict[str, Any] = {}
-    if "defaults" in data:
-        sections["defaults"] = _build(GenerationDefaults, data.pop("defaults") or {}, "defaults")
-    if "limits" in data:
-        sections["limits"] = _build(Limits, data.pop("limits") or {}, "limits")
+    for name, cls in SECTIONS.items():
+        if name in data:
+            sections[name] = _build(cls, data.pop(name) or {}, name)
     models = {}
     for model_id, settings in (data.pop("models", None) or {}).items():
         settings = dict(settings or {})

@@ -1,127 +1,145 @@
-"""OpenAPI 3 description of the chat API (hand-written; a test checks it lists every /api route)."""
+"""The OpenAPI 3.1 document of the chat API, generated from the pydantic models it validates and answers with.
+
+Request bodies come from the app's own request models (api/schemas.py: limits included, unknown keys refused),
+responses from api/documents.py; only the paths table below is written by hand (a test checks it lists every
+/api route, and schemathesis checks every real answer against it).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from llmchat import __version__ as VERSION
+from llmchat.api import documents
+from llmchat.api.schemas import MAX_SEARCH_RESULTS, RequestSchemas
+
+REF = "#/components/schemas/{model}"
+SSE_NOTE = ("the reply as JSON, or with stream: true an SSE stream of events start, delta..., then done or "
+            "error, then (after a conversation's first exchange) title")
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
 
 
-def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+def _json(model: type[BaseModel] | dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    schema = model if isinstance(model, dict) else _ref(model)
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-ERROR = _json(_ref("Error"), "error")
-CONVERSATION_ID = {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "string"}}
-CHAT_RESULT = {
-    "200": {
-        "description": "the reply (JSON), or with stream: true an SSE stream of start, delta, done | error events",
-        "content": {"application/json": {"schema": _ref("ChatResult")},
-                    "text/event-stream": {"schema": {"type": "string"}}},
-    },
-    "400": ERROR, "404": ERROR, "413": ERROR, "429": ERROR, "503": ERROR,
-}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
-        "message": {"type": "string"}, "code": {"type": "string"}, "field": {"type": "string"}},
-        "required": ["message", "code"]}}},
-    "Params": {"type": "object", "additionalProperties": False, "properties": {
-        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
-        "top_p": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-        "max_tokens": {"type": "integer", "minimum": 1},
-        "memory_window": {"type": "integer", "minimum": 0, "description": "turns of history sent"},
-        "system_prompt": {"type": "string"}}},
-    "Message": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "role": {"type": "string", "enum": ["user", "assistant"]},
-        "content": {"type": "string"}, "model": {"type": "string", "nullable": True},
-        "status": {"type": "string", "enum": ["complete", "error", "stopped"]}, "params": _ref("Params"),
-        "usage": {"type": "object", "properties": {"prompt_tokens": {"type": "integer", "nullable": True},
-                                                   "completion_tokens": {"type": "integer", "nullable": True}}},
-        "response_time_ms": {"type": "integer", "nullable": True},
-        "created_at": {"type": "string", "format": "date-time"}}},
-    "ConversationSummary": {"type": "object", "properties": {
-        "id": {"type": "string"}, "title": {"type": "string"}, "model": {"type": "string", "nullable": True},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"}, "message_count": {"type": "integer"}}},
-    "Conversation": {"allOf": [_ref("ConversationSummary"), {"type": "object", "properties": {
-        "messages": {"type": "array", "items": _ref("Message")}}}]},
-    "ChatRequest": {"type": "object", "required": ["message", "model"], "properties": {
-        "message": {"type": "string"}, "model": {"type": "string"}, "conversation_id": {"type": "string"},
-        "params": _ref("Params"), "stream": {"type": "boolean", "default": False}}},
-    "RegenerateRequest": {"type": "object", "properties": {
-        "model": {"type": "string"}, "params": _ref("Params"), "stream": {"type": "boolean", "default": False}}},
-    "ChatResult": {"type": "object", "properties": {
-        "conversation_id": {"type": "string"}, "user_message": _ref("Message"), "message": _ref("Message")}},
-    "Model": {"type": "object", "properties": {
-        "id": {"type": "string"}, "kind": {"type": "string"},
-        "prompt_style": {"type": "string", "enum": ["fewshot", "alpaca", "chat"]},
-        "context_length": {"type": "integer"}, "base_model": {"type": "string", "nullable": True},
-        "default_params": _ref("Params")}},
-    "Health": {"type": "object", "properties": {
-        "status": {"type": "string", "enum": ["ok", "degraded"]}, "api": {"type": "string"},
-        "database": {"type": "string", "enum": ["ok", "error"]},
-        "workers": {"type": "array", "items": {"type": "object", "properties": {
-            "url": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "down"]},
-            "queue_depth": {"type": "integer", "nullable": True}}}}}},
-}
-
-PATHS: dict[str, Any] = {
-    "/api/health": {"get": {"summary": "API, database and model servers' state",
-                            "responses": {"200": _json(_ref("Health"))}}},
-    "/api/models": {"get": {"summary": "models the servers offer, with prompt style and default params",
-                            "responses": {"200": _json({"type": "object", "properties": {
-                                "models": {"type": "array", "items": _ref("Model")}}}), "503": ERROR}}},
-    "/api/openapi.json": {"get": {"summary": "this document", "responses": {"200": _json({"type": "object"})}}},
-    "/api/chat": {"post": {"summary": "send a message; the reply as JSON or as an SSE stream",
-                           "requestBody": {"required": True,
-                                           "content": {"application/json": {"schema": _ref("ChatRequest")}}},
-                           "responses": CHAT_RESULT}},
-    "/api/conversations": {"get": {"summary": "the caller's conversations, newest first",
-                                   "responses": {"200": _json({"type": "object", "properties": {
-                                       "conversations": {"type": "array",
-                                                         "items": _ref("ConversationSummary")}}})}}},
-    "/api/conversations/{conversation_id}": {
-        "parameters": [CONVERSATION_ID],
-        "get": {"summary": "a conversation with its messages",
-                "responses": {"200": _json(_ref("Conversation")), "404": ERROR}},
-        "patch": {"summary": "rename",
-                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                      "type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}}}}},
-                  "responses": {"200": _json(_ref("ConversationSummary")), "400": ERROR, "404": ERROR}},
-        "delete": {"summary": "delete with its messages", "responses": {"204": {"description": "deleted"},
-                                                                        "404": ERROR}},
-    },
-    "/api/conversations/{conversation_id}/export": {
-        "parameters": [CONVERSATION_ID,
-                       {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["markdown", "json"],
-                                                                     "default": "markdown"}}],
-        "get": {"summary": "download as a Markdown or JSON attachment",
-                "responses": {"200": {"description": "attachment (Content-Disposition)", "content": {
-                    "text/markdown": {"schema": {"type": "string"}},
-                    "application/json": {"schema": _ref("Conversation")}}}, "400": ERROR, "404": ERROR}},
-    },
-    "/api/conversations/{conversation_id}/regenerate": {
-        "parameters": [CONVERSATION_ID],
-        "post": {"summary": "answer the last user message again, replacing the last reply",
-                 "requestBody": {"content": {"application/json": {"schema": _ref("RegenerateRequest")}}},
-                 "responses": CHAT_RESULT},
-    },
-}
+def _errors(*statuses: int) -> dict[str, Any]:
+    reasons = {400: "invalid request", 404: "not found (or not this IP's)", 405: "method not allowed",
+               409: "busy: the reply is being generated", 413: "too large", 415: "the body is not JSON",
+               429: "rate limited (Retry-After)", 502: "the model server refused",
+               503: "no model server, or the API is at capacity (Retry-After)"}
+    return {str(status): _json(documents.Error, reasons[status]) for status in statuses}
 
 
-def openapi_document(app: Flask | None = None) -> dict[str, Any]:
+def _body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _generating(result: type[BaseModel]) -> dict[str, Any]:
+    return {"200": {"description": SSE_NOTE, "content": {
+        "application/json": {"schema": _ref(result)},
+        "text/event-stream": {"schema": {"type": "string"}}}},
+        **_errors(400, 404, 409, 413, 415, 429, 502, 503)}
+
+
+def _path_param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+CONVERSATION_ID = _path_param("conversation_id", {"type": "string"})
+MESSAGE_ID = _path_param("message_id", {"type": "integer", "minimum": 0})
+
+
+def _paths(requests: RequestSchemas) -> dict[str, Any]:
     return {
-        "openapi": "3.0.3",
+        "/api/health": {"get": {"summary": "API, database and model servers' state",
+                                "responses": {"200": _json(documents.Health)}}},
+        "/api/models": {"get": {"summary": "models the servers offer, with prompt style and default params",
+                                "responses": {"200": _json(documents.ModelList), **_errors(503)}}},
+        "/api/limits": {"get": {"summary": "the bounds of the generation parameters and of a message",
+                                "responses": {"200": _json(documents.Limits)}}},
+        "/api/openapi.json": {"get": {"summary": "this document",
+                                      "responses": {"200": _json({"type": "object"})}}},
+        "/api/chat": {"post": {
+            "summary": "send a message (after the branch on screen, or under parent_id: an edit); the reply as "
+                       "JSON or SSE",
+            "requestBody": _body(requests.chat), "responses": _generating(documents.ChatResult)}},
+        "/api/conversations": {
+            "get": {"summary": "the caller's conversations, most recently active first",
+                    "responses": {"200": _json(documents.ConversationList)}},
+            "post": {"summary": "a new, empty conversation; kind compare names its two models [left, right]",
+                     "requestBody": _body(requests.create_conversation),
+                     "responses": {"201": _json(documents.Conversation, "created"),
+                                   **_errors(400, 413, 415, 503)}},
+        },
+        "/api/conversations/{conversation_id}": {
+            "parameters": [CONVERSATION_ID],
+            "get": {"summary": "the conversation with its branch on screen (compare: both columns)",
+                    "responses": {"200": _json(documents.Conversation), **_errors(404)}},
+            "patch": {"summary": "rename", "requestBody": _body(requests.rename),
+                      "responses": {"200": _json(documents.ConversationSummary), **_errors(400, 404, 413, 415)}},
+            "delete": {"summary": "delete with all its messages; a reply being written ends with an error event",
+                       "responses": {"204": {"description": "deleted"}, **_errors(404)}},
+        },
+        "/api/conversations/{conversation_id}/current": {
+            "parameters": [CONVERSATION_ID],
+            "put": {"summary": "show another version: the branch on screen goes through message_id, down to the "
+                               "newest leaf under it",
+                    "requestBody": _body(requests.set_current),
+                    "responses": {"200": _json(documents.Conversation), **_errors(400, 404, 413, 415)}},
+        },
+        "/api/conversations/{conversation_id}/export": {
+            "parameters": [CONVERSATION_ID, {"name": "format", "in": "query", "schema": {
+                "type": "string", "enum": ["markdown", "json"], "default": "markdown"}}],
+            "get": {"summary": "the branch on screen as a Markdown or JSON attachment named after the title",
+                    "responses": {"200": {"description": "attachment (Content-Disposition)", "content": {
+                        "text/markdown": {"schema": {"type": "string"}},
+                        "application/json": {"schema": _ref(documents.Conversation)}}}, **_errors(400, 404)}},
+        },
+        "/api/conversations/{conversation_id}/regenerate": {
+            "parameters": [CONVERSATION_ID],
+            "post": {"summary": "a new version of the reply to a user message (default: the last one on screen); "
+                                "earlier versions stay",
+                     "requestBody": _body(requests.regenerate, required=False),
+                     "responses": _generating(documents.ChatResult)},
+        },
+        "/api/messages/{message_id}/continue": {
+            "parameters": [MESSAGE_ID],
+            "post": {"summary": "extend a reply that was cut off at max_tokens or stopped (the same message)",
+                     "requestBody": _body(requests.continue_, required=False),
+                     "responses": _generating(documents.ContinueResult)},
+        },
+        "/api/search": {"get": {
+            "summary": "full-text search over the caller's messages, best first, with plain-text snippets",
+            "parameters": [
+                {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1,
+                                                                          "maxLength": 500}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                            "maximum": MAX_SEARCH_RESULTS, "default": 20}}],
+            "responses": {"200": _json(documents.SearchResults), **_errors(400)}}},
+    }
+
+
+def component_schemas(requests: RequestSchemas) -> dict[str, Any]:
+    models = [(model, "validation") for model in requests.all()]
+    models += [(model, "serialization") for model in documents.RESPONSES]
+    _, top = models_json_schema(models, ref_template=REF)
+    return top["$defs"]
+
+
+def openapi_document(requests: RequestSchemas) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
         "info": {"title": "llmchat chat API", "version": VERSION,
                  "description": "Conversations are scoped to the client IP; errors are "
                                 "{\"error\": {\"message\", \"code\", \"field\"?}}."},
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "paths": _paths(requests),
+        "components": {"schemas": component_schemas(requests)},
     }

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from llmchat.api.config import AppConfig, ModelSettings
-from llmchat.api.worker_client import Endpoint, WorkerClient, WorkerUnavailable
+from llmchat.modelclient import Endpoint, ModelClient, WorkerUnavailable
 from llmchat.prompts import PROMPT_STYLES
 
 PARAM_KEYS = ("temperature", "top_p", "max_tokens", "memory_window", "system_prompt")
@@ -46,7 +46,7 @@ def _known_style(style: str | None) -> str | None:
 
 
 class Router:
-    def __init__(self, config: AppConfig, client: WorkerClient, clock=time.monotonic):
+    def __init__(self, config: AppConfig, client: ModelClient, clock=time.monotonic):
         self.config = config
         self.client = client
         self._clock = clock

@@ -1,12 +1,26 @@
-"""Request bodies, validated with pydantic; a failure names the field (HTTP 400)."""
+"""Request bodies, validated with pydantic; a failure names the field (HTTP 400).
 
-from __future__ import annotations
+The sampling parameters come from llmchat.generation (their one definition); memory_window and system_prompt are
+the API's own. The models are built per app, because the ceiling of max_tokens is the server's setting
+(`limits.max_tokens`). The same classes give the OpenAPI document and GET /api/limits, so what is validated is
+what is documented.
+"""
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from llmchat.api.errors import ApiError
+from llmchat.generation import MAX_TOKENS_LIMIT, Temperature, TopP
+
+MAX_MEMORY_WINDOW = 100
+MAX_SYSTEM_PROMPT_CHARS = 8000
+MAX_MODEL_ID_CHARS = 200
+MAX_TITLE_CHARS = 200
+MAX_SEARCH_RESULTS = 100
+# "0.5" is not a number and 8.5 is not a token count: wrong types are 400s; unknown keys too
+STRICT = ConfigDict(extra="forbid", strict=True)
 
 
 def _storable(value: str) -> str:
@@ -21,40 +35,109 @@ def _storable(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_storable)]
+ModelId = Annotated[Text, Field(min_length=1, max_length=MAX_MODEL_ID_CHARS)]
+MemoryWindow = Annotated[int, Field(ge=0, le=MAX_MEMORY_WINDOW, description="turns (a message and its reply) of "
+                                                                            "history put in the prompt")]
+SystemPrompt = Annotated[Text, Field(max_length=MAX_SYSTEM_PROMPT_CHARS)]
+MessageId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # the store's ids are INTEGER
+Column = Annotated[int, Field(ge=0, le=1, description="0, or 0/1 in a compare session")]
 
 
-class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)  # "0.5" is not a number: wrong types are 400s
+@dataclass(frozen=True)
+class RequestSchemas:
+    params: type[BaseModel]
+    chat: type[BaseModel]
+    regenerate: type[BaseModel]
+    continue_: type[BaseModel]
+    rename: type[BaseModel]
+    create_conversation: type[BaseModel]
+    set_current: type[BaseModel]
+    search: type[BaseModel]
 
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
-    max_tokens: int | None = Field(default=None, ge=1, le=32768)
-    memory_window: int | None = Field(default=None, ge=0, le=100)
-    system_prompt: Text | None = Field(default=None, max_length=8000)
-
-
-class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)  # "0.5" is not a number: wrong types are 400s
-
-    message: Text
-    model: Text = Field(min_length=1, max_length=200)
-    conversation_id: Text | None = Field(default=None, max_length=64)
-    params: Params = Field(default_factory=Params)
-    stream: bool = False
+    def all(self) -> list[type[BaseModel]]:
+        return [self.chat, self.regenerate, self.continue_, self.rename, self.create_conversation, self.set_current]
 
 
-class RegenerateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)  # "0.5" is not a number: wrong types are 400s
+def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> RequestSchemas:
+    """The request models of one app: `max_tokens` is the server's ceiling for a reply's length."""
+    ceiling = min(max_tokens, MAX_TOKENS_LIMIT)
+    MaxTokens = Annotated[int, Field(ge=1, le=ceiling, description="the most tokens the reply may have")]
+    # longer messages are refused with 413 message_too_large (not 400): documented here, checked by the route
+    Message = Annotated[Text, Field(json_schema_extra={"maxLength": max_message_chars})]
 
-    model: Text | None = Field(default=None, min_length=1, max_length=200)
-    params: Params = Field(default_factory=Params)
-    stream: bool = False
+    class Params(BaseModel):
+        """Generation settings; a missing one takes the model's default."""
 
+        model_config = STRICT
 
-class RenameRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)  # "0.5" is not a number: wrong types are 400s
+        temperature: Temperature | None = None
+        top_p: TopP | None = None
+        max_tokens: MaxTokens | None = None
+        memory_window: MemoryWindow | None = None
+        system_prompt: SystemPrompt | None = None
 
-    title: Text = Field(min_length=1, max_length=200)
+    class ChatRequest(BaseModel):
+        model_config = STRICT
+
+        message: Message
+        model: ModelId
+        conversation_id: Annotated[Text, Field(max_length=64)] | None = None
+        parent_id: MessageId | None = Field(
+            default=None, description="the message the new one follows (null: a new first message); absent: after "
+                                      "the branch on screen. Editing message X = sending with X's parent_id")
+        column: Column = 0
+        params: Params = Field(default_factory=Params)
+        stream: bool = False
+
+    class RegenerateRequest(BaseModel):
+        model_config = STRICT
+
+        message_id: MessageId | None = Field(default=None, description="the user message to answer again "
+                                                                       "(default: the last one on screen)")
+        model: ModelId | None = None
+        params: Params = Field(default_factory=Params)
+        stream: bool = False
+
+    class ContinueParams(BaseModel):
+        model_config = STRICT
+
+        max_tokens: MaxTokens | None = None
+
+    class ContinueRequest(BaseModel):
+        model_config = STRICT
+
+        params: ContinueParams = Field(default_factory=ContinueParams)
+        stream: bool = False
+
+    class RenameRequest(BaseModel):
+        model_config = STRICT
+
+        title: Annotated[Text, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
+
+    class CreateConversationRequest(BaseModel):
+        model_config = STRICT
+
+        kind: Literal["chat", "compare"] = "chat"
+        models: Annotated[list[ModelId], Field(max_length=2, description="compare: [left, right]")] = Field(
+            default_factory=list)
+
+    class SetCurrentRequest(BaseModel):
+        model_config = STRICT
+
+        message_id: MessageId
+
+    class SearchQuery(BaseModel):
+        """Query string parameters (text, so not strict: "20" is the number 20)."""
+
+        model_config = ConfigDict(extra="ignore")
+
+        q: Annotated[Text, Field(min_length=1, max_length=500)]
+        limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_RESULTS)] = 20
+
+    return RequestSchemas(params=Params, chat=ChatRequest, regenerate=RegenerateRequest,
+                          continue_=ContinueRequest, rename=RenameRequest,
+                          create_conversation=CreateConversationRequest, set_current=SetCurrentRequest,
+                          search=SearchQuery)
 
 
 def validate(schema: type[BaseModel], body: Any) -> Any:
@@ -66,3 +149,14 @@ def validate(schema: type[BaseModel], body: Any) -> Any:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or None
         raise ApiError(400, "invalid_field", f"{field}: {first['msg']}", field=field) from exc
+
+
+def limits_document(schemas: RequestSchemas, max_message_chars: int) -> dict[str, Any]:
+    """GET /api/limits: the bounds of each parameter, read from the JSON schema of the validating model."""
+    properties = schemas.params.model_json_schema()["properties"]
+    bounds = {}
+    for name, schema in properties.items():
+        variants = [v for v in schema.get("anyOf", [schema]) if v.get("type") != "null"]
+        bounds[name] = {key: value for variant in variants for key, value in variant.items()
+                        if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "maxLength")}
+    return {"max_message_chars": max_message_chars, "params": bounds}

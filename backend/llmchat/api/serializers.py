@@ -1,12 +1,15 @@
-"""Stored records -> the JSON shapes of docs/api.md."""
+"""Stored records -> the JSON shapes of docs/api.md (described in api/documents.py for the OpenAPI document)."""
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
-from llmchat.store import ConversationRecord, MessageRecord
+from llmchat.store import ConversationRecord, MessageRecord, SearchHit
 
 
 def iso(value: datetime) -> str:
@@ -20,10 +23,15 @@ def message_json(record: MessageRecord) -> dict[str, Any]:
         "content": record.content,
         "model": record.model,
         "status": record.status,
+        "finish_reason": record.finish_reason,
+        "parent_id": record.parent_id,
+        "sibling_ids": list(record.sibling_ids or (record.id,)),
+        "column": record.column,
         "params": record.params or {},
         "usage": {"prompt_tokens": record.prompt_tokens, "completion_tokens": record.completion_tokens},
         "response_time_ms": record.response_time_ms,
         "created_at": iso(record.created_at),
+        "updated_at": iso(record.updated_at),
     }
 
 
@@ -31,7 +39,9 @@ def conversation_summary(record: ConversationRecord) -> dict[str, Any]:
     return {
         "id": record.id,
         "title": record.title,
+        "kind": record.kind,
         "model": record.model,
+        "models": list(record.models),
         "created_at": iso(record.created_at),
         "updated_at": iso(record.updated_at),
         "message_count": record.message_count,
@@ -39,20 +49,61 @@ def conversation_summary(record: ConversationRecord) -> dict[str, Any]:
 
 
 def conversation_json(record: ConversationRecord) -> dict[str, Any]:
-    return {**conversation_summary(record), "messages": [message_json(m) for m in record.messages]}
+    """The summary, the branch on screen (chat) or both columns (compare, `messages` is then [])."""
+    document = {**conversation_summary(record), "current_leaf_id": record.current_leaf_id,
+                "messages": [message_json(m) for m in record.messages]}
+    if record.kind == "compare":
+        document["columns"] = [{"model": column.model, "messages": [message_json(m) for m in column.messages]}
+                               for column in record.columns]
+    return document
+
+
+def search_json(hits: list[SearchHit]) -> dict[str, Any]:
+    return {"results": [
+        {"conversation_id": hit.conversation_id, "conversation_title": hit.conversation_title,
+         "message_id": hit.message_id, "role": hit.role, "created_at": iso(hit.created_at),
+         "snippet": [{"text": text, "match": match} for text, match in hit.snippet]}
+        for hit in hits]}
+
+
+def _markdown_messages(messages: tuple[MessageRecord, ...]) -> list[str]:
+    lines: list[str] = []
+    for message in messages:
+        who = "You" if message.role == "user" else f"Assistant ({message.model or 'unknown model'})"
+        note = "" if message.status == "complete" else f" — {message.status}"
+        if message.finish_reason == "length":
+            note += " — cut off"
+        lines += [f"## {who}{note}", "", f"*{iso(message.created_at)}*", "", message.content, ""]
+    return lines
 
 
 def export_markdown(record: ConversationRecord) -> str:
+    """The branch on screen (a compare session: each column in turn)."""
     lines = [f"# {record.title}", "", f"Exported from llmchat. Started {iso(record.created_at)}.", ""]
-    for message in record.messages:
-        who = "You" if message.role == "user" else f"Assistant ({message.model or 'unknown model'})"
-        note = "" if message.status == "complete" else f" — {message.status}"
-        lines += [f"## {who}{note}", "", f"*{iso(message.created_at)}*", "", message.content, ""]
-    return "\n".join(lines)
+    if record.kind == "compare":
+        for number, column in enumerate(record.columns, start=1):
+            lines += [f"# Column {number}: {column.model or 'unknown model'}", ""]
+            lines += _markdown_messages(column.messages)
+        return "\n".join(lines)
+    return "\n".join(lines + _markdown_messages(record.messages))
 
 
 def export_json(record: ConversationRecord) -> str:
     return json.dumps(conversation_json(record), ensure_ascii=False, indent=2)
+
+
+def title_slug(title: str, limit: int = 80) -> str:
+    """An ASCII file name from a title: "Café in Köln!" -> "cafe-in-koln"; "conversation" when nothing is left."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit].strip("-")
+    return slug or "conversation"
+
+
+def attachment_header(title: str, suffix: str) -> str:
+    """Content-Disposition named after the title: an ASCII slug, plus the title itself per RFC 5987."""
+    full = re.sub(r'[\x00-\x1f\x7f/\\"]+', " ", title).strip() or "conversation"
+    return (f'attachment; filename="{title_slug(title)}.{suffix}"; '
+            f"filename*=UTF-8''{quote(f'{full}.{suffix}', safe='')}")
 
 
 def shorten_title(message: str, limit: int) -> str:

@@ -13,6 +13,8 @@ from llmchat.api.errors import ApiError
 from llmchat.api.identity import Network, client_ip
 from llmchat.api.ratelimit import RateLimiter
 from llmchat.api.routing import Router
+from llmchat.api.schemas import RequestSchemas
+from llmchat.api.turn_runner import TurnRunner
 from llmchat.store import ChatStore, Database
 
 EXTENSION = "llmchat"
@@ -25,6 +27,8 @@ class Services:
     store: ChatStore
     router: Router
     chat: ChatService
+    runner: TurnRunner
+    schemas: RequestSchemas
     limiter: RateLimiter
     trusted_proxies: tuple[Network, ...]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from langchain_core.messages import BaseMessage, HumanMessage, trim_messages
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, trim_messages
 
 from llmchat.memory.window import to_turns
 from llmchat.prompts import Prompt
@@ -30,16 +30,22 @@ def fit_to_context(
     count_tokens: Callable[[Prompt], int],
     max_tokens: int,
     context_length: int,
+    continuing: str | None = None,
 ) -> tuple[Prompt, int]:
-    """The prompt with as much recent history as fits, and its token count."""
+    """The prompt with as much recent history as fits, and its token count.
+
+    `continuing`: the partial reply to `message` that the model is to extend (Continue); it is kept like the
+    message itself."""
     budget = context_length - max_tokens
     counted: dict[int, int] = {}
 
     def prompt_of(messages: list[BaseMessage]) -> Prompt:
         return render(to_turns(messages))
 
-    current = HumanMessage(content=message)
-    everything = [*history, current]
+    tail = [HumanMessage(content=message)]
+    if continuing is not None:
+        tail.append(AIMessage(content=continuing))
+    everything = [*history, *tail]
 
     def tokens_of(messages: list[BaseMessage]) -> int:
         # trim_messages(strategy="last") asks about the last n messages, handed over in reverse order: render
@@ -51,7 +57,7 @@ def fit_to_context(
 
     if tokens_of(everything) <= budget:
         return prompt_of(everything), counted[len(everything)]
-    alone = tokens_of([current])
+    alone = tokens_of(tail)
     if alone > budget:
         raise MessageTooLong(alone, max_tokens, context_length)
     kept = trim_messages(

@@ -1,4 +1,7 @@
-"""`BaseChatMessageHistory` over llmchat's store: LangChain code can read and append a conversation."""
+"""`BaseChatMessageHistory` over llmchat's store: LangChain code can read and append a conversation.
+
+A conversation is a tree of versions; the history is one branch of it: root first, down to `leaf_id`.
+"""
 
 from __future__ import annotations
 
@@ -21,27 +24,37 @@ def usable_for_memory(record: MessageRecord) -> bool:
 
 
 class StoreChatMessageHistory(BaseChatMessageHistory):
-    """`before_id` limits the view to messages older than that one (regenerate answers an earlier message)."""
+    """The branch ending at `leaf_id` (inclusive); None: the branch on screen of `column`. New messages are
+    appended to that branch."""
 
-    def __init__(self, store: ChatStore, conversation_id: str, model: str | None = None, before_id: int | None = None):
+    def __init__(self, store: ChatStore, conversation_id: str, model: str | None = None,
+                 leaf_id: int | None = None, column: int = 0):
         self.store = store
         self.conversation_id = conversation_id
         self.model = model
-        self.before_id = before_id
+        self.leaf_id = leaf_id
+        self.column = column
+
+    def _leaf(self) -> int | None:
+        if self.leaf_id is not None:
+            return self.leaf_id
+        return self.store.default_parent(self.conversation_id, self.column)
 
     @property
     def messages(self) -> list[BaseMessage]:  # type: ignore[override]
-        records = self.store.messages(self.conversation_id)
-        if self.before_id is not None:
-            records = [r for r in records if r.id < self.before_id]
+        records = self.store.branch(self.conversation_id, self._leaf())
         return [to_langchain(r) for r in records if usable_for_memory(r)]
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
+        parent = self._leaf()
         for message in messages:
             role = "user" if message.type == "human" else "assistant"
             if message.type not in ("human", "ai"):
                 raise ValueError(f"only human and ai messages are stored, not {message.type!r}")
-            self.store.add_message(self.conversation_id, role, str(message.content), model=self.model)
+            parent = self.store.add_message(self.conversation_id, role, str(message.content), parent_id=parent,
+                                            column=self.column, model=self.model).id
+        if self.leaf_id is not None:
+            self.leaf_id = parent
 
     def clear(self) -> None:
         self.store.clear_messages(self.conversation_id)

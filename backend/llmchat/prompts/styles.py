@@ -3,6 +3,10 @@
 - fewshot: a header (instruction + two example turns) then `Human: ...` / `AI: ...` lines; /v1/completions.
 - alpaca: the Alpaca template; earlier turns are folded into `### Input:` ("method 2"); /v1/completions.
 - chat: a list of messages for /v1/chat/completions; the worker applies the model's own chat template.
+
+A conversation that ends with an assistant turn is a Continue: the prompt ends with that partial reply, in every
+style, so the model carries on writing it (chat: the server continues the last assistant message instead of
+opening a new one, vLLM's `continue_final_message`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,13 @@ class Prompt:
     text: str | None = None
     messages: tuple[dict[str, str], ...] | None = None
     stop: tuple[str, ...] = field(default=())
+    continues: bool = False  # the prompt ends inside the assistant's reply (Continue)
+
+    def chat_flags(self) -> dict[str, bool]:
+        """The request fields that make a chat server continue the last assistant message (vLLM's names)."""
+        if self.messages is None or not self.continues:
+            return {}
+        return {"continue_final_message": True, "add_generation_prompt": False}
 
     @property
     def endpoint(self) -> str:
@@ -40,7 +51,8 @@ class Prompt:
         """Text whose token count stands for the prompt (chat: roughly what a chat template produces)."""
         if self.text is not None:
             return self.text
-        return "".join(f"<|{m['role']}|>\n{m['content']}\n" for m in self.messages or ()) + "<|assistant|>\n"
+        opening = "" if self.continues else "<|assistant|>\n"
+        return "".join(f"<|{m['role']}|>\n{m['content']}\n" for m in self.messages or ()) + opening
 
 
 @dataclass(frozen=True)
@@ -54,8 +66,13 @@ class FewshotTemplate:
 
     def render(self, system_prompt: str, turns: Sequence[Turn]) -> Prompt:
         text = self._header(system_prompt)
-        for turn in turns:
+        *done, last = turns
+        for turn in done:
             text += self.turn.format(title=self._title(turn.role), content=turn.content.strip())
+        if last.role == "assistant":  # Continue: the reply so far, exactly as it is
+            text += self.turn.format(title=self.bot_title, content=last.content.lstrip())
+            return Prompt(style="fewshot", text=text, stop=self.stop, continues=True)
+        text += self.turn.format(title=self._title(last.role), content=last.content.strip())
         # no space after the bot title: a BPE tokenizer writes " word" as one token, so the model adds it
         text += self.turn.format(title=self.bot_title, content="").rstrip(" ")
         return Prompt(style="fewshot", text=text, stop=self.stop)
@@ -79,17 +96,20 @@ class AlpacaChat:
     roles: dict[str, str]
 
     def render(self, system_prompt: str, turns: Sequence[Turn]) -> Prompt:
-        *history, last = turns
+        partial = turns[-1].content if turns[-1].role == "assistant" else None
+        *history, last = turns[:-1] if partial is not None else turns
         lines = [system_prompt.strip()] if system_prompt.strip() else []
         lines += [self.history_turn.format(role=self.roles[t.role], content=t.content.strip()) for t in history]
         text = self.template.render(last.content.strip(), "\n".join(lines))
+        if partial is not None:  # Continue: the response so far follows the response header
+            return Prompt(style="alpaca", text=text + partial.lstrip(), stop=self.template.stop, continues=True)
         return Prompt(style="alpaca", text=text, stop=self.template.stop)
 
 
 def render_chat(system_prompt: str, turns: Sequence[Turn]) -> Prompt:
     messages = [{"role": "system", "content": system_prompt.strip()}] if system_prompt.strip() else []
     messages += [{"role": t.role, "content": t.content} for t in turns]
-    return Prompt(style="chat", messages=tuple(messages))
+    return Prompt(style="chat", messages=tuple(messages), continues=turns[-1].role == "assistant")
 
 
 def load_fewshot_template(directory: Path | None = None) -> FewshotTemplate:
@@ -113,16 +133,34 @@ def load_alpaca_chat(directory: Path | None = None) -> AlpacaChat:
     )
 
 
+DEFAULT_TITLE_INSTRUCTION = ("Write a short title (at most six words) for a conversation that starts with the "
+                             "message below. Reply with the title only, without quotes.\n\nMessage: {message}")
+
+
+def load_title_instruction(directory: Path | None = None) -> str:
+    try:
+        return str(read_template("title", directory)["instruction"])
+    except (ValueError, KeyError):  # a prompts folder of its own without title.yaml: the built-in wording
+        return DEFAULT_TITLE_INSTRUCTION
+
+
 class PromptBuilder:
     """Templates read once from configs/prompts/; rendering keeps no state, so threads can share it."""
 
     def __init__(self, directory: Path | None = None):
         self.fewshot = load_fewshot_template(directory)
         self.alpaca = load_alpaca_chat(directory)
+        self.title_instruction = load_title_instruction(directory)
+
+    def title_prompt(self, style: str, first_message: str) -> Prompt:
+        """The request for a conversation's title, as one user message in the model's style."""
+        instruction = self.title_instruction.replace("{message}", first_message.strip())
+        return self.render(style, "", [Turn("user", instruction)])
 
     def render(self, style: str, system_prompt: str, turns: Sequence[Turn]) -> Prompt:
-        if not turns or turns[-1].role != "user":
-            raise ValueError("a prompt must end with the user's message")
+        """`turns` end with the user's message, or with it and the partial reply to continue."""
+        if not turns or (turns[-1].role != "user" and (len(turns) < 2 or turns[-2].role != "user")):
+            raise ValueError("a prompt must end with the user's message (and, to continue it, the reply so far)")
         if style == "fewshot":
             return self.fewshot.render(system_prompt, turns)
         if style == "alpaca":

@@ -9,7 +9,12 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-MESSAGE_STATUSES = ("complete", "error", "stopped")
+# pending: a user message whose reply is not saved yet; streaming: a reply being written (saved every few seconds)
+MESSAGE_STATUSES = ("complete", "error", "stopped", "pending", "streaming")
+CONVERSATION_KINDS = ("chat", "compare")
+# untitled: no message yet; first_line: the first message's first line, a model-written title may replace it;
+# final: written by the model or the user (or older than titles), never replaced automatically
+TITLE_STATES = ("untitled", "first_line", "final")
 
 
 def utc_now() -> datetime:
@@ -46,7 +51,14 @@ class Conversation(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_conversation_id)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
+    title_state: Mapped[str] = mapped_column(String(16), default="first_line")
+    kind: Mapped[str] = mapped_column(String(16), default="chat")
+    # the model of the latest reply
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # a compare session's two column models, [left, right]
+    models: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # the last message of the branch on screen (no foreign key: a dangling id falls back to the newest message)
+    current_leaf_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
 
@@ -66,6 +78,10 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
+    # the message this one follows: a user message follows a reply (None: the first), a reply its user message
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), nullable=True, index=True)
+    # 0, or 0/1 in a compare session: each column is a tree of its own
+    column_index: Mapped[int] = mapped_column("column_index", Integer, default=0)
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text, default="")
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -74,6 +90,7 @@ class Message(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response_time_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="complete")
+    finish_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "stop" | "length" | None
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 

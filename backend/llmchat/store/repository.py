@@ -1,21 +1,36 @@
 """Every read and write of conversations, always scoped to the caller's IP.
 
 A conversation of another IP is simply not found (the API answers 404): its existence is never revealed.
+Nothing here deletes a message except the conversation delete (and an empty reply whose generation failed).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from llmchat.store import tree
 from llmchat.store.database import Database
-from llmchat.store.models import MESSAGE_STATUSES, Client, Conversation, Message, utc_now
-from llmchat.store.records import ConversationRecord, MessageRecord, conversation_record, message_record
+from llmchat.store.models import CONVERSATION_KINDS, MESSAGE_STATUSES, Client, Conversation, Message, utc_now
+from llmchat.store.records import (
+    ColumnRecord,
+    ConversationRecord,
+    MessageRecord,
+    SearchHit,
+    conversation_record,
+    message_record,
+)
+from llmchat.store.search import search_messages
 
 MESSAGE_ROLES = ("user", "assistant")
+MAX_ID = 2**31 - 1  # ids are INTEGER: a larger number is no message (and PostgreSQL would refuse to compare it)
+UPDATABLE = {"content", "status", "finish_reason", "prompt_tokens", "completion_tokens", "response_time_ms", "model",
+             "params"}
 
 
 class NotFound(LookupError):
@@ -23,8 +38,12 @@ class NotFound(LookupError):
 
 
 class ChatStore:
-    def __init__(self, database: Database):
+    """`stale_after_s`: a `streaming` reply not saved for that long lost its stream (its API process died); it is
+    then reported, and saved, as `stopped` with the text saved so far."""
+
+    def __init__(self, database: Database, stale_after_s: float = 15.0):
         self._sessions = database.sessions
+        self.stale_after_s = stale_after_s
 
     # clients and conversations -------------------------------------------------------------
     def _client_id(self, session: Session, ip: str) -> int:
@@ -50,9 +69,13 @@ class ChatStore:
         )
         return session.scalar(query)
 
-    def create_conversation(self, ip: str, title: str, model: str | None) -> ConversationRecord:
+    def create_conversation(self, ip: str, title: str, model: str | None, *, kind: str = "chat",
+                            models: list[str] | None = None, title_state: str = "first_line") -> ConversationRecord:
+        if kind not in CONVERSATION_KINDS:
+            raise ValueError(f"kind must be one of {CONVERSATION_KINDS}, not {kind!r}")
         with self._sessions.begin() as session:
-            conversation = Conversation(client_id=self._client_id(session, ip), title=title[:200], model=model)
+            conversation = Conversation(client_id=self._client_id(session, ip), title=title[:200], model=model,
+                                        kind=kind, models=list(models) if models else None, title_state=title_state)
             session.add(conversation)
             session.flush()
             return conversation_record(conversation, 0)
@@ -71,15 +94,43 @@ class ChatStore:
             .order_by(Conversation.updated_at.desc(), Conversation.created_at.desc())
         )
         with self._sessions() as session:
-            return [conversation_record(row, count) for row, count in session.execute(query)]
+            rows = list(session.execute(query))
+            used = self._models_used(session, [row.id for row, _ in rows])
+            return [conversation_record(row, count, used.get(row.id, ())) for row, count in rows]
+
+    @staticmethod
+    def _models_used(session: Session, conversation_ids: list[str]) -> dict[str, tuple[str, ...]]:
+        """Per conversation, the models that wrote replies, in order of first use."""
+        if not conversation_ids:
+            return {}
+        query = (
+            select(Message.conversation_id, Message.model, func.min(Message.id).label("first"))
+            .where(Message.conversation_id.in_(conversation_ids), Message.role == "assistant",
+                   Message.model.is_not(None))
+            .group_by(Message.conversation_id, Message.model)
+        )
+        firsts: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for conversation_id, model, first in session.execute(query):
+            firsts[conversation_id].append((first, model))
+        return {cid: tuple(model for _, model in sorted(pairs)) for cid, pairs in firsts.items()}
 
     def get_conversation(self, ip: str, conversation_id: str) -> ConversationRecord | None:
-        with self._sessions() as session:
+        """The summary with the branch on screen (chat) or each column's newest branch (compare)."""
+        with self._sessions.begin() as session:
             conversation = self._owned(session, ip, conversation_id)
             if conversation is None:
                 return None
-            messages = tuple(message_record(m) for m in conversation.messages)
-            return conversation_record(conversation, len(messages), messages)
+            self._settle(session, conversation_id)
+            messages = self._messages(session, conversation_id)
+            used = self._models_used(session, [conversation_id]).get(conversation_id, ())
+            if conversation.kind == "compare":
+                columns = tuple(
+                    ColumnRecord(model, tuple(tree.branch_on_screen(messages, None, column)))
+                    for column, model in enumerate(conversation.models or [None, None])
+                )
+                return conversation_record(conversation, len(messages), used, columns=columns)
+            branch = tuple(tree.branch_on_screen(messages, conversation.current_leaf_id))
+            return conversation_record(conversation, len(messages), used, messages=branch)
 
     def rename_conversation(self, ip: str, conversation_id: str, title: str) -> ConversationRecord | None:
         with self._sessions.begin() as session:
@@ -87,6 +138,7 @@ class ChatStore:
             if conversation is None:
                 return None
             conversation.title = title[:200]
+            conversation.title_state = "final"  # the user's title is never replaced by a generated one
             conversation.updated_at = utc_now()
         return self.get_conversation(ip, conversation_id)
 
@@ -98,6 +150,45 @@ class ChatStore:
             session.delete(conversation)
             return True
 
+    def set_current(self, ip: str, conversation_id: str, message_id: int) -> ConversationRecord | None:
+        """Show the branch through `message_id`, down to the newest leaf under it; None if it is not this IP's."""
+        with self._sessions.begin() as session:
+            conversation = self._owned(session, ip, conversation_id)
+            if conversation is None:
+                return None
+            messages = self._messages(session, conversation_id)
+            if not any(m.id == message_id for m in messages):
+                return None
+            conversation.current_leaf_id = tree.newest_leaf_under(messages, message_id)
+        return self.get_conversation(ip, conversation_id)
+
+    # titles --------------------------------------------------------------------------------
+    def title_from_first_message(self, conversation_id: str, title: str) -> None:
+        """An untitled conversation (a new compare session) takes its first message's line as its title."""
+        with self._sessions.begin() as session:
+            session.execute(update(Conversation)
+                            .where(Conversation.id == conversation_id, Conversation.title_state == "untitled")
+                            .values(title=title[:200], title_state="first_line"))
+
+    def claim_title(self, conversation_id: str) -> bool:
+        """True for exactly one caller while the title is still the first message's line (then the model writes
+        one); concurrent replies (two compare columns) do not both generate a title."""
+        with self._sessions.begin() as session:
+            result = session.execute(update(Conversation)
+                                     .where(Conversation.id == conversation_id,
+                                            Conversation.title_state == "first_line")
+                                     .values(title_state="model"))
+            return result.rowcount == 1
+
+    def set_model_title(self, conversation_id: str, title: str) -> ConversationRecord | None:
+        """Store a generated title unless the user renamed the conversation meanwhile."""
+        with self._sessions.begin() as session:
+            session.execute(update(Conversation)
+                            .where(Conversation.id == conversation_id, Conversation.title_state == "model")
+                            .values(title=title[:200]))
+            conversation = session.get(Conversation, conversation_id)
+            return conversation_record(conversation, 0) if conversation else None
+
     # messages -------------------------------------------------------------------------------
     def add_message(
         self,
@@ -105,34 +196,44 @@ class ChatStore:
         role: str,
         content: str,
         *,
+        parent_id: int | None = None,
+        column: int = 0,
         model: str | None = None,
         params: dict[str, Any] | None = None,
         status: str = "complete",
+        finish_reason: str | None = None,
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
         response_time_ms: int | None = None,
     ) -> MessageRecord:
+        """A new message under `parent_id`; it becomes the end of the branch on screen."""
         _check(role, status)
         with self._sessions.begin() as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None:
                 raise NotFound(f"conversation {conversation_id} does not exist")
+            if parent_id is not None:
+                parent = session.get(Message, parent_id)
+                if parent is None or parent.conversation_id != conversation_id or parent.column_index != column:
+                    raise ValueError(f"message {parent_id} is not in column {column} of this conversation")
             message = Message(
-                conversation_id=conversation_id, role=role, content=content, model=model, params=params,
-                status=status, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                response_time_ms=response_time_ms,
+                conversation_id=conversation_id, parent_id=parent_id, column_index=column, role=role,
+                content=content, model=model, params=params, status=status, finish_reason=finish_reason,
+                prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, response_time_ms=response_time_ms,
             )
             session.add(message)
-            conversation.updated_at = utc_now()
-            if model:
-                conversation.model = model
             session.flush()
-            return message_record(message)
+            conversation.updated_at = utc_now()
+            if column == 0:
+                conversation.current_leaf_id = message.id
+            if model and role == "assistant":
+                conversation.model = model
+            return self._record(session, message)
 
     def update_message(self, message_id: int, **fields: Any) -> MessageRecord:
-        """Set content, status, token counts, response_time_ms (whatever is given)."""
-        allowed = {"content", "status", "prompt_tokens", "completion_tokens", "response_time_ms", "model", "params"}
-        unknown = set(fields) - allowed
+        """Set content, status, finish_reason, token counts, response_time_ms (whatever is given). Raises NotFound
+        when the message is gone: its conversation was deleted."""
+        unknown = set(fields) - UPDATABLE
         if unknown:
             raise ValueError(f"cannot update message fields {sorted(unknown)}")
         if "status" in fields:
@@ -145,25 +246,122 @@ class ChatStore:
                 setattr(message, name, value)
             message.updated_at = utc_now()
             session.flush()
-            return message_record(message)
+            return self._record(session, message)
 
-    def delete_message(self, message_id: int) -> None:
+    def owned_message(self, ip: str, message_id: int) -> MessageRecord | None:
+        """A message of one of this IP's conversations (stale streams settled first), else None."""
+        if not 0 < message_id <= MAX_ID:
+            return None
         with self._sessions.begin() as session:
-            session.execute(delete(Message).where(Message.id == message_id))
+            query = (select(Message)
+                     .join(Conversation, Conversation.id == Message.conversation_id)
+                     .join(Client, Client.id == Conversation.client_id)
+                     .where(Message.id == message_id, Client.ip == ip))
+            message = session.scalar(query)
+            if message is None:
+                return None
+            self._settle(session, message.conversation_id)
+            session.refresh(message)
+            return self._record(session, message)
+
+    def claim_for_continue(self, message_id: int) -> MessageRecord | None:
+        """Mark a reply `streaming` again to extend it; None when it is being generated right now."""
+        with self._sessions.begin() as session:
+            live = and_(Message.status == "streaming", Message.updated_at >= self._stale_before())
+            result = session.execute(update(Message).where(Message.id == message_id, ~live)
+                                     .values(status="streaming", updated_at=utc_now()))
+            if result.rowcount != 1:
+                return None
+            return self._record(session, session.get(Message, message_id))
+
+    def discard_empty_reply(self, message_id: int) -> bool:
+        """A reply whose generation failed before its first word is removed, unless something was added under it
+        meanwhile; the branch on screen then ends at its user message again."""
+        with self._sessions.begin() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.content or message.role != "assistant":
+                return False
+            child = aliased(Message)
+            if session.scalar(select(exists().where(child.parent_id == message_id))):
+                return False
+            session.execute(update(Conversation)
+                            .where(Conversation.id == message.conversation_id,
+                                   Conversation.current_leaf_id == message_id)
+                            .values(current_leaf_id=message.parent_id))
+            session.delete(message)
+            return True
 
     def messages(self, conversation_id: str) -> list[MessageRecord]:
-        query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        """Every message of the conversation, every branch, oldest first, with sibling ids."""
         with self._sessions() as session:
-            return [message_record(m) for m in session.scalars(query)]
+            return self._messages(session, conversation_id)
+
+    def branch(self, conversation_id: str, leaf_id: int | None) -> list[MessageRecord]:
+        """Root first, down to `leaf_id` inclusive ([] for None)."""
+        return tree.path_to(self.messages(conversation_id), leaf_id) if leaf_id is not None else []
+
+    def default_parent(self, conversation_id: str, column: int = 0) -> int | None:
+        """Where a new message of `column` goes when no parent is named: after the branch on screen."""
+        with self._sessions() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise NotFound(f"conversation {conversation_id} does not exist")
+            remembered = conversation.current_leaf_id if conversation.kind == "chat" else None
+            return tree.leaf_of_column(self._messages(session, conversation_id), remembered, column)
 
     def clear_messages(self, conversation_id: str) -> None:
         with self._sessions.begin() as session:
+            session.execute(update(Conversation).where(Conversation.id == conversation_id)
+                            .values(current_leaf_id=None))
+            # parent_id is a foreign key: unlink, then delete
+            session.execute(update(Message).where(Message.conversation_id == conversation_id).values(parent_id=None))
             session.execute(delete(Message).where(Message.conversation_id == conversation_id))
+
+    def search(self, ip: str, query: str, limit: int = 20) -> list[SearchHit]:
+        with self._sessions() as session:
+            return search_messages(session, ip, query, limit)
 
     def ping(self) -> None:
         """Raises when the database cannot answer (used by /api/health)."""
         with self._sessions() as session:
             session.execute(select(1))
+
+    # internals ----------------------------------------------------------------------------------
+    @staticmethod
+    def _record(session: Session, message: Message) -> MessageRecord:
+        """The snapshot of one message with its versions' ids (same parent, role and column)."""
+        same_parent = (Message.parent_id == message.parent_id if message.parent_id is not None
+                       else Message.parent_id.is_(None))
+        siblings = session.scalars(select(Message.id).where(
+            Message.conversation_id == message.conversation_id, Message.role == message.role,
+            Message.column_index == message.column_index, same_parent).order_by(Message.id))
+        return message_record(message).with_siblings(tuple(siblings))
+
+    @staticmethod
+    def _messages(session: Session, conversation_id: str) -> list[MessageRecord]:
+        query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        return tree.with_sibling_ids(message_record(m) for m in session.scalars(query))
+
+    def _stale_before(self) -> datetime:
+        return utc_now() - timedelta(seconds=self.stale_after_s)
+
+    def _settle(self, session: Session, conversation_id: str) -> None:
+        """Streams whose API process died: the reply becomes `stopped` (text kept), its user message complete;
+        a user message left `pending` with no reply at all becomes `error` (the UI offers a retry)."""
+        cutoff = self._stale_before()
+        stale = and_(Message.conversation_id == conversation_id, Message.updated_at < cutoff,
+                     Message.status.in_(("streaming", "pending")))
+        if not session.scalar(select(exists().where(stale))):
+            return  # the usual case: a read, no write
+        session.execute(update(Message).where(stale, Message.status == "streaming")
+                        .values(status="stopped", finish_reason=None, updated_at=utc_now()))
+        reply = aliased(Message)
+        live = exists().where(reply.parent_id == Message.id, reply.status == "streaming")
+        answered = exists().where(reply.parent_id == Message.id, reply.status != "error")
+        session.execute(update(Message).where(stale, Message.status == "pending", ~live, answered)
+                        .values(status="complete", updated_at=utc_now()))
+        session.execute(update(Message).where(stale, Message.status == "pending", ~live)
+                        .values(status="error", updated_at=utc_now()))
 
 
 def _check(role: str, status: str) -> None:

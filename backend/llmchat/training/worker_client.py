@@ -1,4 +1,4 @@
-"""The evaluator's view of the model worker: OpenAI-format HTTP calls with httpx, greedy decoding.
+"""The evaluator's view of the model worker: greedy answers over the project's one OpenAI HTTP client.
 
 Each model is prompted in its own style, as the worker reports it in /v1/models: `alpaca` and `fewshot` go to
 /v1/completions with the rendered prompt and the style's stop strings, `chat` to /v1/chat/completions.
@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from llmchat.modelclient import Endpoint, ModelClient, WorkerRejected, WorkerUnavailable
 from llmchat.prompts import load_alpaca_template
 from llmchat.prompts.styles import Turn, load_fewshot_template
 
@@ -41,29 +40,25 @@ def render_fewshot(record: dict) -> tuple[str, list[str]]:
 class WorkerClient:
     def __init__(self, base_url: str, timeout_s: float = 120.0):
         self.base_url = base_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        self.endpoint = Endpoint.of(base_url)
+        self.client = ModelClient(timeout_s)
         self.alpaca = load_alpaca_template()
 
     def close(self) -> None:
-        self.http.close()
+        self.client.close()
 
-    def _post(self, route: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _complete(self, route: str, body: dict[str, Any]) -> str:
         try:
-            response = self.http.post(route, json=body)
-        except httpx.HTTPError as exc:
-            raise WorkerError(f"worker at {self.base_url} unreachable ({exc.__class__.__name__}: {exc})") from exc
-        if response.status_code != 200:
-            try:
-                message = response.json()["error"]["message"]
-            except (ValueError, KeyError, TypeError):
-                message = response.text[:300]
-            raise WorkerError(f"{route} for model {body.get('model')!r}: HTTP {response.status_code}: {message}")
-        return response.json()
+            return self.client.complete(self.endpoint, route, body).text
+        except WorkerUnavailable as exc:
+            raise WorkerError(f"worker at {self.base_url} unreachable ({exc})") from exc
+        except WorkerRejected as exc:
+            raise WorkerError(f"{route} for model {body.get('model')!r}: HTTP {exc.status}: {exc.message}") from exc
 
     def models(self) -> dict[str, ModelInfo]:
         try:
-            rows = self.http.get("/v1/models").json()["data"]
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            rows = self.client.models(self.endpoint)
+        except (WorkerUnavailable, WorkerRejected, ValueError) as exc:
             raise WorkerError(f"cannot list models at {self.base_url}/v1/models: {exc}") from exc
         # a third-party OpenAI server has no prompt_style: treat its models as chat models
         return {row["id"]: ModelInfo(row["id"], row.get("prompt_style") or "chat", row.get("kind"),
@@ -71,11 +66,10 @@ class WorkerClient:
 
     def answer(self, model: ModelInfo, record: dict, max_tokens: int) -> str:
         """The model's greedy answer to one record, in the model's own prompt style."""
-        common = {"model": model.id, "max_tokens": max_tokens, "temperature": 0.0, "top_p": 1.0, "seed": 0,
-                  "stream": False}
+        common = {"model": model.id, "max_tokens": max_tokens, "temperature": 0.0, "top_p": 1.0, "seed": 0}
         if model.prompt_style == "chat":
             body = {**common, "messages": [{"role": "user", "content": user_text(record)}]}
-            return self._post("/v1/chat/completions", body)["choices"][0]["message"]["content"]
+            return self._complete("/v1/chat/completions", body)
         if model.prompt_style == "alpaca":
             prompt = self.alpaca.render(record["instruction"], record.get("input", ""))
             stop = list(self.alpaca.stop)
@@ -83,4 +77,4 @@ class WorkerClient:
             prompt, stop = render_fewshot(record)
         else:
             raise WorkerError(f"model {model.id!r} has an unknown prompt_style {model.prompt_style!r}")
-        return self._post("/v1/completions", {**common, "prompt": prompt, "stop": stop})["choices"][0]["text"]
+        return self._complete("/v1/completions", {**common, "prompt": prompt, "stop": stop})

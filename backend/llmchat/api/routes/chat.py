@@ -1,24 +1,26 @@
-"""POST /api/chat and POST /api/conversations/<id>/regenerate (JSON or SSE)."""
+"""The generating routes: POST /api/chat, /api/conversations/<id>/regenerate, /api/messages/<id>/continue.
+
+Each builds a ChatTurn (api/chat_service.py) and hands it to `run_turn`, the one place a generation starts,
+whose reply is an SSE stream or, once the reply is done, JSON.
+"""
 
 from __future__ import annotations
 
-import time
+import json
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
-from llmchat.api.chat_service import Prepared, worker_error
+from llmchat.api.chat_service import WORKER_ERRORS, worker_error
+from llmchat.api.disconnect import client_gone_check
 from llmchat.api.errors import ApiError
-from llmchat.api.routing import PARAM_KEYS
-from llmchat.api.schemas import ChatRequest, RegenerateRequest, validate
+from llmchat.api.schemas import validate
 from llmchat.api.serializers import message_json
 from llmchat.api.services import Services, caller_ip, check_message, check_rate, json_body, services
-from llmchat.api.streaming import stream_reply
-from llmchat.api.worker_client import WorkerRejected, WorkerUnavailable
+from llmchat.api.turn import ChatTurn
+from llmchat.api.turn_runner import Event, TurnRunner
 
 bp = Blueprint("chat", __name__, url_prefix="/api")
-
-WORKER_ERRORS = (WorkerUnavailable, WorkerRejected)
 
 
 @bp.post("/chat")
@@ -26,26 +28,9 @@ def chat():
     app = services()
     ip = caller_ip()
     check_rate(ip)
-    request_ = validate(ChatRequest, json_body())
-    message = check_message(request_.message)
-    requested = request_.params.model_dump(exclude_none=True)
-    conversation_id = request_.conversation_id
-    if conversation_id:
-        app.chat.owned_conversation(ip, conversation_id)
-    try:
-        model = app.chat.resolve_model(request_.model)
-        params = app.chat.effective_params(model, requested)
-        prepared = app.chat.prepare(message, app.chat.history(conversation_id), model, params)
-    except WORKER_ERRORS as exc:
-        # the user's words are kept (status error) so the UI can show them and offer a retry
-        conversation_id = conversation_id or app.chat.new_conversation(ip, message, request_.model)
-        user = app.store.add_message(conversation_id, "user", message, model=request_.model, params=requested,
-                                     status="error")
-        raise worker_error(exc, conversation_id, user) from exc
-    prepared.conversation_id = conversation_id or app.chat.new_conversation(ip, message, model.id)
-    prepared.user_message = app.store.add_message(prepared.conversation_id, "user", message, model=model.id,
-                                                  params=params)
-    return respond(app, prepared, request_.stream)
+    body = validate(app.schemas.chat, json_body())
+    turn = app.chat.message_turn(ip, body, check_message(body.message))
+    return run_turn(app, ip, turn, body.stream)
 
 
 @bp.post("/conversations/<conversation_id>/regenerate")
@@ -53,47 +38,58 @@ def regenerate(conversation_id: str):
     app = services()
     ip = caller_ip()
     check_rate(ip)
-    request_ = validate(RegenerateRequest, json_body(optional=True))
-    conversation = app.chat.owned_conversation(ip, conversation_id)
-    last_user = next((m for m in reversed(conversation.messages) if m.role == "user"), None)
-    if last_user is None:
-        raise ApiError(400, "nothing_to_regenerate", "the conversation has no user message to answer")
-    replaces = tuple(m.id for m in conversation.messages if m.id > last_user.id and m.role == "assistant")
-    model_id = request_.model or last_user.model or conversation.model or ""
-    # the settings of the first answer, unless this request changes them
-    earlier = {k: v for k, v in (last_user.params or {}).items() if k in PARAM_KEYS}
+    body = validate(app.schemas.regenerate, json_body(optional=True))
+    return run_turn(app, ip, app.chat.regenerate_turn(ip, conversation_id, body), body.stream)
+
+
+@bp.post("/messages/<int:message_id>/continue")
+def continue_reply(message_id: int):
+    app = services()
+    ip = caller_ip()
+    check_rate(ip)
+    body = validate(app.schemas.continue_, json_body(optional=True))
+    return run_turn(app, ip, app.chat.continue_turn(ip, message_id, body), body.stream)
+
+
+def run_turn(app: Services, ip: str, turn: ChatTurn, stream: bool):
+    """Start the generation of `turn` and answer with its events (SSE) or its outcome (JSON)."""
     try:
-        model = app.chat.resolve_model(model_id)
-        params = app.chat.effective_params(model, {**earlier, **request_.params.model_dump(exclude_none=True)})
-        history = app.chat.history(conversation_id, before_id=last_user.id)
-        prepared = app.chat.prepare(last_user.content, history, model, params)
+        worker = app.runner.open(turn)
     except WORKER_ERRORS as exc:
-        user = app.store.update_message(last_user.id, status="error")
-        raise worker_error(exc, conversation_id, user) from exc
-    prepared.conversation_id = conversation_id
-    prepared.user_message = last_user
-    prepared.replaces = replaces
-    return respond(app, prepared, request_.stream)
+        raise worker_error(exc, turn.conversation_id, turn.user_message) from exc
+    events = app.runner.events(turn, worker, client_gone_check(request.environ))
+    if stream:
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return Response(sse_stream(events), mimetype="text/event-stream", headers=headers)
+    return json_outcome(app.runner, ip, turn, app.runner.collect(events))
 
 
-def respond(app: Services, prepared: Prepared, stream: bool):
-    if not stream:
-        reply = app.chat.answer(prepared)
-        return jsonify(_result(prepared, {"message": message_json(reply)}))
-    started = time.monotonic()
+def sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def sse_stream(events):
+    """The events as SSE; closing this (the client went away) closes the turn, which saves the reply."""
     try:
-        worker = app.chat.call_with_failover(
-            prepared, lambda endpoint: app.router.client.open_stream(endpoint, prepared.prompt.endpoint,
-                                                                     prepared.payload()))
-    except WORKER_ERRORS as exc:
-        app.router.forget_health(prepared.endpoint)
-        app.chat.save_reply(prepared, "", "error", started)
-        raise worker_error(exc, prepared.conversation_id, prepared.user_message) from exc
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_reply(app.chat, prepared, worker, started), mimetype="text/event-stream",
-                    headers=headers)
+        for name, data in events:
+            yield ": ping\n\n" if name == "ping" else sse(name, data)
+    finally:
+        events.close()
 
 
-def _result(prepared: Prepared, extra: dict[str, Any]) -> dict[str, Any]:
-    return {"conversation_id": prepared.conversation_id, "user_message": message_json(prepared.user_message),
-            **extra}
+def json_outcome(runner: TurnRunner, ip: str, turn: ChatTurn, last: dict[str, Event]):
+    """The non-streamed answer: the saved reply (and user message), or the error with what was saved."""
+    if "error" in last:
+        data = last["error"][1]
+        error = data["error"]
+        status = {"not_found": 404, "worker_rejected": 502, "internal_error": 500}.get(error["code"], 503)
+        headers = {"Retry-After": "5"} if status == 503 else {}
+        extra = {key: value for key, value in data.items() if key != "error"}
+        if turn.kind != "continue" and turn.user_message is not None:
+            extra["user_message"] = message_json(turn.user_message)
+        raise ApiError(status, error["code"], error["message"], headers=headers, extra=extra)
+    done = last["done"][1]
+    if turn.kind == "continue":
+        return jsonify({"conversation_id": turn.conversation_id, "message": done["message"]})
+    return jsonify({"conversation_id": turn.conversation_id, "user_message": message_json(turn.user_message),
+                    "message": done["message"], "conversation": runner.summary(ip, turn.conversation_id)})

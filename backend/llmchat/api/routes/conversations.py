@@ -1,12 +1,19 @@
-"""The caller's conversations: list, read, rename, delete, export. Another IP's conversation is 404."""
+"""The caller's conversations: list, create, read, rename, delete, export, switch versions. Another IP's is 404."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from llmchat.api.chat_service import WORKER_ERRORS, not_found
 from llmchat.api.errors import ApiError
-from llmchat.api.schemas import RenameRequest, validate
-from llmchat.api.serializers import conversation_json, conversation_summary, export_json, export_markdown
+from llmchat.api.schemas import validate
+from llmchat.api.serializers import (
+    attachment_header,
+    conversation_json,
+    conversation_summary,
+    export_json,
+    export_markdown,
+)
 from llmchat.api.services import caller_ip, json_body, services
 
 bp = Blueprint("conversations", __name__, url_prefix="/api/conversations")
@@ -23,6 +30,31 @@ def list_conversations():
     return jsonify({"conversations": [conversation_summary(r) for r in records]})
 
 
+@bp.post("")
+def create_conversation():
+    """An empty conversation; a compare session names its two column models."""
+    app = services()
+    body = validate(app.schemas.create_conversation, json_body())
+    if body.kind == "compare":
+        if len(body.models) != 2:
+            raise ApiError(400, "invalid_field", "models: a compare session needs two models, [left, right]",
+                           field="models")
+        try:
+            for index, model in enumerate(body.models):
+                app.chat.resolve_model(model, field=f"models.{index}")
+        except WORKER_ERRORS as exc:
+            raise ApiError(503, "worker_unavailable", f"model server unavailable: {exc}",
+                           headers={"Retry-After": "5"}) from exc
+    elif body.models:
+        raise ApiError(400, "invalid_field", "models: only a compare session names its models", field="models")
+    ip = caller_ip()
+    record = app.store.create_conversation(ip, "", None, kind=body.kind, models=body.models or None,
+                                           title_state="untitled")
+    response = jsonify(conversation_json(app.chat.owned_conversation(ip, record.id)))
+    response.status_code = 201
+    return response
+
+
 @bp.get("/<conversation_id>")
 def get_conversation(conversation_id: str):
     return jsonify(conversation_json(services().chat.owned_conversation(caller_ip(), conversation_id)))
@@ -30,21 +62,37 @@ def get_conversation(conversation_id: str):
 
 @bp.patch("/<conversation_id>")
 def rename_conversation(conversation_id: str):
-    body = validate(RenameRequest, json_body())
+    app = services()
+    body = validate(app.schemas.rename, json_body())
     title = " ".join(body.title.split())
     if not title:
         raise ApiError(400, "invalid_field", "title must not be blank", field="title")
-    record = services().store.rename_conversation(caller_ip(), conversation_id, title)
+    record = app.store.rename_conversation(caller_ip(), conversation_id, title)
     if record is None:
-        raise ApiError(404, "not_found", "conversation not found")
+        raise not_found()
     return jsonify(conversation_summary(record))
 
 
 @bp.delete("/<conversation_id>")
 def delete_conversation(conversation_id: str):
+    # a reply being written finds its rows gone at its next save: its stream ends with an event, its generation
+    # is cancelled (in whichever API process it runs)
     if not services().store.delete_conversation(caller_ip(), conversation_id):
-        raise ApiError(404, "not_found", "conversation not found")
+        raise not_found()
     return Response(status=204)
+
+
+@bp.put("/<conversation_id>/current")
+def set_current(conversation_id: str):
+    """Show another version: the branch on screen goes through `message_id`, down to its newest leaf."""
+    app = services()
+    body = validate(app.schemas.set_current, json_body())
+    ip = caller_ip()
+    app.chat.owned_conversation(ip, conversation_id)
+    record = app.store.set_current(ip, conversation_id, body.message_id)
+    if record is None:
+        raise not_found("message")
+    return jsonify(conversation_json(record))
 
 
 @bp.get("/<conversation_id>/export")
@@ -58,5 +106,5 @@ def export_conversation(conversation_id: str):
         render(record),
         mimetype=mimetype.split(";")[0],
         content_type=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="conversation-{record.id}.{suffix}"'},
+        headers={"Content-Disposition": attachment_header(record.title, suffix)},
     )

@@ -1,13 +1,14 @@
-"""GET /api/health, /api/models, /api/openapi.json."""
+"""GET /api/health, /api/models, /api/limits, /api/openapi.json."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from llmchat.api.errors import ApiError
 from llmchat.api.openapi import openapi_document
+from llmchat.api.schemas import limits_document
 from llmchat.api.services import services
-from llmchat.api.worker_client import WorkerUnavailable
+from llmchat.modelclient import WorkerUnavailable
 
 bp = Blueprint("meta", __name__, url_prefix="/api")
 
@@ -36,6 +37,13 @@ def models():
     return jsonify({"models": [info.public() for info in catalog.values()]})
 
 
+@bp.get("/limits")
+def limits():
+    """The bounds the API validates with, for the web app's settings (from the same pydantic models)."""
+    app = services()
+    return jsonify(limits_document(app.schemas, app.config.limits.max_message_chars))
+
+
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(current_app))
+    return jsonify(openapi_document(services().schemas))

@@ -1,8 +1,13 @@
-"""HTTP client for OpenAI-compatible model servers (llmchat's worker, vLLM, llama.cpp, ...)."""
+"""HTTP client for OpenAI-compatible model servers (llmchat's worker, vLLM, llama.cpp, ...).
+
+The one client of the project: the chat API (routing, generation, token counts) and the evaluation use it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,8 +40,14 @@ class WorkerRejected(Exception):
 
 @dataclass(frozen=True)
 class Endpoint:
+    """One server: its base URL (without /v1) and the key it wants, if any."""
+
     url: str
     api_key: str | None = None
+
+    @classmethod
+    def of(cls, url: str, api_key: str | None = None) -> Endpoint:
+        return cls(url.rstrip("/"), api_key)
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
@@ -90,7 +101,7 @@ def _text_of(choice: dict[str, Any]) -> str:
     return holder.get("content") or ""
 
 
-class WorkerClient:
+class ModelClient:
     """One pooled httpx client, shared by all request threads (httpx.Client is thread-safe)."""
 
     def __init__(self, timeout_s: float = 300.0, connect_timeout_s: float = 3.0):
@@ -184,6 +195,9 @@ class WorkerStream:
         self.state = StreamState()
 
     def pieces(self) -> Iterator[str]:
+        if self._response.headers.get("content-type", "").startswith("application/json"):
+            yield from self._whole()  # a server that ignores `stream: true` answers with the whole completion
+            return
         try:
             for line in self._response.iter_lines():
                 if not line.startswith("data:"):
@@ -200,6 +214,16 @@ class WorkerStream:
         # with neither was cut (the server died)
         if self.state.finish_reason is None:
             raise WorkerUnavailable("the model server closed the stream before it finished")
+
+    def _whole(self) -> Iterator[str]:
+        try:
+            body = json.loads(self._response.read())
+        except (httpx.HTTPError, json.JSONDecodeError) as exc:
+            raise WorkerUnavailable(f"the model server's answer was cut or unreadable: {exc}") from exc
+        text = self._read_chunk(body if isinstance(body, dict) else {})
+        self.state.finish_reason = self.state.finish_reason or "stop"
+        if text:
+            yield text
 
     def _read_chunk(self, chunk: dict[str, Any]) -> str:
         if "error" in chunk:
@@ -218,3 +242,14 @@ class WorkerStream:
 
     def close(self) -> None:
         self._response.close()
+
+    def abort(self) -> None:
+        """End the request now, from any thread: a reader blocked in `pieces()` wakes up (with WorkerUnavailable),
+        and the server sees the connection end, so it stops generating. Closing alone would not wake the reader."""
+        stream = self._response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(Exception):  # noqa: BLE001 - closing a half-read response from another thread
+            self._response.close()

@@ -1,0 +1,246 @@
+"""Runs a prepared chat turn: the model server's stream in, events out, the reply saved all along.
+
+Events (the SSE answer, or collected into the JSON one): `start` {conversation_id, user_message, message},
+`delta` {content} many times, then `done` {conversation_id, message} or `error` {error, conversation_id,
+message|null}, then, after the first exchange, `title` {conversation_id, title}. `ping` {} is sent while the
+server is silent (SSE comments).
+
+Nothing is lost, whatever happens:
+- the reply's text is saved every `replies.save_interval_s`, so a killed API process leaves a `stopped` reply with
+  that text (the store reports a `streaming` reply that is not saved for a while as stopped);
+- the client going away (its socket ends, or the SSE write fails) saves the reply as `stopped` and closes the
+  model server's request, so it stops generating; the same for a non-streamed request;
+- the conversation deleted meanwhile (the next save finds the row gone) ends the stream with an `error` event
+  (`not_found`) and cancels the generation;
+- the model server failing keeps the text so far (`error`), or, for a reply with no text yet, removes it.
+
+The model server's stream is read on a helper thread into a queue, so this loop never blocks for long: it
+notices a cancellation within `POLL_S` even while the server is silent (queued, or prefilling a long prompt).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from llmchat.api.chat_service import WORKER_ERRORS, ChatService
+from llmchat.api.errors import error_body
+from llmchat.api.serializers import conversation_summary, message_json
+from llmchat.api.titles import TitleWriter
+from llmchat.api.turn import ChatTurn
+from llmchat.modelclient import WorkerRejected, WorkerStream, WorkerUnavailable
+from llmchat.prompts import StreamCutter
+from llmchat.store import NotFound
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.25        # how often the loop looks at the client, the clock and the queue
+PING_AFTER_S = 15.0  # an SSE comment after this long without an event keeps proxies (and the socket check) awake
+_END = object()
+
+Event = tuple[str, dict[str, Any]]
+
+
+class ConversationDeleted(Exception):
+    """The turn's rows are gone: its conversation was deleted while the reply was being written."""
+
+
+@dataclass
+class Outcome:
+    status: str = "error"  # complete | stopped | error
+    failure: BaseException | None = None
+    deleted: bool = False
+
+
+def _read_into(worker: WorkerStream, pieces: queue.Queue) -> None:
+    try:
+        for piece in worker.pieces():
+            pieces.put(piece)
+        pieces.put(_END)
+    except BaseException as exc:  # noqa: BLE001 - handed to the loop, which decides what it means
+        pieces.put(exc)
+
+
+def _error_event(exc: BaseException | None) -> dict[str, Any]:
+    if isinstance(exc, ConversationDeleted):
+        return error_body("not_found", "the conversation was deleted while the reply was being written")
+    if isinstance(exc, WorkerUnavailable):
+        return error_body("worker_unavailable", f"the model server failed mid-reply: {exc}")
+    if isinstance(exc, WorkerRejected):
+        return error_body("worker_rejected", f"the model server refused: {exc.message}")
+    return error_body("internal_error", f"internal error: {type(exc).__name__}")
+
+
+class TurnRunner:
+    def __init__(self, service: ChatService, titles: TitleWriter):
+        self.service = service
+        self.store = service.store
+        self.titles = titles
+        self.save_interval_s = service.config.replies.save_interval_s
+
+    def open(self, turn: ChatTurn) -> WorkerStream:
+        """Send the request (the next live server if one cannot be reached). On failure the reply row goes (it has
+        no text), the user message is marked `error`, and the worker error is raised for the route."""
+        client = self.service.router.client
+        try:
+            return self.service.call_with_failover(
+                turn, lambda endpoint: client.open_stream(endpoint, turn.prompt.endpoint, turn.payload()))
+        except WORKER_ERRORS:
+            self.service.router.forget_health(turn.endpoint)
+            self._settle_failed_start(turn)
+            raise
+
+    def events(self, turn: ChatTurn, worker: WorkerStream,
+               client_gone: Callable[[], bool] = lambda: False) -> Iterator[Event]:
+        start = {"conversation_id": turn.conversation_id, "message": message_json(turn.reply)}
+        if turn.kind != "continue":
+            start = {"conversation_id": turn.conversation_id, "user_message": message_json(turn.user_message),
+                     "message": start["message"]}
+        cutter = StreamCutter(turn.prompt.stop, strip_leading=turn.kind != "continue")
+        outcome = Outcome()
+        reader = threading.Thread(target=_read_into, args=(worker, pieces := queue.Queue()), daemon=True,
+                                  name=f"reply-{turn.reply.id}")
+        reply = None
+        try:
+            yield "start", start
+            reader.start()
+            with self.service.router.using(turn.endpoint):
+                yield from self._relay(turn, cutter, pieces, client_gone, outcome)
+            if outcome.status == "complete":
+                rest = cutter.finish()
+                if rest:
+                    yield "delta", {"content": rest}
+        except GeneratorExit:
+            outcome.status = "stopped"  # the SSE client went away: the `finally` below still saves
+            raise
+        except ConversationDeleted as exc:
+            outcome.failure, outcome.deleted = exc, True
+        except Exception as exc:  # noqa: BLE001 - any failure becomes an `error` event, never a dead process
+            if not isinstance(exc, WORKER_ERRORS):
+                log.exception("reply of conversation %s failed", turn.conversation_id)
+            outcome.failure = exc
+        finally:
+            worker.abort()  # a no-op once the server finished; otherwise it stops generating now
+            if outcome.failure is not None and not outcome.deleted:
+                self.service.router.forget_health(turn.endpoint)
+            reply = self._finish(turn, cutter, worker, outcome)
+        if outcome.failure is None and reply is not None and outcome.status != "error":
+            yield "done", {"conversation_id": turn.conversation_id, "message": message_json(reply)}
+        else:
+            yield "error", {**_error_event(outcome.failure), "conversation_id": turn.conversation_id,
+                            "message": message_json(reply) if reply else None}
+        if reply is not None and reply.status == "complete" and turn.kind == "message":
+            title = self.titles.after_first_exchange(turn, reply)
+            if title is not None:
+                yield "title", {"conversation_id": turn.conversation_id, "title": title}
+
+    def _relay(self, turn: ChatTurn, cutter: StreamCutter, pieces: queue.Queue, client_gone: Callable[[], bool],
+               outcome: Outcome) -> Iterator[Event]:
+        saved_at = last_event = time.monotonic()
+        while True:
+            try:
+                item = pieces.get(timeout=POLL_S)
+            except queue.Empty:
+                item = None
+            if item is _END:
+                outcome.status = "complete"
+                return
+            if isinstance(item, BaseException):
+                raise item
+            if item:
+                text = cutter.feed(item)
+                if text:
+                    yield "delta", {"content": text}
+                    last_event = time.monotonic()
+                if cutter.stopped:  # a server that ignores `stop` babbles on: the cut ends the reply here
+                    outcome.status = "complete"
+                    return
+            if client_gone():
+                outcome.status = "stopped"
+                return
+            now = time.monotonic()
+            if now - saved_at >= self.save_interval_s:
+                # the periodic save is also the heartbeat that tells the store this stream is alive
+                self._save_progress(turn, cutter.text)
+                saved_at = now
+            if now - last_event >= PING_AFTER_S:
+                yield "ping", {}
+                last_event = now
+
+    def _save_progress(self, turn: ChatTurn, text: str) -> None:
+        try:
+            self.store.update_message(turn.reply.id, content=turn.prefix + text)
+        except NotFound as exc:
+            raise ConversationDeleted() from exc
+
+    # saving the outcome -------------------------------------------------------------------------
+    def _finish(self, turn: ChatTurn, cutter: StreamCutter, worker: WorkerStream, outcome: Outcome):
+        if outcome.deleted:
+            return None
+        try:
+            return self._save_reply(turn, cutter, worker, outcome)
+        except NotFound:
+            outcome.failure, outcome.deleted, outcome.status = ConversationDeleted(), True, "error"
+            return None
+        except Exception as exc:  # noqa: BLE001 - a failed save must not hide the stream's own outcome
+            log.exception("could not save the reply of conversation %s", turn.conversation_id)
+            outcome.failure = outcome.failure or exc
+            return None
+
+    def _save_reply(self, turn: ChatTurn, cutter: StreamCutter, worker: WorkerStream, outcome: Outcome):
+        status = "error" if outcome.failure is not None else outcome.status
+        text = cutter.text
+        state = worker.state
+        if status == "error" and not text:
+            return self._settle_failed_start(turn)
+        finish_reason = None
+        if status == "complete":
+            finish_reason = "stop" if cutter.stopped else (state.finish_reason or "stop")
+        completion = state.completion_tokens if status == "complete" else None
+        if completion is None:
+            completion = self.service.count_quietly(turn.endpoint, turn.model, text)
+        earlier = turn.previous
+        reply = self.store.update_message(
+            turn.reply.id, content=turn.prefix + text, status=status, finish_reason=finish_reason,
+            prompt_tokens=state.prompt_tokens or turn.prompt_tokens,
+            completion_tokens=completion + ((earlier.completion_tokens or 0) if earlier else 0),
+            response_time_ms=turn.elapsed_ms() + ((earlier.response_time_ms or 0) if earlier else 0),
+        )
+        self._settle_user(turn, "error" if status == "error" else "complete")
+        return reply
+
+    def _settle_failed_start(self, turn: ChatTurn):
+        """Nothing was written: a Continue's reply goes back to what it was; a new reply row is removed."""
+        if turn.previous is not None:
+            earlier = turn.previous
+            return self.store.update_message(turn.reply.id, status=earlier.status, content=earlier.content,
+                                             finish_reason=earlier.finish_reason)
+        if turn.reply is not None:
+            self.store.discard_empty_reply(turn.reply.id)
+        self._settle_user(turn, "error")
+        return None
+
+    def _settle_user(self, turn: ChatTurn, status: str) -> None:
+        """A pending (or failed) user message takes its reply's outcome; an answered one stays as it is."""
+        user = turn.user_message
+        if user is None or turn.kind == "continue" or user.status == "complete" or user.status == status:
+            return
+        turn.user_message = self.store.update_message(user.id, status=status)
+
+    # the JSON answer ----------------------------------------------------------------------------
+    def collect(self, events: Iterator[Event]) -> dict[str, Event]:
+        """The last event of each kind (deltas skipped): what a non-streamed request answers with."""
+        last: dict[str, Event] = {}
+        for name, data in events:
+            if name != "delta":
+                last[name] = (name, data)
+        return last
+
+    def summary(self, ip: str, conversation_id: str) -> dict[str, Any] | None:
+        record = self.store.get_conversation(ip, conversation_id)
+        return conversation_summary(record) if record else None
