@@ -24,6 +24,14 @@ export function helpers(page, base) {
     return { answer, reply }
   }
 
+  /** Wait until the reply being written has its saved row (the server's `start` came: its id is a number). */
+  async function replyStarted() {
+    await page.waitForFunction(() => {
+      const a = [...document.querySelectorAll('article[data-role="assistant"]')].pop()
+      return a && /^\d+$/.test(a.dataset.messageId)
+    })
+  }
+
   /** Type values into the settings drawer (key -> value), Tab out of each so it is applied, then close it. */
   async function setSettings(values) {
     await page.locator('[data-testid="open-settings"]').click()
@@ -70,7 +78,7 @@ export function helpers(page, base) {
     await page.waitForFunction(() => location.hash === '#/' || location.hash === '')
   }
 
-  return { thread, composer, lastReply, entry, waitReplyDone, sendAndWait, setSettings, resetSettings, entryAction,
+  return { thread, composer, lastReply, entry, waitReplyDone, replyStarted, sendAndWait, setSettings, resetSettings, entryAction,
     conversationIdFromUrl, api, newChat, base }
 }
 

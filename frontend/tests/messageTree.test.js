@@ -62,6 +62,17 @@ describe('message tree', () => {
     expect(session.state.messages[2].sibling_ids).toEqual([3, 5])
   })
 
+  it('a new message names the reply on screen as its parent; Stop before the server answered puts the thread back', async () => {
+    const api = fakeApi({ chat: [], hang: 'chat' })
+    const session = openSession(api)
+    const pending = session.send('next question', { model: 'tiny', params: {} })
+    await Promise.resolve()
+    expect(api.calls[0].args[0].parent_id).toBe(4)
+    session.stop()
+    expect(await pending).toMatchObject({ ok: false, started: false, stopped: true, restored: true })
+    expect(session.state.messages.map((m) => m.id)).toEqual([1, 2, 3, 4])
+  })
+
   it('editing the first message branches from the root (parent_id null); a refused edit restores the branch', async () => {
     const api = fakeApi({ chat: new ApiError({ message: 'Too many requests', status: 429 }) })
     const session = openSession(api)

@@ -1,5 +1,7 @@
 """The web app end to end in Debian's Chromium: real worker (tiny random model + a LoRA on it), real chat API
-serving a fresh build of frontend/, driven by frontend/e2e/chat.mjs (playwright-core, no downloaded browser).
+serving a fresh build of frontend/, driven by frontend/e2e/chat.mjs (playwright-core, no downloaded browser):
+chat basics, versions and branches, Continue, honest states, search, compare sessions, keyboard, and axe-core
+on every main screen (no serious or critical violation).
 
 Skips when Chromium, node or frontend/node_modules are missing, unless LLMCHAT_REQUIRE_BROWSER=1 (then it fails).
 """

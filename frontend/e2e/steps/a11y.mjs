@@ -12,7 +12,10 @@ export async function a11y({ page, step, h, shared }) {
   }
 
   await step('axe-core: chat, settings, shortcuts, search, editing, compare — light and dark, wide and phone', async () => {
-    const chatUrl = `${h.base}/#/c/${encodeURIComponent(shared.treeId)}`
+    const chats = JSON.parse((await h.api('/api/conversations')).body).conversations
+    const chatId = shared.treeId || chats.find((c) => c.kind !== 'compare').id
+    const compareId = shared.compareId || chats.find((c) => c.kind === 'compare').id
+    const chatUrl = `${h.base}/#/c/${encodeURIComponent(chatId)}`
     for (const scheme of ['light', 'dark']) {
       await page.emulateMedia({ colorScheme: scheme })
       await page.setViewportSize({ width: 1280, height: 800 })
@@ -36,7 +39,7 @@ export async function a11y({ page, step, h, shared }) {
       await page.locator('[data-testid="search-hit"]').first().waitFor()
       await check(`search results (${scheme})`)
       await page.locator('#conversation-search').fill('')
-      await page.goto(`${h.base}/#/compare/${encodeURIComponent(shared.compareId)}`)
+      await page.goto(`${h.base}/#/compare/${encodeURIComponent(compareId)}`)
       await page.locator('[data-testid="compare-left"] article').first().waitFor()
       await check(`compare (${scheme})`)
       await page.setViewportSize({ width: 390, height: 844 })

@@ -118,18 +118,42 @@ export async function basics({ page, step, h, shared }) {
     await page.keyboard.press('Escape')
   })
 
-  await step('Stop ends a streaming reply and unlocks the composer', async () => {
-    await h.setSettings({ max_tokens: 400 })
+  await step('Stop ends a streaming reply, keeps what was written and unlocks the composer', async () => {
+    await h.setSettings({ max_tokens: 450 })
     await composer().fill('Tell me a long story.')
     await composer().press('Enter')
     assert(await composer().isDisabled(), 'composer locked while sending')
-    await page.locator('[data-testid="stop"]').click({ timeout: 10000 }).catch(() => {})
+    await h.replyStarted() // the server has saved the reply row: there is something to keep
+    await page.locator('[data-testid="stop"]').click()
     const reply = await h.waitReplyDone()
-    const status = await reply.getAttribute('data-status')
-    assert(status === 'stopped' || status === 'complete', `reply ended (${status})`)
-    console.log(`# the streaming reply ended as: ${status}`)
+    assert((await reply.getAttribute('data-status')) === 'stopped', `stopped (${await reply.getAttribute('data-status')})`)
     assert(!(await composer().isDisabled()), 'composer unlocked')
+    const id = await reply.getAttribute('data-message-id')
+    await page.reload()
+    const saved = page.locator(`article[data-message-id="${id}"]`)
+    await saved.locator('[data-testid="message-meta"]').waitFor()
+    assert((await saved.getAttribute('data-status')) === 'stopped', 'saved as stopped')
+    assert(await saved.getByRole('button', { name: 'Continue' }).isVisible(), 'a stopped reply can be continued')
     await h.resetSettings()
+  })
+
+  await step('Stop before the server answered gives the message back instead of showing an unsaved one', async () => {
+    const articles = await thread().locator('article').count()
+    let release
+    const held = new Promise((resolve) => (release = resolve))
+    await page.route('**/api/chat', async (route) => {
+      await held
+      await route.continue().catch(() => {}) // the browser gave up on it: nothing reaches the server
+    })
+    await composer().fill('Never mind this one.')
+    await composer().press('Enter')
+    await page.locator('[data-testid="stop"]').click()
+    await page.locator('.toast', { hasText: 'your message is back in the box' }).waitFor()
+    assert((await composer().inputValue()) === 'Never mind this one.', 'the text is back in the box')
+    assert((await thread().locator('article').count()) === articles, 'no unsaved message left on screen')
+    release()
+    await page.unroute('**/api/chat')
+    await composer().fill('')
   })
 
   await step('an XSS payload sent to the real API stays inert (also after reload)', async () => {

@@ -11,6 +11,15 @@ const isSaved = (message) => Number.isInteger(message?.id)
 const POLL_MS = 2000
 const POLL_LIMIT = 300 // a reply still being written after a reload is re-read at most this often (10 min)
 
+/**
+ * The parent a new message on screen gets: the last message when it is a saved reply; undefined (the server
+ * appends after its current branch) when the thread is empty or ends with an unanswered message.
+ */
+function lastSavedReply(messages) {
+  const last = messages[messages.length - 1]
+  return last && last.role === 'assistant' && isSaved(last) ? last.id : undefined
+}
+
 function pendingReply(model, extra = {}) {
   return { id: tempId('reply'), role: 'assistant', content: '', model, status: 'streaming', finish_reason: null,
     usage: null, response_time_ms: null, sibling_ids: [], ...extra }
@@ -110,9 +119,16 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     state.messages = [...before.slice(0, cut === -1 ? before.length : cut), user, reply]
     const body = withColumn({ message: text, model, params })
     if (state.conversationId) body.conversation_id = state.conversationId
-    if (parentId !== undefined) body.parent_id = parentId
+    // Name the parent: the new message follows what is on screen, even if the server's idea of the current
+    // branch moved meanwhile (another tab, a request that was stopped before it started).
+    const parent = parentId !== undefined ? parentId : lastSavedReply(before.slice(0, cut === -1 ? before.length : cut))
+    if (parent !== undefined) body.parent_id = parent
     const result = await run((signal, onEvent) => api.chatStream(body, { signal, onEvent }), user, reply)
     if (user.status === 'pending' && result.started) user.status = 'complete'
+    if (result.stopped && !result.started) {
+      state.messages = before // stopped before the server took it: give the text back instead
+      return { ...result, ok: false, restored: true }
+    }
     if (!result.ok && !result.started) {
       const saved = result.error && result.error.userMessage
       if (saved) {
@@ -148,7 +164,7 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     if (isSaved(target)) body.message_id = target.id
     const id = state.conversationId
     const result = await run((signal, onEvent) => api.regenerateStream(id, body, { signal, onEvent }), target, reply)
-    if (!result.ok && !result.started) state.messages = before
+    if (!result.started) state.messages = before // refused, or stopped before it began: the thread as it was
     return result
   }
 
@@ -159,7 +175,7 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     Object.assign(reply, { status: 'streaming', finish_reason: null })
     const body = params?.max_tokens ? { params: { max_tokens: params.max_tokens } } : {}
     const result = await run((signal, onEvent) => api.continueStream(reply.id, body, { signal, onEvent }), null, reply)
-    if (!result.ok && !result.started) Object.assign(reply, saved)
+    if (!result.started) Object.assign(reply, saved)
     return result
   }
 
