@@ -140,6 +140,24 @@ describe('message tree', () => {
     expect(session.state.models).toEqual(['tiny'])
   })
 
+  it('unlocks the thread when the reply is done, while the stream stays open for the title', async () => {
+    let closeStream
+    const api = { chatStream: async (body, { onEvent }) => {
+      onEvent({ event: 'start', data: { conversation_id: 'n2', user_message: msg({ id: 1, role: 'user', content: 'hi' }) } })
+      onEvent({ event: 'done', data: { conversation_id: 'n2', message: msg({ id: 2, content: 'hello' }) } })
+      await new Promise((resolve) => (closeStream = resolve))
+      onEvent({ event: 'title', data: { conversation_id: 'n2', title: 'Hello there' } })
+    } }
+    const session = createChatSession({ api })
+    const sent = session.send('hi', { model: 'tiny', params: {} })
+    await Promise.resolve()
+    expect(session.state.sending).toBe(false)
+    expect(session.state.messages[1].status).toBe('complete')
+    closeStream()
+    expect((await sent).ok).toBe(true)
+    expect(session.state.title).toBe('Hello there')
+  })
+
   it('a successful Retry marks the unanswered message answered even if the start copy still said error', async () => {
     const saved = msg({ id: 9, role: 'user', content: 'Still there?', status: 'error' })
     const api = fakeApi({ regenerate: [

@@ -38,14 +38,16 @@ export async function basics({ page, step, h, shared }) {
     assert(/\b(1 token|([02-9]|\d\d+) tokens)\b/.test(meta), `meta shows the token count in the right number: ${meta}`)
     assert((await composer().inputValue()) === '', 'composer cleared after sending')
     shared.firstId = h.conversationIdFromUrl()
+    shared.firstStream = await answer.text()
   })
 
-  await step('after the first exchange the conversation has a title (from the model, or the first line)', async () => {
+  await step('after the first exchange the model writes the title; the sidebar shows it without a reload', async () => {
     const id = shared.firstId
-    const title = entry(id).locator('.conversation-title')
-    await title.waitFor()
     const saved = JSON.parse((await h.api(`/api/conversations/${id}`)).body).title
-    assert(saved && saved.length > 0, 'the API saved a title')
+    const event = /event: title\ndata: (.*)\n/.exec(shared.firstStream)
+    assert(event, 'the stream ended with a title event (titles.generate is on)')
+    assert(JSON.parse(event[1]).title === saved, `the event carries the saved title (${saved})`)
+    assert(saved !== 'Hello! Please introduce yourself.', 'not the first-line fallback')
     await page.waitForFunction(([cid, t]) => document.querySelector(`.conversation[data-id="${cid}"] .conversation-title`)?.textContent === t, [id, saved])
     assert((await page.locator('[data-testid="topbar-title"]').innerText()) === saved, 'the top bar shows the same title')
   })

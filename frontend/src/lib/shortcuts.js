@@ -7,7 +7,7 @@ export const SHORTCUTS = [
   { id: 'stop', keys: ['Esc'], label: 'Stop the reply being written' },
   { id: 'copy-last', keys: ['Ctrl', 'Shift', 'C'], label: 'Copy the last reply' },
   { id: 'search', keys: ['Ctrl', 'K'], label: 'Search conversations' },
-  { id: 'help', keys: ['?'], label: 'Show these shortcuts (also Ctrl + /)' },
+  { id: 'help', keys: ['?'], label: 'Show these shortcuts (or Ctrl + /)' },
 ]
 
 function typingIn(target) {

@@ -82,20 +82,28 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     Object.assign(state, { conversationId: null, title: '', kind: 'chat', models: [], messages: [] })
   }
 
-  /** Run one streamed request; the thread is locked while it runs. */
+  /**
+   * Run one streamed request. The thread is locked until the reply is done — not until the stream closes:
+   * after the first exchange the stream stays open a moment longer for the title the model writes.
+   */
   async function run(request, user, reply) {
+    const own = new AbortController()
+    controller = own
     state.sending = true
     clearTimeout(pollTimer)
-    controller = new AbortController()
+    const release = () => {
+      if (controller !== own) return // a newer request owns the thread by now
+      controller = null
+      state.sending = false
+    }
     try {
-      return await streamTurn(request, { user, reply, signal: controller.signal, onConversation: setConversation,
+      return await streamTurn(request, { user, reply, signal: own.signal, onConversation: setConversation, onDone: release,
         onTitle: (id, title) => {
           if (id === state.conversationId) state.title = title
           onTitle(id, title)
         } })
     } finally {
-      state.sending = false
-      controller = null
+      release()
       if (reply.model && !state.models.includes(reply.model)) state.models = [...state.models, reply.model]
       onTurnFinished(state.conversationId)
     }

@@ -6,10 +6,11 @@ import { ApiError, isAbort, toApiError } from '../api/errors.js'
 /**
  * @param {(signal: AbortSignal, onEvent: Function) => Promise<void>} request starts the request
  * @param {object} turn  { user: message to fill from `start` (or null), reply: the assistant message,
- *                         signal, onConversation(id), onTitle(id, title), onStart() }
+ *                         signal, onConversation(id), onTitle(id, title), onStart(), onDone() }
  * @returns {Promise<{ok: boolean, started: boolean, stopped?: boolean, error?: ApiError}>}
  */
-export async function streamTurn(request, { user = null, reply, signal, onConversation = () => {}, onTitle = () => {}, onStart = () => {} }) {
+export async function streamTurn(request, { user = null, reply, signal, onConversation = () => {}, onTitle = () => {},
+  onStart = () => {}, onDone = () => {} }) {
   const startedAt = Date.now()
   let started = false
   let finished = false
@@ -31,6 +32,8 @@ export async function streamTurn(request, { user = null, reply, signal, onConver
       if (data.conversation?.title) onTitle(data.conversation_id, data.conversation.title) // a JSON (non-stream) answer
       // The prompt has its answer now: it is no longer "not answered", whatever an older copy said.
       if (user && user.status === 'error') user.status = 'complete'
+      if (reply.status === 'streaming') reply.status = 'complete'
+      onDone() // the reply is finished; the stream may stay open a moment for the title
     } else if (event === 'error') {
       serverError = data.error || { message: 'The model failed to answer.' }
       if (data.message) Object.assign(reply, data.message)
