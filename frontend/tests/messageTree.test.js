@@ -158,6 +158,25 @@ describe('message tree', () => {
     expect(session.state.title).toBe('Hello there')
   })
 
+  it('a stream still open for its title does not pull a new chat back into the old conversation', async () => {
+    let closeStream
+    const titles = []
+    const api = { chatStream: async (body, { onEvent }) => {
+      onEvent({ event: 'start', data: { conversation_id: 'old', user_message: msg({ id: 1, role: 'user', content: 'hi' }) } })
+      onEvent({ event: 'done', data: { conversation_id: 'old', message: msg({ id: 2, content: 'hello' }) } })
+      await new Promise((resolve) => (closeStream = resolve))
+      onEvent({ event: 'title', data: { conversation_id: 'old', title: 'Old title' } })
+    } }
+    const session = createChatSession({ api, onTitle: (id, t) => titles.push([id, t]) })
+    const sent = session.send('hi', { model: 'tiny', params: {} })
+    await Promise.resolve()
+    session.reset() // New chat while the title is still being written
+    closeStream()
+    await sent
+    expect([session.state.conversationId, session.state.title, session.state.messages]).toEqual([null, '', []])
+    expect(titles).toEqual([['old', 'Old title']]) // the history list still gets it
+  })
+
   it('a successful Retry marks the unanswered message answered even if the start copy still said error', async () => {
     const saved = msg({ id: 9, role: 'user', content: 'Still there?', status: 'error' })
     const api = fakeApi({ regenerate: [

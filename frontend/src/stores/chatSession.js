@@ -31,6 +31,9 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
   let controller = null
   let pollTimer = null
   let polls = 0
+  // Bumped whenever the thread shows another conversation (new chat, open, search hit): a request still
+  // running for the one before (e.g. waiting for its title) must no longer touch this thread.
+  let epoch = 0
 
   function setConversation(id) {
     if (id && state.conversationId !== id) state.conversationId = id
@@ -38,6 +41,7 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
 
   /** Show a conversation detail (GET, PUT current): the branch on screen, or this column's branch. */
   function apply(detail) {
+    if (detail.id !== state.conversationId) epoch += 1
     state.conversationId = detail.id
     state.title = detail.title || ''
     state.kind = detail.kind || 'chat'
@@ -77,6 +81,7 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
 
   function reset() {
     stop()
+    epoch += 1
     clearTimeout(pollTimer)
     polls = 0
     Object.assign(state, { conversationId: null, title: '', kind: 'chat', models: [], messages: [] })
@@ -88,6 +93,8 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
    */
   async function run(request, user, reply) {
     const own = new AbortController()
+    const mine = epoch
+    const current = () => epoch === mine
     controller = own
     state.sending = true
     clearTimeout(pollTimer)
@@ -97,14 +104,15 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
       state.sending = false
     }
     try {
-      return await streamTurn(request, { user, reply, signal: own.signal, onConversation: setConversation, onDone: release,
+      return await streamTurn(request, { user, reply, signal: own.signal, onDone: release,
+        onConversation: (id) => current() && setConversation(id),
         onTitle: (id, title) => {
-          if (id === state.conversationId) state.title = title
-          onTitle(id, title)
+          if (current() && id === state.conversationId) state.title = title
+          onTitle(id, title) // the history list shows it whichever conversation is on screen
         } })
     } finally {
       release()
-      if (reply.model && !state.models.includes(reply.model)) state.models = [...state.models, reply.model]
+      if (current() && reply.model && !state.models.includes(reply.model)) state.models = [...state.models, reply.model]
       onTurnFinished(state.conversationId)
     }
   }

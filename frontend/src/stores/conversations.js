@@ -3,14 +3,19 @@ import { reactive } from 'vue'
 
 export function createConversations({ api }) {
   const state = reactive({ items: [], loading: false, loaded: false })
+  let latest = 0
 
+  /** Reload the list; an answer that arrives after a newer request's is dropped (it would be stale). */
   async function load() {
+    const ticket = ++latest
     state.loading = true
     try {
-      state.items = await api.conversations()
+      const items = await api.conversations()
+      if (ticket !== latest) return
+      state.items = items
       state.loaded = true
     } finally {
-      state.loading = false
+      if (ticket === latest) state.loading = false
     }
   }
 
