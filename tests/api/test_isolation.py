@@ -26,7 +26,8 @@ def alice_and_bob(api):
 
 def test_each_ip_sees_only_its_own_conversations(alice_and_bob):
     alice, bob = alice_and_bob
-    mine = chat(alice, "alice's secret")["conversation_id"]
+    first = chat(alice, "alice's secret")
+    mine, her_reply = first["conversation_id"], first["message"]["id"]
     chat(bob, "bob's note")
     assert [c["title"] for c in alice.get("/api/conversations").json()["conversations"]] == ["alice's secret"]
     assert [c["title"] for c in bob.get("/api/conversations").json()["conversations"]] == ["bob's note"]
@@ -38,11 +39,23 @@ def test_each_ip_sees_only_its_own_conversations(alice_and_bob):
         ("GET", f"/api/conversations/{mine}/export", None),
         ("POST", f"/api/conversations/{mine}/regenerate", {}),
         ("POST", "/api/chat", {"message": "add to it", "model": "tiny-chat", "conversation_id": mine}),
+        ("POST", "/api/chat", {"message": "edit it", "model": "tiny-chat", "conversation_id": mine,
+                               "parent_id": her_reply}),
+        ("PUT", f"/api/conversations/{mine}/current", {"message_id": her_reply}),
+        ("POST", f"/api/messages/{her_reply}/continue", {}),
     ]:
         response = bob.request(method, path, json=body)
         assert response.status_code == 404, (method, path, response.text)
     stored = alice.get(f"/api/conversations/{mine}").json()
     assert stored["title"] == "alice's secret" and len(stored["messages"]) == 2
+    # bob's own conversation cannot take alice's message as a parent either
+    bobs = bob.get("/api/conversations").json()["conversations"][0]["id"]
+    borrowed = bob.post("/api/chat", json={"message": "x", "model": "tiny-chat", "conversation_id": bobs,
+                                           "parent_id": her_reply})
+    assert borrowed.status_code == 404
+    assert bob.get("/api/search", params={"q": "secret"}).json() == {"results": []}
+    assert [r["message_id"] for r in alice.get("/api/search", params={"q": "secret"}).json()["results"]] == [
+        first["user_message"]["id"]]
 
 
 def test_forged_forwarded_for_is_ignored_without_a_trusted_proxy(alice_and_bob):

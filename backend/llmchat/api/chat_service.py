@@ -90,7 +90,8 @@ class ChatService:
         """Chat prompts are counted as messages, so the server's own chat template is included."""
         if prompt.messages is None:
             return self.count_tokens(endpoint, model, prompt.as_text())
-        counted = self.router.client.count_tokens(endpoint, model.id, messages=list(prompt.messages))
+        counted = self.router.client.count_tokens(endpoint, model.id, messages=list(prompt.messages),
+                                                  template_flags=prompt.chat_flags())
         return counted if counted is not None else estimate_tokens(prompt.as_text())
 
     def count_quietly(self, endpoint: Endpoint, model: ModelInfo, text: str) -> int:

@@ -138,11 +138,14 @@ class ModelClient:
         return list(response.json().get("data") or [])
 
     def count_tokens(
-        self, endpoint: Endpoint, model: str, text: str | None = None, messages: list[dict[str, str]] | None = None
+        self, endpoint: Endpoint, model: str, text: str | None = None, messages: list[dict[str, str]] | None = None,
+        template_flags: dict[str, bool] | None = None,
     ) -> int | None:
-        """POST /tokenize with a prompt or chat messages (llmchat's worker and vLLM have it); None if it lacks it."""
+        """POST /tokenize with a prompt or chat messages (llmchat's worker and vLLM have it); None if it lacks it.
+        `template_flags`: chat-template switches such as continue_final_message, as the generation will send."""
         body: dict[str, Any] = {"model": model}
-        body.update({"messages": messages} if messages is not None else {"prompt": text or ""})
+        body.update({"messages": messages, **(template_flags or {})} if messages is not None
+                    else {"prompt": text or ""})
         try:
             response = self._http.post(
                 endpoint.url + "/tokenize", json=body, headers=endpoint.headers(), timeout=self._quick

@@ -42,14 +42,34 @@ def _encode_prompt_sync(target: Target, prompt: str) -> list[int]:
         return list(target.engine.tokenizer(prompt, add_special_tokens=True)["input_ids"])
 
 
-def _render_chat_sync(target: Target, messages: list[dict[str, str]]) -> list[int]:
+def _template_flags(body: dict, messages: list[dict[str, str]]) -> dict[str, bool]:
+    """vLLM's chat-template switches: `continue_final_message: true` (with `add_generation_prompt: false`) renders
+    the last assistant message open, so the model extends it instead of starting a new turn (Continue)."""
+    flags = {}
+    for name, default in (("add_generation_prompt", True), ("continue_final_message", False)):
+        value = body.get(name, default)
+        if not isinstance(value, bool):
+            raise ApiError(400, f"{name}: must be true or false", param=name, code="invalid_value")
+        flags[name] = value
+    if flags["continue_final_message"]:
+        if flags["add_generation_prompt"] and "add_generation_prompt" in body:
+            raise ApiError(400, "continue_final_message and add_generation_prompt cannot both be true",
+                           param="continue_final_message", code="invalid_value")
+        flags["add_generation_prompt"] = False
+        if messages[-1]["role"] != "assistant":
+            raise ApiError(400, "continue_final_message: the last message must be the assistant's",
+                           param="messages", code="invalid_value")
+    return flags
+
+
+def _render_chat_sync(target: Target, messages: list[dict[str, str]], flags: dict[str, bool]) -> list[int]:
     tokenizer = target.engine.tokenizer
     if not getattr(tokenizer, "chat_template", None):
         raise ApiError(400, f"model {target.spec.id!r} has no chat template; use /v1/completions", param="model",
                        code="no_chat_template")
     with target.engine.encode_lock:
         try:
-            text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+            text = tokenizer.apply_chat_template(messages, tokenize=False, **flags)
         except Exception as exc:  # a template may reject a role order (e.g. two user turns)
             raise ApiError(400, f"the chat template rejected the messages: {exc}", param="messages") from exc
         return list(tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -60,8 +80,9 @@ async def _encode_prompt(target: Target, prompt: str) -> list[int]:
     return await run_in_threadpool(_encode_prompt_sync, target, prompt)
 
 
-async def _render_chat(target: Target, messages: list[dict[str, str]]) -> list[int]:
-    return await run_in_threadpool(_render_chat_sync, target, messages)
+async def _render_chat(target: Target, body: dict) -> list[int]:
+    messages = messages_field(body)
+    return await run_in_threadpool(_render_chat_sync, target, messages, _template_flags(body, messages))
 
 
 def _room(target: Target, prompt_ids: list[int], param: str) -> int:
@@ -92,7 +113,7 @@ async def _generate(request: Request, pool: ModelPool, chat: bool):
     target = await _target(pool, model_field(body))
     fields = generation_fields(body, target.spec.default_params)
     if chat:
-        prompt_ids = await _render_chat(target, messages_field(body))
+        prompt_ids = await _render_chat(target, body)
     else:
         prompt_ids = await _encode_prompt(target, prompt_field(body))
     _room(target, prompt_ids, "messages" if chat else "prompt")
@@ -141,7 +162,7 @@ def create_app(registry: Registry, pool: ModelPool) -> FastAPI:
         body = await _json_body(request)
         target = await _target(pool, model_field(body))
         if "messages" in body and "prompt" not in body:
-            ids = await _render_chat(target, messages_field(body))
+            ids = await _render_chat(target, body)
         else:
             ids = await _encode_prompt(target, prompt_field(body))
         return {"count": len(ids), "max_model_len": target.context_length, "tokens": ids}
