@@ -42,6 +42,10 @@ export async function compare({ page, step, h, shared }) {
     await page.waitForFunction(() => !document.querySelector('article[data-status="streaming"]'))
     assert((await countEntries()) === before, 'no new entry')
     await h.newChat()
+    await page.goto(`${h.base}/#/c/${encodeURIComponent(shared.compareId)}`) // an old-style link to it
+    await page.waitForFunction((id) => location.hash === `#/compare/${encodeURIComponent(id)}`, shared.compareId)
+    await page.locator('[data-testid="compare-left"] article').first().waitFor()
+    await h.newChat()
     await h.entry(shared.compareId).locator('.conversation-link').click()
     for (const side of ['left', 'right']) {
       const column = page.locator(`[data-testid="compare-${side}"]`)
