@@ -1,7 +1,9 @@
 // Retakes docs/screenshots/*.png from a running llmchat (real API + worker):
 //   node e2e/screenshots.mjs http://127.0.0.1:PORT [out dir, default ../docs/screenshots]
-// It creates a few conversations (so the sidebar has history), then shoots chat, settings, compare,
-// light and dark, and phone width. Env: SHOT_MODEL / SHOT_MODEL_B pick the models, SHOT_MAX_TOKENS / SHOT_TEMPERATURE the settings.
+// It creates a few conversations (so the sidebar has history), then shoots: chat with a version switcher, a
+// cut-off reply with Continue, search results, settings with a corrected value, the history menu, the shortcuts
+// overlay, compare (wide and phone), light and dark. Env: SHOT_MODEL / SHOT_MODEL_B pick the models,
+// SHOT_MAX_TOKENS / SHOT_TEMPERATURE the settings.
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -20,8 +22,9 @@ const TEMPERATURE = process.env.SHOT_TEMPERATURE || '0.3'
 const HISTORY = ['What is the capital of France?', 'Give me three tips for staying focused.']
 const MAIN_PROMPT = process.env.SHOT_PROMPT ||
   'Write a short Python function that checks whether a word is a palindrome. Put the code in a markdown code block, then explain it in two sentences.'
+const CUT_PROMPT = 'Describe how a river forms, from the first rain to the sea, in a long paragraph.'
 // A fine-tune of the demo (llmchat finetune) learned short arithmetic/sorting tasks: compare on one of those.
-const comparePrompt = (second) => process.env.SHOT_COMPARE_PROMPT || (second.kind === 'lora'
+const comparePrompt = (second) => process.env.SHOT_COMPARE_PROMPT || (['lora', 'alpaca'].includes(second.kind)
   ? 'Sort these numbers from smallest to largest: 35, 23, 47, 10'
   : 'Explain what a large language model is in two sentences.')
 
@@ -32,7 +35,7 @@ page.setDefaultTimeout(TIMEOUT)
 
 async function shot(name, scheme) {
   await page.emulateMedia({ colorScheme: scheme })
-  await page.waitForTimeout(250)
+  await page.waitForTimeout(300)
   const file = path.join(outDir, `${name}.png`)
   await page.screenshot({ path: file })
   console.log(`wrote ${file}`)
@@ -50,8 +53,9 @@ async function chat(prompt) {
   await waitIdle()
 }
 
+const lastReply = () => page.locator('[data-testid="thread"] article[data-role="assistant"]').last()
 async function richReply() {
-  const reply = page.locator('[data-testid="thread"] article[data-role="assistant"]').last()
+  const reply = lastReply()
   return (await reply.locator('.code-block').count()) > 0 && (await reply.locator('.markdown > p').count()) > 0
 }
 
@@ -59,19 +63,23 @@ async function pickModels() {
   const models = await page.evaluate(() => fetch('/api/models').then((r) => r.json()).then((d) => d.models))
   const byId = (id) => models.find((m) => m.id === id)
   const first = byId(process.env.SHOT_MODEL) || models.find((m) => m.kind === 'chat') || models[0]
-  const second = byId(process.env.SHOT_MODEL_B) || models.find((m) => m.id !== first.id && m.kind === 'lora') ||
+  const second = byId(process.env.SHOT_MODEL_B) || models.filter((m) => m.id !== first.id && ['lora', 'alpaca'].includes(m.kind)).pop() ||
     models.find((m) => m.id !== first.id) || first
   return { first, second }
 }
 
-async function tune(modelId) {
-  await page.selectOption('#model-select', modelId)
+async function settings(values, { keepOpen = false } = {}) {
   await page.locator('[data-testid="open-settings"]').click()
-  await page.locator('#set-max_tokens').fill(MAX_TOKENS)
-  await page.locator('#set-max_tokens').press('Tab')
-  await page.locator('[aria-label="Temperature value"]').fill(TEMPERATURE)
-  await page.locator('[aria-label="Temperature value"]').press('Tab')
-  await page.keyboard.press('Escape')
+  await page.locator('[data-testid="settings"]').waitFor()
+  for (const [selector, value] of values) {
+    await page.locator(selector).fill(value)
+    await page.locator(selector).press('Tab')
+  }
+  if (!keepOpen) await page.keyboard.press('Escape')
+}
+const tune = async (modelId, maxTokens = MAX_TOKENS) => {
+  await page.selectOption('#model-select', modelId)
+  await settings([['#set-max_tokens', maxTokens], ['[aria-label="Temperature value"]', TEMPERATURE]])
 }
 
 await mkdir(outDir, { recursive: true })
@@ -82,11 +90,23 @@ try {
   await tune(second.id)
   await tune(first.id)
   for (const prompt of HISTORY) await chat(prompt)
+
+  // A cut-off reply: a long answer asked for with a small token limit.
+  await tune(first.id, '48')
+  await chat(CUT_PROMPT)
+  for (let i = 0; i < 3 && (await lastReply().getAttribute('data-finish')) !== 'length'; i += 1) {
+    await lastReply().locator('[data-testid="regenerate"]').click()
+    await waitIdle()
+  }
+  await page.locator('#composer-input').blur()
+  await shot('cutoff-light', 'light')
+  await tune(first.id)
+
+  // The main chat: regenerate (at most 3 times) until the reply shows a code block and some prose, so the
+  // reply has versions and the switcher shows.
   await chat(MAIN_PROMPT)
-  // A small model does not always follow the prompt: regenerate (at most 3 times) until the reply
-  // shows both a code block and some prose, which is what this screenshot is for.
-  for (let attempt = 0; attempt < 3 && !(await richReply()); attempt++) {
-    await page.locator('[data-testid="regenerate"]').click()
+  for (let attempt = 0; attempt < 3 && (attempt === 0 || !(await richReply())); attempt++) {
+    await lastReply().locator('[data-testid="regenerate"]').click()
     await waitIdle()
   }
   await page.locator('#composer-input').blur()
@@ -95,15 +115,26 @@ try {
 
   const older = page.locator('.conversation').nth(1)
   await older.hover()
-  await older.locator('[data-action="export"]').click()
-  await shot('history-export-light', 'light')
+  await older.locator('[data-action="menu"]').click()
+  await shot('history-menu-light', 'light')
   await page.keyboard.press('Escape')
 
-  await page.locator('[data-testid="open-settings"]').click()
-  await page.locator('[data-testid="settings"]').waitFor()
-  await page.locator('#set-temperature').focus()
+  await page.locator('#conversation-search').fill('capital')
+  await page.locator('[data-testid="search-hit"]').first().waitFor()
+  await shot('search-light', 'light')
+  await shot('search-dark', 'dark')
+  await page.locator('#conversation-search').fill('')
+
+  await settings([['#set-max_tokens', '99999']], { keepOpen: true })
   await shot('settings-light', 'light')
   await shot('settings-dark', 'dark')
+  await page.locator('[data-testid="reset-settings"]').click()
+  await page.keyboard.press('Escape')
+  await tune(first.id)
+
+  await page.locator('[data-testid="open-shortcuts"]').click()
+  await page.locator('[data-testid="shortcuts"]').waitFor()
+  await shot('shortcuts-dark', 'dark')
   await page.keyboard.press('Escape')
 
   await page.locator('[data-testid="compare-link"]').click()
@@ -115,8 +146,13 @@ try {
   await page.locator('#compare-input').blur()
   await shot('compare-light', 'light')
   await shot('compare-dark', 'dark')
+  await page.setViewportSize({ width: 390, height: 800 })
+  await shot('phone-compare-light', 'light')
+  await page.locator('[data-testid="compare-tab-right"]').click()
+  await shot('phone-compare-dark', 'dark')
 
-  await page.locator('.conversation-link').nth(2).click()
+  await page.setViewportSize({ width: 1280, height: 800 })
+  await page.locator('.conversation[data-kind="chat"] .conversation-link').first().click()
   await waitIdle()
   await page.setViewportSize({ width: 390, height: 800 })
   await shot('phone-chat-light', 'light')

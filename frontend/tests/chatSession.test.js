@@ -119,16 +119,17 @@ describe('chat session', () => {
     expect(session.state.messages[1]).toMatchObject({ content: 'partial', status: 'stopped' })
   })
 
-  it('regenerate replaces the last reply, and restores it if the API refuses', async () => {
-    const api = scriptedApi([START, { event: 'done', data: { message: msg({ id: 'a1', content: 'first' }) } }])
+  it('regenerate shows the new version in place of the old one, and restores the thread if the API refuses', async () => {
+    const api = scriptedApi([START, { event: 'done', data: { message: msg({ id: 1, content: 'first' }) } }])
     const session = createChatSession({ api })
     await session.send('hi', { model: 'tiny', params: {} })
 
-    const again = scriptedApi([{ event: 'start', data: { conversation_id: 'c1' } },
-      { event: 'done', data: { message: msg({ id: 'a2', content: 'second' }) } }])
+    const again = scriptedApi([{ event: 'start', data: { conversation_id: 'c1', message: msg({ id: 2, sibling_ids: [1, 2], status: 'streaming' }) } },
+      { event: 'done', data: { message: msg({ id: 2, content: 'second', sibling_ids: [1, 2] }) } }])
     Object.assign(api, { regenerateStream: again.regenerateStream })
     await session.regenerate({ model: 'tiny', params: {} })
     expect(session.state.messages.map((m) => m.content)).toEqual(['hi', 'second'])
+    expect(session.state.messages[1].sibling_ids).toEqual([1, 2])
 
     api.regenerateStream = scriptedApi([], { failWith: new ApiError({ message: 'busy', status: 503 }) }).regenerateStream
     const result = await session.regenerate({ model: 'tiny', params: {} })

@@ -78,3 +78,21 @@ describe('ChatComposer', () => {
     expect(wrapper.get('textarea').element.value).toBe('something newer')
   })
 })
+
+describe('ChatComposer length limit', () => {
+  it('shows a live counter near the limit and disables Send over it (Enter does not send)', async () => {
+    const wrapper = mount(ChatComposer, { props: { maxChars: 100 } })
+    await typed(wrapper, 'x'.repeat(50))
+    expect(wrapper.find('[data-testid="char-counter"]').exists()).toBe(false)
+    await typed(wrapper, 'x'.repeat(85))
+    expect(wrapper.get('[data-testid="char-counter"]').text()).toBe('85 / 100')
+    expect(wrapper.get('[data-testid="send"]').attributes('disabled')).toBeUndefined()
+    const box = await typed(wrapper, 'x'.repeat(101))
+    expect(wrapper.get('[data-testid="char-counter"]').text()).toBe('1 character over the limit of 100: shorten it to send.')
+    expect(wrapper.get('[data-testid="send"]').attributes('disabled')).toBeDefined()
+    expect(box.attributes('aria-invalid')).toBe('true')
+    await box.trigger('keydown', { key: 'Enter' })
+    expect(wrapper.emitted('send')).toBeUndefined()
+    expect(box.element.value).toHaveLength(101)
+  })
+})

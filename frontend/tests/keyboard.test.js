@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import { nextTick } from 'vue'
 import ConfirmDialog from '../src/components/ConfirmDialog.vue'
-import ConversationItem from '../src/components/ConversationItem.vue'
 import { trapTab } from '../src/lib/focusTrap.js'
 
 const tab = (shiftKey = false) => {
@@ -45,35 +44,6 @@ describe('ConfirmDialog', () => {
     expect(document.activeElement).toBe(cancel)
     tab(true)
     expect(document.activeElement).toBe(confirm)
-    wrapper.unmount()
-  })
-})
-
-describe('ConversationItem export menu', () => {
-  it('Escape closes the menu and puts focus back on the export button', async () => {
-    const conversation = { id: 'c1', title: 'T', model: 'm', updated_at: new Date().toISOString() }
-    const wrapper = mount(ConversationItem, { props: { conversation }, attachTo: document.body })
-    await wrapper.get('[data-action="export"]').trigger('click')
-    const item = wrapper.get('.menu a')
-    item.element.focus()
-    await item.trigger('keydown', { key: 'Escape' })
-    expect(wrapper.find('.menu').exists()).toBe(false)
-    expect(document.activeElement).toBe(wrapper.get('[data-action="export"]').element)
-    wrapper.unmount()
-  })
-})
-
-describe('ConversationItem rename', () => {
-  it.each([['Escape', 'keydown'], ['Enter', 'submit']])('%s ends the rename with focus on the rename button', async (_, how) => {
-    const conversation = { id: 'c2', title: 'T', model: 'm', updated_at: new Date().toISOString() }
-    const wrapper = mount(ConversationItem, { props: { conversation }, attachTo: document.body })
-    await wrapper.get('[data-action="rename"]').trigger('click')
-    await wrapper.get('input').setValue('New')
-    if (how === 'keydown') await wrapper.get('input').trigger('keydown', { key: 'Escape' })
-    else await wrapper.get('form').trigger('submit')
-    await nextTick()
-    expect(wrapper.find('input').exists()).toBe(false)
-    expect(document.activeElement).toBe(wrapper.get('[data-action="rename"]').element)
     wrapper.unmount()
   })
 })

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { FALLBACK_PARAMS, SETTINGS_KEY, createSettingsStore } from '../src/stores/settings.js'
 import { memoryStorage } from '../src/lib/storage.js'
+import { describeRange, limitsFromApi } from '../src/stores/limits.js'
 
 const base = { id: 'base', kind: 'base', default_params: { temperature: 0.2, top_p: 0.9, max_tokens: 64, memory_window: 2, system_prompt: '' } }
 const lora = { id: 'lora', kind: 'lora', default_params: { temperature: 0.8 } }
@@ -27,13 +28,33 @@ describe('settings store', () => {
     expect(JSON.parse(storage.getItem(SETTINGS_KEY)).overrides.base.temperature).toBe(1.1)
   })
 
-  it('clamps values, rounds integers and ignores non-numbers', () => {
+  it('corrects out-of-range values and says so, with the allowed range', () => {
     const store = createSettingsStore(memoryStorage())
-    store.setParam(base, 'temperature', '9')
-    store.setParam(base, 'max_tokens', '12.7')
-    store.setParam(base, 'memory_window', '-3')
-    store.setParam(base, 'top_p', 'abc')
-    expect(store.paramsFor(base)).toMatchObject({ temperature: 2, max_tokens: 13, memory_window: 0, top_p: 0.9 })
+    expect(store.setParam(base, 'temperature', '9')).toEqual({ value: 2, note: '9 is above the maximum: set to 2 (allowed 0–2).' })
+    expect(store.setParam(base, 'max_tokens', '99999').note).toBe('99999 is above the maximum: set to 4096 (allowed 1–4096).')
+    expect(store.setParam(base, 'max_tokens', '12.7').note).toBe('12.7 is not a whole number: set to 13 (allowed 1–4096).')
+    expect(store.setParam(base, 'memory_window', '-3').note).toMatch(/^-3 is below the minimum: set to 0/)
+    expect(store.setParam(base, 'top_p', '0').note).toBe('0 is below the minimum: set to 0.05 (allowed more than 0, up to 1).')
+    expect(store.setParam(base, 'top_p', 'abc')).toMatchObject({ value: null })
+    expect(store.setParam(base, 'top_p', '0.5')).toEqual({ value: 0.5, note: '' })
+    expect(store.paramsFor(base)).toMatchObject({ temperature: 2, max_tokens: 13, memory_window: 0, top_p: 0.5 })
+  })
+
+  it('uses the ranges the API sends (GET /api/limits)', () => {
+    const limits = limitsFromApi({ max_message_chars: 500, params: { max_tokens: { minimum: 1, maximum: 512 },
+      memory_window: { minimum: 0, maximum: 100 }, top_p: { exclusiveMinimum: 0, maximum: 1 } } })
+    expect(limits.maxMessageChars).toBe(500)
+    const store = createSettingsStore(memoryStorage(), (key) => limits.params[key])
+    expect(store.setParam(base, 'max_tokens', 600).note).toBe('600 is above the maximum: set to 512 (allowed 1–512).')
+    expect(store.setParam(base, 'memory_window', 80)).toEqual({ value: 80, note: '' })
+    expect(describeRange(limits.params.temperature)).toBe('0–2') // not sent: the fallback stays
+    expect(limitsFromApi(null).maxMessageChars).toBe(8000)
+  })
+
+  it('cuts an over-long system prompt and says so', () => {
+    const store = createSettingsStore(memoryStorage())
+    const { value, note } = store.setParam(base, 'system_prompt', 'x'.repeat(8001))
+    expect([value.length, note]).toEqual([8000, 'Cut to 8,000 characters, the most allowed.'])
   })
 
   it('resets a model to its defaults', () => {
@@ -47,13 +68,26 @@ describe('settings store', () => {
 
   it('keeps a saved model only while the server still offers it', () => {
     const storage = memoryStorage()
-    storage.setItem(SETTINGS_KEY, JSON.stringify({ model: 'lora', compare: { left: 'gone' } }))
+    storage.setItem(SETTINGS_KEY, JSON.stringify({ model: 'lora', compare: { left: 'gone', chosen: true } }))
     const store = createSettingsStore(storage)
     store.ensureModel([base, lora])
     expect(store.state.model).toBe('lora')
-    expect(store.state.compare).toEqual({ left: 'base', right: 'lora' })
+    expect(store.state.compare).toEqual({ left: 'base', right: 'lora', chosen: false })
     store.ensureModel([base])
     expect(store.state.model).toBe('base')
+  })
+
+  it('compare follows the default pair (chat model vs newest run) until the person picks one', () => {
+    const chat = { id: 'chat', kind: 'chat' }
+    const store = createSettingsStore(memoryStorage())
+    store.ensureModel([base, chat, lora])
+    expect(store.state.compare).toMatchObject({ left: 'chat', right: 'lora', chosen: false })
+    const newer = { id: 'lora-2', kind: 'lora' }
+    store.ensureModel([base, chat, lora, newer])
+    expect(store.state.compare.right).toBe('lora-2') // a new run shows up by itself
+    store.chooseCompareModel('right', 'base')
+    store.ensureModel([base, chat, lora, newer])
+    expect(store.state.compare).toMatchObject({ left: 'chat', right: 'base', chosen: true })
   })
 
   it('survives corrupt storage', () => {

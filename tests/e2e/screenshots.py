@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from llmchat.api.config import TitleSettings
 from tests.support.api_server import api_config, start_api
 from tests.support.servers import PROJECT_ROOT, start_worker
 
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         build(dist)
         env = {"LLMCHAT_WORKER_THREADS": args.threads}
         with start_worker(Path(args.config), env=env, timeout=300) as worker:
-            config = api_config(f"sqlite:///{Path(tmp) / 'shots.db'}", [worker.url], frontend_dist=str(dist))
+            config = api_config(f"sqlite:///{Path(tmp) / 'shots.db'}", [worker.url], frontend_dist=str(dist),
+                                titles=TitleSettings(generate=True))  # SmolLM2 writes the titles
             with start_api(config) as api:
                 node_env = {**os.environ, "SHOT_MODEL": args.model, "SHOT_MODEL_B": args.model_b}
                 result = subprocess.run(["node", "e2e/screenshots.mjs", api.url, args.out], cwd=FRONTEND, env=node_env,

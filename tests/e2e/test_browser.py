@@ -1,5 +1,7 @@
 """The web app end to end in Debian's Chromium: real worker (tiny random model + a LoRA on it), real chat API
-serving a fresh build of frontend/, driven by frontend/e2e/chat.mjs (playwright-core, no downloaded browser).
+serving a fresh build of frontend/, driven by frontend/e2e/chat.mjs (playwright-core, no downloaded browser):
+chat basics, versions and branches, Continue, honest states, search, compare sessions, keyboard, and axe-core
+on every main screen (no serious or critical violation).
 
 Skips when Chromium, node or frontend/node_modules are missing, unless LLMCHAT_REQUIRE_BROWSER=1 (then it fails).
 """
@@ -75,7 +77,11 @@ def worker(requirements_met, tmp_path_factory):
 
 
 def test_chat_in_chromium(dist, worker, tmp_path):
-    config = api_config(f"sqlite:///{tmp_path / 'e2e.db'}", [worker.url], frontend_dist=str(dist))
+    from llmchat.api.config import TitleSettings
+
+    # titles on: the suite checks that the model's title (an SSE `title` event) reaches the sidebar and the export
+    config = api_config(f"sqlite:///{tmp_path / 'e2e.db'}", [worker.url], frontend_dist=str(dist),
+                        titles=TitleSettings(generate=True))
     with start_api(config) as api:
         env = {**os.environ, "LLMCHAT_CHROMIUM": str(CHROMIUM), "LLMCHAT_E2E_FAILSHOT": str(tmp_path / "failure.png"),
                "LLMCHAT_E2E_TIMEOUT_MS": "60000"}

@@ -4,6 +4,7 @@ import { errorFromResponse, toApiError } from './errors.js'
 import { streamPost } from './sse.js'
 
 const http = axios.create({ baseURL: '/api', timeout: 120000 })
+const path = (id) => encodeURIComponent(id)
 
 async function call(promise) {
   try {
@@ -14,23 +15,29 @@ async function call(promise) {
   }
 }
 
+/** POST `body` with stream: true; onEvent gets { event: start|delta|done|error|title, data }. */
+function stream(url, body, { signal, onEvent }) {
+  return streamPost(url, { ...body, stream: true }, { signal, onEvent, toError: errorFromResponse }).catch(rethrow)
+}
+
 export const api = {
   health: () => call(http.get('/health')),
   models: () => call(http.get('/models')).then((data) => data.models || []),
+  limits: () => call(http.get('/limits')),
   conversations: () => call(http.get('/conversations')).then((data) => data.conversations || []),
-  conversation: (id) => call(http.get(`/conversations/${encodeURIComponent(id)}`)),
-  rename: (id, title) => call(http.patch(`/conversations/${encodeURIComponent(id)}`, { title })),
-  remove: (id) => call(http.delete(`/conversations/${encodeURIComponent(id)}`)),
-  exportUrl: (id, format) => `/api/conversations/${encodeURIComponent(id)}/export?format=${format}`,
+  conversation: (id) => call(http.get(`/conversations/${path(id)}`)),
+  /** A compare session: { kind: 'compare', models: [left, right] } -> the new conversation's detail. */
+  createConversation: (body) => call(http.post('/conversations', body)),
+  rename: (id, title) => call(http.patch(`/conversations/${path(id)}`, { title })),
+  remove: (id) => call(http.delete(`/conversations/${path(id)}`)),
+  /** Put the branch through `messageId` on screen; answers the conversation detail. */
+  setCurrent: (id, messageId) => call(http.put(`/conversations/${path(id)}/current`, { message_id: messageId })),
+  search: (q, limit = 20) => call(http.get('/search', { params: { q, limit } })).then((data) => data.results || []),
+  exportUrl: (id, format) => `/api/conversations/${path(id)}/export?format=${format}`,
 
-  /** Stream a chat turn; onEvent gets { event: start|delta|done|error, data }. */
-  chatStream(body, { signal, onEvent }) {
-    return streamPost('/api/chat', { ...body, stream: true }, { signal, onEvent, toError: errorFromResponse }).catch(rethrow)
-  },
-  regenerateStream(id, body, { signal, onEvent }) {
-    const url = `/api/conversations/${encodeURIComponent(id)}/regenerate`
-    return streamPost(url, { ...body, stream: true }, { signal, onEvent, toError: errorFromResponse }).catch(rethrow)
-  },
+  chatStream: (body, options) => stream('/api/chat', body, options),
+  regenerateStream: (id, body, options) => stream(`/api/conversations/${path(id)}/regenerate`, body, options),
+  continueStream: (messageId, body, options) => stream(`/api/messages/${path(messageId)}/continue`, body, options),
 }
 
 function rethrow(err) {

@@ -21,5 +21,10 @@ export function formatDuration(ms) {
 
 export function formatTokens(usage) {
   if (!usage || usage.completion_tokens == null) return ''
-  return `${usage.completion_tokens} tokens`
+  return plural(usage.completion_tokens, 'token')
+}
+
+/** "1 token", "2 tokens", "1,234 characters". */
+export function plural(count, noun, nouns = `${noun}s`) {
+  return `${Number(count).toLocaleString('en-US')} ${count === 1 ? noun : nouns}`
 }

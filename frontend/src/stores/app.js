@@ -2,32 +2,37 @@
 import { inject } from 'vue'
 import { api } from '../api/client.js'
 import { createChatSession } from './chatSession.js'
+import { createCompareSession } from './compareSession.js'
 import { createConversations } from './conversations.js'
+import { createLimits } from './limits.js'
 import { createModels } from './models.js'
 import { createRouter } from './router.js'
+import { createSearch } from './search.js'
 import { createSettingsStore } from './settings.js'
 import { createToasts } from './toasts.js'
+import { safeStorage } from '../lib/storage.js'
 
 export const APP_KEY = Symbol('llmchat-app')
 
 export function createAppState() {
   const toasts = createToasts()
   const conversations = createConversations({ api })
+  const limits = createLimits({ api })
   const refreshList = () => conversations.load().catch(() => {})
+  const turns = { onTurnFinished: refreshList, onTitle: conversations.setTitle }
   return {
     api,
     toasts,
     conversations,
     refreshList,
+    limits,
+    search: createSearch({ api }),
     models: createModels({ api }),
-    settings: createSettingsStore(),
+    settings: createSettingsStore(safeStorage(), limits.range),
     router: createRouter(),
-    chat: createChatSession({ api, onTurnFinished: refreshList }),
-    // The compare view's two threads live here so they survive switching views.
-    compare: {
-      left: createChatSession({ api, onTurnFinished: refreshList }),
-      right: createChatSession({ api, onTurnFinished: refreshList }),
-    },
+    chat: createChatSession({ api, ...turns }),
+    // The compare session lives here so it survives switching views.
+    compare: createCompareSession({ api, ...turns }),
   }
 }
 

@@ -1,103 +1,150 @@
-// One conversation thread: its messages, sending/streaming a turn, Stop and regenerate.
-// The chat view uses one session; the compare view uses one per column.
+// One conversation thread on screen: the branch of the message tree that is shown, and what can be done to
+// it — send, edit (a new branch), regenerate (a new version of a reply), Continue (extend a cut-off reply),
+// switch versions, Stop. Nothing is ever deleted: edits and regenerations add siblings on the server.
+// The chat view uses one session; a compare session uses one per column (`column`).
 import { reactive } from 'vue'
-import { ApiError, isAbort, toApiError } from '../api/errors.js'
+import { streamTurn } from './streamTurn.js'
 
 let tempCounter = 0
 const tempId = (prefix) => `${prefix}-${Date.now()}-${++tempCounter}`
+const isSaved = (message) => Number.isInteger(message?.id)
+const POLL_MS = 2000
+const POLL_LIMIT = 300 // a reply still being written after a reload is re-read at most this often (10 min)
 
-function pendingReply(model) {
-  return { id: tempId('reply'), role: 'assistant', content: '', model, status: 'streaming', usage: null, response_time_ms: null }
+/**
+ * The parent a new message on screen gets: the last message when it is a saved reply; undefined (the server
+ * appends after its current branch) when the thread is empty or ends with an unanswered message.
+ */
+function lastSavedReply(messages) {
+  const last = messages[messages.length - 1]
+  return last && last.role === 'assistant' && isSaved(last) ? last.id : undefined
 }
 
-export function createChatSession({ api, onTurnFinished = () => {} }) {
-  const state = reactive({ conversationId: null, title: '', messages: [], sending: false, loading: false })
+function pendingReply(model, extra = {}) {
+  return { id: tempId('reply'), role: 'assistant', content: '', model, status: 'streaming', finish_reason: null,
+    usage: null, response_time_ms: null, sibling_ids: [], ...extra }
+}
+
+export function createChatSession({ api, column = null, onTurnFinished = () => {}, onTitle = () => {} }) {
+  const state = reactive({ conversationId: null, title: '', kind: 'chat', models: [], messages: [], sending: false,
+    loading: false })
   let controller = null
+  let pollTimer = null
+  let polls = 0
+  // Bumped whenever the thread shows another conversation (new chat, open, search hit): a request still
+  // running for the one before (e.g. waiting for its title) must no longer touch this thread.
+  let epoch = 0
 
   function setConversation(id) {
     if (id && state.conversationId !== id) state.conversationId = id
   }
 
-  async function open(id) {
+  /** Show a conversation detail (GET, PUT current): the branch on screen, or this column's branch. */
+  function apply(detail) {
+    if (detail.id !== state.conversationId) epoch += 1
+    state.conversationId = detail.id
+    state.title = detail.title || ''
+    state.kind = detail.kind || 'chat'
+    state.models = detail.models || (detail.model ? [detail.model] : [])
+    state.messages = column === null ? detail.messages || [] : detail.columns?.[column]?.messages || []
+    schedulePoll()
+  }
+
+  async function open(id, { force = false } = {}) {
     if (!id) return reset()
-    if (id === state.conversationId && state.messages.length) return
+    if (!force && id === state.conversationId && state.messages.length) return
     stop()
     state.loading = true
     try {
-      const conversation = await api.conversation(id)
-      state.conversationId = conversation.id
-      state.title = conversation.title || ''
-      state.messages = conversation.messages || []
+      apply(await api.conversation(id))
     } finally {
       state.loading = false
     }
   }
 
+  // A reply that is still being written (the page was reloaded mid-stream) is read again until it ends.
+  function schedulePoll() {
+    clearTimeout(pollTimer)
+    const writing = state.messages.some((m) => m.status === 'streaming')
+    if (!writing || state.sending || polls >= POLL_LIMIT) return
+    polls += 1
+    const id = state.conversationId
+    pollTimer = setTimeout(async () => {
+      if (state.sending || state.conversationId !== id) return
+      try {
+        apply(await api.conversation(id))
+      } catch {
+        // a failed poll leaves the text we have; the next open reads it again
+      }
+    }, POLL_MS)
+  }
+
   function reset() {
     stop()
-    Object.assign(state, { conversationId: null, title: '', messages: [] })
+    epoch += 1
+    clearTimeout(pollTimer)
+    polls = 0
+    Object.assign(state, { conversationId: null, title: '', kind: 'chat', models: [], messages: [] })
   }
 
   /**
-   * Run one streamed request. `user` is the user message to fill in from `start` (or null),
-   * `reply` the assistant message the deltas go into. Returns { ok, started, stopped, error }.
+   * Run one streamed request. The thread is locked until the reply is done — not until the stream closes:
+   * after the first exchange the stream stays open a moment longer for the title the model writes.
    */
-  async function stream(request, user, reply) {
+  async function run(request, user, reply) {
+    const own = new AbortController()
+    const mine = epoch
+    const current = () => epoch === mine
+    controller = own
     state.sending = true
-    controller = new AbortController()
-    const startedAt = Date.now()
-    let started = false
-    let finished = false // the API ends every stream with done or error; without one it was cut off
-    let serverError = null
-    const onEvent = ({ event, data }) => {
-      if (!data || typeof data !== 'object') return
-      if (data.conversation_id) setConversation(data.conversation_id)
-      if (event === 'start') {
-        started = true
-        if (user && data.user_message) Object.assign(user, data.user_message)
-      } else if (event === 'delta') {
-        reply.content += data.content || ''
-      } else if (event === 'done') {
-        finished = true
-        if (data.message) Object.assign(reply, data.message)
-      } else if (event === 'error') {
-        serverError = data.error || { message: 'The model failed to answer.' }
-        if (data.message) Object.assign(reply, data.message)
-      }
+    clearTimeout(pollTimer)
+    const release = () => {
+      if (controller !== own) return // a newer request owns the thread by now
+      controller = null
+      state.sending = false
     }
     try {
-      await request(controller.signal, onEvent)
-      if (serverError) throw new ApiError({ message: serverError.message || 'The model failed to answer.', code: serverError.code })
-      if (!finished) throw new ApiError({ message: 'The connection closed before the reply finished.', code: 'incomplete' })
-      if (reply.status === 'streaming') reply.status = 'complete'
-      return { ok: true, started: true }
-    } catch (err) {
-      if (isAbort(err)) {
-        reply.status = 'stopped'
-        reply.response_time_ms ??= Date.now() - startedAt
-        return { ok: true, started, stopped: true }
-      }
-      const error = toApiError(err)
-      reply.status = 'error'
-      reply.error = error.message
-      return { ok: false, started: started || !!serverError, error }
+      return await streamTurn(request, { user, reply, signal: own.signal, onDone: release,
+        onConversation: (id) => current() && setConversation(id),
+        onTitle: (id, title) => {
+          if (current() && id === state.conversationId) state.title = title
+          onTitle(id, title) // the history list shows it whichever conversation is on screen
+        } })
     } finally {
-      state.sending = false
-      controller = null
+      release()
+      if (current() && reply.model && !state.models.includes(reply.model)) state.models = [...state.models, reply.model]
       onTurnFinished(state.conversationId)
     }
   }
 
-  /** Send `text`; when the API never accepted it, the turn is removed and the caller gets the text back. */
-  async function send(text, { model, params }) {
+  function withColumn(body) {
+    return column === null ? body : { ...body, column }
+  }
+
+  /**
+   * Send `text` after the branch on screen, or — with `parentId` (a saved message id or null for the
+   * first message) — as a new branch from there (that is what editing a message does). When the API
+   * never accepted it, the thread is put back as it was and the caller gets the text back.
+   */
+  async function send(text, { model, params, parentId, replaceFrom = null } = {}) {
     if (state.sending || !text.trim()) return { ok: false, error: null }
-    state.messages.push({ id: tempId('user'), role: 'user', content: text, status: 'complete' })
-    state.messages.push(pendingReply(model))
-    const user = state.messages[state.messages.length - 2]
-    const reply = state.messages[state.messages.length - 1]
-    const body = { message: text, model, params }
+    const before = state.messages
+    const cut = replaceFrom === null ? before.length : before.indexOf(replaceFrom)
+    const user = reactive({ id: tempId('user'), role: 'user', content: text, status: 'pending', sibling_ids: [] })
+    const reply = reactive(pendingReply(model))
+    state.messages = [...before.slice(0, cut === -1 ? before.length : cut), user, reply]
+    const body = withColumn({ message: text, model, params })
     if (state.conversationId) body.conversation_id = state.conversationId
-    const result = await stream((signal, onEvent) => api.chatStream(body, { signal, onEvent }), user, reply)
+    // Name the parent: the new message follows what is on screen, even if the server's idea of the current
+    // branch moved meanwhile (another tab, a request that was stopped before it started).
+    const parent = parentId !== undefined ? parentId : lastSavedReply(before.slice(0, cut === -1 ? before.length : cut))
+    if (parent !== undefined) body.parent_id = parent
+    const result = await run((signal, onEvent) => api.chatStream(body, { signal, onEvent }), user, reply)
+    if (user.status === 'pending' && result.started) user.status = 'complete'
+    if (result.stopped && !result.started) {
+      state.messages = before // stopped before the server took it: give the text back instead
+      return { ...result, ok: false, restored: true }
+    }
     if (!result.ok && !result.started) {
       const saved = result.error && result.error.userMessage
       if (saved) {
@@ -107,32 +154,56 @@ export function createChatSession({ api, onTurnFinished = () => {} }) {
         state.messages = state.messages.filter((m) => m !== reply)
         return { ...result, started: true, saved: true }
       }
-      state.messages = state.messages.filter((m) => m !== user && m !== reply)
+      state.messages = before
     }
     return result
   }
 
-  /** Replace the last reply with a new one (same prompt, possibly another model or settings). */
-  async function regenerate({ model, params }) {
+  /** Edit user message `message`: the new text becomes its sibling (a new branch); the old branch stays. */
+  function edit(message, text, options) {
+    return send(text, { ...options, parentId: message.parent_id ?? null, replaceFrom: message })
+  }
+
+  /**
+   * Answer user message `prompt` again (default: the last one on screen). The new reply is a new version
+   * next to the earlier ones; a failed attempt puts the thread back as it was.
+   */
+  async function regenerate({ model, params, prompt = null } = {}) {
     if (state.sending || !state.conversationId) return { ok: false, error: null }
-    const last = state.messages[state.messages.length - 1]
-    const previous = last && last.role === 'assistant' ? { ...last } : null
-    if (previous) state.messages.pop()
-    // The prompt answered again: its saved copy (from start) replaces ours, e.g. a failed one becomes complete.
-    const prompt = state.messages.findLast((m) => m.role === 'user') || null
-    state.messages.push(pendingReply(model))
-    const reply = state.messages[state.messages.length - 1]
+    const target = prompt || state.messages.findLast((m) => m.role === 'user')
+    const index = state.messages.indexOf(target)
+    if (index === -1) return { ok: false, error: null }
+    const before = state.messages
+    const reply = reactive(pendingReply(model))
+    state.messages = [...before.slice(0, index + 1), reply]
+    const body = withColumn({ model, params })
+    if (isSaved(target)) body.message_id = target.id
     const id = state.conversationId
-    const result = await stream((signal, onEvent) => api.regenerateStream(id, { model, params }, { signal, onEvent }), prompt, reply)
-    if (!result.ok && !result.started && previous) state.messages.splice(state.messages.length - 1, 1, previous)
+    const result = await run((signal, onEvent) => api.regenerateStream(id, body, { signal, onEvent }), target, reply)
+    if (!result.started) state.messages = before // refused, or stopped before it began: the thread as it was
     return result
+  }
+
+  /** Extend a reply that was cut off at max_tokens (or stopped): the text is appended to the same message. */
+  async function continueReply(reply, { params } = {}) {
+    if (state.sending || !isSaved(reply)) return { ok: false, error: null }
+    const saved = { status: reply.status, finish_reason: reply.finish_reason, error: reply.error }
+    Object.assign(reply, { status: 'streaming', finish_reason: null })
+    const body = params?.max_tokens ? { params: { max_tokens: params.max_tokens } } : {}
+    const result = await run((signal, onEvent) => api.continueStream(reply.id, body, { signal, onEvent }), null, reply)
+    if (!result.started) Object.assign(reply, saved)
+    return result
+  }
+
+  /** Show another version of a message: the server puts the branch through it on screen. */
+  async function showVersion(messageId) {
+    if (state.sending || !state.conversationId) return
+    apply(await api.setCurrent(state.conversationId, messageId))
   }
 
   function stop() {
     if (controller) controller.abort()
   }
 
-  return { state, open, reset, send, regenerate, stop }
+  return { state, apply, open, reset, send, edit, regenerate, continueReply, showVersion, stop }
 }
-
-export { toApiError }

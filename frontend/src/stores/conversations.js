@@ -3,21 +3,31 @@ import { reactive } from 'vue'
 
 export function createConversations({ api }) {
   const state = reactive({ items: [], loading: false, loaded: false })
+  let latest = 0
 
+  /** Reload the list; an answer that arrives after a newer request's is dropped (it would be stale). */
   async function load() {
+    const ticket = ++latest
     state.loading = true
     try {
-      state.items = await api.conversations()
+      const items = await api.conversations()
+      if (ticket !== latest) return
+      state.items = items
       state.loaded = true
     } finally {
-      state.loading = false
+      if (ticket === latest) state.loading = false
     }
   }
 
   async function rename(id, title) {
     const updated = await api.rename(id, title)
+    setTitle(id, (updated && updated.title) || title)
+  }
+
+  /** A title the API wrote (after the first exchange) or a rename: shown without reloading the list. */
+  function setTitle(id, title) {
     const item = state.items.find((c) => c.id === id)
-    if (item) item.title = (updated && updated.title) || title
+    if (item && title) item.title = title
   }
 
   async function remove(id) {
@@ -25,5 +35,5 @@ export function createConversations({ api }) {
     state.items = state.items.filter((c) => c.id !== id)
   }
 
-  return { state, load, rename, remove, find: (id) => state.items.find((c) => c.id === id) }
+  return { state, load, rename, setTitle, remove, find: (id) => state.items.find((c) => c.id === id) }
 }

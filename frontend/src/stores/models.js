@@ -3,13 +3,14 @@ import { reactive } from 'vue'
 import { toApiError } from '../api/errors.js'
 
 export function createModels({ api }) {
-  const state = reactive({ items: [], loading: false, error: null })
+  const state = reactive({ items: [], loading: false, loaded: false, error: null })
 
   async function load() {
     state.loading = true
     state.error = null
     try {
       state.items = await api.models()
+      state.loaded = true
     } catch (err) {
       state.error = toApiError(err).message
       throw err
@@ -19,6 +20,30 @@ export function createModels({ api }) {
   }
 
   return { state, load, byId: (id) => state.items.find((m) => m.id === id) || null }
+}
+
+const FINE_TUNED = new Set(['lora', 'alpaca'])
+
+/**
+ * The newest fine-tuned model: of kind lora/alpaca, from a fine-tuning run when the API says where a model
+ * comes from (`origin: "runs"`), the most recent by `created` when it says when; else the last one listed.
+ */
+export function newestRun(models) {
+  const tuned = models.filter((m) => FINE_TUNED.has(m.kind))
+  const runs = tuned.filter((m) => m.origin === 'runs')
+  const pool = runs.length ? runs : tuned
+  if (!pool.length) return null
+  const when = (m) => (Number.isFinite(Date.parse(m.created)) ? Date.parse(m.created) : Number(m.created) || 0)
+  return pool.reduce((best, m) => (when(m) >= when(best) ? m : best))
+}
+
+/** Compare opens with the chat model against the newest fine-tuned run (else the second model). */
+export function defaultComparePair(models) {
+  if (!models.length) return ['', '']
+  const left = models.find((m) => m.kind === 'chat') || models[0]
+  const run = newestRun(models)
+  const right = (run && run.id !== left.id ? run : null) || models.find((m) => m.id !== left.id) || left
+  return [left.id, right.id]
 }
 
 /** "chat · chat prompt · 2k ctx": what a person needs to tell models apart. */

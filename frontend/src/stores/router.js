@@ -1,13 +1,26 @@
-// A tiny hash router: #/c/<conversation id>, #/compare, or #/ for a new chat. The hash keeps the
-// open conversation across reloads and makes it linkable.
+// A tiny hash router: #/c/<conversation id>, #/compare (a new compare session), #/compare/<id>, or #/ for a
+// new chat. The hash keeps the open conversation across reloads and makes it linkable. A link that names
+// nothing we know (a typo, a cut-off or badly encoded id) is answered with `badLink`, never a crash.
 import { reactive } from 'vue'
+
+const NEW_CHAT = { view: 'chat', conversationId: null, badLink: null }
+
+function decode(raw) {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return null // "%" or "%E0%A4": not a valid escape sequence
+  }
+}
 
 export function parseHash(hash) {
   const path = (hash || '').replace(/^#\/?/, '')
-  if (path === 'compare') return { view: 'compare', conversationId: null }
-  const match = /^c\/(.+)$/.exec(path)
-  if (match) return { view: 'chat', conversationId: decodeURIComponent(match[1]) }
-  return { view: 'chat', conversationId: null }
+  if (path === '') return { ...NEW_CHAT }
+  if (path === 'compare') return { view: 'compare', conversationId: null, badLink: null }
+  const match = /^(c|compare)\/(.+)$/.exec(path)
+  const id = match ? decode(match[2]) : null
+  if (id && id.trim()) return { view: match[1] === 'c' ? 'chat' : 'compare', conversationId: id, badLink: null }
+  return { ...NEW_CHAT, badLink: `#/${path}` }
 }
 
 export function createRouter(win = window) {
@@ -24,7 +37,14 @@ export function createRouter(win = window) {
   return {
     route,
     openConversation: (id, opts) => go(`#/c/${encodeURIComponent(id)}`, opts),
+    openCompare: (id, opts) => go(id ? `#/compare/${encodeURIComponent(id)}` : '#/compare', opts),
     newChat: () => go('#/'),
     compare: () => go('#/compare'),
   }
+}
+
+/** The address of a history entry: a compare session opens in the compare view. */
+export function conversationHref(conversation) {
+  const prefix = conversation.kind === 'compare' ? 'compare' : 'c'
+  return `#/${prefix}/${encodeURIComponent(conversation.id)}`
 }

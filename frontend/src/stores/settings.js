@@ -2,17 +2,12 @@
 // Settings start from the selected model's default_params; only what the user changed is stored.
 import { reactive, watch } from 'vue'
 import { readJson, safeStorage, writeJson } from '../lib/storage.js'
+import { FALLBACK_LIMITS, correctParam } from './limits.js'
+import { defaultComparePair } from './models.js'
 
 export const SETTINGS_KEY = 'llmchat.settings.v1'
 export const PARAM_KEYS = ['temperature', 'top_p', 'max_tokens', 'memory_window', 'system_prompt']
 export const FALLBACK_PARAMS = { temperature: 0.7, top_p: 0.95, max_tokens: 256, memory_window: 6, system_prompt: '' }
-
-export const PARAM_LIMITS = {
-  temperature: { min: 0, max: 2, step: 0.05 },
-  top_p: { min: 0.05, max: 1, step: 0.05 },
-  max_tokens: { min: 1, max: 4096, step: 1 },
-  memory_window: { min: 0, max: 50, step: 1 },
-}
 
 /** The model's own defaults, with fallbacks for anything a third-party server did not send. */
 export function modelDefaults(model) {
@@ -22,20 +17,17 @@ export function modelDefaults(model) {
   return out
 }
 
-function clamp(key, value) {
-  if (key === 'system_prompt') return String(value ?? '')
-  const limits = PARAM_LIMITS[key]
-  let number = Number(value)
-  if (!Number.isFinite(number)) return null
-  if (key === 'max_tokens' || key === 'memory_window') number = Math.round(number)
-  return Math.min(limits.max, Math.max(limits.min, number))
-}
-
-export function createSettingsStore(storage = safeStorage()) {
+/**
+ * @param storage localStorage or a stand-in
+ * @param rangeOf (key) => the allowed range of a setting (the limits store's `range`)
+ */
+export function createSettingsStore(storage = safeStorage(), rangeOf = (key) => FALLBACK_LIMITS.params[key]) {
   const saved = readJson(storage, SETTINGS_KEY, {})
+  const compare = saved.compare && typeof saved.compare === 'object' ? saved.compare : {}
   const state = reactive({
     model: typeof saved.model === 'string' ? saved.model : '',
-    compare: { left: saved.compare?.left || '', right: saved.compare?.right || '' },
+    // `chosen`: the person picked this pair themselves; otherwise it follows the default (chat model + newest run).
+    compare: { left: compare.left || '', right: compare.right || '', chosen: compare.chosen === true },
     overrides: saved.overrides && typeof saved.overrides === 'object' ? saved.overrides : {},
     theme: ['light', 'dark'].includes(saved.theme) ? saved.theme : 'auto',
   })
@@ -47,14 +39,16 @@ export function createSettingsStore(storage = safeStorage()) {
     return { ...modelDefaults(model), ...(state.overrides[model.id] || {}) }
   }
 
-  function setParam(model, key, value) {
-    if (!model || !PARAM_KEYS.includes(key)) return
-    const clean = clamp(key, value)
-    if (clean === null) return
+  /** Set one setting; out-of-range values are corrected. Returns { value, note } (note: what was corrected). */
+  function setParam(model, key, raw) {
+    if (!model || !PARAM_KEYS.includes(key)) return { value: null, note: '' }
+    const { value, note } = correctParam(key, raw, rangeOf(key))
+    if (value === null) return { value, note }
     const current = { ...(state.overrides[model.id] || {}) }
-    if (clean === modelDefaults(model)[key]) delete current[key]
-    else current[key] = clean
+    if (value === modelDefaults(model)[key]) delete current[key]
+    else current[key] = value
     state.overrides = { ...state.overrides, [model.id]: current }
+    return { value, note }
   }
 
   function resetParams(model) {
@@ -68,12 +62,19 @@ export function createSettingsStore(storage = safeStorage()) {
     return !!model && Object.keys(state.overrides[model.id] || {}).length > 0
   }
 
-  /** Keep the saved choice if the server still has it, otherwise take the first model. */
+  /** Keep the saved choices if the server still has them; otherwise the first model / the default compare pair. */
   function ensureModel(models) {
     const ids = models.map((m) => m.id)
     if (!ids.includes(state.model)) state.model = ids[0] || ''
-    if (!ids.includes(state.compare.left)) state.compare.left = ids[0] || ''
-    if (!ids.includes(state.compare.right)) state.compare.right = ids[1] || ids[0] || ''
+    const keep = state.compare.chosen && ids.includes(state.compare.left) && ids.includes(state.compare.right)
+    if (!keep) {
+      const [left, right] = defaultComparePair(models)
+      Object.assign(state.compare, { left, right, chosen: false })
+    }
+  }
+
+  function chooseCompareModel(side, id) {
+    Object.assign(state.compare, { [side]: id, chosen: true })
   }
 
   return {
@@ -83,6 +84,7 @@ export function createSettingsStore(storage = safeStorage()) {
     resetParams,
     isCustomised,
     ensureModel,
+    chooseCompareModel,
     selectModel: (id) => (state.model = id),
     setTheme: (theme) => (state.theme = theme),
   }
