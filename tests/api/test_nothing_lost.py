@@ -39,7 +39,9 @@ def long_worker(tmp_path_factory):
     model = make_tiny_model(folder / "model", max_position_embeddings=4096)
     entry = {"id": MODEL, "kind": "chat", "source": str(model), "prompt_style": "chat", "context_length": 4096,
              "default_params": {"temperature": 0.0, "top_p": 1.0, "max_tokens": 16}}
-    path = write_models_yaml(folder / "models.yaml", [entry], worker={"max_batch_size": 4, "max_queue": 16})
+    # the transformers engine: OpenVINO writes the tiny model's 4000 tokens in ~3 s, too fast for "still writing"
+    path = write_models_yaml(folder / "models.yaml", [entry],
+                             worker={"max_batch_size": 4, "max_queue": 16, "engine": "transformers"})
     with start_worker(path) as worker:
         yield worker
 

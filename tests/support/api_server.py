@@ -90,7 +90,9 @@ def start_serve_process(config_data: dict[str, Any], timeout: float = 60.0) -> I
     port = free_port()
     folder = Path(tempfile.mkdtemp(prefix="llmchat-api-"))
     config_path = folder / "app.yaml"
-    config_path.write_text(yaml.safe_dump({**config_data, "port": port, "host": "127.0.0.1"}), encoding="utf-8")
+    # no model-written titles unless the test asks (a random tiny model writes random titles)
+    data = {"titles": {"generate": False}, **config_data, "port": port, "host": "127.0.0.1"}
+    config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "llmchat.cli", "serve", "--config", str(config_path)]
     env = worker_env({"LLMCHAT_GUNICORN_THREADS": "8"})

@@ -109,10 +109,10 @@ class TemplateSwitches(BaseModel):
     def _continue_needs_an_assistant_message(self):
         messages = getattr(self, "messages", None)
         if self.continue_final_message:
-            if self.add_generation_prompt:
-                raise ValueError("continue_final_message needs add_generation_prompt: false")
             if not messages or messages[-1].role != "assistant":
                 raise ValueError("continue_final_message needs the last message to be the assistant's")
+            if self.add_generation_prompt:
+                raise ValueError("continue_final_message needs add_generation_prompt: false")
         return self
 
 
