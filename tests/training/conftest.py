@@ -74,10 +74,10 @@ def registry_env(registry_dirs, monkeypatch):
 
 @pytest.fixture(scope="session")
 def task_data(tmp_path_factory) -> Path:
-    """A small slice of the shipped generator: short arithmetic / word tasks."""
+    """A small slice of the shipped generator: short arithmetic / word tasks, 96 in training phrasings + 8 held out."""
     from llmchat.training.datagen import make_examples, write_jsonl
 
-    return write_jsonl(make_examples(96, seed=3), tmp_path_factory.mktemp("data") / "tasks.jsonl")
+    return write_jsonl(make_examples(96, seed=3, unseen=8), tmp_path_factory.mktemp("data") / "tasks.jsonl")
 
 
 @pytest.fixture(scope="session")
