@@ -35,18 +35,26 @@ def test_evaluate_through_the_worker_writes_a_side_by_side_report(worker, lora_r
     report = json.loads((out / "report.json").read_text())
     test_split = [json.loads(line) for line in (lora_run / "test.jsonl").read_text().splitlines()][:5]
     assert report["meta"]["n"] == 5 and report["meta"]["data"].endswith("test.jsonl")  # the run's own test split
+    assert [e["reference"] for e in report["examples"]] == [r["output"] for r in test_split]
+    assert [e["phrasing"] for e in report["examples"]] == [r["phrasing"] for r in test_split]
     for model, style in ((TINY_ID, "chat"), ("tiny-lora", "alpaca")):
         answers = report["answers"][model]
-        assert [a["reference"] for a in answers] == [r["output"] for r in test_split]
-        assert not any(a["error"] for a in answers)
+        assert [a["index"] for a in answers] == list(range(5))
+        assert not any(a.get("error") for a in answers)
         summary = report["models"][model]["summary"]
         assert summary["exact_match"] == 100.0 * sum(a["exact"] for a in answers) / 5
         assert report["models"][model]["prompt_style"] == style
         assert report["models"][model]["loss"]["eval_loss"] > 0
+        for phrasing, part in summary["by_phrasing"].items():  # each split scored on its own rows
+            rows = [a for a, e in zip(answers, report["examples"]) if e["phrasing"] == phrasing]
+            assert part["n"] == len(rows)
+            assert part["exact_match"] == round(100 * sum(a["exact"] for a in rows) / len(rows), 1)
     # the adapter changes the model: the local answer losses of base and run differ
     assert report["models"][TINY_ID]["loss"] != report["models"]["tiny-lora"]["loss"]
+    assert set(report["models"]["tiny-lora"]["summary"]["by_phrasing"]) == {"seen", "unseen"}
     markdown = (out / "report.md").read_text()
     assert "| tiny-lora | alpaca |" in markdown and "## Misses" in markdown
+    assert "seen phrasings | unseen phrasings |" in markdown and f"## Exact-match gain over {TINY_ID}" in markdown
 
 
 def test_evaluate_unknown_model_is_a_clear_error(worker, tmp_path, capsys, task_data):
