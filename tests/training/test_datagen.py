@@ -2,8 +2,18 @@ import json
 import re
 
 from llmchat.training.data import load_examples, load_preferences, split_examples
-from llmchat.training.datagen import CAPITALS, CONVERSIONS, OPPOSITES, TASKS, WORDS, make_examples, make_preferences, write_jsonl
+from llmchat.training.datagen import (
+    CAPITALS,
+    CONVERSIONS,
+    OPPOSITES,
+    TASKS,
+    WORDS,
+    make_examples,
+    make_preferences,
+    write_jsonl,
+)
 from llmchat.training.phrasings import SEEN, UNSEEN
+
 from tests.training.cli_helper import run_cli
 
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow  # starts a worker process (a few seconds)
 
 
 @pytest.fixture(scope="module")
-def worker(lora_run, registry_dirs):
+def worker(lora_run, dpo_run, registry_dirs):
     config_dir, models_dir = registry_dirs
     with start_worker(config_dir / "models.yaml", models_dir=models_dir, timeout=120) as process:
         yield process
@@ -24,6 +24,18 @@ def test_finished_run_is_listed_by_the_worker(worker):
     assert rows["tiny-lora"]["kind"] == "lora"
     assert rows["tiny-lora"]["prompt_style"] == "alpaca"
     assert rows["tiny-lora"]["base_model"] == TINY_ID
+
+
+def test_dpo_run_is_listed_and_served_like_a_lora_run(worker):
+    """The worker's discovery reads the DPO run's manifest (kind lora, path adapter) like an SFT LoRA run's."""
+    rows = {row["id"]: row for row in httpx.get(f"{worker.url}/v1/models", timeout=10).json()["data"]}
+    assert (rows["tiny-dpo"]["kind"], rows["tiny-dpo"]["prompt_style"], rows["tiny-dpo"]["base_model"]) == (
+        "lora", "alpaca", TINY_ID)
+    body = {"model": "tiny-dpo", "prompt": "### Instruction:\nWhat is 2 + 3?\n\n### Response:\n", "max_tokens": 4,
+            "temperature": 0.0}
+    response = httpx.post(f"{worker.url}/v1/completions", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.json()["model"] == "tiny-dpo" and response.json()["usage"]["completion_tokens"] > 0
 
 
 def test_evaluate_through_the_worker_writes_a_side_by_side_report(worker, lora_run, registry_env, tmp_path):

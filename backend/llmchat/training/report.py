@@ -95,9 +95,9 @@ def _gain_lines(models: dict) -> list[str]:
         lines.append(f"| {name} | {gain['all']:+.1f} | " + " | ".join(
             f"{gain[p]:+.1f}" if p in gain else "–" for p in PHRASINGS) + " |")
     sizes = next(r["summary"]["by_phrasing"] for r in models.values() if "by_phrasing" in r["summary"])
-    lines += ["", "Seen: questions asked in one of the training phrasings (not the same questions); unseen: asked "
-              f"in held-out phrasings no training example used (n = {sizes.get('seen', {}).get('n', 0)} seen, "
-              f"{sizes.get('unseen', {}).get('n', 0)} unseen)."]
+    lines += ["", ("Seen: questions asked in one of the training phrasings (not the same questions); unseen: asked "
+                   f"in held-out phrasings no training example used (n = {sizes.get('seen', {}).get('n', 0)} seen, "
+                   f"{sizes.get('unseen', {}).get('n', 0)} unseen).")]
     return lines
 
 
@@ -127,8 +127,8 @@ def render_markdown(report: dict) -> str:
     meta, models = report["meta"], report["models"]
     examples = {e["index"]: e for e in report["examples"]}
     lines = [f"# Evaluation {meta['created']}", "",
-             f"Data: `{meta['data']}` ({meta['n']} examples), worker {meta['worker_url']}, greedy, "
-             f"max_tokens {meta['max_tokens']}. Exact match is case-sensitive after trimming whitespace.", ""]
+             (f"Data: `{meta['data']}` ({meta['n']} examples), worker {meta['worker_url']}, greedy, "
+              f"max_tokens {meta['max_tokens']}. Exact match is case-sensitive after trimming whitespace."), ""]
     lines += _summary_table(meta, models) + _gain_lines(models) + _task_lines(models)
     lines += ["", "## Misses", ""]
     for name, answers in report["answers"].items():
