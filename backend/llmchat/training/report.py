@@ -22,7 +22,8 @@ def _cell(text: str, width: int = 60) -> str:
 
 
 def build_report(meta: dict, results: dict[str, dict]) -> dict:
-    """Every model answered the same records: the records are listed once, each model's answers refer to them."""
+    """Every model answered the same records: the records are listed once (`examples`), and each model's
+    `answers` follow them in the same order."""
     first = next(iter(results.values()), {"rows": []})
     return {"meta": meta, "models": {model: {k: v for k, v in r.items() if k != "rows"} for model, r in results.items()},
             "examples": [_example_json(row) for row in first["rows"]],
@@ -36,7 +37,7 @@ def _example_json(row: Scored) -> dict:
 
 
 def _answer_json(row: Scored) -> dict:
-    return {"index": row.index, "prediction": row.prediction, "exact": row.exact, "contains": row.contains,
+    return {"prediction": row.prediction, "exact": row.exact, "contains": row.contains,
             **({"error": row.error} if row.error else {}),
             **({"judge": row.record["_judge"]} if "_judge" in row.record else {})}
 
@@ -125,20 +126,18 @@ def _task_lines(models: dict) -> list[str]:
 
 def render_markdown(report: dict) -> str:
     meta, models = report["meta"], report["models"]
-    examples = {e["index"]: e for e in report["examples"]}
     lines = [f"# Evaluation {meta['created']}", "",
              (f"Data: `{meta['data']}` ({meta['n']} examples), worker {meta['worker_url']}, greedy, "
               f"max_tokens {meta['max_tokens']}. Exact match is case-sensitive after trimming whitespace."), ""]
     lines += _summary_table(meta, models) + _gain_lines(models) + _task_lines(models)
     lines += ["", "## Misses", ""]
     for name, answers in report["answers"].items():
-        misses = [a for a in answers if not a["exact"]]
+        misses = [(example, a) for example, a in zip(report["examples"], answers) if not a["exact"]]
         lines += [f"### {name}: {len(misses)} of {len(answers)} missed", "",
                   "| # | phrasing | instruction | input | reference | answer |", "|---|---|---|---|---|---|"]
-        for miss in misses[:MISSES_SHOWN]:
-            example = examples[miss["index"]]
+        for example, miss in misses[:MISSES_SHOWN]:
             answer = f"error: {miss['error']}" if miss.get("error") else miss["prediction"]
-            lines.append(f"| {miss['index']} | {example.get('phrasing', '–')} | {_cell(example['instruction'], 45)} | "
+            lines.append(f"| {example['index']} | {example.get('phrasing', '–')} | {_cell(example['instruction'], 45)} | "
                          f"{_cell(example['input'], 25)} | {_cell(example['reference'], 25)} | {_cell(answer)} |")
         if len(misses) > MISSES_SHOWN:
             lines.append(f"\n… and {len(misses) - MISSES_SHOWN} more in report.json")
@@ -149,7 +148,8 @@ def render_markdown(report: dict) -> str:
 def _dump(report: dict) -> str:
     """Indented JSON, but one line per example and per answer: readable, diffable and small."""
     def rows(items: list[dict], indent: str) -> str:
-        return "[\n" + ",\n".join(indent + json.dumps(item, ensure_ascii=False) for item in items) + "\n" + indent[:-2] + "]"
+        lines = (indent + json.dumps(item, ensure_ascii=False, separators=(",", ":")) for item in items)
+        return "[\n" + ",\n".join(lines) + "\n" + indent[:-2] + "]"
 
     head = {k: report[k] for k in ("meta", "models")}
     text = json.dumps(head, indent=2, ensure_ascii=False)[:-2]
