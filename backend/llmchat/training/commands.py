@@ -21,11 +21,11 @@ def _data_make(args: argparse.Namespace) -> int:
     from llmchat.training.datagen import make_examples, make_preferences, write_jsonl
 
     if args.preferences:
-        rows = make_preferences(args.n, args.seed)
+        rows = make_preferences(500 if args.n is None else args.n, args.seed)
         path = write_jsonl(rows, Path(args.out or "data/generated/preferences.jsonl"))
         print(f"wrote {len(rows)} preference rows (prompt, chosen, rejected) to {path}")
         return 0
-    examples = make_examples(args.n, args.seed, unseen=args.unseen)
+    examples = make_examples(2000 if args.n is None else args.n, args.seed, unseen=args.unseen)
     path = write_jsonl(examples, Path(args.out or "data/generated/alpaca_tasks.jsonl"))
     held_out = sum(1 for e in examples if e["phrasing"] == "unseen")
     print(f"wrote {len(examples)} examples to {path}: {len(examples) - held_out} in the training phrasings, "
@@ -114,8 +114,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     make = data_sub.add_parser("make", help="write the project's own dataset (deterministic for a seed)")
     make.add_argument("--out", help="default data/generated/alpaca_tasks.jsonl (--preferences: preferences.jsonl)")
-    make.add_argument("--n", type=int, default=2000,
-                      help="examples in the training phrasings (default 2000; --preferences: rows)")
+    make.add_argument("--n", type=int, default=None,
+                      help="examples in the training phrasings (default 2000); with --preferences: rows (default 500)")
     make.add_argument("--unseen", type=int, default=200,
                       help="extra examples in held-out phrasings, for the test split only (default 200)")
     make.add_argument("--seed", type=int, default=0)
