@@ -137,22 +137,28 @@ def _keep_before(sorted_probs: torch.Tensor, cumulative: torch.Tensor, top_p: to
     return torch.where(keep, sorted_probs, torch.zeros_like(sorted_probs))
 
 
+def _rows(tensor: torch.Tensor, rows: list[int]) -> torch.Tensor:
+    """`tensor[rows]`, without a copy when that is every row in order (the usual case)."""
+    if rows == list(range(tensor.shape[0])):
+        return tensor
+    return tensor.index_select(0, torch.tensor(rows, device=tensor.device))
+
+
 def _sample_rows(samplers: Sequence[Sampler], scores: torch.Tensor, rows: list[int], tokens: list[int],
                  errors: dict[int, Exception]) -> None:
     """Temperature, nucleus and one seeded draw for each row in `rows` (writes `tokens` and `errors`)."""
     device = scores.device
     temperature = torch.tensor([samplers[r].params.temperature for r in rows], dtype=scores.dtype, device=device)
-    probs = torch.softmax(scores.index_select(0, torch.tensor(rows, device=device)) / temperature[:, None], dim=-1)
-    finite = torch.isfinite(probs).all(dim=-1).tolist()
+    probs = torch.softmax(_rows(scores, rows) / temperature[:, None], dim=-1)
+    finite = torch.isfinite(probs.sum(dim=-1)).tolist()  # an infinite score makes its row's softmax NaN
     narrowed = [i for i, row in enumerate(rows) if samplers[row].params.top_p < 1.0 and finite[i]]
     wide = [i for i, row in enumerate(rows) if samplers[row].params.top_p >= 1.0 and finite[i]]
     weights: dict[int, tuple[torch.Tensor | None, torch.Tensor]] = {}
     if narrowed:
         limits = torch.tensor([samplers[rows[i]].params.top_p for i in narrowed], dtype=probs.dtype, device=device)
-        kept = nucleus(probs.index_select(0, torch.tensor(narrowed, device=device)), limits)
-        weights.update(zip(narrowed, kept))
+        weights.update(zip(narrowed, nucleus(_rows(probs, narrowed), limits)))
     if wide:  # drawn from every token: one transfer for all of them
-        whole = probs.index_select(0, torch.tensor(wide, device=device)).cpu()
+        whole = _rows(probs, wide).cpu()
         weights.update((i, (None, whole[n])) for n, i in enumerate(wide))
     for i, row in enumerate(rows):
         if not finite[i]:
