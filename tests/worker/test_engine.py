@@ -13,7 +13,7 @@ import torch
 from llmchat.worker.engine import Engine, QueueFull
 from llmchat.worker.sampling import SamplingParams
 from llmchat.worker.sequence import Failed, Finished, GenerationRequest
-from tests.worker.helpers import collect, greedy_request, run_alone, submit_all
+from tests.worker.helpers import GREEDY, collect, greedy_request, run_alone, submit_all
 
 PROMPTS = ["Hello there", "The quick brown fox jumps over the lazy", "one", "Paris is the capital of France. Berlin",
            "Caf\u00e9 \u65e5\u672c", "### Instruction:\nSay hello.\n\n### Response:\n"]
@@ -205,3 +205,28 @@ def test_a_seed_gives_the_same_text_alone_and_in_a_batch(engine, tiny):
     results = [collect(inbox) for inbox in inboxes]
     assert results[1][0] == alone
     assert all(isinstance(finished, Finished) for _, finished, _ in results)
+
+
+def test_a_prefill_pass_that_fails_is_retried_row_by_row(tiny):
+    """A request the model rejects (here: one holding a token the wrapped forward refuses) fails alone; the
+    requests that arrived with it and shared its prefill pass are prefilled again on their own and finish."""
+    model, tokenizer = tiny
+    engine = Engine("tiny-bad-prefill", model, tokenizer, context_length=512)
+    poison = tokenizer("!")["input_ids"][-1]
+    forward = engine._forward
+
+    def refusing(sequences, **inputs):
+        if inputs["input_ids"].shape[1] > 1 and (inputs["input_ids"] == poison).any():  # prefill passes only
+            raise RuntimeError("this prompt breaks the model")
+        return forward(sequences, **inputs)
+
+    engine._forward = refusing
+    try:
+        good = [greedy_request(tokenizer, prompt, 6) for prompt in PROMPTS[:3]]
+        bad = GenerationRequest(tokenizer("Hello!")["input_ids"], 6, GREEDY, ignore_eos=True)
+        assert poison not in [token for request in good for token in request.prompt_ids] and len(bad.prompt_ids) > 1
+        results = [collect(inbox) for inbox in submit_while_paused(engine, [good[0], bad, *good[1:]])]
+        assert isinstance(results[1][1], Failed) and "breaks the model" in results[1][1].message
+        assert [finished.reason for _, finished, _ in results[:1] + results[2:]] == ["length"] * 3
+    finally:
+        engine.close()
