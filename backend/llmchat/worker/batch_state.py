@@ -1,8 +1,8 @@
 """The running batch's tensors: a shared KV cache with left padding, its attention mask and per-row positions.
 
 Rows join after their prefill (a group prefilled together arrives left-padded; it is padded on the left to the
-batch length, or the batch to its length) and leave when finished (their rows are cut out of every layer). Columns that are padding in every row are trimmed, so
-the cache never grows past the longest live sequence.
+batch length, or the batch to its length) and leave when finished (their rows are cut out of every layer).
+Columns that are padding in every row are trimmed, so the cache never grows past the longest live sequence.
 """
 
 from __future__ import annotations

@@ -42,7 +42,8 @@ class SamplingError(ValueError):
 class Sampler:
     """Per-sequence sampling state: the generator (so a seed reproduces a reply) and the ids of the tokens seen."""
 
-    def __init__(self, params: SamplingParams, prompt_ids: list[int], vocab_size: int, device: torch.device | None = None):
+    def __init__(self, params: SamplingParams, prompt_ids: list[int], vocab_size: int,
+                 device: torch.device | None = None):
         # `device` is accepted for callers of the former per-row sampler; the seen ids live on the CPU and travel
         # to the scores' device once per step for the whole batch
         self.params = params
