@@ -15,7 +15,7 @@ WORKER_PORT ?= 8001
 TORCH_INDEX_URL ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-test frontend model test-python test-frontend bench clean
+.PHONY: run test setup setup-test frontend model test-python test-frontend bench bench-engine clean
 
 run: setup frontend model
 	$(VENV)/bin/llmchat up --host $(HOST) --port $(PORT) --worker-port $(WORKER_PORT)
@@ -65,6 +65,9 @@ test-python: setup-test
 
 bench: setup model
 	$(PY) bench/worker_bench.py
+
+bench-engine: setup model
+	$(PY) bench/transformers_engine_bench.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist

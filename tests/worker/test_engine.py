@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import queue
+import threading
 import time
 
 import pytest
@@ -12,7 +13,7 @@ import torch
 from llmchat.worker.engine import Engine, QueueFull
 from llmchat.worker.sampling import SamplingParams
 from llmchat.worker.sequence import Failed, Finished, GenerationRequest
-from tests.worker.helpers import collect, greedy_request, run_alone, submit_all
+from tests.worker.helpers import GREEDY, collect, greedy_request, run_alone, submit_all
 
 PROMPTS = ["Hello there", "The quick brown fox jumps over the lazy", "one", "Paris is the capital of France. Berlin",
            "Caf\u00e9 \u65e5\u672c", "### Instruction:\nSay hello.\n\n### Response:\n"]
@@ -165,3 +166,67 @@ def test_one_rows_failed_sampling_does_not_fail_the_batch(engine, tiny):
     text, finished, _ = collect(inbox)
     assert finished == Finished("length", len(tokenizer(PROMPTS[1])["input_ids"]), 60)
     assert text == run_alone(engine, greedy_request(tokenizer, PROMPTS[1], 60))[0]
+
+
+def submit_while_paused(engine, requests) -> list[queue.Queue]:
+    """Submit while the engine thread waits in a task, so every request is queued before the next admission."""
+    gate = threading.Event()
+    paused = engine.call(lambda: gate.wait(30))
+    try:
+        return submit_all(engine, requests)
+    finally:
+        gate.set()
+        paused.result(30)
+
+
+def test_arrivals_share_prefill_passes_and_match_their_single_output(engine, tiny):
+    _, tokenizer = tiny
+    requests = [greedy_request(tokenizer, prompt, 12) for prompt in PROMPTS]
+    alone = [run_alone(engine, request)[0] for request in requests]
+    passes_before = engine.stats.prefill_passes
+    together = [collect(inbox)[0] for inbox in submit_while_paused(engine, requests)]
+    assert together == alone
+    assert engine.stats.prefill_passes - passes_before < len(requests)
+
+
+def test_a_seed_gives_the_same_text_alone_and_in_a_batch(engine, tiny):
+    _, tokenizer = tiny
+
+    def request(prompt: str, seed: int, **sampling) -> GenerationRequest:
+        params = SamplingParams(**{"temperature": 0.8, "top_p": 0.9, "repetition_penalty": 1.1, "seed": seed,
+                                   **sampling})
+        return GenerationRequest(tokenizer(prompt)["input_ids"], 24, params, ignore_eos=True)
+
+    mine = request(PROMPTS[3], 11)
+    alone = run_alone(engine, mine)[0]
+    others = [request(PROMPTS[0], 1), request(PROMPTS[1], 2, top_p=1.0, repetition_penalty=1.0),
+              greedy_request(tokenizer, PROMPTS[4], 30)]
+    inboxes = submit_while_paused(engine, [others[0], mine, *others[1:]])
+    results = [collect(inbox) for inbox in inboxes]
+    assert results[1][0] == alone
+    assert all(isinstance(finished, Finished) for _, finished, _ in results)
+
+
+def test_a_prefill_pass_that_fails_is_retried_row_by_row(tiny):
+    """A request the model rejects (here: one holding a token the wrapped forward refuses) fails alone; the
+    requests that arrived with it and shared its prefill pass are prefilled again on their own and finish."""
+    model, tokenizer = tiny
+    engine = Engine("tiny-bad-prefill", model, tokenizer, context_length=512)
+    poison = tokenizer("!")["input_ids"][-1]
+    forward = engine._forward
+
+    def refusing(sequences, **inputs):
+        if inputs["input_ids"].shape[1] > 1 and (inputs["input_ids"] == poison).any():  # prefill passes only
+            raise RuntimeError("this prompt breaks the model")
+        return forward(sequences, **inputs)
+
+    engine._forward = refusing
+    try:
+        good = [greedy_request(tokenizer, prompt, 6) for prompt in PROMPTS[:3]]
+        bad = GenerationRequest(tokenizer("Hello!")["input_ids"], 6, GREEDY, ignore_eos=True)
+        assert poison not in [token for request in good for token in request.prompt_ids] and len(bad.prompt_ids) > 1
+        results = [collect(inbox) for inbox in submit_while_paused(engine, [good[0], bad, *good[1:]])]
+        assert isinstance(results[1][1], Failed) and "breaks the model" in results[1][1].message
+        assert [finished.reason for _, finished, _ in results[:1] + results[2:]] == ["length"] * 3
+    finally:
+        engine.close()

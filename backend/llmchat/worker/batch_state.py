@@ -1,8 +1,8 @@
 """The running batch's tensors: a shared KV cache with left padding, its attention mask and per-row positions.
 
-Rows join after their own prefill (their cache is left-padded to the batch length, or the batch to theirs) and
-leave when finished (their rows are cut out of every layer). Columns that are padding in every row are trimmed, so
-the cache never grows past the longest live sequence.
+Rows join after their prefill (a group prefilled together arrives left-padded; it is padded on the left to the
+batch length, or the batch to its length) and leave when finished (their rows are cut out of every layer).
+Columns that are padding in every row are trimmed, so the cache never grows past the longest live sequence.
 """
 
 from __future__ import annotations
@@ -39,11 +39,19 @@ class BatchState:
     def length(self) -> int:
         return int(self.mask.shape[1])
 
-    def add_row(self, cache, length: int, next_token: int) -> None:
-        """Merge a prefilled single-row cache of `length` tokens; its next input is `next_token`."""
-        row_mask = torch.ones((1, length), dtype=torch.long, device=self.device)
+    def add_rows(self, cache, mask: torch.Tensor, next_tokens: list[int], rows: list[int] | None = None) -> None:
+        """Merge a prefilled, left-padded cache whose real tokens `mask` (n, T) marks. `rows` picks the rows of that
+        cache that join (default all); `next_tokens` holds their next inputs, in that order."""
+        mask = mask.to(device=self.device, dtype=torch.long)
+        if rows is not None and len(rows) < mask.shape[0]:
+            index = torch.tensor(rows, dtype=torch.long, device=self.device)
+            for layer in _layers(cache):
+                layer.keys = layer.keys.index_select(0, index)
+                layer.values = layer.values.index_select(0, index)
+            mask = mask.index_select(0, index)
+        length = int(mask.shape[1])
         if self.cache is None:
-            self.cache, self.mask = cache, row_mask
+            self.cache, self.mask = cache, mask
         else:
             width = max(self.length, length)
             for mine, theirs in zip(_layers(self.cache), _layers(cache)):
@@ -52,9 +60,11 @@ class BatchState:
                 mine.values = torch.cat([_pad_left(mine.values, width - self.length, -2),
                                          _pad_left(theirs.values, width - length, -2)], dim=0)
             self.mask = torch.cat([_pad_left(self.mask, width - self.length, -1),
-                                   _pad_left(row_mask, width - length, -1)], dim=0)
-        self.positions = torch.cat([self.positions, torch.tensor([length], device=self.device)])
-        self.next_tokens = torch.cat([self.next_tokens, torch.tensor([next_token], device=self.device)])
+                                   _pad_left(mask, width - length, -1)], dim=0)
+        self.positions = torch.cat([self.positions, mask.sum(dim=1)])
+        self.next_tokens = torch.cat([self.next_tokens, torch.tensor(next_tokens, dtype=torch.long,
+                                                                     device=self.device)])
+        self._trim_padding()
 
     def step_inputs(self) -> dict:
         """Model inputs for one decode step of every row."""

@@ -1,7 +1,8 @@
 """Continuous batching for one loaded model: a scheduler thread decodes every active sequence in one forward pass.
 
-Each step: run queued tasks (adapter loading), prefill a few waiting requests and merge them into the batch, run
-one decode step for all rows, drop the rows that finished or were cancelled. Nothing holds a lock across a forward
+Each step: run queued tasks (adapter loading), prefill waiting requests (several in one forward pass) and merge
+them into the batch, run one decode step for all rows, choose every row's next token at once (sampling.py), drop
+the rows that finished or were cancelled. Nothing holds a lock across a forward
 pass, so a new request only waits for the current step to end.
 """
 
@@ -18,6 +19,8 @@ import torch
 
 from llmchat.worker.batch_state import BatchState
 from llmchat.worker.engines.base import EngineStats, QueueFull
+from llmchat.worker.prefill import padded_inputs, prefill_groups
+from llmchat.worker.sampling import choose_tokens
 from llmchat.worker.sequence import Event, GenerationHandle, GenerationRequest, Sequence
 
 log = logging.getLogger("llmchat.worker")
@@ -165,71 +168,88 @@ class Engine:
         return self.model(**inputs)
 
     def _admit(self) -> None:
+        """Prefill waiting requests, a few per step while others stream (so they keep flowing), as many as fit
+        when the batch is empty (nobody waits on it then); arrivals of similar length share one forward pass."""
         with self._wake:  # clients that gave up while waiting free their queue places at once
             gone = [sequence for sequence in self._waiting if sequence.handle.cancelled]
             for sequence in gone:
                 self._waiting.remove(sequence)
         for sequence in gone:
             self._cancel(sequence)
-        admitted = 0
-        while self._waiting and len(self._active) < self.max_batch_size and admitted < self.max_prefill_per_step:
+        limit = self.max_prefill_per_step if self._active else self.max_batch_size
+        admitted: list[Sequence] = []
+        while self._waiting and len(self._active) + len(admitted) < self.max_batch_size and len(admitted) < limit:
             with self._wake:
                 sequence = self._waiting.popleft()
             if sequence.handle.cancelled:
                 self._cancel(sequence)
-                continue
-            admitted += 1
+            else:
+                admitted.append(sequence)
+        for group in prefill_groups([len(sequence.request.prompt_ids) for sequence in admitted]):
+            sequences = [admitted[index] for index in group]
             try:
-                self._prefill(sequence)
-            except Exception as exc:
+                self._prefill(sequences)
+            except Exception as exc:  # a request the engine cannot take fails alone, never the engine thread
                 log.exception("prefill failed on %s", self.name)
-                sequence.fail("generation failed (see the worker's log)")
+                for sequence in sequences:
+                    if sequence not in self._active:
+                        sequence.fail("generation failed (see the worker's log)")
 
-    def _prefill(self, sequence: Sequence) -> None:
+    def _prefill(self, sequences: list[Sequence]) -> None:
+        """One forward pass over these prompts; their first tokens are chosen and the rows join the batch."""
         from transformers import DynamicCache
 
-        ids = sequence.request.prompt_ids
+        inputs = padded_inputs([sequence.request.prompt_ids for sequence in sequences], self.device)
         cache = DynamicCache(config=getattr(self.model, "config", None))
-        input_ids = torch.tensor([ids], dtype=torch.long, device=self.device)
-        output = self._forward([sequence], input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
-                               past_key_values=cache, use_cache=True, logits_to_keep=1)
-        self.stats.prefills += 1
-        token = sequence.sampler.choose(output.logits[0, -1])
-        self.stats.tokens_generated += 1
-        sequence.accept(token)
-        if not sequence.finished:
-            self._batch.add_row(output.past_key_values, len(ids), token)
-            self._active.append(sequence)
+        try:
+            output = self._forward(sequences, **inputs, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            tokens, errors = choose_tokens([sequence.sampler for sequence in sequences], output.logits[:, -1, :])
+        except Exception as exc:
+            if len(sequences) > 1:  # one bad request must not fail the others that arrived with it
+                for sequence in sequences:
+                    self._prefill([sequence])
+                return
+            log.exception("prefill failed on %s", self.name)
+            sequences[0].fail("generation failed (see the worker's log)")
+            return
+        self.stats.prefills += len(sequences)
+        self.stats.prefill_passes += 1
+        joining = []
+        for row, (sequence, token) in enumerate(zip(sequences, tokens)):
+            if row in errors:
+                self._fail_sampling(sequence, errors[row])
+                continue
+            self.stats.tokens_generated += 1
+            sequence.accept(token)
+            if not sequence.finished:
+                joining.append(row)
+        if joining:
+            self._batch.add_rows(output.past_key_values, inputs["attention_mask"], [tokens[row] for row in joining],
+                                 joining)
+            self._active.extend(sequences[row] for row in joining)
             self.stats.max_batch_seen = max(self.stats.max_batch_seen, len(self._active))
 
-    def _choose(self, sequence: Sequence, logits: torch.Tensor, greedy: int) -> int:
-        """This row's next token. Its own sampling failing (a tiny repetition_penalty makes its scores infinite)
-        fails this row alone: the other requests in the batch go on."""
-        if sequence.sampler.params.greedy and sequence.sampler.seen is None:
-            return greedy
-        try:
-            return sequence.sampler.choose(logits)
-        except Exception as exc:
-            log.exception("sampling failed on %s", self.name)
-            sequence.fail("generation failed (see the worker's log)")
-            return greedy  # a placeholder: the row leaves the batch at the end of this step
+    def _fail_sampling(self, sequence: Sequence, error: Exception) -> None:
+        """This row's own sampling failed (a tiny repetition_penalty makes its scores infinite): it alone fails."""
+        log.warning("sampling failed on %s: %s", self.name, error)
+        sequence.fail(f"generation failed: {error}")
 
     def _decode_step(self) -> None:
         try:
             output = self._forward(self._active, **self._batch.step_inputs(), logits_to_keep=1)
-            logits = output.logits[:, -1, :]
-            greedy = torch.argmax(logits, dim=-1).tolist()
+            tokens, errors = choose_tokens([sequence.sampler for sequence in self._active], output.logits[:, -1, :])
         except Exception as exc:  # a failed forward pass fails its rows, never the worker
             log.exception("decode step failed on %s", self.name)
             for sequence in self._active:
                 sequence.fail("generation failed (see the worker's log)")
             self._active, self._batch = [], BatchState(self.device)
             return
-        chosen = [self._choose(sequence, logits[row], greedy[row]) for row, sequence in enumerate(self._active)]
+        for row, error in errors.items():  # the row leaves the batch at the end of this step
+            self._fail_sampling(self._active[row], error)
         self.stats.steps += 1
-        self.stats.tokens_generated += len(chosen)
-        self._batch.advance(torch.tensor(chosen, dtype=torch.long))
-        for sequence, token in zip(self._active, chosen):
+        self.stats.tokens_generated += len(tokens) - len(errors)
+        self._batch.advance(torch.tensor(tokens, dtype=torch.long))
+        for sequence, token in zip(self._active, tokens):
             if sequence.finished:  # its sampling failed just now
                 continue
             if sequence.handle.cancelled:

@@ -31,6 +31,7 @@ class EngineStats:
     max_batch_seen: int = 0
     steps: int = 0
     prefills: int = 0
+    prefill_passes: int = 0  # forward passes those prefills took (transformers: arrivals of similar length share one)
     tokens_generated: int = 0
     adapter_loads: int = 0
     cancelled: int = 0       # sequences that left because their client went away
