@@ -118,8 +118,7 @@ def generate_rate(model, tokenizer, case: Case, prompts: list[list[int]], tokens
 
 def engine_rate(engine, case: Case, prompts: list[list[int]], tokens: int) -> Rate:
     """Rate of `engine` with every prompt submitted at once, from the first submit to the last finish."""
-    from llmchat.worker.sampling import SamplingParams
-    from llmchat.worker.sequence import Failed, Finished, GenerationRequest
+    from llmchat.worker.engines.base import Failed, Finished, GenerationRequest, SamplingParams
 
     inbox: queue.Queue = queue.Queue()
     clock = _Clock().__enter__()
@@ -138,7 +137,7 @@ def engine_rate(engine, case: Case, prompts: list[list[int]], tokens: int) -> Ra
 
 
 def make_engine(model, tokenizer, max_batch_size: int = 16):
-    from llmchat.worker.engine import Engine
+    from llmchat.worker.engines.transformers.engine import Engine
 
     return Engine("bench", model, tokenizer, context_length=8192, max_batch_size=max_batch_size, max_queue=64)
 

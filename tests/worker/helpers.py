@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import queue
 
-from llmchat.worker.sampling import SamplingParams
-from llmchat.worker.sequence import Delta, Failed, Finished, GenerationRequest
+from llmchat.worker.engines.base import Delta, Failed, Finished, GenerationRequest, SamplingParams
 
 GREEDY = SamplingParams(temperature=0.0)
 EVENT_TIMEOUT_S = 60

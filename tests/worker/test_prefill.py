@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from llmchat.worker.prefill import PREFILL_GROUP_TOKENS, padded_inputs, prefill_groups
+from llmchat.worker.engines.transformers.prefill import PREFILL_GROUP_TOKENS, padded_inputs, prefill_groups
 
 
 def test_short_prompts_share_one_pass():

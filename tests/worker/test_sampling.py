@@ -6,7 +6,8 @@ import pytest
 import torch
 from transformers.generation.logits_process import RepetitionPenaltyLogitsProcessor
 
-from llmchat.worker.sampling import (NUCLEUS_CANDIDATES, Sampler, SamplingError, SamplingParams, choose_tokens,
+from llmchat.worker.engines.base import SamplingParams
+from llmchat.worker.engines.transformers.sampling import (NUCLEUS_CANDIDATES, Sampler, SamplingError, choose_tokens,
                                      nucleus, penalise)
 
 VOCAB = 1000

@@ -74,7 +74,8 @@ def test_first_of_several_stops_wins_and_finish_flushes():
 def _sequence(tokenizer, stop: tuple[str, ...]):
     import torch
 
-    from llmchat.worker.sequence import GenerationHandle, GenerationRequest, Sequence
+    from llmchat.worker.engines.base import GenerationHandle, GenerationRequest
+    from llmchat.worker.engines.transformers.sequence import Sequence
 
     events = []
     request = GenerationRequest(prompt_ids=tokenizer("Say:")["input_ids"], max_tokens=50, stop=stop)
@@ -86,7 +87,7 @@ def _sequence(tokenizer, stop: tuple[str, ...]):
 def test_text_held_back_for_a_stop_is_sent_when_eos_ends_the_reply(tokenizer):
     """"Use #" could be the start of the stop "###"; the model then ends with EOS: the "#" is part of the reply.
     It used to be dropped (EOS finished the sequence without releasing what the stop matcher held back)."""
-    from llmchat.worker.sequence import Delta, Finished
+    from llmchat.worker.engines.base import Delta, Finished
 
     sequence, events = _sequence(tokenizer, ("###",))
     for token in tokenizer("Use #")["input_ids"]:

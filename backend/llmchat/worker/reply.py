@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from llmchat.worker.sequence import Delta, Event, Failed, Finished, GenerationHandle
+from llmchat.worker.engines.base import Delta, Event, Failed, Finished, GenerationHandle
 from llmchat.worker.textstream import IncrementalDetokenizer, StopMatcher
 
 

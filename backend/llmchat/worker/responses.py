@@ -7,7 +7,7 @@ import time
 import uuid
 from typing import AsyncIterator
 
-from llmchat.worker.sequence import Delta, Failed, Finished, GenerationHandle
+from llmchat.worker.engines.base import Delta, Failed, Finished, GenerationHandle
 
 
 def usage(finished: Finished) -> dict[str, int]:

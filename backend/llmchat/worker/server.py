@@ -15,9 +15,8 @@ from llmchat.worker.engines import QueueFull
 from llmchat.worker.errors import ApiError
 from llmchat.worker.guards import BodyTooLarge, RequestGuard
 from llmchat.worker.pool import ModelPool, Target
-from llmchat.worker.requests import ChatBody, CompletionBody, GenerationBody, TokenizeBody, parse
-from llmchat.worker.sampling import SamplingParams
-from llmchat.worker.sequence import GenerationRequest
+from llmchat.worker.schemas import ChatBody, CompletionBody, GenerationBody, TokenizeBody, parse
+from llmchat.worker.engines.base import GenerationRequest, SamplingParams
 from llmchat.worker.stream import EventStream
 from llmchat.worker.tokenizing import RETRY_AFTER_S, Tokenizing
 

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import Request
 
 from llmchat.worker.errors import ApiError
-from llmchat.worker.sequence import Delta, Event, Failed, Finished, GenerationHandle
+from llmchat.worker.engines.base import Delta, Event, Failed, Finished, GenerationHandle
 
 DISCONNECT_POLL_S = 0.5
 

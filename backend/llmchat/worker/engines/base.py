@@ -19,7 +19,10 @@ thread. `handle.cancel()` makes the request leave at the next step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+
+GREEDY_BELOW = 1e-5  # temperature at or under this means argmax, on every engine
 
 
 class QueueFull(RuntimeError):
@@ -35,3 +38,63 @@ class EngineStats:
     tokens_generated: int = 0
     adapter_loads: int = 0
     cancelled: int = 0       # sequences that left because their client went away
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    temperature: float = 0.7
+    top_p: float = 1.0
+    repetition_penalty: float = 1.0
+    seed: int | None = None
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= GREEDY_BELOW
+
+    @property
+    def needs_history(self) -> bool:
+        return self.repetition_penalty != 1.0
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt_ids: list[int]
+    max_tokens: int
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    stop: tuple[str, ...] = ()
+    ignore_eos: bool = False
+    adapter: str | None = None   # a runtime adapter on the engine's model (transformers); None: the base weights
+
+
+@dataclass(frozen=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    reason: str          # "stop" | "length" | "cancelled"
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str
+
+
+Event = Delta | Finished | Failed
+
+
+class GenerationHandle:
+    """What the submitter keeps: `cancel()` makes the request leave the batch at the next step boundary."""
+
+    def __init__(self) -> None:
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()

@@ -17,7 +17,7 @@ log = logging.getLogger("llmchat.worker")
 
 
 def transformers_engine(base: ModelSpec, settings: WorkerSettings):
-    from llmchat.worker.engine import Engine
+    from llmchat.worker.engines.transformers.engine import Engine
 
     model, tokenizer = load_weights(base, placement_for(base))
     return Engine(base.id, model, tokenizer, context_length_of(base, model),

@@ -20,10 +20,9 @@ from pathlib import Path
 
 from llmchat.worker.engines.base import EngineStats, QueueFull
 from llmchat.worker.reply import Reply
-from llmchat.worker.sequence import Event, GenerationHandle, GenerationRequest
+from llmchat.worker.engines.base import Event, GenerationHandle, GenerationRequest
 
 log = logging.getLogger("llmchat.worker")
-GREEDY_BELOW = 1e-5             # the transformers engine's rule: temperature at or under this means argmax
 PREFILL_CHUNK_TOKENS = 1024     # prompt tokens one step may read; longer prompts are split over steps
 IDLE_WAIT_S = 0.5
 
@@ -44,7 +43,7 @@ def _generation_config(request: GenerationRequest, eos_ids: frozenset[int]):
     config.ignore_eos = request.ignore_eos
     config.stop_token_ids = set() if request.ignore_eos else set(eos_ids)
     config.repetition_penalty = params.repetition_penalty
-    if params.temperature <= GREEDY_BELOW:
+    if params.greedy:
         config.do_sample = False
     else:
         config.do_sample = True

@@ -17,11 +17,12 @@ from typing import Callable
 
 import torch
 
-from llmchat.worker.batch_state import BatchState
+from llmchat.worker.engines.transformers.batch_state import BatchState
 from llmchat.worker.engines.base import EngineStats, QueueFull
-from llmchat.worker.prefill import padded_inputs, prefill_groups
-from llmchat.worker.sampling import choose_tokens
-from llmchat.worker.sequence import Event, GenerationHandle, GenerationRequest, Sequence
+from llmchat.worker.engines.transformers.prefill import padded_inputs, prefill_groups
+from llmchat.worker.engines.transformers.sampling import choose_tokens
+from llmchat.worker.engines.base import Event, GenerationHandle, GenerationRequest
+from llmchat.worker.engines.transformers.sequence import Sequence
 
 log = logging.getLogger("llmchat.worker")
 BASE_ADAPTER = "__base__"  # peft's name for "no adapter" in a mixed-adapter batch

@@ -14,25 +14,10 @@ from dataclasses import dataclass
 
 import torch
 
-GREEDY_BELOW = 1e-5        # temperature at or under this means argmax
+from llmchat.worker.engines.base import SamplingParams
+
 NUCLEUS_CANDIDATES = 128   # top-p looks among this many most likely tokens; a wider nucleus falls back to a full sort
 NUCLEUS_MARGIN = 1e-4      # the candidates must cover top_p by this much, so rounding never decides the path
-
-
-@dataclass(frozen=True)
-class SamplingParams:
-    temperature: float = 0.7
-    top_p: float = 1.0
-    repetition_penalty: float = 1.0
-    seed: int | None = None
-
-    @property
-    def greedy(self) -> bool:
-        return self.temperature <= GREEDY_BELOW
-
-    @property
-    def needs_history(self) -> bool:
-        return self.repetition_penalty != 1.0
 
 
 class SamplingError(ValueError):
