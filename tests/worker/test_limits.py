@@ -19,7 +19,7 @@ KEY = "sk-test-key"
 
 @pytest.fixture(scope="module")
 def guarded_worker(tmp_path_factory, tiny_model_path):
-    """A worker with an API key, a 64 KiB body limit and room for 2 prompts waiting for the tokenizer."""
+    """A worker with an API key, a 64 KiB body limit and room for 150,000 characters waiting for the tokenizer."""
     root = tmp_path_factory.mktemp("guarded")
     broken = root / "broken-model"  # a config.json and weights that are not safetensors: loading it fails
     broken.mkdir()
@@ -28,7 +28,7 @@ def guarded_worker(tmp_path_factory, tiny_model_path):
     config = write_models_yaml(root / "models.yaml", [
         {"id": "tiny", "kind": "base", "source": str(tiny_model_path)},
         {"id": "broken", "kind": "base", "source": str(broken)}],
-        worker={"engine": "transformers", "max_body_bytes": 65536, "max_waiting_tokenize": 2, "preload": False})
+        worker={"engine": "transformers", "max_body_bytes": 65536, "max_tokenize_backlog_chars": 150_000, "preload": False})
     with start_worker(config, models_dir=root / "models", env={"LLMCHAT_WORKER_API_KEY": KEY}) as worker:
         yield worker
 
@@ -80,8 +80,9 @@ def test_a_body_over_the_limit_is_413_and_nothing_is_tokenized(guarded_worker):
     assert response.status_code == 413
 
 
-def test_too_many_prompts_waiting_for_the_tokenizer_get_503_at_once(guarded_worker):
-    """Each prompt below takes a while to tokenize; past 2 waiting, the worker says busy instead of queueing."""
+def test_too_much_text_waiting_for_the_tokenizer_gets_503_at_once(guarded_worker):
+    """Each prompt below takes a while to tokenize; past 150,000 characters waiting (two of them), the worker says
+    busy instead of queueing, while many short prompts at once all go through."""
     prompt = "hello world " * 5000  # 60 KB, under the body limit
     barrier = threading.Barrier(8)
 
@@ -99,6 +100,10 @@ def test_too_many_prompts_waiting_for_the_tokenizer_get_503_at_once(guarded_work
         if response.status_code == 503:
             assert response.json()["error"]["code"] == "tokenizer_busy" and response.headers["Retry-After"]
     assert post(guarded_worker, "/v1/completions", json=BODY).status_code == 200
+    with ThreadPoolExecutor(16) as pool:
+        shorts = list(pool.map(lambda _: post(guarded_worker, "/tokenize", json={"model": "tiny", "prompt": "hi"}),
+                               range(32)))
+    assert {response.status_code for response in shorts} == {200}
 
 
 def test_stop_strings_are_bounded(guarded_worker):

@@ -95,7 +95,7 @@ async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, c
 def create_app(pool: ModelPool) -> FastAPI:
     settings = pool.settings
     registry = pool.registry
-    tokenizing = Tokenizing(settings.max_waiting_tokenize)
+    tokenizing = Tokenizing(settings.max_tokenize_backlog_chars)
     app = FastAPI(title="llmchat worker", version="1")
 
     @app.exception_handler(ApiError)

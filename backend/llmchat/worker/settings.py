@@ -22,7 +22,7 @@ class WorkerSettings(BaseModel):
     preload: bool = True                        # load the config file's models at start-up
     max_prefill_per_step: int = Field(4, ge=1)  # new sequences prefilled between two decode steps (transformers)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)  # larger request bodies: 413
-    max_waiting_tokenize: int = Field(8, ge=1)  # requests waiting to be tokenized; beyond it: 503
+    max_tokenize_backlog_chars: int = Field(8_000_000, ge=1)  # text waiting for the tokenizer; beyond it: 503
     api_key: str | None = None                  # when set, every route but /health needs `Authorization: Bearer`
 
     @classmethod

@@ -1,6 +1,7 @@
 """Prompts into token ids, off the event loop and bounded: a long prompt takes seconds to tokenize, and while one
-is tokenized the others wait for the engine's tokenizer. Past `max_waiting` the worker says busy at once (503)
-instead of letting a queue of huge prompts hold every later request."""
+is tokenized the others wait for the engine's tokenizer. The bound is on the text waiting, not on the number of
+requests: sixteen users' short prompts take milliseconds together, a few megabyte-sized ones take seconds. Past
+`max_backlog_chars` the worker says busy at once (503) instead of letting huge prompts hold every later request."""
 
 from __future__ import annotations
 
@@ -14,29 +15,30 @@ RETRY_AFTER_S = "1"
 
 
 class Tokenizing:
-    def __init__(self, max_waiting: int):
-        self.max_waiting = max_waiting
-        self._count = 0
+    def __init__(self, max_backlog_chars: int):
+        self.max_backlog_chars = max_backlog_chars
+        self._backlog = 0  # characters waiting for, or in, the tokenizer
         self._lock = threading.Lock()
 
     async def prompt(self, target, prompt: str) -> list[int]:
-        return await self._run(_encode, target, prompt)
+        return await self._run(len(prompt), _encode, target, prompt)
 
     async def chat(self, target, messages: list[dict[str, str]], *, add_generation_prompt: bool = True,
                    continue_final: bool = False) -> list[int]:
-        return await self._run(_render_chat, target, messages, add_generation_prompt, continue_final)
+        size = sum(len(message["content"]) for message in messages)
+        return await self._run(size, _render_chat, target, messages, add_generation_prompt, continue_final)
 
-    async def _run(self, function, *args) -> list[int]:
+    async def _run(self, size: int, function, *args) -> list[int]:
         with self._lock:
-            if self._count >= self.max_waiting:
-                raise ApiError(503, f"{self._count} prompts are being tokenized; retry shortly", type_="server_busy",
-                               code="tokenizer_busy", headers={"Retry-After": RETRY_AFTER_S})
-            self._count += 1
+            if self._backlog and self._backlog + size > self.max_backlog_chars:  # one prompt alone always goes
+                raise ApiError(503, f"{self._backlog} characters are waiting to be tokenized; retry shortly",
+                               type_="server_busy", code="tokenizer_busy", headers={"Retry-After": RETRY_AFTER_S})
+            self._backlog += size
         try:
             return await run_in_threadpool(function, *args)
         finally:
             with self._lock:
-                self._count -= 1
+                self._backlog -= size
 
 
 def _encode(target, prompt: str) -> list[int]:
