@@ -18,28 +18,42 @@ def _fail(message: str) -> int:
 
 
 def _data_make(args: argparse.Namespace) -> int:
-    from llmchat.training.datagen import make_examples, write_jsonl
+    from llmchat.training.datagen import make_examples, make_preferences, write_jsonl
 
-    examples = make_examples(args.n, args.seed)
-    path = write_jsonl(examples, Path(args.out))
-    print(f"wrote {len(examples)} examples to {path}")
+    if args.preferences:
+        rows = make_preferences(500 if args.n is None else args.n, args.seed)
+        path = write_jsonl(rows, Path(args.out or "data/generated/preferences.jsonl"))
+        print(f"wrote {len(rows)} preference rows (prompt, chosen, rejected) to {path}")
+        return 0
+    examples = make_examples(2000 if args.n is None else args.n, args.seed, unseen=args.unseen)
+    path = write_jsonl(examples, Path(args.out or "data/generated/alpaca_tasks.jsonl"))
+    held_out = sum(1 for e in examples if e["phrasing"] == "unseen")
+    print(f"wrote {len(examples)} examples to {path}: {len(examples) - held_out} in the training phrasings, "
+          f"{held_out} in held-out phrasings (test split only)")
     return 0
 
 
 def _data_check(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from llmchat.training.data import DataError, load_examples
+    from llmchat.training.data import DataError, load_examples, load_preferences
 
     try:
-        records = load_examples(args.file)
+        records = load_preferences(args.file) if args.preferences else load_examples(args.file)
     except DataError as exc:
         return _fail(str(exc))
+    if args.preferences:
+        print(f"{args.file}: {len(records)} valid preference rows")
+        return 0
     with_input = sum(1 for r in records if r["input"].strip())
     print(f"{args.file}: {len(records)} valid records ({with_input} with input)")
     tasks = Counter(r.get("task") for r in records if r.get("task"))
     if tasks:
         print("tasks: " + ", ".join(f"{name} {count}" for name, count in sorted(tasks.items())))
+    phrasings = Counter(r.get("phrasing") for r in records if r.get("phrasing"))
+    if phrasings:
+        print("phrasings: " + ", ".join(f"{name} {count}" for name, count in sorted(phrasings.items()))
+              + " (unseen: test split only)")
     return 0
 
 
@@ -99,12 +113,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data = subparsers.add_parser("data", help="make or check Alpaca-format training data")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     make = data_sub.add_parser("make", help="write the project's own dataset (deterministic for a seed)")
-    make.add_argument("--out", default="data/generated/alpaca_tasks.jsonl")
-    make.add_argument("--n", type=int, default=2000, help="number of examples (default 2000)")
+    make.add_argument("--out", help="default data/generated/alpaca_tasks.jsonl (--preferences: preferences.jsonl)")
+    make.add_argument("--n", type=int, default=None,
+                      help="examples in the training phrasings (default 2000); with --preferences: rows (default 500)")
+    make.add_argument("--unseen", type=int, default=200,
+                      help="extra examples in held-out phrasings, for the test split only (default 200)")
     make.add_argument("--seed", type=int, default=0)
+    make.add_argument("--preferences", action="store_true",
+                      help="write DPO rows {prompt, chosen, rejected} instead (for method: dpo)")
     make.set_defaults(handler=_data_make)
-    check = data_sub.add_parser("check", help="validate an Alpaca JSON / JSONL file")
+    check = data_sub.add_parser("check", help="validate an Alpaca (or --preferences) JSON / JSONL file")
     check.add_argument("file")
+    check.add_argument("--preferences", action="store_true", help="the file holds {prompt, chosen, rejected} rows")
     check.set_defaults(handler=_data_check)
 
     finetune = subparsers.add_parser("finetune", help="full or LoRA fine-tuning (HF Trainer on accelerate)")
