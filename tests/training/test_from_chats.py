@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from llmchat.store import ChatStore, FeedbackStore, open_database
 from llmchat.training.data import load_examples, load_preferences
+
 from tests.training.cli_helper import run_cli
 from tests.training.conftest import TINY_ID
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-
 from llmchat.paths import PROJECT_ROOT
 from llmchat.training.data import load_examples, load_preferences
+
 from tests.support.api_server import start_serve_process
 from tests.support.servers import start_worker, worker_env
 from tests.support.tiny_model import write_models_yaml

@@ -68,7 +68,11 @@ def _since(text: str | None):
 
 
 def _data_from_chats(args: argparse.Namespace) -> int:
-    from llmchat.training.from_chats import FromChatsOptions, report_lines, run_from_chats
+    from llmchat.training.from_chats import (
+        FromChatsOptions,
+        report_lines,
+        run_from_chats,
+    )
 
     try:
         since = _since(args.since)
