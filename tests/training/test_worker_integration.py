@@ -74,3 +74,33 @@ def test_evaluate_unknown_model_is_a_clear_error(worker, tmp_path, capsys, task_
                     "--out", str(tmp_path / "r")])
     assert code == 2
     assert "does not serve nope" in capsys.readouterr().err
+
+
+def test_runs_are_listed_with_origin_and_finishing_time(worker, lora_run):
+    rows = {row["id"]: row for row in httpx.get(f"{worker.url}/v1/models", timeout=10).json()["data"]}
+    manifest = json.loads((lora_run / "llmchat_run.json").read_text())
+    assert (rows["tiny-lora"]["origin"], rows["tiny-lora"]["created"]) == ("runs", manifest["created"])
+    assert (rows[TINY_ID]["origin"], rows[TINY_ID]["created"]) == ("config", None)
+
+
+def test_a_run_card_has_its_recipe_loss_curve_and_last_evaluation(worker, lora_run, dpo_run, registry_env, tmp_path):
+    """`registry_env`: evaluate finds the runs' folders (to write evaluation.json) in the tiny registry."""
+    card = httpx.get(f"{worker.url}/v1/models/tiny-dpo/card", timeout=10).json()
+    assert (card["kind"], card["base_model"], card["prompt_style"], card["origin"]) == ("lora", TINY_ID, "alpaca",
+                                                                                          "runs")
+    assert card["run"]["method"] == "dpo" and card["run"]["recipe"]["max_steps"] == 12
+    steps = [point["step"] for point in card["run"]["loss_curve"]]
+    assert steps == sorted(steps) and any("eval_loss" in p for p in card["run"]["loss_curve"])
+    assert any("loss" in p for p in card["run"]["loss_curve"])
+    base = httpx.get(f"{worker.url}/v1/models/{TINY_ID}/card", timeout=10).json()
+    assert (base["origin"], base["run"]) == ("config", None) and base["engine"] in ("openvino", "transformers")
+    assert httpx.get(f"{worker.url}/v1/models/nope/card", timeout=10).status_code == 404
+
+    code = run_cli(["evaluate", "--models", f"{TINY_ID},tiny-lora", "--worker-url", worker.url, "--limit", "3",
+                    "--max-tokens", "4", "--out", str(tmp_path / "report"), "--no-perplexity"])
+    assert code == 0
+    evaluation = httpx.get(f"{worker.url}/v1/models/tiny-lora/card", timeout=10).json()["run"]["evaluation"]
+    assert evaluation["model"] == "tiny-lora" and evaluation["n"] == 3
+    assert set(evaluation["models"]) == {TINY_ID, "tiny-lora"}  # what it was compared with
+    assert evaluation["report"].endswith("report") and "exact_match" in evaluation["models"]["tiny-lora"]["summary"]
+    assert not (tmp_path / "report" / "evaluation.json").exists()

@@ -1,4 +1,4 @@
-"""CLI: `llmchat data make|check`, `llmchat finetune`, `llmchat export`, `llmchat evaluate`.
+"""CLI: `llmchat data make|check|from-chats`, `llmchat finetune`, `llmchat export`, `llmchat evaluate`.
 
 Handlers import torch / transformers only when they run, so `llmchat --help` stays instant.
 Errors the user can fix (bad data, bad config keys) print one clear line and exit with 2.
@@ -54,6 +54,46 @@ def _data_check(args: argparse.Namespace) -> int:
     if phrasings:
         print("phrasings: " + ", ".join(f"{name} {count}" for name, count in sorted(phrasings.items()))
               + " (unseen: test split only)")
+    return 0
+
+
+def _since(text: str | None):
+    """--since: an ISO date or time; without a zone, UTC."""
+    from datetime import datetime, timezone
+
+    if text is None:
+        return None
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _data_from_chats(args: argparse.Namespace) -> int:
+    from llmchat.training.from_chats import (
+        FromChatsOptions,
+        report_lines,
+        run_from_chats,
+    )
+
+    try:
+        since = _since(args.since)
+    except ValueError:
+        return _fail(f"--since: {args.since!r} is not a date (YYYY-MM-DD) or an ISO time")
+    models = [m.strip() for group in args.models or [] for m in group.split(",") if m.strip()] or None
+    if args.database_url:
+        database_url = args.database_url
+    else:
+        from llmchat.api.config import load_config as load_app_config
+
+        database_url = load_app_config().database_url
+    options = FromChatsOptions(out=Path(args.out), database_url=database_url, format=args.format, models=models,
+                               since=since, config=Path(args.config) if args.config else None,
+                               overrides=args.set)
+    try:
+        harvest = run_from_chats(options)
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
+    for line in report_lines(harvest, args.format, args.out):
+        print(line)
     return 0
 
 
@@ -126,6 +166,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("file")
     check.add_argument("--preferences", action="store_true", help="the file holds {prompt, chosen, rejected} rows")
     check.set_defaults(handler=_data_check)
+    chats = data_sub.add_parser(
+        "from-chats", help="training rows from the users' thumbs, corrections and votes (reads every IP's chats)",
+        description="Reads the chat database directly (every client's conversations: an operator's tool, never a web "
+                    "endpoint). alpaca: one row per upvoted or corrected reply. preference: {prompt, chosen, "
+                    "rejected} rows from compare votes and from corrections of downvoted replies. Prints what it "
+                    "skipped and why.")
+    chats.add_argument("--out", required=True, help="the JSON Lines file to write")
+    chats.add_argument("--format", choices=("alpaca", "preference"), default="alpaca",
+                       help="alpaca (for method lora/full) or preference (for method dpo); default alpaca")
+    chats.add_argument("--models", action="append", metavar="ID[,ID...]",
+                       help="only replies of these models (a vote: either side); repeatable")
+    chats.add_argument("--since", metavar="DATE", help="only replies written (votes cast) since this date (UTC)")
+    chats.add_argument("--database-url", help="default: the chat API's (configs/app.yaml, LLMCHAT_DATABASE_URL)")
+    chats.add_argument("--config", help="the training recipe the rows are for: its base model's tokenizer and "
+                                        "cutoff_len decide what is too long (default configs/train/"
+                                        "smollm2-chats-lora.yaml, preference: smollm2-chats-dpo.yaml)")
+    chats.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a recipe key as `finetune --set` does, e.g. --set cutoff_len=1024")
+    chats.set_defaults(handler=_data_from_chats)
 
     finetune = subparsers.add_parser("finetune", help="full or LoRA fine-tuning (HF Trainer on accelerate)")
     finetune.add_argument("--config", required=True, help="configs/train/<name>.yaml")

@@ -22,6 +22,7 @@ from llmchat.training.config import TrainConfig, save_config
 from llmchat.training.dpo import as_alpaca, dpo_trainer
 from llmchat.training.encoding import PadCollator, encode_records
 from llmchat.models.manifest import MANIFEST, weights_folder, write_manifest
+from llmchat.models.run_files import CONFIG_FILE, LOG_FILE
 
 
 @dataclass
@@ -116,7 +117,7 @@ def run_finetune(config: TrainConfig, *, resume: bool = False, overwrite: bool =
 
     model, tokenizer = load_base(config)
     model = apply_method(model, config)
-    trainer = _trainer(config, run_dir, model, tokenizer, split, [JsonlLogCallback(run_dir / "log.jsonl")])
+    trainer = _trainer(config, run_dir, model, tokenizer, split, [JsonlLogCallback(run_dir / LOG_FILE)])
     train_output = trainer.train(resume_from_checkpoint=_last_checkpoint(run_dir) if resume else None)
     eval_metrics = trainer.evaluate() if trainer.eval_dataset is not None else {}
 
@@ -143,11 +144,11 @@ def run_finetune(config: TrainConfig, *, resume: bool = False, overwrite: bool =
     if config.method == "dpo":  # DPO's eval loss is the preference loss, not a perplexity
         metrics["eval_perplexity"] = None
         metrics["eval_reward_accuracy"] = eval_metrics.get("eval_rewards/accuracies")
-    save_config(config, run_dir / "config.yaml")
+    save_config(config, run_dir / CONFIG_FILE)
     (run_dir / "data.sha256").write_text(f"{data_hash}  {config.data}\n", encoding="utf-8")
     _write_jsonl(test, run_dir / "test.jsonl")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    plot_loss(read_log(run_dir / "log.jsonl"), run_dir / "loss.png", title=f"{config.run_name} ({config.method})")
+    plot_loss(read_log(run_dir / LOG_FILE), run_dir / "loss.png", title=f"{config.run_name} ({config.method})")
     write_manifest(run_dir, config.run_name, config.method, config.base_model,
                    data=str(config.data), data_sha256=data_hash, eval_loss=metrics["eval_loss"],
                    created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
