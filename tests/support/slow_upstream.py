@@ -3,7 +3,8 @@
 `python -m tests.support.slow_upstream --port P [--delay 0.1]` serves one model, `slow` (chat prompt style). A
 reply is `max_tokens` pieces ("x "), one every `--delay` seconds, streamed or not, so a test decides how long a
 generation lasts. A streamed reply stops when its client goes away. `GET /stats` says how many streams are open
-now, so a test can see that the chat API really closed them. Loopback only; every reply ends within 120 s.
+now, so a test can see that the chat API really closed them. `--busy N`: the first N generation requests are
+refused as a busy server refuses them (503, Retry-After: 1). Loopback only; every reply ends within 120 s.
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ class SlowUpstream(BaseHTTPRequestHandler):
         if self.path != "/v1/chat/completions":
             self._json(404, {"error": {"message": "not found"}})
             return
+        if self.server.refuse_as_busy():
+            self.send_response(503)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Type", "application/json")
+            data = json.dumps({"error": {"message": "the worker is busy; retry shortly", "code": "queue_full"}})
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data.encode())
+            return
         pieces = int(body.get("max_tokens") or 1)
         if body.get("stream"):
             self._stream(pieces)
@@ -89,11 +99,17 @@ def _chunks(pieces: int, delay: float) -> Iterator[str]:
 class SlowServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], delay: float):
+    def __init__(self, address: tuple[str, int], delay: float, busy: int = 0):
         super().__init__(address, SlowUpstream)
         self.delay = delay
         self._open = 0
+        self._busy_left = busy
         self._lock = threading.Lock()
+
+    def refuse_as_busy(self) -> bool:
+        with self._lock:
+            self._busy_left -= 1
+            return self._busy_left >= 0
 
     @contextlib.contextmanager
     def streaming(self) -> Iterator[None]:
@@ -111,13 +127,14 @@ class SlowServer(ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def start_slow_upstream(delay: float = 0.1) -> Iterator[str]:
+def start_slow_upstream(delay: float = 0.1, busy: int = 0) -> Iterator[str]:
     """Run it as a process on a free loopback port until the block ends; yields its URL."""
     from tests.support.servers import free_port, run_server, worker_env
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "tests.support.slow_upstream", "--port", str(port), "--delay", str(delay)]
+    command = [sys.executable, "-m", "tests.support.slow_upstream", "--port", str(port), "--delay", str(delay),
+               "--busy", str(busy)]
     with run_server(command, url, "/v1/models", worker_env(), 30.0, "llmchat-slow-"):
         yield url
 
@@ -126,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--delay", type=float, default=0.1, help="seconds between two pieces")
+    parser.add_argument("--busy", type=int, default=0, help="refuse this many generation requests first (503)")
     args = parser.parse_args(argv)
-    server = SlowServer(("127.0.0.1", args.port), args.delay)
+    server = SlowServer(("127.0.0.1", args.port), args.delay, args.busy)
     print(f"slow upstream on http://127.0.0.1:{args.port}", flush=True)
     server.serve_forever()
     return 0
