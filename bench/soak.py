@@ -6,12 +6,12 @@ Run:  .venv/bin/python bench/soak.py --model smollm2 --users 16 --minutes 5
       .venv/bin/python bench/soak.py --worker-url http://127.0.0.1:8001 --models smollm2-chat   (a fresh API only)
 
 By default it starts the stack itself (bench/soak_stack.py: `llmchat worker` and `llmchat serve` under gunicorn,
-SQLite in a temporary folder, configs/app.yaml's limits). User i connects from 127.0.0.(10+i) and does weighted
-random actions (bench/soak_users.py): new chats and follow-ups (streamed or not), edits (a sibling branch),
-regenerates (a new version), Continue on a cut-off reply, version switches, list, get, export, rename, search,
-delete, and attempts on other users' conversations. 429/503 with Retry-After are the API shedding load: counted,
-waited for (at most --max-backoff s), not failures. Replies are kept short (--max-tokens) so the API and store are
-measured, not only the model.
+SQLite in a temporary folder or a new PostgreSQL database with --postgres, configs/app.yaml's limits). User i
+connects from 127.0.0.(10+i) and does weighted random actions (bench/soak_users.py): new chats and follow-ups
+(streamed or not), edits (a sibling branch), regenerates (a new version), Continue on a cut-off reply, version
+switches, list, get, export, rename, search, delete, and attempts on other users' conversations. 429/503 with
+Retry-After are the API shedding load: counted, waited for (at most --max-backoff s), not failures. Replies are
+kept short (--max-tokens) so the API and store are measured, not only the model.
 
 It prints requests by endpoint and status with p50/p95 latency, then checks (bench/soak_checks.py) that every
 answered message is stored with its reply in that user's conversation and nowhere else, deleted conversations are
@@ -129,7 +129,7 @@ def run(options: argparse.Namespace) -> SoakReport:
     if options.api_url:
         models = options.models or served_models(options.api_url)
         return soak(options.api_url.rstrip("/"), models, options)
-    with start_stack(options.model, options.worker_url, options.models) as stack:
+    with start_stack(options.model, options.worker_url, options.models, options.postgres) as stack:
         report = soak(stack.api.url, stack.models, options, stack.database_url)
         if not report.ok:
             tail = [line for line in stack.api.log().splitlines() if "ERROR" in line or "Traceback" in line]
@@ -164,6 +164,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--api-url", help="soak a running API instead of starting one (no database check)")
     parser.add_argument("--worker-url", help="start only the API, in front of this running model server "
                         "(give --models it serves)")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="the stack's database: a new one on this PostgreSQL server (dropped afterwards), e.g. "
+                        "postgresql+psycopg://user:pw@127.0.0.1:5432/postgres; default SQLite in a temporary folder")
     parser.add_argument("--models", type=lambda text: text.split(","), default=None,
                         help="model ids to chat with, comma-separated (default: the stack's, or every model served)")
     parser.add_argument("--users", type=int, default=16, help=f"simulated users, 1-{MAX_USERS} (default 16)")

@@ -1,6 +1,6 @@
 """The real stack a soak runs against: `llmchat worker` and `llmchat serve` (gunicorn, gthread) on SQLite in a
-temporary folder, started with the test launchers (tests/support), and configured as shipped (configs/app.yaml:
-rate limit, generation caps and model-written titles as a user gets them).
+temporary folder (or a new database on a PostgreSQL server), started with the test launchers (tests/support), and
+configured as shipped (configs/app.yaml: rate limit, generation caps and model-written titles as a user gets them).
 
 Models: `smollm2` is the prepared SmolLM2-135M-Instruct of configs/models.yaml (chat and few-shot base, one copy of
 the weights); `tiny` is a random 2-layer model built in the temporary folder (tests/support/tiny_model.py), fast
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.api_server import ApiServer, start_serve_process
+from tests.support.api_server import ApiServer, fresh_postgres_database, start_serve_process
 from tests.support.servers import PROJECT_ROOT, WorkerProcess, start_worker
 
 MODELS = {"smollm2": ["smollm2-chat", "smollm2-base"], "tiny": ["tiny-chat", "tiny-base"]}
@@ -64,14 +64,17 @@ def start_worker_for(model: str, folder: Path) -> Iterator[WorkerProcess]:
 
 
 @contextlib.contextmanager
-def start_stack(model: str, worker_url: str | None = None, models: list[str] | None = None) -> Iterator[Stack]:
+def start_stack(model: str, worker_url: str | None = None, models: list[str] | None = None,
+                postgres_url: str | None = None) -> Iterator[Stack]:
     """Worker (unless `worker_url` names a running one) and API, stopped (and the temporary folder removed) when
-    the block ends."""
+    the block ends. The database is SQLite in that folder, or a new database on the PostgreSQL server of
+    `postgres_url`, dropped afterwards."""
     if model not in MODELS:
         raise ValueError(f"model must be one of {sorted(MODELS)}, not {model!r}")
     with tempfile.TemporaryDirectory(prefix="llmchat-soak-") as scratch, contextlib.ExitStack() as running:
         folder = Path(scratch)
-        database_url = f"sqlite:///{folder / 'soak.db'}"
+        database_url = (running.enter_context(fresh_postgres_database(postgres_url)) if postgres_url
+                        else f"sqlite:///{folder / 'soak.db'}")
         worker = None if worker_url else running.enter_context(start_worker_for(model, folder))
         url = worker_url or worker.url
         api = running.enter_context(start_serve_process(app_settings(database_url, url), threads=API_THREADS))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,9 +97,19 @@ def _count(value: Any) -> int:
 
 def _text_of(choice: dict[str, Any]) -> str:
     if "text" in choice:
-        return choice.get("text") or ""
+        return _storable(choice.get("text") or "")
     holder = choice.get("delta") or choice.get("message") or {}
-    return holder.get("content") or ""
+    return _storable(holder.get("content") or "")
+
+
+# NUL, and surrogate code points (a str holds a valid pair as one character, so any left is a lone one)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    """The text with U+FFFD for what no database stores: NUL (PostgreSQL refuses it; a model may write it) and lone
+    surrogates (JSON can carry them, UTF-8 cannot). Whatever a server sends can then be saved and sent on."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 class ModelClient:
