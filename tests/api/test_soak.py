@@ -1,12 +1,15 @@
 """The soak (bench/soak.py), short: 16 users from 16 addresses for 30 s against `llmchat serve` (gunicorn) and a
-real worker with the tiny model. No 5xx, nothing lost or misplaced, nothing left streaming; and the checks
-themselves notice a reply that is not what the API said, a conversation under the wrong user, and a stuck stream.
+real worker with the tiny model, on SQLite and (with LLMCHAT_TEST_DATABASE_URL) PostgreSQL. No 5xx, nothing lost or
+misplaced, nothing left streaming; and the checks themselves notice a reply that is not what the API said, a
+conversation under the wrong user, and a stuck stream.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from bench.soak import parse_args, print_report, soak
@@ -22,10 +25,16 @@ ENDPOINTS = {
 }
 
 
-def test_soak_16_users_for_30_seconds(worker, capsys):
-    options = parse_args(["--model", "tiny", "--worker-url", worker.url, "--models", "tiny-chat,tiny-fewshot",
-                          "--users", "16", "--seconds", "30"])
-    with start_stack(options.model, options.worker_url, options.models) as stack:
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_soak_16_users_for_30_seconds(worker, database, capsys):
+    arguments = ["--model", "tiny", "--worker-url", worker.url, "--models", "tiny-chat,tiny-fewshot", "--users", "16",
+                 "--seconds", "30"]
+    if database == "postgresql":
+        if not os.environ.get("LLMCHAT_TEST_DATABASE_URL"):
+            pytest.skip("set LLMCHAT_TEST_DATABASE_URL=postgresql+psycopg://... to soak on PostgreSQL")
+        arguments += ["--postgres", os.environ["LLMCHAT_TEST_DATABASE_URL"]]
+    options = parse_args(arguments)
+    with start_stack(options.model, options.worker_url, options.models, options.postgres) as stack:
         report = soak(stack.api.url, stack.models, options, stack.database_url)
         with capsys.disabled():
             print_report(report, options)
