@@ -202,12 +202,12 @@ class SimUser:
             self.ledger.titles[conversation] = title
 
     def search(self) -> None:
-        """Every hit must be in one of this user's conversations, whoever else wrote the same words."""
+        """Every hit must be in one of this user's kept conversations, whoever else wrote the same words."""
         query = self.rng.choice((marker(self.index), "zqu", self.rng.choice(QUESTIONS).split()[-1].strip("?.")))
         response = self.client.call("GET /api/search", "GET", "/api/search", params={"q": query, "limit": 50})
         if response is None or response.status_code != 200:
             return
-        strangers = {hit["conversation_id"] for hit in response.json()["results"]} - set(self.ledger.conversations)
+        strangers = {hit["conversation_id"] for hit in response.json()["results"]} - set(self.ledger.kept())
         if len(strangers) > self.ledger.maybe_new_conversations:
             self.ledger.violations.append(f"search {query!r} found conversations not this user's: {strangers}")
 

@@ -130,3 +130,16 @@ def test_a_busy_model_server_is_asked_again_after_its_retry_after(tmp_path):
         assert response.status_code == 503 and response.headers["Retry-After"]
         error = response.json()
         assert error["error"]["code"] == "worker_rejected" and error["user_message"]["status"] == "error"
+
+
+def test_a_slow_tokenizer_is_waited_for_like_the_generation_itself(tmp_path):
+    """Counting the prompt (`/tokenize`) is part of answering: under load the worker took over 5 s for it, and the
+    API gave up after 5 s (503 worker_unavailable, the message saved as error). It now waits as long as for the
+    reply (`worker_timeout_s`)."""
+    with start_slow_upstream(delay=0.01, tokenize_delay=6.0) as upstream, \
+            start_api(api_config(f"sqlite:///{tmp_path / 'c.db'}", [upstream])) as api, \
+            httpx.Client(base_url=api.url, timeout=60) as client:
+        response = client.post("/api/chat", json={"message": "hi", "model": "slow", "params": {"max_tokens": 2}})
+        assert response.status_code == 200, response.text
+        assert response.json()["message"]["status"] == "complete"
+        assert response.json()["message"]["usage"]["prompt_tokens"] > 0

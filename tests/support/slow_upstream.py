@@ -4,7 +4,8 @@
 reply is `max_tokens` pieces (`--piece`, default "x "), one every `--delay` seconds, streamed or not, so a test
 decides how long a generation lasts. A streamed reply stops when its client goes away. `GET /stats` says how many
 streams are open now, so a test can see that the chat API really closed them. `--busy N`: the first N generation
-requests are refused as a busy server refuses them (503, Retry-After: 1). Loopback only; every reply ends within
+requests are refused as a busy server refuses them (503, Retry-After: 1). `--tokenize-delay S`: it has a
+`/tokenize` (one token per 4 characters) that answers after S seconds. Loopback only; every reply ends within
 120 s.
 """
 
@@ -48,6 +49,10 @@ class SlowUpstream(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        if self.path == "/tokenize" and self.server.tokenize_delay is not None:
+            time.sleep(min(self.server.tokenize_delay, LONGEST_REPLY_S))
+            self._json(200, {"count": max(1, len(json.dumps(body)) // 4)})
+            return
         if self.path != "/v1/chat/completions":
             self._json(404, {"error": {"message": "not found"}})
             return
@@ -101,10 +106,12 @@ def _chunks(pieces: int, delay: float, piece: str) -> Iterator[str]:
 class SlowServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], delay: float, busy: int = 0, piece: str = "x "):
+    def __init__(self, address: tuple[str, int], delay: float, busy: int = 0, piece: str = "x ",
+                 tokenize_delay: float | None = None):
         super().__init__(address, SlowUpstream)
         self.delay = delay
         self.piece = piece
+        self.tokenize_delay = tokenize_delay
         self._open = 0
         self._busy_left = busy
         self._lock = threading.Lock()
@@ -130,7 +137,8 @@ class SlowServer(ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def start_slow_upstream(delay: float = 0.1, busy: int = 0, piece: str = "x ") -> Iterator[str]:
+def start_slow_upstream(delay: float = 0.1, busy: int = 0, piece: str = "x ",
+                        tokenize_delay: float | None = None) -> Iterator[str]:
     """Run it as a process on a free loopback port until the block ends; yields its URL."""
     from tests.support.servers import free_port, run_server, worker_env
 
@@ -138,6 +146,8 @@ def start_slow_upstream(delay: float = 0.1, busy: int = 0, piece: str = "x ") ->
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "tests.support.slow_upstream", "--port", str(port), "--delay", str(delay),
                "--busy", str(busy), "--piece", json.dumps(piece)]
+    if tokenize_delay is not None:
+        command += ["--tokenize-delay", str(tokenize_delay)]
     with run_server(command, url, "/v1/models", worker_env(), 30.0, "llmchat-slow-"):
         yield url
 
@@ -148,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=0.1, help="seconds between two pieces")
     parser.add_argument("--busy", type=int, default=0, help="refuse this many generation requests first (503)")
     parser.add_argument("--piece", default='"x "', help="the text of each piece, as a JSON string")
+    parser.add_argument("--tokenize-delay", type=float, default=None,
+                        help="serve /tokenize, answering after this many seconds (default: no /tokenize)")
     args = parser.parse_args(argv)
-    server = SlowServer(("127.0.0.1", args.port), args.delay, args.busy, json.loads(args.piece))
+    server = SlowServer(("127.0.0.1", args.port), args.delay, args.busy, json.loads(args.piece), args.tokenize_delay)
     print(f"slow upstream on http://127.0.0.1:{args.port}", flush=True)
     server.serve_forever()
     return 0

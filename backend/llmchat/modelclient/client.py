@@ -153,14 +153,14 @@ class ModelClient:
         template_flags: dict[str, bool] | None = None,
     ) -> int | None:
         """POST /tokenize with a prompt or chat messages (llmchat's worker and vLLM have it); None if it lacks it.
-        `template_flags`: chat-template switches such as continue_final_message, as the generation will send."""
+        `template_flags`: chat-template switches such as continue_final_message, as the generation will send.
+        Waited for as long as a reply (not the quick timeout of /health): it is the first step of one, and a worker
+        busy with many streams took over 5 s for it (bench/soak.py)."""
         body: dict[str, Any] = {"model": model}
         body.update({"messages": messages, **(template_flags or {})} if messages is not None
                     else {"prompt": text or ""})
         try:
-            response = self._http.post(
-                endpoint.url + "/tokenize", json=body, headers=endpoint.headers(), timeout=self._quick
-            )
+            response = self._http.post(endpoint.url + "/tokenize", json=body, headers=endpoint.headers())
         except httpx.HTTPError as exc:
             raise _unreachable(endpoint, exc) from exc
         if response.status_code in (404, 405, 501) or (response.status_code == 400 and messages is not None):
