@@ -147,7 +147,9 @@ def print_report(report: SoakReport, options: argparse.Namespace) -> None:
     if report.log.codes:
         print("refusals and errors by code:")
         for code, n in sorted(report.log.codes.items()):
-            print(f"  {code}: {n}  (e.g. {report.log.examples.get(code, '')[:160]!r})")
+            print(f"  {code}: {n}")
+            for message, times in report.log.messages[code].most_common(3):
+                print(f"      {times} x {message!r}")
     print("verified: " + ", ".join(f"{name}: {n}" for name, n in sorted(report.verified.items())))
     if report.ok:
         print("checks: OK - no 5xx, nothing lost or misplaced, nothing left streaming or pending")

@@ -6,6 +6,7 @@ the call logs for the report once every user has finished.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -71,7 +72,8 @@ class CallLog:
     statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     latencies_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     codes: Counter = field(default_factory=Counter)  # refusal and error codes (429 rate_limited, 503 server_busy...)
-    examples: dict[str, str] = field(default_factory=dict)  # code -> the first message that came with it
+    # code -> the messages that came with it, addresses and numbers masked so that alike ones count together
+    messages: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
     def add(self, endpoint: str, status: int | str, seconds: float, code: str | None = None,
             message: str | None = None) -> None:
@@ -79,7 +81,8 @@ class CallLog:
         self.latencies_ms[endpoint].append(seconds * 1000)
         if code:
             self.codes[f"{status} {code}"] += 1
-            self.examples.setdefault(f"{status} {code}", message or "")
+            masked = re.sub(r"\d+", "N", re.sub(r"https?://\S+", "URL", message or ""))
+            self.messages[f"{status} {code}"][masked[:160]] += 1
 
     def merge(self, other: CallLog) -> None:
         for endpoint, counts in other.statuses.items():
@@ -87,8 +90,8 @@ class CallLog:
         for endpoint, values in other.latencies_ms.items():
             self.latencies_ms[endpoint].extend(values)
         self.codes.update(other.codes)
-        for code, message in other.examples.items():
-            self.examples.setdefault(code, message)
+        for code, counts in other.messages.items():
+            self.messages[code].update(counts)
 
     def total(self) -> int:
         return sum(sum(c.values()) for c in self.statuses.values())
