@@ -15,7 +15,7 @@ WORKER_PORT ?= 8001
 TORCH_INDEX_URL ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-test frontend model test-python test-frontend bench bench-engine clean
+.PHONY: run test setup setup-test frontend model test-python test-frontend bench bench-engine soak clean
 
 run: setup frontend model
 	$(VENV)/bin/llmchat up --host $(HOST) --port $(PORT) --worker-port $(WORKER_PORT)
@@ -68,6 +68,10 @@ bench: setup model
 
 bench-engine: setup model
 	$(PY) bench/transformers_engine_bench.py
+
+# 16 users from 16 loopback addresses for 5 minutes against the real API + worker (SmolLM2); README "Benchmarks"
+soak: setup model
+	$(PY) bench/soak.py --model smollm2 --users 16 --minutes 5
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist

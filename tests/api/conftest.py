@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.api_server import start_api, api_config
 from tests.support.servers import start_worker
+from tests.support.sse import iter_sse
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -58,15 +59,4 @@ def client(api):
 
 def read_sse(response: httpx.Response) -> list[tuple[str, dict]]:
     """(event, data) pairs of an SSE response."""
-    import json
-
-    events, name, data = [], None, []
-    for line in response.iter_lines():
-        if line.startswith("event:"):
-            name = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].strip())
-        elif not line and name:
-            events.append((name, json.loads("\n".join(data))))
-            name, data = None, []
-    return events
+    return list(iter_sse(response.iter_lines()))

@@ -11,6 +11,7 @@ from llmchat.api.config import ModelSettings
 from tests.api.conftest import read_sse
 from tests.support.api_server import api_config, start_api
 from tests.support.servers import start_worker
+from tests.support.slow_upstream import start_slow_upstream
 
 # ignore_eos keeps the random model talking, so the stream is still running when the fault happens
 LONG = {"tiny-chat": ModelSettings(extra_body={"ignore_eos": True})}
@@ -104,3 +105,41 @@ def test_client_gone_mid_stream_saves_the_partial_reply_as_stopped(own_worker, t
             assert 0 < reply["usage"]["completion_tokens"] < 480
             # the worker's request was closed, so it is idle again long before 480 tokens would be done
             wait_for(lambda: httpx.get(f"{own_worker.url}/health").json()["queue_depth"] == 0)
+
+
+def test_a_busy_model_server_is_asked_again_after_its_retry_after(tmp_path):
+    """A server that refuses as busy (503 + Retry-After: 1, as the worker does when its queue or tokenizer is full)
+    is asked again after that wait, for worker_busy_wait_s in all; only then does the client get the 503."""
+    body = {"message": "hi", "model": "slow", "params": {"max_tokens": 3}}
+    with start_slow_upstream(delay=0.01, busy=2) as upstream, \
+            start_api(api_config(f"sqlite:///{tmp_path / 'a.db'}", [upstream])) as api, \
+            httpx.Client(base_url=api.url, timeout=60) as client:
+        started = time.monotonic()
+        response = client.post("/api/chat", json=body)
+        assert response.status_code == 200, response.text
+        assert response.json()["message"]["status"] == "complete"
+        assert time.monotonic() - started >= 2.0  # refused twice, each time after waiting the second it asked for
+        with client.stream("POST", "/api/chat", json={**body, "stream": True}) as streamed:
+            assert [name for name, _ in read_sse(streamed)][-1] == "done"
+    with start_slow_upstream(delay=0.01, busy=100) as upstream, \
+            start_api(api_config(f"sqlite:///{tmp_path / 'b.db'}", [upstream], worker_busy_wait_s=1.5)) as api, \
+            httpx.Client(base_url=api.url, timeout=60) as client:
+        started = time.monotonic()
+        response = client.post("/api/chat", json=body)
+        assert 1.0 <= time.monotonic() - started < 10
+        assert response.status_code == 503 and response.headers["Retry-After"]
+        error = response.json()
+        assert error["error"]["code"] == "worker_rejected" and error["user_message"]["status"] == "error"
+
+
+def test_a_slow_tokenizer_is_waited_for_like_the_generation_itself(tmp_path):
+    """Counting the prompt (`/tokenize`) is part of answering: under load the worker took over 5 s for it, and the
+    API gave up after 5 s (503 worker_unavailable, the message saved as error). It now waits as long as for the
+    reply (`worker_timeout_s`)."""
+    with start_slow_upstream(delay=0.01, tokenize_delay=6.0) as upstream, \
+            start_api(api_config(f"sqlite:///{tmp_path / 'c.db'}", [upstream])) as api, \
+            httpx.Client(base_url=api.url, timeout=60) as client:
+        response = client.post("/api/chat", json={"message": "hi", "model": "slow", "params": {"max_tokens": 2}})
+        assert response.status_code == 200, response.text
+        assert response.json()["message"]["status"] == "complete"
+        assert response.json()["message"]["usage"]["prompt_tokens"] > 0

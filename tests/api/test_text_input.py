@@ -43,3 +43,47 @@ def test_ordinary_unicode_still_works(client):
                                               "params": {"max_tokens": 2, "temperature": 0}})
     assert response.status_code == 200, response.text
     assert response.json()["user_message"]["content"] == "Caf\u00e9 \u65e5\u672c \U0001f600"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_database(request, tmp_path):
+    import os
+
+    from tests.support.api_server import fresh_postgres_database
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'text.db'}"
+        return
+    server_url = os.environ.get("LLMCHAT_TEST_DATABASE_URL")
+    if not server_url:
+        pytest.skip("set LLMCHAT_TEST_DATABASE_URL=postgresql+psycopg://... to run the API on PostgreSQL")
+    with fresh_postgres_database(server_url) as url:
+        yield url
+
+
+def test_text_from_the_model_server_that_no_database_takes_is_stored_with_replacement_characters(any_database):
+    """A model may write NUL (a random one does) or a server send a lone surrogate: PostgreSQL refused the reply
+    and its title (a 500, a reply left streaming), SQLite kept a NUL. Both now store U+FFFD in their place, and the
+    client is sent what was stored."""
+    import httpx
+
+    from llmchat.api.config import TitleSettings
+    from tests.api.conftest import read_sse
+    from tests.support.api_server import api_config, start_api
+    from tests.support.slow_upstream import start_slow_upstream
+
+    body = {"message": "hi", "model": "slow", "params": {"max_tokens": 2}}
+    with start_slow_upstream(delay=0.01, piece="a\x00b\ud800 ") as upstream, \
+            start_api(api_config(any_database, [upstream], titles=TitleSettings(generate=True))) as api, \
+            httpx.Client(base_url=api.url, timeout=60) as client:
+        answered = client.post("/api/chat", json=body)
+        assert answered.status_code == 200, answered.text
+        assert answered.json()["message"]["content"] == "a\ufffdb\ufffd a\ufffdb\ufffd"
+        conversation_id = answered.json()["conversation_id"]
+        with client.stream("POST", "/api/chat", json={**body, "stream": True}) as response:
+            events = dict(read_sse(response))
+        assert events["done"]["message"]["content"] == "a\ufffdb\ufffd a\ufffdb\ufffd"
+        assert "\x00" not in events["title"]["title"] and "\ufffd" in events["title"]["title"]
+        stored = client.get(f"/api/conversations/{conversation_id}").json()
+        assert stored["messages"][1]["content"] == "a\ufffdb\ufffd a\ufffdb\ufffd"
+        assert "\x00" not in stored["title"]

@@ -106,10 +106,16 @@ def test_a_stream_whose_process_died_is_stopped_with_its_text(database):
 def test_an_empty_failed_reply_is_discarded_but_never_one_with_text_or_children(store: ChatStore):
     ip = "10.0.0.1"
     conversation = store.create_conversation(ip, "t", "m1")
-    user, reply = exchange(store, conversation.id, "hi", None)
+    user = store.add_message(conversation.id, "user", "hi")
+    first = store.add_message(conversation.id, "assistant", "", parent_id=user.id, status="streaming")
+    assert store.discard_empty_reply(first.id)
+    assert branch_ids(store, ip, conversation.id) == [user.id]  # unanswered: the branch ends at the user message
+    reply = store.add_message(conversation.id, "assistant", "re: hi", parent_id=user.id)
     empty = store.add_message(conversation.id, "assistant", "", parent_id=user.id, status="streaming")
     assert store.discard_empty_reply(empty.id)
-    assert branch_ids(store, ip, conversation.id) == [user.id]  # the branch ends at the user message again
+    # a failed regenerate: the earlier reply is on screen again, so the next message follows it, not the question
+    assert branch_ids(store, ip, conversation.id) == [user.id, reply.id]
+    assert store.default_parent(conversation.id) == reply.id
     assert not store.discard_empty_reply(reply.id)  # it has text
     second = store.add_message(conversation.id, "assistant", "", parent_id=user.id, status="streaming")
     store.add_message(conversation.id, "user", "quick follow-up", parent_id=second.id)

@@ -78,6 +78,9 @@ class AppConfig:
     worker_api_key: str | None = None
     worker_timeout_s: float = 300.0
     worker_connect_timeout_s: float = 3.0
+    # a model server that answers 503 with Retry-After (its queue or tokenizer is busy) is asked again after that
+    # long, for at most this many seconds per reply in all, before the client gets the 503
+    worker_busy_wait_s: float = 5.0
     health_cache_s: float = 2.0
     models_cache_s: float = 5.0
     default_context_length: int = 2048

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -97,9 +98,19 @@ def _count(value: Any) -> int:
 
 def _text_of(choice: dict[str, Any]) -> str:
     if "text" in choice:
-        return choice.get("text") or ""
+        return _storable(choice.get("text") or "")
     holder = choice.get("delta") or choice.get("message") or {}
-    return holder.get("content") or ""
+    return _storable(holder.get("content") or "")
+
+
+# NUL, and surrogate code points (a str holds a valid pair as one character, so any left is a lone one)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    """The text with U+FFFD for what no database stores: NUL (PostgreSQL refuses it; a model may write it) and lone
+    surrogates (JSON can carry them, UTF-8 cannot). Whatever a server sends can then be saved and sent on."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 class ModelClient:
@@ -156,14 +167,14 @@ class ModelClient:
         template_flags: dict[str, bool] | None = None,
     ) -> int | None:
         """POST /tokenize with a prompt or chat messages (llmchat's worker and vLLM have it); None if it lacks it.
-        `template_flags`: chat-template switches such as continue_final_message, as the generation will send."""
+        `template_flags`: chat-template switches such as continue_final_message, as the generation will send.
+        Waited for as long as a reply (not the quick timeout of /health): it is the first step of one, and a worker
+        busy with many streams took over 5 s for it (bench/soak.py)."""
         body: dict[str, Any] = {"model": model}
         body.update({"messages": messages, **(template_flags or {})} if messages is not None
                     else {"prompt": text or ""})
         try:
-            response = self._http.post(
-                endpoint.url + "/tokenize", json=body, headers=endpoint.headers(), timeout=self._quick
-            )
+            response = self._http.post(endpoint.url + "/tokenize", json=body, headers=endpoint.headers())
         except httpx.HTTPError as exc:
             raise _unreachable(endpoint, exc) from exc
         if response.status_code in (404, 405, 501) or (response.status_code == 400 and messages is not None):

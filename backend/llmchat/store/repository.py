@@ -292,7 +292,8 @@ class ChatStore:
 
     def discard_empty_reply(self, message_id: int) -> bool:
         """A reply whose generation failed before its first word is removed, unless something was added under it
-        meanwhile; the branch on screen then ends at its user message again."""
+        meanwhile. When it was on screen, the branch goes back to its user message and down to the newest earlier
+        reply there (a failed regenerate shows the earlier version again); without one it ends at the question."""
         with self._sessions.begin() as session:
             message = session.get(Message, message_id)
             if message is None or message.content or message.role != "assistant":
@@ -300,11 +301,14 @@ class ChatStore:
             child = aliased(Message)
             if session.scalar(select(exists().where(child.parent_id == message_id))):
                 return False
-            session.execute(update(Conversation)
-                            .where(Conversation.id == message.conversation_id,
-                                   Conversation.current_leaf_id == message_id)
-                            .values(current_leaf_id=message.parent_id))
+            conversation_id, parent_id = message.conversation_id, message.parent_id
             session.delete(message)
+            session.flush()
+            remaining = self._messages(session, conversation_id)
+            leaf = tree.newest_leaf_under(remaining, parent_id) if parent_id is not None else None
+            session.execute(update(Conversation)
+                            .where(Conversation.id == conversation_id, Conversation.current_leaf_id == message_id)
+                            .values(current_leaf_id=leaf))
             return True
 
     def messages(self, conversation_id: str) -> list[MessageRecord]:
