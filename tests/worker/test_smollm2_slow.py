@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.support.servers import PROJECT_ROOT, start_worker
+from tests.worker.helpers import same_reply
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 300
@@ -73,4 +74,6 @@ def test_batched_greedy_equals_single_on_the_real_model(smollm2_worker):
 
     alone = [greedy(prompt) for prompt in prompts]
     with ThreadPoolExecutor(len(prompts)) as pool:
-        assert list(pool.map(greedy, prompts)) == alone
+        together = list(pool.map(greedy, prompts))
+    # the default engine here is OpenVINO: bf16 activations may make a batched greedy reply fork late (helpers.py)
+    assert all(same_reply(batched, single, "openvino") for batched, single in zip(together, alone)), together
