@@ -4,6 +4,7 @@ import { api } from '../api/client.js'
 import { createChatSession } from './chatSession.js'
 import { createCompareSession } from './compareSession.js'
 import { createConversations } from './conversations.js'
+import { createFeedback } from './feedback.js'
 import { createLimits } from './limits.js'
 import { createModels } from './models.js'
 import { createRouter } from './router.js'
@@ -28,6 +29,7 @@ export function createAppState() {
     limits,
     search: createSearch({ api }),
     models: createModels({ api }),
+    feedback: createFeedback({ api }),
     settings: createSettingsStore(safeStorage(), limits.range),
     router: createRouter(),
     chat: createChatSession({ api, ...turns }),
