@@ -8,7 +8,7 @@ from tests.api.conftest import read_sse
 
 STYLES = ("chat", "fewshot", "alpaca")
 MESSAGE_KEYS = {"id", "role", "content", "model", "status", "finish_reason", "parent_id", "sibling_ids", "column",
-                "params", "usage", "response_time_ms", "created_at", "updated_at"}
+                "params", "usage", "response_time_ms", "created_at", "updated_at", "feedback"}
 
 
 @pytest.mark.parametrize("style", STYLES)

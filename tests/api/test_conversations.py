@@ -21,7 +21,8 @@ def test_list_is_newest_first_with_counts(client):
     newer = new_conversation(client, "newer")
     listed = client.get("/api/conversations").json()["conversations"]
     assert [c["id"] for c in listed] == [newer, older]
-    assert set(listed[0]) == {"id", "title", "kind", "model", "models", "created_at", "updated_at", "message_count"}
+    assert set(listed[0]) == {"id", "title", "kind", "model", "models", "blind", "revealed", "created_at", "updated_at",
+                              "message_count"}
     assert listed[0]["message_count"] == 2 and listed[0]["model"] == "tiny-chat"
     assert (listed[0]["kind"], listed[0]["models"]) == ("chat", ["tiny-chat"])
     client.post("/api/chat", json={"message": "bump", "model": "tiny-chat", "conversation_id": older})

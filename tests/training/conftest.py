@@ -74,10 +74,10 @@ def registry_env(registry_dirs, monkeypatch):
 
 @pytest.fixture(scope="session")
 def task_data(tmp_path_factory) -> Path:
-    """A small slice of the shipped generator: short arithmetic / word tasks."""
+    """A small slice of the shipped generator: short arithmetic / word tasks, 96 in training phrasings + 8 held out."""
     from llmchat.training.datagen import make_examples, write_jsonl
 
-    return write_jsonl(make_examples(96, seed=3), tmp_path_factory.mktemp("data") / "tasks.jsonl")
+    return write_jsonl(make_examples(96, seed=3, unseen=8), tmp_path_factory.mktemp("data") / "tasks.jsonl")
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +91,31 @@ def lora_run(registry_dirs, task_data) -> Path:
     torch.set_num_threads(1)
     config = load_config(PROJECT_ROOT / "configs/train/smollm2-lora.yaml",
                          tiny_train_settings(task_data, run_name="tiny-lora"))
+    with pytest.MonkeyPatch.context() as patch:
+        _point_at(patch, registry_dirs)
+        return run_finetune(config).run_dir
+
+
+@pytest.fixture(scope="session")
+def preference_data(tmp_path_factory) -> Path:
+    """DPO rows from the shipped generator: the right short answer preferred to a wrong or wordy one."""
+    from llmchat.training.datagen import make_preferences, write_jsonl
+
+    return write_jsonl(make_preferences(48, seed=5), tmp_path_factory.mktemp("prefs") / "preferences.jsonl")
+
+
+@pytest.fixture(scope="session")
+def dpo_run(registry_dirs, preference_data) -> Path:
+    """One finished DPO run (LoRA via TRL's DPOTrainer) of the tiny model, in the registry's models/runs/."""
+    import torch
+
+    from llmchat.training.config import load_config
+    from llmchat.training.finetune import run_finetune
+
+    torch.set_num_threads(1)
+    config = load_config(PROJECT_ROOT / "configs/train/smollm2-dpo.yaml", tiny_train_settings(
+        preference_data, run_name="tiny-dpo", method="dpo", max_steps=12, learning_rate=1e-2, eval_steps=6,
+        save_steps=6, validation_size=4, test_size=4, dpo_beta=0.1))
     with pytest.MonkeyPatch.context() as patch:
         _point_at(patch, registry_dirs)
         return run_finetune(config).run_dir

@@ -24,7 +24,8 @@ def test_run_folder_has_everything_and_the_manifest(lora_run, task_data):
     # the manifest is written last: nothing in the run folder is newer
     newest = max(p.stat().st_mtime_ns for p in lora_run.iterdir() if p.name != "checkpoints")
     assert (lora_run / "llmchat_run.json").stat().st_mtime_ns == newest
-    assert len(load_examples(lora_run / "test.jsonl")) == 8
+    test_split = load_examples(lora_run / "test.jsonl")
+    assert len(test_split) == 16 and sum(r["phrasing"] == "unseen" for r in test_split) == 8
     assert (lora_run / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert load_config(lora_run / "config.yaml").max_steps == 40
 
@@ -34,7 +35,8 @@ def test_log_has_train_and_validation_losses(lora_run):
     assert any("loss" in r for r in records) and any("eval_loss" in r for r in records)
     assert any(r["step"] == 0 and "eval_loss" in r for r in records)  # the curve starts at the untrained model
     metrics = json.loads((lora_run / "metrics.json").read_text())
-    assert metrics["global_step"] == 40 and metrics["examples"] == {"train": 80, "validation": 8, "test": 8}
+    assert metrics["global_step"] == 40 and metrics["examples"] == {"train": 80, "validation": 8, "test": 16,
+                                                           "test_unseen_phrasings": 8}
 
 
 def test_loss_goes_down(lora_run, registry_env, trainable_tiny_path):

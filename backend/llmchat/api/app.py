@@ -10,7 +10,7 @@ from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig, load_config
 from llmchat.api.errors import register_error_handlers
 from llmchat.api.limits import GenerationSlots, generation_cap, install_rate_limit
-from llmchat.api.routes import chat, conversations, meta, search
+from llmchat.api.routes import cards, chat, conversations, feedback, leaderboard, meta, search
 from llmchat.api.routes.frontend import install_frontend
 from llmchat.api.routing import Router
 from llmchat.api.schemas import request_schemas
@@ -20,7 +20,7 @@ from llmchat.api.titles import TitleWriter
 from llmchat.api.turn_runner import TurnRunner
 from llmchat.modelclient import ModelClient
 from llmchat.prompts import PromptBuilder
-from llmchat.store import ChatStore, open_database
+from llmchat.store import ChatStore, FeedbackStore, open_database
 
 
 def create_app(config: AppConfig | None = None) -> Flask:
@@ -42,6 +42,7 @@ def create_app(config: AppConfig | None = None) -> Flask:
         config=config,
         database=database,
         store=store,
+        feedback=FeedbackStore(database),
         router=router,
         chat=service,
         runner=TurnRunner(service, TitleWriter(service)),
@@ -52,7 +53,7 @@ def create_app(config: AppConfig | None = None) -> Flask:
     # order matters: who is asking and whether the request is acceptable, before the rate limit counts it
     install_security(app, config)
     install_rate_limit(app, limits)
-    for blueprint in (meta.bp, chat.bp, conversations.bp, search.bp):
+    for blueprint in (meta.bp, cards.bp, chat.bp, conversations.bp, search.bp, feedback.bp, leaderboard.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     install_frontend(app, config.frontend_path())

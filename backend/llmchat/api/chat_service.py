@@ -38,6 +38,11 @@ def worker_error(exc: Exception, conversation_id: str | None, user_message: Mess
                     headers={"Retry-After": "5"}, extra=extra)
 
 
+def _blind_model_named() -> ApiError:
+    return ApiError(400, "invalid_field", "model: the models of this blind session are hidden until you vote; send "
+                    "no model (each column keeps its own)", field="model")
+
+
 def not_found(what: str = "conversation") -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
@@ -162,21 +167,21 @@ class ChatService:
     def message_turn(self, ip: str, request: Any, message: str) -> ChatTurn:
         """POST /api/chat: a new user message (after the branch on screen, or under `parent_id`) and its reply."""
         conversation = self.owned_conversation(ip, request.conversation_id) if request.conversation_id else None
-        column = self._column(conversation, request)
+        column, model_id = self._column(conversation, request)
         parent_id = self._parent(ip, conversation, request, column)
         requested = request.params.model_dump(exclude_none=True)
         conversation_id = conversation.id if conversation else None
         try:
-            model = self.resolve_model(request.model)
+            model = self._resolve_for(conversation, model_id)
             params = self.effective_params(model, requested)
             history = self.history(conversation_id, parent_id) if conversation_id else []
             turn = self.prepare("message", conversation_id or "", message, history, model, params)
         except WORKER_ERRORS as exc:
             # the user's words are kept (status error) so the UI can show them and offer a retry
-            conversation_id = conversation_id or self._new_conversation(ip, message, request.model)
+            conversation_id = conversation_id or self._new_conversation(ip, message, model_id)
             self._first_message_title(conversation, message)
             user = self.store.add_message(conversation_id, "user", message, parent_id=parent_id, column=column,
-                                          model=request.model, params=requested, status="error")
+                                          model=model_id, params=requested, status="error")
             raise worker_error(exc, conversation_id, user) from exc
         turn.conversation_id = conversation_id or self._new_conversation(ip, message, model.id)
         self._first_message_title(conversation, message)
@@ -191,6 +196,8 @@ class ChatService:
         conversation = self.owned_conversation(ip, conversation_id)
         user = self._user_to_answer(ip, conversation, request.message_id)
         column_model = self._column_model(conversation, user.column)
+        if conversation.models_hidden and request.model is not None:
+            raise _blind_model_named()
         if column_model and request.model and request.model != column_model:
             raise ApiError(400, "invalid_field", f"model: column {user.column} of this compare session is answered "
                            f"by {column_model!r}", field="model")
@@ -198,7 +205,7 @@ class ChatService:
         # the settings of the first answer, unless this request changes them
         earlier = {k: v for k, v in (user.params or {}).items() if k in PARAM_KEYS}
         try:
-            model = self.resolve_model(model_id or "")
+            model = self._resolve_for(conversation, model_id or "")
             params = self.effective_params(model, {**earlier, **request.params.model_dump(exclude_none=True)})
             history = self.history(conversation_id, user.parent_id)
             turn = self.prepare("regenerate", conversation_id, user.content, history, model, params)
@@ -255,17 +262,36 @@ class ChatService:
             return conversation.models[column]
         return None
 
-    def _column(self, conversation: ConversationRecord | None, request: Any) -> int:
-        """A chat has one column (0); a compare session two, each sent with its own model."""
+    def _column(self, conversation: ConversationRecord | None, request: Any) -> tuple[int, str]:
+        """The column and the model of a new message: a chat has one column (0) and names its model; a compare
+        session has two, each answered by its own model (named or not; a blind session's must not be named)."""
         if conversation is None or conversation.kind != "compare":
             if request.column != 0:
                 raise ApiError(400, "invalid_field", "column: only a compare session has column 1", field="column")
-            return 0
+            if request.model is None:
+                raise ApiError(400, "invalid_field", "model: name the model to answer (only a compare session's "
+                               "columns have models of their own)", field="model")
+            return 0, request.model
+        if conversation.models_hidden and request.model is not None:
+            raise _blind_model_named()
         expected = self._column_model(conversation, request.column)
-        if expected is not None and request.model != expected:
+        if expected is not None and request.model is not None and request.model != expected:
             raise ApiError(400, "invalid_field", f"model: column {request.column} of this compare session is "
                            f"answered by {expected!r}", field="model")
-        return request.column
+        model_id = expected or request.model
+        if model_id is None:
+            raise ApiError(400, "invalid_field", "model: name the model to answer", field="model")
+        return request.column, model_id
+
+    def _resolve_for(self, conversation: ConversationRecord | None, model_id: str) -> ModelInfo:
+        """The model's entry; in a blind session an error about it must not name it either."""
+        try:
+            return self.resolve_model(model_id)
+        except ApiError as exc:
+            if conversation is None or not conversation.models_hidden or exc.code != "unknown_model":
+                raise
+            raise ApiError(400, "unknown_model", "this blind session's model is no longer served; start a new one",
+                           field="model") from exc
 
     def _parent(self, ip: str, conversation: ConversationRecord | None, request: Any, column: int) -> int | None:
         if "parent_id" not in request.model_fields_set:

@@ -16,6 +16,12 @@ class Usage(BaseModel):
     completion_tokens: int | None
 
 
+class Feedback(BaseModel):
+    rating: Literal["up", "down"] | None
+    correction: str | None = Field(description="a better answer the user wrote")
+    updated_at: datetime
+
+
 class Message(BaseModel):
     id: int
     role: Literal["user", "assistant"]
@@ -34,15 +40,19 @@ class Message(BaseModel):
     response_time_ms: int | None
     created_at: datetime
     updated_at: datetime
+    feedback: Feedback | None = Field(description="the user's thumb and/or better answer (replies only)")
 
 
 class ConversationSummary(BaseModel):
     id: str
     title: str
     kind: Literal["chat", "compare"]
-    model: str | None = Field(description="the model of the latest reply")
-    models: list[str] = Field(description="chat: the models that wrote replies, in order of first use; compare: "
-                                          "the two column models")
+    model: str | None = Field(description="the model of the latest reply (null in a blind session before its vote)")
+    models: list[str | None] = Field(description="chat: the models that wrote replies, in order of first use; "
+                                                 "compare: the two column models ([null, null] in a blind session "
+                                                 "before its first vote)")
+    blind: bool = Field(description="a compare session whose two models were drawn at random")
+    revealed: bool = Field(description="a blind session whose models are shown, after its first vote")
     created_at: datetime
     updated_at: datetime
     message_count: int
@@ -53,11 +63,33 @@ class Column(BaseModel):
     messages: list[Message]
 
 
+class VoteSide(BaseModel):
+    message_id: int
+    model: str | None
+    content: str = Field(description="the reply's text at the time of the vote")
+
+
+class Vote(BaseModel):
+    id: int
+    conversation_id: str
+    prompt: str
+    left: VoteSide
+    right: VoteSide
+    winner: Literal["left", "right", "tie", "both_bad"]
+    created_at: datetime
+    updated_at: datetime
+
+
+class VoteResult(BaseModel):
+    vote: Vote
+
+
 class Conversation(ConversationSummary):
     current_leaf_id: int | None = Field(description="the last message of the branch on screen")
     messages: list[Message] = Field(description="the branch on screen, root first ([] for a compare session)")
     columns: list[Column] | None = Field(default=None, description="compare sessions only: each column's "
                                                                    "newest branch")
+    votes: list[Vote] | None = Field(default=None, description="compare sessions only: the votes in it, oldest first")
 
 
 class ConversationList(BaseModel):
@@ -95,6 +127,57 @@ class Model(BaseModel):
     context_length: int
     base_model: str | None
     default_params: dict[str, Any]
+    engine: str | None = Field(description="the engine that serves it (llmchat's worker), else null")
+    origin: Literal["config", "adapters", "runs"] = Field(description="where the server found it: its registry "
+                                                                      "file, an adapter folder, a fine-tuning run")
+    created: str | None = Field(description="runs: when the run finished (ISO 8601), else null")
+
+
+class LossPoint(BaseModel):
+    step: int
+    loss: float | None = None
+    eval_loss: float | None = None
+
+
+class RunCard(BaseModel):
+    method: Literal["lora", "full", "dpo"]
+    recipe: dict[str, Any] = Field(description="the training config the run was made with")
+    loss_curve: list[LossPoint]
+    evaluation: dict[str, Any] | None = Field(description="the last `llmchat evaluate` summary with this run in it")
+
+
+class ModelCard(BaseModel):
+    id: str
+    kind: str
+    base_model: str | None
+    prompt_style: Literal["fewshot", "alpaca", "chat"]
+    engine: str | None
+    context_length: int | None
+    origin: Literal["config", "adapters", "runs"]
+    created: str | None
+    run: RunCard | None = Field(description="a fine-tuning run's recipe, loss curve and evaluation; null otherwise")
+
+
+class LeaderboardRow(BaseModel):
+    model: str
+    rating: float | None = Field(description="Bradley-Terry on the Elo scale; null without battles")
+    ci95: list[float] | None = Field(description="[low, high], bootstrap over the votes")
+    battles: int
+    wins: int
+    losses: int
+    ties: int = Field(description="tie and both_bad votes")
+    both_bad: int
+    win_rate: float | None = Field(description="wins / battles")
+    thumbs_up: int
+    thumbs_down: int
+    thumbs_up_share: float | None
+
+
+class Leaderboard(BaseModel):
+    models: list[LeaderboardRow]
+    votes: int = Field(description="votes counted (between two different models)")
+    method: str
+    ties: str = Field(description="how ties and both_bad count")
 
 
 class ModelList(BaseModel):
@@ -170,5 +253,5 @@ SSE_EVENTS: dict[str, type[BaseModel]] = {"start": StartEvent, "delta": DeltaEve
 
 
 RESPONSES: list[type[BaseModel]] = [Message, Conversation, ConversationSummary, ConversationList, ChatResult,
-                                    ContinueResult, Error, ModelList, Health, Limits, SearchResults,
-                                    *SSE_EVENTS.values()]
+                                    ContinueResult, Error, ModelList, Health, Limits, SearchResults, VoteResult,
+                                    Leaderboard, ModelCard, *SSE_EVENTS.values()]

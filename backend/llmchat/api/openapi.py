@@ -31,7 +31,7 @@ def _json(model: type[BaseModel] | dict[str, Any], description: str = "OK") -> d
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
-    reasons = {400: "invalid request", 404: "not found (or not this IP's)", 405: "method not allowed",
+    reasons = {400: "invalid request (not_enough_models: a blind session needs two served models)", 404: "not found (or not this IP's)", 405: "method not allowed",
                409: "busy: the reply is being generated", 413: "too large", 415: "the body is not JSON",
                429: "rate limited (Retry-After)", 502: "the model server refused",
                503: "no model server, or the API is at capacity (Retry-After)"}
@@ -64,6 +64,7 @@ def _path_param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 CONVERSATION_ID = _path_param("conversation_id", {"type": "string", "maxLength": 64})
+MODEL_ID = _path_param("model_id", {"type": "string", "minLength": 1, "maxLength": 200})
 MESSAGE_ID = _path_param("message_id", {"type": "integer", "minimum": 0})
 
 
@@ -73,6 +74,11 @@ def _paths(requests: RequestSchemas) -> dict[str, Any]:
                                 "responses": {"200": _json(documents.Health)}}},
         "/api/models": {"get": {"summary": "models the servers offer, with prompt style and default params",
                                 "responses": {"200": _json(documents.ModelList), **_errors(503)}}},
+        "/api/models/{model_id}/card": {
+            "parameters": [MODEL_ID],
+            "get": {"summary": "what a model is (kind, base, prompt style, engine) and, for a fine-tuning run, its "
+                               "recipe, loss curve and last evaluation, from the model's server",
+                    "responses": {"200": _json(documents.ModelCard), **_errors(404, 503)}}},
         "/api/limits": {"get": {"summary": "the bounds of the generation parameters and of a message",
                                 "responses": {"200": _json(documents.Limits)}}},
         "/api/openapi.json": {"get": {"summary": "this document",
@@ -84,7 +90,8 @@ def _paths(requests: RequestSchemas) -> dict[str, Any]:
         "/api/conversations": {
             "get": {"summary": "the caller's conversations, most recently active first",
                     "responses": {"200": _json(documents.ConversationList)}},
-            "post": {"summary": "a new, empty conversation; kind compare names its two models [left, right]",
+            "post": {"summary": "a new, empty conversation; kind compare names its two models [left, right], or "
+                                "with blind: true has two drawn at random, hidden until the first vote",
                      "requestBody": _body(requests.create_conversation),
                      "responses": {"201": _json(documents.Conversation, "created"),
                                    **_errors(400, 413, 415, 503)}},
@@ -126,6 +133,23 @@ def _paths(requests: RequestSchemas) -> dict[str, Any]:
                      "requestBody": _body(requests.continue_, required=False),
                      "responses": _generating(documents.ContinueResult)},
         },
+        "/api/messages/{message_id}/feedback": {
+            "parameters": [MESSAGE_ID],
+            "put": {"summary": "a thumb up/down and/or a better answer for one of the caller's replies; rating null "
+                               "without a correction clears it",
+                    "requestBody": _body(requests.feedback),
+                    "responses": {"200": _json(documents.Message), **_errors(400, 404, 413, 415)}},
+        },
+        "/api/votes": {"post": {
+            "summary": "which of two of the caller's finished replies to the same prompt is better; voting again on "
+                       "the same pair replaces the vote (200); the first vote reveals a blind session",
+            "requestBody": _body(requests.vote),
+            "responses": {"201": _json(documents.VoteResult, "created"), "200": _json(documents.VoteResult, "replaced"),
+                          **_errors(400, 404, 413, 415)}}},
+        "/api/leaderboard": {"get": {
+            "summary": "per model: Bradley-Terry rating with a 95% bootstrap interval, battles, win rate, thumbs "
+                       "(every IP's votes; no prompts or replies)",
+            "responses": {"200": _json(documents.Leaderboard)}}},
         "/api/search": {"get": {
             "summary": "full-text search over the caller's messages, best first, with plain-text snippets",
             "parameters": [

@@ -20,6 +20,7 @@ from llmchat.modelclient import Endpoint, ModelClient, WorkerUnavailable
 from llmchat.prompts import PROMPT_STYLES
 
 PARAM_KEYS = ("temperature", "top_p", "max_tokens", "memory_window", "system_prompt")
+ORIGINS = ("config", "adapters", "runs")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class ModelInfo:
     context_length: int
     base_model: str | None
     default_params: dict[str, Any]
+    engine: str | None = None  # llmchat's worker says which engine serves it; other servers do not
+    origin: str = "config"     # config | adapters | runs (where llmchat's worker found it)
+    created: str | None = None  # a run's finishing time
     endpoints: tuple[Endpoint, ...] = field(default=())
     extra_body: dict[str, Any] = field(default_factory=dict)
 
@@ -38,6 +42,10 @@ class ModelInfo:
         info.pop("endpoints")
         info.pop("extra_body")
         return info
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _known_style(style: str | None) -> str | None:
@@ -149,6 +157,9 @@ class Router:
             ),
             base_model=entry.get("base_model") or settings.base_model,
             default_params={**app_defaults, **served, **settings.default_params},
+            engine=_text_or_none(entry.get("engine")),
+            origin=entry.get("origin") if entry.get("origin") in ORIGINS else "config",
+            created=_text_or_none(entry.get("created")),
             endpoints=endpoints,
             extra_body=dict(settings.extra_body),
         )

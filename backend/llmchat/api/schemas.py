@@ -54,9 +54,12 @@ class RequestSchemas:
     create_conversation: type[BaseModel]
     set_current: type[BaseModel]
     search: type[BaseModel]
+    feedback: type[BaseModel]
+    vote: type[BaseModel]
 
     def all(self) -> list[type[BaseModel]]:
-        return [self.chat, self.regenerate, self.continue_, self.rename, self.create_conversation, self.set_current]
+        return [self.chat, self.regenerate, self.continue_, self.rename, self.create_conversation, self.set_current,
+                self.feedback, self.vote]
 
 
 def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> RequestSchemas:
@@ -81,7 +84,9 @@ def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> Re
         model_config = STRICT
 
         message: Message
-        model: ModelId
+        model: ModelId | None = Field(default=None, description="required, except in a compare session, whose "
+                                                                "columns have their models (a blind session: must be "
+                                                                "absent until its first vote)")
         conversation_id: Annotated[Text, Field(max_length=64)] | None = None
         parent_id: MessageId | None = Field(
             default=None, description="the message the new one follows (null: a new first message); absent: after "
@@ -121,11 +126,31 @@ def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> Re
         kind: Literal["chat", "compare"] = "chat"
         models: Annotated[list[ModelId], Field(max_length=2, description="compare: [left, right]")] = Field(
             default_factory=list)
+        blind: bool = Field(default=False, description="compare only, without models: two different models are "
+                                                       "drawn at random and hidden until the first vote")
 
     class SetCurrentRequest(BaseModel):
         model_config = STRICT
 
         message_id: MessageId
+
+    class FeedbackRequest(BaseModel):
+        """A thumb on a reply and/or a better answer the user wrote; `rating: null` without a correction clears."""
+
+        model_config = STRICT
+
+        rating: Literal["up", "down"] | None
+        correction: Annotated[Text, Field(json_schema_extra={"maxLength": max_message_chars})] | None = Field(
+            default=None, description="a better answer (trimmed; empty or null clears it; absent: unchanged)")
+
+    class VoteRequest(BaseModel):
+        """Which of two replies to the same prompt was better (both the caller's, both finished)."""
+
+        model_config = STRICT
+
+        left_message_id: MessageId
+        right_message_id: MessageId
+        winner: Literal["left", "right", "tie", "both_bad"]
 
     class SearchQuery(BaseModel):
         """Query string parameters (text, so not strict: "20" is the number 20)."""
@@ -138,7 +163,7 @@ def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> Re
     return RequestSchemas(params=Params, chat=ChatRequest, regenerate=RegenerateRequest,
                           continue_=ContinueRequest, rename=RenameRequest,
                           create_conversation=CreateConversationRequest, set_current=SetCurrentRequest,
-                          search=SearchQuery)
+                          search=SearchQuery, feedback=FeedbackRequest, vote=VoteRequest)
 
 
 def validate(schema: type[BaseModel], body: Any) -> Any:

@@ -9,19 +9,26 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from llmchat.store import ConversationRecord, MessageRecord, SearchHit
+from llmchat.store import ConversationRecord, FeedbackRecord, MessageRecord, SearchHit, VoteRecord
 
 
 def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+def feedback_json(feedback: FeedbackRecord | None) -> dict[str, Any] | None:
+    if feedback is None:
+        return None
+    return {"rating": feedback.rating, "correction": feedback.correction, "updated_at": iso(feedback.updated_at)}
+
+
 def message_json(record: MessageRecord) -> dict[str, Any]:
+    """A message; in a blind compare session without a vote its model is null."""
     return {
         "id": record.id,
         "role": record.role,
         "content": record.content,
-        "model": record.model,
+        "model": None if record.model_hidden else record.model,
         "status": record.status,
         "finish_reason": record.finish_reason,
         "parent_id": record.parent_id,
@@ -32,29 +39,51 @@ def message_json(record: MessageRecord) -> dict[str, Any]:
         "response_time_ms": record.response_time_ms,
         "created_at": iso(record.created_at),
         "updated_at": iso(record.updated_at),
+        "feedback": feedback_json(record.feedback) if record.role == "assistant" else None,
     }
 
 
 def conversation_summary(record: ConversationRecord) -> dict[str, Any]:
+    """The summary; a blind compare session without a vote shows no model (`models` is [null, null])."""
+    hidden = record.models_hidden
     return {
         "id": record.id,
         "title": record.title,
         "kind": record.kind,
-        "model": record.model,
-        "models": list(record.models),
+        "model": None if hidden else record.model,
+        "models": [None for _ in record.models] if hidden else list(record.models),
+        "blind": record.blind,
+        "revealed": record.revealed,
         "created_at": iso(record.created_at),
         "updated_at": iso(record.updated_at),
         "message_count": record.message_count,
     }
 
 
+def vote_json(vote: VoteRecord) -> dict[str, Any]:
+    """A vote always names both models: it is written after the vote, which reveals a blind session."""
+    return {
+        "id": vote.id,
+        "conversation_id": vote.conversation_id,
+        "prompt": vote.prompt,
+        "left": {"message_id": vote.left.message_id, "model": vote.left.model, "content": vote.left.content},
+        "right": {"message_id": vote.right.message_id, "model": vote.right.model, "content": vote.right.content},
+        "winner": vote.winner,
+        "created_at": iso(vote.created_at),
+        "updated_at": iso(vote.updated_at),
+    }
+
+
 def conversation_json(record: ConversationRecord) -> dict[str, Any]:
-    """The summary, the branch on screen (chat) or both columns (compare, `messages` is then [])."""
+    """The summary, the branch on screen (chat) or both columns and their votes (compare, `messages` is then [])."""
     document = {**conversation_summary(record), "current_leaf_id": record.current_leaf_id,
                 "messages": [message_json(m) for m in record.messages]}
     if record.kind == "compare":
-        document["columns"] = [{"model": column.model, "messages": [message_json(m) for m in column.messages]}
+        hidden = record.models_hidden
+        document["columns"] = [{"model": None if hidden else column.model,
+                                "messages": [message_json(m) for m in column.messages]}
                                for column in record.columns]
+        document["votes"] = [vote_json(vote) for vote in record.votes]
     return document
 
 
@@ -66,14 +95,28 @@ def search_json(hits: list[SearchHit]) -> dict[str, Any]:
         for hit in hits]}
 
 
+def _model_name(model: str | None, hidden: bool) -> str:
+    return "hidden until you vote" if hidden else model or "unknown model"
+
+
+def _markdown_feedback(feedback: FeedbackRecord | None) -> list[str]:
+    if feedback is None:
+        return []
+    lines = [f"*Your rating: {'thumbs up' if feedback.rating == 'up' else 'thumbs down'}*", ""] if feedback.rating else []
+    if feedback.correction:
+        lines += ["*Your better answer:*", "", *[f"> {line}".rstrip() for line in feedback.correction.splitlines()], ""]
+    return lines
+
+
 def _markdown_messages(messages: tuple[MessageRecord, ...]) -> list[str]:
     lines: list[str] = []
     for message in messages:
-        who = "You" if message.role == "user" else f"Assistant ({message.model or 'unknown model'})"
+        who = "You" if message.role == "user" else f"Assistant ({_model_name(message.model, message.model_hidden)})"
         note = "" if message.status == "complete" else f" — {message.status}"
         if message.finish_reason == "length":
             note += " — cut off"
         lines += [f"## {who}{note}", "", f"*{iso(message.created_at)}*", "", message.content, ""]
+        lines += _markdown_feedback(message.feedback)
     return lines
 
 
@@ -82,10 +125,20 @@ def export_markdown(record: ConversationRecord) -> str:
     lines = [f"# {record.title}", "", f"Exported from llmchat. Started {iso(record.created_at)}.", ""]
     if record.kind == "compare":
         for number, column in enumerate(record.columns, start=1):
-            lines += [f"# Column {number}: {column.model or 'unknown model'}", ""]
+            lines += [f"# Column {number}: {_model_name(column.model, record.models_hidden)}", ""]
             lines += _markdown_messages(column.messages)
+        if record.votes:
+            lines += ["# Votes", ""] + [_markdown_vote(vote) for vote in record.votes] + [""]
         return "\n".join(lines)
     return "\n".join(lines + _markdown_messages(record.messages))
+
+
+VERDICTS = {"left": "left is better", "right": "right is better", "tie": "a tie", "both_bad": "both bad"}
+
+
+def _markdown_vote(vote: VoteRecord) -> str:
+    prompt = " ".join(vote.prompt.split())
+    return f"- {prompt!r}: {VERDICTS[vote.winner]} (left {vote.left.model}, right {vote.right.model})"
 
 
 def export_json(record: ConversationRecord) -> str:

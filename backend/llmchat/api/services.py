@@ -16,7 +16,7 @@ from llmchat.api.limits import GenerationSlots
 from llmchat.api.routing import Router
 from llmchat.api.schemas import RequestSchemas
 from llmchat.api.turn_runner import TurnRunner
-from llmchat.store import ChatStore, Database
+from llmchat.store import ChatStore, Database, FeedbackStore
 
 EXTENSION = "llmchat"
 
@@ -26,6 +26,7 @@ class Services:
     config: AppConfig
     database: Database
     store: ChatStore
+    feedback: FeedbackStore
     router: Router
     chat: ChatService
     runner: TurnRunner

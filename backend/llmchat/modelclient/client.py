@@ -11,6 +11,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -136,6 +137,19 @@ class ModelClient:
         response = self._get(endpoint, "/v1/models")
         _raise_for(response)
         return list(response.json().get("data") or [])
+
+    def model_card(self, endpoint: Endpoint, model_id: str) -> dict[str, Any] | None:
+        """GET /v1/models/{id}/card (llmchat's worker: spec, run recipe, loss curve, evaluation); None from a
+        server without that route, or one that does not know the model."""
+        response = self._get(endpoint, f"/v1/models/{quote(model_id, safe='')}/card")
+        if response.status_code in (404, 405, 501):
+            return None
+        _raise_for(response)
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
 
     def count_tokens(
         self, endpoint: Endpoint, model: str, text: str | None = None, messages: list[dict[str, str]] | None = None,

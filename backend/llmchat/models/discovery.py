@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,8 @@ def _scan_adapters(models_dir: Path, known: list[ModelSpec]) -> list[ModelSpec]:
     return specs
 
 
-def _lora_spec(model_id: str, base: ModelSpec, adapter: Path, style: str, origin: str, extra: dict) -> ModelSpec | None:
+def _lora_spec(model_id: str, base: ModelSpec, adapter: Path, style: str, origin: str, extra: dict,
+               run_dir: Path | None = None) -> ModelSpec | None:
     if style not in PROMPT_STYLES:
         log.warning("skipping %s: prompt_style %r is not one of %s", adapter, style, PROMPT_STYLES)
         return None
@@ -83,7 +85,8 @@ def _lora_spec(model_id: str, base: ModelSpec, adapter: Path, style: str, origin
     return ModelSpec(id=str(model_id), kind="lora", prompt_style=style, base=base.id, adapter=adapter,
                      context_length=base.context_length, dtype=base.dtype, device=base.device, engine=base.engine,
                      default_params=defaults if extra.get("default_params") else base.default_params,
-                     origin=origin, models_dir=base.models_dir)
+                     origin=origin, models_dir=base.models_dir, run_dir=run_dir,
+                     created=_finished_at(run_dir, extra) if run_dir else None)
 
 
 def _scan_runs(models_dir: Path, known: list[ModelSpec]) -> list[ModelSpec]:
@@ -110,7 +113,7 @@ def _run_spec(folder: Path, run: dict[str, Any], known: list[ModelSpec]) -> Mode
         if not (weights / "adapter_config.json").is_file():
             log.warning("skipping run %s: no adapter_config.json in %s", folder, weights)
             return None
-        return _lora_spec(run_id, base, weights, style, "runs", run)
+        return _lora_spec(run_id, base, weights, style, "runs", run, run_dir=folder)
     if not (weights / "config.json").is_file() or style not in PROMPT_STYLES:
         log.warning("skipping run %s: no HF model folder at %s (or bad prompt_style %r)", folder, weights, style)
         return None
@@ -119,4 +122,13 @@ def _run_spec(folder: Path, run: dict[str, Any], known: list[ModelSpec]) -> Mode
                      dtype=base.dtype if base else "auto", device=base.device if base else "auto",
                      engine=base.engine if base else None,
                      default_params=base.default_params if base else parse_default_params(None, None),
-                     origin="runs", models_dir=base.models_dir if base else None)
+                     origin="runs", models_dir=base.models_dir if base else None, run_dir=folder,
+                     created=_finished_at(folder, run))
+
+
+def _finished_at(run_dir: Path, run: dict[str, Any]) -> str:
+    """The manifest's `created`, or (a run written before it had one) the time the manifest was written."""
+    if isinstance(run.get("created"), str) and run["created"]:
+        return run["created"]
+    written = (run_dir / MANIFEST).stat().st_mtime
+    return datetime.fromtimestamp(written, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

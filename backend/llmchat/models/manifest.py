@@ -10,14 +10,24 @@ from typing import Any
 MANIFEST = "llmchat_run.json"
 
 
+ADAPTER_METHODS = ("lora", "dpo")  # methods whose run is a peft adapter on `base_model`
+
+
+def weights_folder(method: str) -> str:
+    """Where a run keeps what it trained: the adapter, or the whole model (full fine-tune)."""
+    return "adapter" if method in ADAPTER_METHODS else "model"
+
+
 def write_manifest(run_dir: Path, run_id: str, method: str, base_model: str, **extra: Any) -> Path:
+    """The worker serves a run by `kind` and `path`: an adapter run (lora, dpo) as base + adapter, a full one
+    as an HF folder; `method` only records how it was trained."""
     manifest = {
         "id": run_id,
-        "kind": "lora" if method == "lora" else "alpaca",
+        "kind": "lora" if method in ADAPTER_METHODS else "alpaca",
         "method": method,
         "base_model": base_model,
         "prompt_style": "alpaca",
-        "path": "adapter" if method == "lora" else "model",
+        "path": weights_folder(method),
         "status": "complete",
         **extra,
     }

@@ -46,6 +46,8 @@ class ModelSpec:
     default_params: SamplingDefaults = field(default_factory=SamplingDefaults)
     origin: str = "config"             # config | adapters | runs
     models_dir: Path | None = field(default=None, compare=False)  # where prepared packaged models live
+    run_dir: Path | None = field(default=None, compare=False)     # runs: the run folder (recipe, log, evaluation)
+    created: str | None = field(default=None, compare=False)      # runs: when it finished (ISO 8601, UTC)
 
     @property
     def base_model(self) -> str | None:
@@ -64,4 +66,6 @@ def spec_summary(spec: ModelSpec, context_length: int | None, engine: str | None
         "base_model": spec.base_model,
         "engine": engine,
         "default_params": spec.default_params.as_dict(),
+        "origin": spec.origin,
+        "created": spec.created,
     }

@@ -95,12 +95,17 @@ class AlpacaChat:
     history_turn: str
     roles: dict[str, str]
 
+    def input_text(self, system_prompt: str, history: Sequence[Turn]) -> str:
+        """The `### Input:` of a turn: the system prompt, then the earlier turns as `Human: ...`/`AI: ...` lines
+        (also what `llmchat data from-chats` writes as a training row's input, so training matches serving)."""
+        lines = [system_prompt.strip()] if system_prompt.strip() else []
+        lines += [self.history_turn.format(role=self.roles[t.role], content=t.content.strip()) for t in history]
+        return "\n".join(lines)
+
     def render(self, system_prompt: str, turns: Sequence[Turn]) -> Prompt:
         partial = turns[-1].content if turns[-1].role == "assistant" else None
         *history, last = turns[:-1] if partial is not None else turns
-        lines = [system_prompt.strip()] if system_prompt.strip() else []
-        lines += [self.history_turn.format(role=self.roles[t.role], content=t.content.strip()) for t in history]
-        text = self.template.render(last.content.strip(), "\n".join(lines))
+        text = self.template.render(last.content.strip(), self.input_text(system_prompt, history))
         if partial is not None:  # Continue: the response so far follows the response header
             return Prompt(style="alpaca", text=text + partial.lstrip(), stop=self.template.stop, continues=True)
         return Prompt(style="alpaca", text=text, stop=self.template.stop)

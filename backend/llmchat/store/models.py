@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # pending: a user message whose reply is not saved yet; streaming: a reply being written (saved every few seconds)
@@ -15,6 +15,9 @@ CONVERSATION_KINDS = ("chat", "compare")
 # untitled: no message yet; first_line: the first message's first line, a model-written title may replace it;
 # final: written by the model or the user (or older than titles), never replaced automatically
 TITLE_STATES = ("untitled", "first_line", "final")
+RATINGS = ("up", "down")
+# both_bad counts as a tie for the rating (ranking/), and is reported apart
+VOTE_WINNERS = ("left", "right", "tie", "both_bad")
 
 
 def utc_now() -> datetime:
@@ -59,6 +62,9 @@ class Conversation(Base):
     models: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     # the last message of the branch on screen (no foreign key: a dangling id falls back to the newest message)
     current_leaf_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # a compare session whose two models were drawn at random and are hidden from the user until the first vote
+    blind: Mapped[bool] = mapped_column(Boolean, default=False)
+    revealed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
 
@@ -95,3 +101,38 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Feedback(Base):
+    """The user's verdict on one reply: a thumb and/or a better answer they wrote. One row per reply at most;
+    it goes with the reply (and so with the conversation)."""
+
+    __tablename__ = "feedback"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    rating: Mapped[str | None] = mapped_column(String(8), nullable=True)  # "up" | "down" | None
+    correction: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+
+
+class Vote(Base):
+    """A verdict between two replies to the same prompt. The prompt, both texts and both model ids are copied at
+    the time of the vote (the replies may be continued later); it goes with the conversation."""
+
+    __tablename__ = "votes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    # "<smaller id>:<larger id>": one vote per pair of replies, whichever side each is shown on
+    pair: Mapped[str] = mapped_column(String(32), unique=True)
+    left_message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    right_message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    left_model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    right_model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    prompt: Mapped[str] = mapped_column(Text)
+    left_content: Mapped[str] = mapped_column(Text)
+    right_content: Mapped[str] = mapped_column(Text)
+    winner: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -13,6 +13,13 @@ def as_utc(value: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
+class FeedbackRecord:
+    rating: str | None  # "up" | "down" | None
+    correction: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class MessageRecord:
     id: int
     conversation_id: str
@@ -32,6 +39,10 @@ class MessageRecord:
     # ids of the messages with the same parent, role and column, oldest first (this one included); filled in
     # when the record is read as part of a conversation
     sibling_ids: tuple[int, ...] = ()
+    feedback: FeedbackRecord | None = None
+    # the message is in a blind compare session that has no vote yet: its model must not be shown (the real id
+    # stays in `model` for the server's own use)
+    model_hidden: bool = False
 
     def with_siblings(self, ids: tuple[int, ...]) -> MessageRecord:
         return replace(self, sibling_ids=ids)
@@ -61,6 +72,32 @@ class ConversationRecord:
     # the branch on screen, root first (chat), or each column's newest branch (compare)
     messages: tuple[MessageRecord, ...] = field(default=())
     columns: tuple[ColumnRecord, ...] = field(default=())
+    blind: bool = False     # a compare session whose models were drawn at random
+    revealed: bool = False  # ... and have been shown, after its first vote
+    votes: tuple[VoteRecord, ...] = field(default=())
+
+    @property
+    def models_hidden(self) -> bool:
+        return self.blind and not self.revealed
+
+
+@dataclass(frozen=True)
+class VoteSide:
+    message_id: int
+    model: str | None
+    content: str
+
+
+@dataclass(frozen=True)
+class VoteRecord:
+    id: int
+    conversation_id: str
+    prompt: str
+    left: VoteSide
+    right: VoteSide
+    winner: str  # left | right | tie | both_bad
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -74,7 +111,26 @@ class SearchHit:
     snippet: tuple[tuple[str, bool], ...]
 
 
-def message_record(row: Any) -> MessageRecord:
+def feedback_record(row: Any | None) -> FeedbackRecord | None:
+    if row is None:
+        return None
+    return FeedbackRecord(rating=row.rating, correction=row.correction, updated_at=as_utc(row.updated_at))
+
+
+def vote_record(row: Any) -> VoteRecord:
+    return VoteRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        prompt=row.prompt,
+        left=VoteSide(row.left_message_id, row.left_model, row.left_content),
+        right=VoteSide(row.right_message_id, row.right_model, row.right_content),
+        winner=row.winner,
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+    )
+
+
+def message_record(row: Any, feedback: Any | None = None, hidden: bool = False) -> MessageRecord:
     return MessageRecord(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -91,6 +147,8 @@ def message_record(row: Any) -> MessageRecord:
         finish_reason=row.finish_reason,
         created_at=as_utc(row.created_at),
         updated_at=as_utc(row.updated_at),
+        feedback=feedback_record(feedback),
+        model_hidden=hidden,
     )
 
 
@@ -108,5 +166,7 @@ def conversation_record(row: Any, message_count: int, models_used: tuple[str, ..
         message_count=message_count,
         models=models,
         current_leaf_id=row.current_leaf_id,
+        blind=bool(row.blind),
+        revealed=bool(row.revealed),
         **parts,
     )

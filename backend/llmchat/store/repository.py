@@ -16,16 +16,25 @@ from sqlalchemy.orm import Session, aliased
 
 from llmchat.store import tree
 from llmchat.store.database import Database
-from llmchat.store.models import CONVERSATION_KINDS, MESSAGE_STATUSES, Client, Conversation, Message, utc_now
+from llmchat.store.models import (
+    CONVERSATION_KINDS,
+    MESSAGE_STATUSES,
+    Client,
+    Conversation,
+    Message,
+    Vote,
+    utc_now,
+)
 from llmchat.store.records import (
     ColumnRecord,
     ConversationRecord,
     MessageRecord,
     SearchHit,
     conversation_record,
-    message_record,
+    vote_record,
 )
 from llmchat.store.search import search_messages
+from llmchat.store.snapshots import conversation_messages, message_snapshot
 
 MESSAGE_ROLES = ("user", "assistant")
 MAX_ID = 2**31 - 1  # ids are INTEGER: a larger number is no message (and PostgreSQL would refuse to compare it)
@@ -70,12 +79,17 @@ class ChatStore:
         return session.scalar(query)
 
     def create_conversation(self, ip: str, title: str, model: str | None, *, kind: str = "chat",
-                            models: list[str] | None = None, title_state: str = "first_line") -> ConversationRecord:
+                            models: list[str] | None = None, title_state: str = "first_line",
+                            blind: bool = False) -> ConversationRecord:
+        """`blind`: a compare session whose models are hidden from the user until its first vote."""
         if kind not in CONVERSATION_KINDS:
             raise ValueError(f"kind must be one of {CONVERSATION_KINDS}, not {kind!r}")
+        if blind and kind != "compare":
+            raise ValueError("only a compare session can be blind")
         with self._sessions.begin() as session:
             conversation = Conversation(client_id=self._client_id(session, ip), title=title[:200], model=model,
-                                        kind=kind, models=list(models) if models else None, title_state=title_state)
+                                        kind=kind, models=list(models) if models else None, title_state=title_state,
+                                        blind=blind, revealed=False)
             session.add(conversation)
             session.flush()
             return conversation_record(conversation, 0)
@@ -128,7 +142,9 @@ class ChatStore:
                     ColumnRecord(model, tuple(tree.branch_on_screen(messages, None, column)))
                     for column, model in enumerate(conversation.models or [None, None])
                 )
-                return conversation_record(conversation, len(messages), used, columns=columns)
+                votes = tuple(vote_record(v) for v in session.scalars(
+                    select(Vote).where(Vote.conversation_id == conversation_id).order_by(Vote.id)))
+                return conversation_record(conversation, len(messages), used, columns=columns, votes=votes)
             branch = tuple(tree.branch_on_screen(messages, conversation.current_leaf_id))
             return conversation_record(conversation, len(messages), used, messages=branch)
 
@@ -329,18 +345,11 @@ class ChatStore:
     # internals ----------------------------------------------------------------------------------
     @staticmethod
     def _record(session: Session, message: Message) -> MessageRecord:
-        """The snapshot of one message with its versions' ids (same parent, role and column)."""
-        same_parent = (Message.parent_id == message.parent_id if message.parent_id is not None
-                       else Message.parent_id.is_(None))
-        siblings = session.scalars(select(Message.id).where(
-            Message.conversation_id == message.conversation_id, Message.role == message.role,
-            Message.column_index == message.column_index, same_parent).order_by(Message.id))
-        return message_record(message).with_siblings(tuple(siblings))
+        return message_snapshot(session, message)
 
     @staticmethod
     def _messages(session: Session, conversation_id: str) -> list[MessageRecord]:
-        query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
-        return tree.with_sibling_ids(message_record(m) for m in session.scalars(query))
+        return conversation_messages(session, conversation_id)
 
     def _stale_before(self) -> datetime:
         return utc_now() - timedelta(seconds=self.stale_after_s)

@@ -1,4 +1,4 @@
-"""CLI: `llmchat data make|check`, `llmchat finetune`, `llmchat export`, `llmchat evaluate`.
+"""CLI: `llmchat data make|check|from-chats`, `llmchat finetune`, `llmchat export`, `llmchat evaluate`.
 
 Handlers import torch / transformers only when they run, so `llmchat --help` stays instant.
 Errors the user can fix (bad data, bad config keys) print one clear line and exit with 2.
@@ -18,28 +18,78 @@ def _fail(message: str) -> int:
 
 
 def _data_make(args: argparse.Namespace) -> int:
-    from llmchat.training.datagen import make_examples, write_jsonl
+    from llmchat.training.datagen import make_examples, make_preferences, write_jsonl
 
-    examples = make_examples(args.n, args.seed)
-    path = write_jsonl(examples, Path(args.out))
-    print(f"wrote {len(examples)} examples to {path}")
+    if args.preferences:
+        rows = make_preferences(500 if args.n is None else args.n, args.seed)
+        path = write_jsonl(rows, Path(args.out or "data/generated/preferences.jsonl"))
+        print(f"wrote {len(rows)} preference rows (prompt, chosen, rejected) to {path}")
+        return 0
+    examples = make_examples(2000 if args.n is None else args.n, args.seed, unseen=args.unseen)
+    path = write_jsonl(examples, Path(args.out or "data/generated/alpaca_tasks.jsonl"))
+    held_out = sum(1 for e in examples if e["phrasing"] == "unseen")
+    print(f"wrote {len(examples)} examples to {path}: {len(examples) - held_out} in the training phrasings, "
+          f"{held_out} in held-out phrasings (test split only)")
     return 0
 
 
 def _data_check(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from llmchat.training.data import DataError, load_examples
+    from llmchat.training.data import DataError, load_examples, load_preferences
 
     try:
-        records = load_examples(args.file)
+        records = load_preferences(args.file) if args.preferences else load_examples(args.file)
     except DataError as exc:
         return _fail(str(exc))
+    if args.preferences:
+        print(f"{args.file}: {len(records)} valid preference rows")
+        return 0
     with_input = sum(1 for r in records if r["input"].strip())
     print(f"{args.file}: {len(records)} valid records ({with_input} with input)")
     tasks = Counter(r.get("task") for r in records if r.get("task"))
     if tasks:
         print("tasks: " + ", ".join(f"{name} {count}" for name, count in sorted(tasks.items())))
+    phrasings = Counter(r.get("phrasing") for r in records if r.get("phrasing"))
+    if phrasings:
+        print("phrasings: " + ", ".join(f"{name} {count}" for name, count in sorted(phrasings.items()))
+              + " (unseen: test split only)")
+    return 0
+
+
+def _since(text: str | None):
+    """--since: an ISO date or time; without a zone, UTC."""
+    from datetime import datetime, timezone
+
+    if text is None:
+        return None
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _data_from_chats(args: argparse.Namespace) -> int:
+    from llmchat.training.from_chats import FromChatsOptions, report_lines, run_from_chats
+
+    try:
+        since = _since(args.since)
+    except ValueError:
+        return _fail(f"--since: {args.since!r} is not a date (YYYY-MM-DD) or an ISO time")
+    models = [m.strip() for group in args.models or [] for m in group.split(",") if m.strip()] or None
+    if args.database_url:
+        database_url = args.database_url
+    else:
+        from llmchat.api.config import load_config as load_app_config
+
+        database_url = load_app_config().database_url
+    options = FromChatsOptions(out=Path(args.out), database_url=database_url, format=args.format, models=models,
+                               since=since, config=Path(args.config) if args.config else None,
+                               cutoff_len=args.cutoff_len)
+    try:
+        harvest = run_from_chats(options)
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
+    for line in report_lines(harvest, args.format, args.out):
+        print(line)
     return 0
 
 
@@ -99,13 +149,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data = subparsers.add_parser("data", help="make or check Alpaca-format training data")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     make = data_sub.add_parser("make", help="write the project's own dataset (deterministic for a seed)")
-    make.add_argument("--out", default="data/generated/alpaca_tasks.jsonl")
-    make.add_argument("--n", type=int, default=2000, help="number of examples (default 2000)")
+    make.add_argument("--out", help="default data/generated/alpaca_tasks.jsonl (--preferences: preferences.jsonl)")
+    make.add_argument("--n", type=int, default=None,
+                      help="examples in the training phrasings (default 2000); with --preferences: rows (default 500)")
+    make.add_argument("--unseen", type=int, default=200,
+                      help="extra examples in held-out phrasings, for the test split only (default 200)")
     make.add_argument("--seed", type=int, default=0)
+    make.add_argument("--preferences", action="store_true",
+                      help="write DPO rows {prompt, chosen, rejected} instead (for method: dpo)")
     make.set_defaults(handler=_data_make)
-    check = data_sub.add_parser("check", help="validate an Alpaca JSON / JSONL file")
+    check = data_sub.add_parser("check", help="validate an Alpaca (or --preferences) JSON / JSONL file")
     check.add_argument("file")
+    check.add_argument("--preferences", action="store_true", help="the file holds {prompt, chosen, rejected} rows")
     check.set_defaults(handler=_data_check)
+    chats = data_sub.add_parser(
+        "from-chats", help="training rows from the users' thumbs, corrections and votes (reads every IP's chats)",
+        description="Reads the chat database directly (every client's conversations: an operator's tool, never a web "
+                    "endpoint). alpaca: one row per upvoted or corrected reply. preference: {prompt, chosen, "
+                    "rejected} rows from compare votes and from corrections of downvoted replies. Prints what it "
+                    "skipped and why.")
+    chats.add_argument("--out", required=True, help="the JSON Lines file to write")
+    chats.add_argument("--format", choices=("alpaca", "preference"), default="alpaca",
+                       help="alpaca (for method lora/full) or preference (for method dpo); default alpaca")
+    chats.add_argument("--models", action="append", metavar="ID[,ID...]",
+                       help="only replies of these models (a vote: either side); repeatable")
+    chats.add_argument("--since", metavar="DATE", help="only replies written (votes cast) since this date (UTC)")
+    chats.add_argument("--database-url", help="default: the chat API's (configs/app.yaml, LLMCHAT_DATABASE_URL)")
+    chats.add_argument("--config", help="the training recipe the rows are for: its base model's tokenizer and "
+                                        "cutoff_len decide what is too long (default configs/train/"
+                                        "smollm2-chats-lora.yaml, preference: smollm2-chats-dpo.yaml)")
+    chats.add_argument("--cutoff-len", type=int, help="override the recipe's cutoff_len")
+    chats.set_defaults(handler=_data_from_chats)
 
     finetune = subparsers.add_parser("finetune", help="full or LoRA fine-tuning (HF Trainer on accelerate)")
     finetune.add_argument("--config", required=True, help="configs/train/<name>.yaml")

@@ -17,7 +17,7 @@ class TrainConfig:
     # what to train
     run_name: str = "run"
     base_model: str = "smollm2-chat"          # registry id (configs/models.yaml) or a path: HF folder or .gguf
-    method: Literal["full", "lora"] = "lora"
+    method: Literal["full", "lora", "dpo"] = "lora"   # dpo: a LoRA trained on {prompt, chosen, rejected} rows
     data: str = "data/generated/alpaca_tasks.jsonl"
     output_dir: str = ""                      # default: models/runs/<run_name>
     # prompt / tokens
@@ -50,6 +50,8 @@ class TrainConfig:
     lora_dropout: float = 0.05
     lora_target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
     load_in: str | None = None                # 4bit | 8bit (CUDA + bitsandbytes only) | null
+    # DPO (method: dpo, TRL's DPOTrainer; the reference model is the base with the adapter disabled)
+    dpo_beta: float = 0.1                     # how far the run may move from the reference (higher: less)
 
     def run_dir(self, models_root: Path) -> Path:
         return Path(self.output_dir) if self.output_dir else models_root / "runs" / self.run_name

@@ -1,4 +1,5 @@
-"""Reads Alpaca-format data (JSON list or JSON Lines), checks every record, splits it deterministically.
+"""Reads Alpaca-format data and DPO preference rows (JSON list or JSON Lines), checks every record, splits it
+deterministically.
 
 Errors name the file, the line (JSONL: the line of the record; JSON: the record's index, 1-based, as "item")
 and the field, so a user can fix their own file without guessing.
@@ -9,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 REQUIRED_FIELDS = ("instruction", "output")
 TEXT_FIELDS = ("instruction", "input", "output")
+PREFERENCE_FIELDS = ("prompt", "chosen", "rejected")
+UNSEEN = "unseen"  # the `phrasing` of a record asked in a held-out template: test split only
 
 
 class DataError(ValueError):
@@ -52,7 +56,30 @@ def _check_record(path: Path, line: int, record: object) -> dict:
     return {**record, "input": record.get("input") or ""}
 
 
-def _read_jsonl(path: Path, text: str) -> list[dict]:
+def _check_preference(path: Path, line: int, record: object) -> dict:
+    """A DPO row: `prompt` (rendered as the Alpaca instruction; an optional `input` as its input), the preferred
+    answer `chosen` and the worse one `rejected`."""
+    if not isinstance(record, dict):
+        raise DataError(path, f"expected an object with fields {', '.join(PREFERENCE_FIELDS)}, "
+                              f"got {type(record).__name__}", line)
+    for field in PREFERENCE_FIELDS:
+        if field not in record:
+            raise DataError(path, "is missing", line, field)
+        if not isinstance(record[field], str):
+            raise DataError(path, f"must be a string, got {type(record[field]).__name__}", line, field)
+        if not record[field].strip():
+            raise DataError(path, "is empty", line, field)
+    if not isinstance(record.get("input") or "", str):
+        raise DataError(path, f"must be a string, got {type(record['input']).__name__}", line, "input")
+    if record["chosen"] == record["rejected"]:
+        raise DataError(path, "is the same as 'chosen': a preference needs two different answers", line, "rejected")
+    return {**record, "input": record.get("input") or ""}
+
+
+Check = Callable[[Path, int, object], dict]
+
+
+def _read_jsonl(path: Path, text: str, check: Check) -> list[dict]:
     records = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
@@ -61,11 +88,11 @@ def _read_jsonl(path: Path, text: str) -> list[dict]:
             record = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise DataError(path, f"not valid JSON ({exc.msg} at column {exc.colno})", number) from exc
-        records.append(_check_record(path, number, record))
+        records.append(check(path, number, record))
     return records
 
 
-def _read_json(path: Path, text: str) -> list[dict]:
+def _read_json(path: Path, text: str, check: Check) -> list[dict]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -73,17 +100,25 @@ def _read_json(path: Path, text: str) -> list[dict]:
     if not isinstance(data, list):
         raise DataError(path, "a .json data file must hold a list of records")
     # a JSON list has no per-record line numbers that survive parsing: report the item number instead
-    return [_check_record(path, index, record) for index, record in enumerate(data, start=1)]
+    return [check(path, index, record) for index, record in enumerate(data, start=1)]
 
 
 def load_examples(path: Path | str) -> list[dict]:
     """All records of an Alpaca JSON / JSONL file, checked; raises DataError on the first bad one."""
-    path = Path(path)
+    return _load(Path(path), _check_record)
+
+
+def load_preferences(path: Path | str) -> list[dict]:
+    """All rows of a preference file ({prompt, chosen, rejected} JSON / JSONL), checked, for method: dpo."""
+    return _load(Path(path), _check_preference)
+
+
+def _load(path: Path, check: Check) -> list[dict]:
     if not path.is_file():
         raise DataError(path, "no such file")
     text = path.read_text(encoding="utf-8")
     is_json_list = path.suffix == ".json" or text.lstrip().startswith("[")
-    records = _read_json(path, text) if is_json_list else _read_jsonl(path, text)
+    records = _read_json(path, text, check) if is_json_list else _read_jsonl(path, text, check)
     if not records:
         raise DataError(path, "holds no records")
     return records
@@ -99,15 +134,23 @@ def _size(value: float, total: int) -> int:
 
 
 def split_examples(examples: list[dict], validation: float, test: float, seed: int) -> Split:
-    """Seeded shuffle, then test | validation | train. Same data + seed -> same split, on any machine."""
-    order = list(range(len(examples)))
+    """Seeded shuffle, then test | validation | train. Same data + seed -> same split, on any machine.
+
+    Records marked `"phrasing": "unseen"` (asked in a held-out template, see datagen.py) all go to the test
+    split and never to train or validation; `validation` and `test` size the split of the other records.
+    """
+    held_out = [record for record in examples if record.get("phrasing") == UNSEEN]
+    pool = [record for record in examples if record.get("phrasing") != UNSEEN]
+    order = list(range(len(pool)))
     random.Random(seed).shuffle(order)
-    shuffled = [examples[i] for i in order]
+    shuffled = [pool[i] for i in order]
     n_test, n_val = _size(test, len(shuffled)), _size(validation, len(shuffled))
     if n_test + n_val >= len(shuffled):
         raise ValueError(f"validation ({n_val}) + test ({n_test}) leave no training examples out of {len(shuffled)}")
+    test_split = shuffled[:n_test] + held_out
+    random.Random(seed + 1).shuffle(test_split)  # `evaluate --limit N` then takes both kinds
     return Split(
-        test=shuffled[:n_test],
+        test=test_split,
         validation=shuffled[n_test:n_test + n_val],
         train=shuffled[n_test + n_val:],
     )

@@ -1,7 +1,9 @@
 """The dataset the project writes itself: Alpaca-format tasks with short answers that can be checked exactly.
 
 Every task is a small function of a seeded `random.Random`, so the same seed always gives the same file.
-Answers are bare (a number, a word, a list) so exact match is a fair score.
+Answers are bare (a number, a word, a list) so exact match is a fair score. Each task is asked in ten ways
+(phrasings.py): eight to train on, two held out, so the test split can tell learning the task from learning
+the generator's sentences.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import json
 import random
 from collections.abc import Callable
 from pathlib import Path
+
+from llmchat.training.phrasings import phrasings, template_id
 
 Example = dict[str, str]
 
@@ -37,7 +41,7 @@ OPPOSITES = {
     "rich": "poor", "wet": "dry", "strong": "weak", "left": "right", "win": "lose", "day": "night",
 }
 
-# (from unit, to unit, factor): "Convert N <from> to <to>." -> N * factor
+# (from unit, to unit, factor): N <from> is N * factor <to>
 CONVERSIONS = (
     ("kilometers", "meters", 1000), ("meters", "centimeters", 100), ("centimeters", "millimeters", 10),
     ("kilograms", "grams", 1000), ("liters", "milliliters", 1000), ("hours", "minutes", 60),
@@ -45,100 +49,130 @@ CONVERSIONS = (
 )
 
 
-def _add(rng: random.Random) -> Example:
+Slots = dict[str, str]
+
+
+def _add(rng: random.Random) -> tuple[Slots, str]:
     a, b = rng.randint(1, 50), rng.randint(1, 50)
-    return {"instruction": f"What is {a} + {b}?", "input": "", "output": str(a + b)}
+    return {"a": str(a), "b": str(b)}, str(a + b)
 
 
-def _subtract(rng: random.Random) -> Example:
+def _subtract(rng: random.Random) -> tuple[Slots, str]:
     a, b = sorted((rng.randint(1, 60), rng.randint(1, 60)), reverse=True)
-    return {"instruction": f"What is {a} - {b}?", "input": "", "output": str(a - b)}
+    return {"a": str(a), "b": str(b)}, str(a - b)
 
 
-def _multiply(rng: random.Random) -> Example:
+def _multiply(rng: random.Random) -> tuple[Slots, str]:
     a, b = rng.randint(2, 12), rng.randint(2, 12)
-    return {"instruction": f"What is {a} times {b}?", "input": "", "output": str(a * b)}
+    return {"a": str(a), "b": str(b)}, str(a * b)
 
 
-def _convert(rng: random.Random) -> Example:
+def _convert(rng: random.Random) -> tuple[Slots, str]:
     source, target, factor = rng.choice(CONVERSIONS)
     n = rng.randint(1, 20)
-    return {"instruction": f"Convert {n} {source} to {target}. Answer with the number only.",
-            "input": "", "output": str(n * factor)}
+    return {"n": str(n), "source": source, "target": target}, str(n * factor)
 
 
-def _sort(rng: random.Random) -> Example:
-    numbers = rng.sample(range(1, 50), rng.randint(3, 5))
-    return {"instruction": "Sort these numbers from smallest to largest.",
-            "input": ", ".join(map(str, numbers)), "output": ", ".join(map(str, sorted(numbers)))}
+def _numbers(rng: random.Random, top: int) -> list[int]:
+    return rng.sample(range(1, top), rng.randint(3, 5))
 
 
-def _largest(rng: random.Random) -> Example:
-    numbers = rng.sample(range(1, 100), rng.randint(3, 5))
-    return {"instruction": "Which number is the largest?", "input": ", ".join(map(str, numbers)),
-            "output": str(max(numbers))}
+def _sort(rng: random.Random) -> tuple[Slots, str]:
+    numbers = _numbers(rng, 50)
+    return {"numbers": ", ".join(map(str, numbers))}, ", ".join(map(str, sorted(numbers)))
 
 
-def _uppercase(rng: random.Random) -> Example:
-    word = rng.choice(WORDS)
-    return {"instruction": "Write this word in uppercase.", "input": word, "output": word.upper()}
+def _largest(rng: random.Random) -> tuple[Slots, str]:
+    numbers = _numbers(rng, 100)
+    return {"numbers": ", ".join(map(str, numbers))}, str(max(numbers))
 
 
-def _reverse(rng: random.Random) -> Example:
-    word = rng.choice(WORDS)
-    return {"instruction": "Write this word backwards.", "input": word, "output": word[::-1]}
+def _word_task(answer: Callable[[str], str]) -> Callable[[random.Random], tuple[Slots, str]]:
+    def draw(rng: random.Random) -> tuple[Slots, str]:
+        word = rng.choice(WORDS)
+        return {"word": word}, answer(word)
+    return draw
 
 
-def _count_letters(rng: random.Random) -> Example:
-    word = rng.choice(WORDS)
-    return {"instruction": "How many letters are in this word?", "input": word, "output": str(len(word))}
-
-
-def _first_letter(rng: random.Random) -> Example:
-    word = rng.choice(WORDS)
-    return {"instruction": "What is the first letter of this word?", "input": word, "output": word[0]}
-
-
-def _capital(rng: random.Random) -> Example:
+def _capital(rng: random.Random) -> tuple[Slots, str]:
     country = rng.choice(sorted(CAPITALS))
-    phrasing = rng.choice(("What is the capital of {c}?", "Name the capital city of {c}."))
-    return {"instruction": phrasing.format(c=country), "input": "", "output": CAPITALS[country]}
+    return {"country": country}, CAPITALS[country]
 
 
-def _opposite(rng: random.Random) -> Example:
+def _opposite(rng: random.Random) -> tuple[Slots, str]:
     word = rng.choice(sorted(OPPOSITES))
-    return {"instruction": "Give the opposite of this word.", "input": word, "output": OPPOSITES[word]}
+    return {"word": word}, OPPOSITES[word]
 
 
-TASKS: dict[str, Callable[[random.Random], Example]] = {
+# each task draws its slots and the answer; phrasings.py says how the question is asked
+TASKS: dict[str, Callable[[random.Random], tuple[Slots, str]]] = {
     "add": _add, "subtract": _subtract, "multiply": _multiply, "convert": _convert, "sort": _sort,
-    "largest": _largest, "uppercase": _uppercase, "reverse": _reverse, "count_letters": _count_letters,
-    "first_letter": _first_letter, "capital": _capital, "opposite": _opposite,
+    "largest": _largest, "uppercase": _word_task(str.upper), "reverse": _word_task(lambda w: w[::-1]),
+    "count_letters": _word_task(lambda w: str(len(w))), "first_letter": _word_task(lambda w: w[0]),
+    "capital": _capital, "opposite": _opposite,
 }
 
 
-def make_examples(n: int = 2000, seed: int = 0) -> list[Example]:
-    """`n` distinct examples (as many as the tasks can make), tasks drawn in turn so each is equally common.
+def make_example(task: str, phrasing: str, rng: random.Random) -> Example:
+    """One example of `task`, asked in one of its `phrasing` ("seen" or "unseen") templates."""
+    slots, answer = TASKS[task](rng)
+    templates = phrasings(task, phrasing)
+    index = rng.randrange(len(templates))
+    template = templates[index]
+    return {"instruction": template.instruction.format(**slots), "input": template.input.format(**slots),
+            "output": answer, "task": task, "template": template_id(task, phrasing, index), "phrasing": phrasing}
 
-    Distinct (instruction, input) pairs only: a duplicate could land in both train and test and
-    inflate the held-out score.
+
+def make_examples(n: int = 2000, seed: int = 0, unseen: int = 200) -> list[Example]:
+    """`n` distinct examples in the training phrasings plus `unseen` in the held-out ones, shuffled together.
+
+    Tasks are drawn in turn so each is about equally common (a task with few distinct questions, such as
+    opposites, runs out first and the others fill in). Every (instruction, input) pair is distinct: a duplicate
+    could land in both train and test and inflate the held-out score. `"phrasing": "unseen"` records are for the
+    test split only (`data.split_examples` never puts them into train or validation).
     """
     rng = random.Random(seed)
     names = sorted(TASKS)
-    seen: set[tuple[str, str]] = set()
+    seen_keys: set[tuple[str, str]] = set()
     examples: list[Example] = []
-    attempts = 0
-    while len(examples) < n and attempts < n * 50:
-        task = names[attempts % len(names)]
-        attempts += 1
-        example = TASKS[task](rng)
-        key = (example["instruction"], example["input"])
-        if key in seen:
-            continue
-        seen.add(key)
-        examples.append({**example, "task": task})
+    for phrasing, count in (("seen", n), ("unseen", unseen)):
+        made, attempts = 0, 0
+        while made < count and attempts < max(count, 1) * 50:
+            example = make_example(names[attempts % len(names)], phrasing, rng)
+            attempts += 1
+            key = (example["instruction"], example["input"])
+            if key in seen_keys:
+                continue
+            seen_keys.add(key)
+            examples.append(example)
+            made += 1
     rng.shuffle(examples)
     return examples
+
+
+def make_preferences(n: int = 500, seed: int = 0) -> list[dict[str, str]]:
+    """`n` DPO rows {prompt, input, chosen, rejected, task} from the training phrasings: `chosen` is the exact
+    answer; `rejected` is, in turn, a wrong answer of the same task or the right one buried in a sentence
+    (what the untuned chat model writes), so a DPO run learns both to be right and to be brief."""
+    rng = random.Random(seed)
+    rows: list[dict[str, str]] = []
+    for example in make_examples(n, seed, unseen=0):
+        if len(rows) % 2 == 0:
+            rejected = _wrong_answer(example, rng)
+        else:
+            rejected = f"The answer is {example['output']}."
+        rows.append({"prompt": example["instruction"], "input": example["input"], "chosen": example["output"],
+                     "rejected": rejected, "task": example["task"]})
+    return rows
+
+
+def _wrong_answer(example: Example, rng: random.Random) -> str:
+    """Another draw's answer to the same task, different from the right one (bounded tries)."""
+    for _ in range(50):
+        _, answer = TASKS[example["task"]](rng)
+        if answer != example["output"]:
+            return answer
+    return example["output"] + "0"
 
 
 def write_jsonl(examples: list[Example], path: Path) -> Path:

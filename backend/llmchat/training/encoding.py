@@ -32,6 +32,14 @@ def encode_example(tokenizer: Any, template: AlpacaTemplate, record: dict, cutof
     return Encoded(input_ids=list(input_ids), labels=list(labels))
 
 
+def example_length(tokenizer: Any, template: AlpacaTemplate, instruction: str, input_text: str, answer: str) -> int:
+    """Tokens of a whole example as `encode_example` makes it (prompt, answer, EOS): above `cutoff_len`, the end of
+    the answer would be cut off in training."""
+    prompt = template.render(instruction, input_text)
+    return (len(tokenizer(prompt, add_special_tokens=True)["input_ids"])
+            + len(tokenizer(answer, add_special_tokens=False)["input_ids"]) + 1)
+
+
 class EncodedDataset:
     """A torch-style map dataset over encoded records (no `datasets` dependency)."""
 

@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmchat.models.manifest import find_run
+from llmchat.models.run_files import write_evaluation
 from llmchat.paths import PROJECT_ROOT, models_dir
 from llmchat.training.data import load_examples
 from llmchat.training.judge import judge_answer
@@ -113,4 +115,23 @@ def run_evaluation(options: EvalOptions) -> Path:
     meta = {"created": created, "data": _shown(data_path), "n": len(records), "worker_url": options.worker_url,
             "max_tokens": options.max_tokens, "judge": options.judge, "models": options.models}
     out = options.out or PROJECT_ROOT / "reports" / f"eval-{created}"
-    return write_report(build_report(meta, results), out)
+    report = build_report(meta, results)
+    report_dir = write_report(report, out)
+    record_in_runs(report, report_dir, models_dir())
+    return report_dir
+
+
+def record_in_runs(report: dict, report_dir: Path, models_root: Path) -> list[Path]:
+    """Every evaluated model that is a run on this machine keeps the summary of its latest evaluation in its
+    folder (evaluation.json): the worker shows it on the model's card. Every model of the report is in it, so the
+    card can show what the run was compared with."""
+    summary = {"created": report["meta"]["created"], "report": _shown(report_dir), "data": report["meta"]["data"],
+               "n": report["meta"]["n"], "max_tokens": report["meta"]["max_tokens"], "models": report["models"]}
+    written = []
+    for model_id in report["models"]:
+        try:
+            run_dir = find_run(model_id, models_root)
+        except ValueError:
+            continue  # not a run, or one on another machine
+        written.append(write_evaluation(run_dir, {**summary, "model": model_id}))
+    return written

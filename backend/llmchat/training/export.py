@@ -17,14 +17,14 @@ GGUF_CONVERTER = "convert_hf_to_gguf.py"
 
 
 def load_run_model(run_dir: Path, dtype: Any = None) -> tuple[Any, Any]:
-    """(model, tokenizer) of a finished run: the base with the adapter on it (lora) or the saved model (full)."""
+    """(model, tokenizer) of a finished run: the base with the adapter on it (lora, dpo) or the saved model (full)."""
     import torch
 
     from llmchat.models.loading import load_pretrained, resolve_base_path
 
     manifest = read_manifest(run_dir)
     weights = run_dir / manifest["path"]
-    if manifest["method"] != "lora":
+    if manifest["kind"] != "lora":  # lora and dpo runs are adapters
         return load_pretrained(weights, dtype=dtype or torch.float32)
     from peft import PeftModel
 
@@ -47,7 +47,7 @@ def _tokenizer_of(weights: Path, base_model: str) -> Any:
 def merge_run(run_dir: Path, out: Path) -> Path:
     """Fold the LoRA deltas into the base weights and save an HF folder (model + tokenizer) that needs no peft."""
     manifest = read_manifest(run_dir)
-    if manifest["method"] != "lora":
+    if manifest["kind"] != "lora":  # lora and dpo runs are adapters
         raise ValueError(f"run {manifest['id']!r} is a full fine-tune: {run_dir / manifest['path']} is already standalone")
     model, tokenizer = load_run_model(run_dir)
     merged = model.merge_and_unload()
@@ -86,7 +86,7 @@ def export_run(run: str, out: Path | None = None, gguf: bool = False) -> list[Pa
         convert_to_gguf(run_dir, run_dir.with_suffix(".gguf"))  # raises the how-to message before any work
     hf_folder = out or run_dir / "merged"
     written = []
-    if manifest["method"] == "lora":
+    if manifest["kind"] == "lora":
         written.append(merge_run(run_dir, hf_folder))
     else:
         hf_folder = run_dir / manifest["path"]

@@ -1,4 +1,5 @@
-"""`llmchat finetune`: full or LoRA fine-tuning of a causal LM on Alpaca-format data with the HF Trainer.
+"""`llmchat finetune`: full or LoRA fine-tuning of a causal LM on Alpaca-format data with the HF Trainer, or a
+DPO LoRA on preference rows with TRL's DPOTrainer (dpo.py).
 
 The Trainer runs on accelerate, so the same code trains on this CPU, one GPU, or many GPUs with
 `accelerate launch --config_file configs/accelerate/fsdp.yaml -m llmchat.cli finetune ...` (FSDP).
@@ -18,8 +19,10 @@ from llmchat.paths import models_dir
 from llmchat.prompts import load_alpaca_template
 from llmchat.training import data as datafile
 from llmchat.training.config import TrainConfig, save_config
+from llmchat.training.dpo import as_alpaca, dpo_trainer
 from llmchat.training.encoding import PadCollator, encode_records
-from llmchat.models.manifest import MANIFEST, write_manifest
+from llmchat.models.manifest import MANIFEST, weights_folder, write_manifest
+from llmchat.models.run_files import CONFIG_FILE, LOG_FILE
 
 
 @dataclass
@@ -53,11 +56,10 @@ def _use_bf16(setting: str) -> bool:
     return setting.lower() in ("true", "1", "yes")
 
 
-def training_arguments(config: TrainConfig, run_dir: Path, has_validation: bool) -> Any:
-    from transformers import TrainingArguments
-
+def training_arguments(config: TrainConfig, run_dir: Path, has_validation: bool) -> dict[str, Any]:
+    """The Trainer's arguments (`TrainingArguments`, or TRL's `DPOConfig` that extends them) as keywords."""
     evaluate = "steps" if has_validation and config.eval_steps > 0 else "no"
-    return TrainingArguments(
+    return dict(  # noqa: C408 - the keywords of TrainingArguments, as they read there
         output_dir=str(run_dir / "checkpoints"),
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.batch_size * 2,
@@ -98,7 +100,7 @@ def run_finetune(config: TrainConfig, *, resume: bool = False, overwrite: bool =
     import math
 
     import torch
-    from transformers import Trainer, set_seed
+    from transformers import set_seed
 
     from llmchat.training.logging_callback import JsonlLogCallback, read_log
     from llmchat.training.modeling import apply_method, load_base
@@ -115,55 +117,70 @@ def run_finetune(config: TrainConfig, *, resume: bool = False, overwrite: bool =
 
     model, tokenizer = load_base(config)
     model = apply_method(model, config)
-    template = load_alpaca_template()
-    train_set = encode_records(tokenizer, template, split.train, config.cutoff_len, config.train_on_inputs)
-    validation_set = encode_records(tokenizer, template, split.validation, config.cutoff_len, config.train_on_inputs)
-
-    trainer = Trainer(
-        model=model,
-        args=training_arguments(config, run_dir, has_validation=len(validation_set) > 0),
-        train_dataset=train_set,
-        eval_dataset=validation_set if len(validation_set) else None,
-        data_collator=PadCollator(pad_token_id=tokenizer.pad_token_id),
-        processing_class=tokenizer,
-        callbacks=[JsonlLogCallback(run_dir / "log.jsonl")],
-    )
+    trainer = _trainer(config, run_dir, model, tokenizer, split, [JsonlLogCallback(run_dir / LOG_FILE)])
     train_output = trainer.train(resume_from_checkpoint=_last_checkpoint(run_dir) if resume else None)
-    eval_metrics = trainer.evaluate() if len(validation_set) else {}
+    eval_metrics = trainer.evaluate() if trainer.eval_dataset is not None else {}
 
-    out_name = "adapter" if config.method == "lora" else "model"
+    out_name = weights_folder(config.method)
     trainer.save_model(str(run_dir / out_name))  # peft: the adapter only; full: the whole HF checkpoint
     if not trainer.is_world_process_zero():
         return RunResult(run_dir, {})
     tokenizer.save_pretrained(str(run_dir / out_name))
 
     data_hash = datafile.file_sha256(config.data)
+    test = as_alpaca(split.test) if config.method == "dpo" else split.test
     metrics = {
         "train_loss": train_output.training_loss,
         "train_runtime_s": train_output.metrics.get("train_runtime"),
         "global_step": train_output.global_step,
         "eval_loss": eval_metrics.get("eval_loss"),
         "eval_perplexity": math.exp(eval_metrics["eval_loss"]) if "eval_loss" in eval_metrics else None,
-        "examples": {"train": len(split.train), "validation": len(split.validation), "test": len(split.test)},
-        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "examples": {"train": len(split.train), "validation": len(split.validation), "test": len(split.test),
+                     "test_unseen_phrasings": sum(1 for r in split.test if r.get("phrasing") == datafile.UNSEEN)},
+        "trainable_parameters": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
         "wall_time_s": round(time.monotonic() - started, 1),
         "data_sha256": data_hash,
     }
-    save_config(config, run_dir / "config.yaml")
+    if config.method == "dpo":  # DPO's eval loss is the preference loss, not a perplexity
+        metrics["eval_perplexity"] = None
+        metrics["eval_reward_accuracy"] = eval_metrics.get("eval_rewards/accuracies")
+    save_config(config, run_dir / CONFIG_FILE)
     (run_dir / "data.sha256").write_text(f"{data_hash}  {config.data}\n", encoding="utf-8")
-    _write_jsonl(split.test, run_dir / "test.jsonl")
+    _write_jsonl(test, run_dir / "test.jsonl")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    plot_loss(read_log(run_dir / "log.jsonl"), run_dir / "loss.png", title=f"{config.run_name} ({config.method})")
+    plot_loss(read_log(run_dir / LOG_FILE), run_dir / "loss.png", title=f"{config.run_name} ({config.method})")
     write_manifest(run_dir, config.run_name, config.method, config.base_model,
                    data=str(config.data), data_sha256=data_hash, eval_loss=metrics["eval_loss"],
                    created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     return RunResult(run_dir, metrics)
 
 
+def _trainer(config: TrainConfig, run_dir: Path, model: Any, tokenizer: Any, split: datafile.Split,
+             callbacks: list) -> Any:
+    """DPO: TRL's DPOTrainer on preference rows. lora / full: the HF Trainer on encoded Alpaca records."""
+    from transformers import Trainer, TrainingArguments
+
+    template = load_alpaca_template()
+    if config.method == "dpo":
+        arguments = training_arguments(config, run_dir, has_validation=len(split.validation) > 0)
+        return dpo_trainer(config, arguments, model, tokenizer, split.train, split.validation, template, callbacks)
+    train_set = encode_records(tokenizer, template, split.train, config.cutoff_len, config.train_on_inputs)
+    validation_set = encode_records(tokenizer, template, split.validation, config.cutoff_len, config.train_on_inputs)
+    return Trainer(
+        model=model,
+        args=TrainingArguments(**training_arguments(config, run_dir, has_validation=len(validation_set) > 0)),
+        train_dataset=train_set,
+        eval_dataset=validation_set if len(validation_set) else None,
+        data_collator=PadCollator(pad_token_id=tokenizer.pad_token_id),
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+
+
 def _split_for(config: TrainConfig) -> datafile.Split:
     """The run's train / validation / test split: the same for the same data file and seed."""
-    examples = datafile.load_examples(config.data)
-    return datafile.split_examples(examples, config.validation_size, config.test_size, config.seed)
+    load = datafile.load_preferences if config.method == "dpo" else datafile.load_examples
+    return datafile.split_examples(load(config.data), config.validation_size, config.test_size, config.seed)
 
 
 def _last_checkpoint(run_dir: Path) -> str:

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from llmchat.models.run_files import read_log
+
+__all__ = ["JsonlLogCallback", "read_log"]
+
 
 class JsonlLogCallback(TrainerCallback):
     """One JSON object per Trainer log call; only the main process writes (FSDP launches several)."""
@@ -24,10 +28,3 @@ class JsonlLogCallback(TrainerCallback):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
-
-
-def read_log(path: Path) -> list[dict]:
-    path = Path(path)
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -43,20 +43,11 @@ def load_base(config: TrainConfig) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def apply_method(model: Any, config: TrainConfig) -> Any:
-    """Full fine-tune: the model as is. LoRA: a peft model whose only trainable weights are the adapters."""
-    if config.method == "full":
-        if config.gradient_checkpointing:
-            model.gradient_checkpointing_enable()
-        return model
-    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+def lora_config(config: TrainConfig) -> Any:
+    """The peft LoraConfig of a lora or dpo run."""
+    from peft import LoraConfig
 
-    if config.load_in:
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing)
-    elif config.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
-        model.enable_input_require_grads()
-    lora = LoraConfig(
+    return LoraConfig(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
@@ -64,4 +55,21 @@ def apply_method(model: Any, config: TrainConfig) -> Any:
         bias="none",
         task_type="CAUSAL_LM",
     )
-    return get_peft_model(model, lora)
+
+
+def apply_method(model: Any, config: TrainConfig) -> Any:
+    """Full fine-tune: the model as is. LoRA: a peft model whose only trainable weights are the adapters.
+    DPO: the model as is too; TRL's DPOTrainer adds the adapter (`lora_config`), so that the reference model is
+    this same base with the adapter disabled."""
+    if config.method in ("full", "dpo"):
+        if config.gradient_checkpointing and config.method == "full":
+            model.gradient_checkpointing_enable()
+        return model
+    from peft import get_peft_model, prepare_model_for_kbit_training
+
+    if config.load_in:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing)
+    elif config.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.enable_input_require_grads()
+    return get_peft_model(model, lora_config(config))

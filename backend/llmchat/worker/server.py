@@ -1,4 +1,5 @@
-"""The OpenAI-compatible HTTP API (FastAPI): /health, /v1/models, /v1/completions, /v1/chat/completions, /tokenize."""
+"""The OpenAI-compatible HTTP API (FastAPI): /health, /v1/models, /v1/completions, /v1/chat/completions, /tokenize,
+and llmchat's own /v1/models/{id}/card."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from llmchat.models import cards
 from llmchat.models.specs import UnknownModelError, spec_summary
 from llmchat.worker import responses
 from llmchat.worker.engines import QueueFull
@@ -29,6 +31,13 @@ async def _json_body(request: Request):
         return json.loads(await request.body())
     except (ValueError, RecursionError) as exc:  # RecursionError: arrays or objects nested too deep
         raise ApiError(400, f"the request body is not valid JSON: {exc}", code="invalid_json") from exc
+
+
+async def _spec(registry, model_id: str):
+    try:
+        return await run_in_threadpool(registry.get_or_rescan, model_id)
+    except UnknownModelError as exc:
+        raise ApiError(404, str(exc), param="model", code="model_not_found", type_="not_found_error") from exc
 
 
 async def _target(pool: ModelPool, model_id: str) -> Target:
@@ -125,6 +134,13 @@ def create_app(pool: ModelPool) -> FastAPI:
         await run_in_threadpool(registry.rescan)
         rows = [spec_summary(spec, pool.context_length(spec), pool.engine_kind(spec)) for spec in registry.specs()]
         return {"object": "list", "data": rows}
+
+    @app.get("/v1/models/{model_id:path}/card")
+    async def model_card(model_id: str):
+        """What the model is and, for a fine-tuning run, its recipe, loss curve and last evaluation (the chat API
+        shows it; it reads the worker's disk only through this route)."""
+        spec = await _spec(registry, model_id)
+        return await run_in_threadpool(cards.model_card, spec, pool.context_length(spec), pool.engine_kind(spec))
 
     @app.post("/v1/completions")
     async def completions(request: Request):

@@ -14,7 +14,8 @@ from llmchat.api.serializers import (
     export_json,
     export_markdown,
 )
-from llmchat.api.services import caller_ip, json_body, services
+from llmchat.api.blind import draw_pair
+from llmchat.api.services import Services, caller_ip, json_body, services
 
 bp = Blueprint("conversations", __name__, url_prefix="/api/conversations")
 
@@ -32,27 +33,39 @@ def list_conversations():
 
 @bp.post("")
 def create_conversation():
-    """An empty conversation; a compare session names its two column models."""
+    """An empty conversation; a compare session names its two column models, or has them drawn (blind)."""
     app = services()
     body = validate(app.schemas.create_conversation, json_body())
-    if body.kind == "compare":
-        if len(body.models) != 2:
-            raise ApiError(400, "invalid_field", "models: a compare session needs two models, [left, right]",
-                           field="models")
-        try:
-            for index, model in enumerate(body.models):
-                app.chat.resolve_model(model, field=f"models.{index}")
-        except WORKER_ERRORS as exc:
-            raise ApiError(503, "worker_unavailable", f"model server unavailable: {exc}",
-                           headers={"Retry-After": "5"}) from exc
-    elif body.models:
-        raise ApiError(400, "invalid_field", "models: only a compare session names its models", field="models")
+    try:
+        models = _compare_models(app, body) if body.kind == "compare" else []
+    except WORKER_ERRORS as exc:
+        raise ApiError(503, "worker_unavailable", f"model server unavailable: {exc}",
+                       headers={"Retry-After": "5"}) from exc
+    if body.kind != "compare" and (body.models or body.blind):
+        field = "models" if body.models else "blind"
+        raise ApiError(400, "invalid_field", f"{field}: only a compare session names its models or is blind",
+                       field=field)
     ip = caller_ip()
-    record = app.store.create_conversation(ip, "", None, kind=body.kind, models=body.models or None,
-                                           title_state="untitled")
+    record = app.store.create_conversation(ip, "", None, kind=body.kind, models=models or None,
+                                           title_state="untitled", blind=body.blind)
     response = jsonify(conversation_json(app.chat.owned_conversation(ip, record.id)))
     response.status_code = 201
     return response
+
+
+def _compare_models(app: Services, body) -> list[str]:
+    """[left, right]: the two named (each one the servers offer), or, blind, two different ones drawn at random."""
+    if body.blind:
+        if body.models:
+            raise ApiError(400, "invalid_field", "models: a blind session's models are drawn, not named",
+                           field="models")
+        return draw_pair(app.router.catalog(fresh=True))
+    if len(body.models) != 2:
+        raise ApiError(400, "invalid_field", "models: a compare session needs two models, [left, right]",
+                       field="models")
+    for index, model in enumerate(body.models):
+        app.chat.resolve_model(model, field=f"models.{index}")
+    return list(body.models)
 
 
 @bp.get("/<conversation_id>")

@@ -1,0 +1,42 @@
+"""A model's card: what it is (kind, base, prompt style, engine, where it was found) and, for a fine-tuning run,
+how it was made (method, recipe, loss curve, last evaluation), read from its spec and run folder. The worker
+serves it (`GET /v1/models/{id}/card`) so the chat API never needs the worker's disk.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from llmchat.models.manifest import MANIFEST
+from llmchat.models.run_files import LOG_FILE, loss_curve, read_evaluation, read_log, read_recipe
+from llmchat.models.specs import ModelSpec
+
+
+def model_card(spec: ModelSpec, context_length: int | None, engine: str | None) -> dict[str, Any]:
+    return {
+        "id": spec.id,
+        "kind": spec.kind,
+        "base_model": spec.base_model,
+        "prompt_style": spec.prompt_style,
+        "engine": engine,
+        "context_length": context_length,
+        "origin": spec.origin,
+        "created": spec.created,
+        "run": run_card(spec.run_dir) if spec.run_dir is not None else None,
+    }
+
+
+def run_card(run_dir: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}
+    recipe = read_recipe(run_dir)
+    return {
+        "method": manifest.get("method") or recipe.get("method") or "lora",
+        "recipe": recipe,
+        "loss_curve": loss_curve(read_log(run_dir / LOG_FILE)),
+        "evaluation": read_evaluation(run_dir),
+    }
