@@ -4,17 +4,22 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import ModelCardDialog from '../src/components/ModelCardDialog.vue'
 import { lossPaths, lossSummary } from '../src/lib/lossCurve.js'
-import { evaluationRows, taskRows } from '../src/lib/evaluation.js'
+import { comparisonRows, evaluationFacts, evaluationRows, taskRows } from '../src/lib/evaluation.js'
 import { cardFacts, recipeRows } from '../src/lib/modelCard.js'
 import { appState, provideApp, settle } from './support/appState.js'
 
 const CURVE = [{ step: 10, loss: 2.5 }, { step: 20, loss: 1.5, eval_loss: 1.8 }, { step: 30, loss: 0.5 }, { step: 30, eval_loss: 1.2 }]
-const EVALUATION = {
+const SUMMARY = {
   summary: { n: 40, exact_match: 45, contains_match: 60, errors: 0,
     by_task: { sort: { n: 20, exact_match: 50, by_phrasing: { seen: { n: 10, exact_match: 70 }, unseen: { n: 10, exact_match: 30 } } } },
     by_phrasing: { seen: { n: 20, exact_match: 60, contains_match: 70 }, unseen: { n: 20, exact_match: 30, contains_match: 50 } } },
   loss: { eval_loss: 1.21, perplexity: 3.35 },
 }
+// the run's evaluation.json: the report's meta and every model it evaluated, this run named by `model`
+const EVALUATION = { created: '20260501-120000', report: 'reports/eval-20260501-120000', data: 'models/runs/tiny-run/test.jsonl',
+  n: 40, max_tokens: 32, model: 'tiny-run',
+  models: { 'tiny-chat': { summary: { n: 40, exact_match: 5, contains_match: 20, by_phrasing: { seen: { exact_match: 5 }, unseen: { exact_match: 5 } } } },
+    'tiny-run': SUMMARY } }
 const CARD = { id: 'tiny-run', kind: 'alpaca', base_model: 'tiny-chat', prompt_style: 'alpaca', engine: 'transformers',
   context_length: 512, origin: 'runs', created: '2026-05-01T10:00:00Z',
   run: { method: 'lora', recipe: { steps: 200, lora: { r: 8, alpha: 16 }, targets: ['q_proj', 'v_proj'] }, loss_curve: CURVE,
@@ -43,15 +48,23 @@ describe('loss curve', () => {
 })
 
 describe('card contents', () => {
-  it('splits the evaluation by phrasing (seen / unseen) and by task', () => {
+  it('splits the evaluation by phrasing (seen / unseen) and by task, and lists the models of the same test', () => {
     expect(evaluationRows(EVALUATION).map((r) => [r.label, r.exact_match])).toEqual([
       ['All test examples', 45], ['Training phrasings (seen)', 60], ['Held-out phrasings (unseen)', 30]])
     expect(taskRows(EVALUATION)).toEqual([{ task: 'sort', n: 20, exact_match: 50, seen: 70, unseen: 30 }])
     expect(evaluationRows({ n: 3, exact_match: 10, contains_match: 20 })).toHaveLength(1) // a bare summary, no splits
+    expect(evaluationRows(SUMMARY)).toEqual(evaluationRows(EVALUATION)) // a bare report entry
+    expect(comparisonRows(EVALUATION)).toEqual([
+      { model: 'tiny-run', self: true, exact_match: 45, seen: 60, unseen: 30 },
+      { model: 'tiny-chat', self: false, exact_match: 5, seen: 5, unseen: 5 }])
+    expect(evaluationFacts(EVALUATION)).toContainEqual(['Test data', 'models/runs/tiny-run/test.jsonl (40 examples)'])
+    expect(evaluationFacts(EVALUATION)).toContainEqual(['Eval loss', 1.21])
+    expect(evaluationFacts(EVALUATION)).toContainEqual(['When', '2026-05-01 12:00'])
   })
 
   it('lists the facts that are known and flattens the recipe', () => {
     expect(cardFacts(CARD).map(([label]) => label)).toEqual(['Kind', 'Base model', 'Prompt style', 'Engine', 'Context', 'From', 'Created'])
+    expect(cardFacts(CARD)).toContainEqual(['Created', '2026-05-01 10:00 UTC'])
     expect(cardFacts({ id: 'x', kind: 'chat', origin: 'config' })).toEqual([['Kind', 'chat'], ['From', 'configured (configs/models.yaml)']])
     expect(recipeRows(CARD.run.recipe)).toEqual([['steps', '200'], ['lora.r', '8'], ['lora.alpha', '16'], ['targets', 'q_proj, v_proj']])
   })

@@ -63,7 +63,8 @@ export async function feedback({ page, step, h, shared }) {
     await reply.locator('[data-testid="write-correction"]').click()
     const box = reply.locator('[data-testid="correction-editor"] textarea')
     assert(await box.evaluate((el) => el === document.activeElement), 'the editor takes focus')
-    assert((await box.inputValue()) === (await messageJson(id, messageId)).content, 'it starts from the reply\'s text')
+    const text = (await messageJson(id, messageId)).content.replace(/\r\n?/g, '\n') // a textarea's value has \n line ends
+    assert((await box.inputValue()) === text, `it starts from the reply's text (${JSON.stringify(await box.inputValue())} vs ${JSON.stringify(text)})`)
     await box.fill('The sea covers about 71% of the Earth.')
     let answer = saved()
     await box.press('Control+Enter')

@@ -18,7 +18,7 @@ export async function leaderboard({ page, step, h, shared }) {
       const tr = page.locator(`tr[data-model="${row.model}"]`)
       assert((await tr.locator('[data-col="rating"]').innerText()) === String(Math.round(row.rating)), `${row.model}: rating`)
       assert((await tr.locator('[data-col="ci"]').innerText()) === `${Math.round(row.ci95[0])}–${Math.round(row.ci95[1])}`, `${row.model}: interval`)
-      assert((await tr.locator('[data-col="ci"] svg line.interval-range').count()) === 1, `${row.model}: interval bar`)
+      assert((await tr.locator('[data-col="bar"] svg line.interval-range').count()) === 1, `${row.model}: interval bar`)
       assert((await tr.locator('[data-col="battles"]').innerText()).startsWith(String(row.battles)), `${row.model}: battles`)
     }
     const thumbed = board.models.find((m) => m.thumbs_up > 0)

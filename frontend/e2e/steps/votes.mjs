@@ -97,12 +97,15 @@ export async function votes({ page, step, h, shared }) {
     const status = page.locator('[data-testid="vote-status"]')
     await page.waitForFunction(() => document.querySelector('[data-testid="vote-status"]')?.textContent.includes('Model A is'))
     assert((await status.innerText()).includes(`Your vote: B is better. Model A is ${a}, Model B is ${b}.`), `revealed with the result: ${await status.innerText()}`)
+    await page.waitForFunction(() => !document.querySelector('[data-testid="hidden-model"]'))
     assert((await column('left').locator('.compare-fixed strong').innerText()) === a, 'column A names its model now')
     assert((await column('right').locator('.compare-fixed strong').innerText()) === b, 'column B names its model now')
-    assert((await column('right').locator('[data-testid="message-meta"]').last().innerText()).includes(b), 'the reply names its model')
+    await page.waitForFunction((m) => document.querySelector('[data-testid="compare-right"] article[data-role="assistant"] [data-testid="message-meta"]')
+      ?.textContent.includes(m), b)
     await page.reload()
-    await column('left').locator('.compare-fixed strong').waitFor()
+    await column('left').locator('article[data-role="assistant"]').first().waitFor() // the session is loaded
     assert((await column('left').locator('.compare-fixed strong').innerText()) === a, 'still revealed after a reload')
+    assert((await column('right').locator('.compare-fixed strong').innerText()) === b, 'both')
     await page.waitForFunction((m) => document.querySelector(`.conversation[data-id="${m.id}"] .conversation-meta`)?.textContent.includes(m.a),
       { id, a })
     shared.revealed = { a, b }

@@ -1,15 +1,26 @@
-// What an evaluation summary (the last `llmchat evaluate` of a model, in its card) says, as table rows:
-// overall and, when the test set has them, the training ("seen") and held-out ("unseen") phrasings, and per task.
+// What an evaluation (the last `llmchat evaluate` that included a run, in its card) says, as table rows: overall
+// and, when the test set has them, the training ("seen") and held-out ("unseen") phrasings; per task; and the
+// other models of the same report on the same test. The card's `evaluation` is the run's evaluation.json:
+// { created, report, data, n, max_tokens, models: { <id>: { summary, loss?, judge_mean? } }, model }; a bare
+// report entry ({ summary }) or a bare summary are read too.
 
 const PHRASINGS = [
   { key: 'seen', label: 'Training phrasings (seen)' },
   { key: 'unseen', label: 'Held-out phrasings (unseen)' },
 ]
 
-/** The scores part of an evaluation: `{summary: {...}}` (a report's model entry) or the summary itself. */
-export function scoresOf(evaluation) {
+/** This model's entry of the report: { summary, loss?, judge_mean? } (or what stands in for it). */
+export function entryOf(evaluation) {
   if (!evaluation || typeof evaluation !== 'object') return null
-  return evaluation.summary && typeof evaluation.summary === 'object' ? evaluation.summary : evaluation
+  if (evaluation.models && evaluation.model && evaluation.models[evaluation.model]) return evaluation.models[evaluation.model]
+  return evaluation
+}
+
+/** The scores: `summary` of the entry, or the entry itself when it is a bare summary. */
+export function scoresOf(evaluation) {
+  const entry = entryOf(evaluation)
+  if (!entry) return null
+  return entry.summary && typeof entry.summary === 'object' ? entry.summary : entry
 }
 
 /** Rows { label, n, exact_match, contains_match } for the overall result and each phrasing split present. */
@@ -31,18 +42,39 @@ export function taskRows(evaluation) {
     seen: t.by_phrasing?.seen?.exact_match ?? null, unseen: t.by_phrasing?.unseen?.exact_match ?? null }))
 }
 
-/** Extra facts of an evaluation, as [label, value] pairs: when, data, eval loss, perplexity, judge. */
+/** Every model of the report, this one first: { model, self, exact_match, seen, unseen } (exact match %). */
+export function comparisonRows(evaluation) {
+  const models = evaluation?.models
+  if (!models || typeof models !== 'object' || Object.keys(models).length < 2) return []
+  const ids = Object.keys(models).sort((a, b) => (b === evaluation.model) - (a === evaluation.model))
+  return ids.map((model) => {
+    const summary = models[model]?.summary || {}
+    return { model, self: model === evaluation.model, exact_match: summary.exact_match ?? null,
+      seen: summary.by_phrasing?.seen?.exact_match ?? null, unseen: summary.by_phrasing?.unseen?.exact_match ?? null }
+  })
+}
+
+/** "2026-11-29 18:36" from evaluate's "20261129-183621" (anything else as it came). */
+export function formatStamp(stamp) {
+  const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})\d{2}$/.exec(stamp || '')
+  return m ? `${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}` : stamp
+}
+
+/** Extra facts, as [label, value] pairs: when, test data, greedy token limit, eval loss, perplexity, judge. */
 export function evaluationFacts(evaluation) {
   if (!evaluation || typeof evaluation !== 'object') return []
   const meta = evaluation.meta || evaluation
-  const loss = evaluation.loss || {}
+  const entry = entryOf(evaluation) || {}
+  const loss = entry.loss || {}
   const facts = [
-    ['When', meta.created],
-    ['Test data', meta.data],
+    ['When', formatStamp(meta.created)],
+    ['Test data', meta.data && meta.n ? `${meta.data} (${meta.n} examples)` : meta.data],
+    ['Max tokens', meta.max_tokens],
     ['Eval loss', loss.eval_loss],
     ['Perplexity', loss.perplexity],
-    ['Judge (1–5)', evaluation.judge_mean],
-    ['Errors', scoresOf(evaluation)?.errors || null],
+    ['Judge (1–5)', entry.judge_mean],
+    ['Failed requests', scoresOf(evaluation)?.errors || null],
+    ['Report', meta.report],
   ]
   return facts.filter(([, value]) => value !== undefined && value !== null && value !== '')
 }

@@ -6,6 +6,13 @@ const ORIGINS = {
   runs: 'a fine-tuning run in models/runs',
 }
 
+/** "2026-11-29 18:34 UTC" from an ISO time (anything else as it came). */
+export function formatCreated(created) {
+  const time = Date.parse(created)
+  if (!created || !Number.isFinite(time)) return created || null
+  return `${new Date(time).toISOString().slice(0, 16).replace('T', ' ')} UTC`
+}
+
 const present = ([, value]) => value !== undefined && value !== null && value !== ''
 
 /** The card's facts: kind, base model, prompt style, engine, context, where it comes from, when it was made. */
@@ -18,7 +25,7 @@ export function cardFacts(card) {
     ['Engine', card.engine],
     ['Context', Number.isFinite(card.context_length) ? `${card.context_length.toLocaleString('en-US')} tokens` : null],
     ['From', ORIGINS[card.origin] || card.origin],
-    ['Created', card.created],
+    ['Created', formatCreated(card.created)],
   ].filter(present)
 }
 

@@ -60,14 +60,14 @@ export function createCompareSession({ api, onTurnFinished = () => {}, onTitle =
     return cast
   }
 
+  // The vote's answer names both models: show them at once, then re-read the session for each reply's model.
   async function reveal(cast) {
+    Object.assign(state, { models: [cast.left.model, cast.right.model], revealed: true })
     try {
       apply(await api.conversation(state.conversationId))
     } catch {
-      // the vote is saved; its answer names the models even if re-reading the session failed
+      // the vote is saved and the columns are named; only the replies' own labels wait for the next open
     }
-    if (!state.models.every(Boolean)) state.models = [cast.left.model, cast.right.model]
-    state.revealed = true
     votes.remember(cast)
   }
 
