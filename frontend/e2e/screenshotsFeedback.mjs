@@ -66,7 +66,8 @@ export async function feedbackShots({ page, shot, waitIdle, models, first, secon
   await reply.getByRole('button', { name: 'Good reply', exact: true }).click()
   await reply.locator('[data-testid="write-correction"]').click()
   await reply.locator('[data-testid="correction-editor"] textarea').fill(
-    'def is_palindrome(word: str) -> bool:\n    cleaned = word.lower()\n    return cleaned == cleaned[::-1]\n\nIt ignores case, so "Level" counts too.')
+    '```python\ndef is_palindrome(word: str) -> bool:\n    cleaned = word.lower()\n    return cleaned == cleaned[::-1]\n```\n\n'
+    + 'It lowercases the word first, so "Level" counts too, then compares it with itself reversed.')
   await shot('correction-editor-light', 'light')
   await reply.locator('[data-testid="save-correction"]').click()
   await reply.locator('[data-testid="correction"]').waitFor()

@@ -85,6 +85,22 @@ describe('a blind compare session', () => {
     expect(compare.votes.state.items.map((v) => v.winner)).toEqual(['tie'])
   })
 
+  it('a session left right after its vote stays left (the late re-read does not bring it back)', async () => {
+    const api = compareApi()
+    let release
+    const conversation = api.conversation
+    const compare = createCompareSession({ api })
+    await compare.open('cmp')
+    api.conversation = () => new Promise((resolve) => (release = () => resolve(conversation())))
+    const voting = compare.vote('left')
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    compare.reset() // "New comparison" while the session is re-read
+    release()
+    await voting
+    expect(compare.state.conversationId).toBeNull()
+    expect(compare.columns[0].state.messages).toEqual([])
+  })
+
   it('a named session is created with its two models', async () => {
     const api = compareApi()
     const compare = createCompareSession({ api })

@@ -62,9 +62,11 @@ export function createCompareSession({ api, onTurnFinished = () => {}, onTitle =
 
   // The vote's answer names both models: show them at once, then re-read the session for each reply's model.
   async function reveal(cast) {
+    const id = state.conversationId
     Object.assign(state, { models: [cast.left.model, cast.right.model], revealed: true })
     try {
-      apply(await api.conversation(state.conversationId))
+      const detail = await api.conversation(id)
+      if (state.conversationId === id) apply(detail) // unless the person moved on (New comparison) meanwhile
     } catch {
       // the vote is saved and the columns are named; only the replies' own labels wait for the next open
     }
