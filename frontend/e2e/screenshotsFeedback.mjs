@@ -2,9 +2,11 @@
 // a rated reply with a better answer, compare votes (named and blind) that fill the leaderboard, the blind session
 // before and after its vote, the leaderboard and a model card — light and dark, wide and phone.
 //
-// Votes need a judge: these prompts have one right answer (the fine-tuning demo's tasks), and a reply wins when it
-// states it (as a whole word) and the other does not; both right is a tie, neither is "both bad". The same rule
-// gives each reply its thumb. So the leaderboard shows how the models really did on these prompts.
+// Votes need a judge: these prompts have one right answer (the fine-tuning demo's tasks). A reply is right when it
+// gives it: a number answer is the last number in the reply that the question does not contain ("3 * 60 = 180 ...
+// so 411 minutes" is wrong), any other answer is stated as a whole word. The right one wins, both right is a tie,
+// neither is "both bad", and the same rule gives each reply its thumb — so the leaderboard shows how the models
+// really did on these prompts.
 
 export const VOTE_PROMPTS = [
   ['What is 17 + 25?', '42'],
@@ -20,11 +22,20 @@ export const VOTE_PROMPTS = [
 ]
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-/** Whether `reply` states `answer` as a whole word (a number inside a longer one does not count). */
-export const states = (reply, answer) => new RegExp(`(^|[^\\w])${escape(answer)}($|[^\\w])`).test(reply || '')
+const NUMBER = /-?\d+(?:\.\d+)?/g
 
-export function judge(leftText, rightText, answer) {
-  const [l, r] = [states(leftText, answer), states(rightText, answer)]
+/** Whether `reply` gives `answer` to `prompt` (see the rule above). */
+export function states(reply, answer, prompt = '') {
+  if (/^-?\d+(\.\d+)?$/.test(answer)) {
+    const asked = new Set(prompt.match(NUMBER) || [])
+    const given = (reply || '').replace(/(\d),(\d{3})/g, '$1$2').match(NUMBER) || []
+    return given.filter((n) => !asked.has(n)).pop() === answer
+  }
+  return new RegExp(`(^|[^\\w])${escape(answer)}($|[^\\w])`).test(reply || '')
+}
+
+export function judge(leftText, rightText, answer, prompt = '') {
+  const [l, r] = [states(leftText, answer, prompt), states(rightText, answer, prompt)]
   return l && r ? 'tie' : l ? 'left' : r ? 'right' : 'both_bad'
 }
 
@@ -51,9 +62,9 @@ export async function feedbackShots({ page, shot, waitIdle, models, first, secon
     for (const side of ['left', 'right']) await waitIdle(column(side))
     await page.waitForFunction(() => document.querySelector('[data-testid="vote-left"]')?.disabled === false)
     const [left, right] = [await lastText('left'), await lastText('right')]
-    for (const [side, text] of [['left', left], ['right', right]]) await rateLast(column(side), states(text, answer))
+    for (const [side, text] of [['left', left], ['right', right]]) await rateLast(column(side), states(text, answer, prompt))
     if (beforeVote) await beforeVote()
-    const winner = judge(left, right, answer)
+    const winner = judge(left, right, answer, prompt)
     const voted = page.waitForResponse((r) => r.url().endsWith('/api/votes'))
     await page.locator(`[data-testid="vote-${winner}"]`).click()
     await voted
@@ -112,7 +123,10 @@ export async function feedbackShots({ page, shot, waitIdle, models, first, secon
   await page.locator(`[data-testid="card-${run.id}"]`).click()
   await page.locator('[data-testid="card-facts"]').waitFor()
   await shot('model-card-light', 'light')
-  await shot('model-card-dark', 'dark')
+  const evaluation = page.locator('[data-testid="model-card"] [data-testid="evaluation"]')
+  if (await evaluation.count()) await evaluation.evaluate((el) => el.scrollIntoView({ block: 'start' }))
+  await shot('model-card-dark', 'dark') // the last evaluation, with the seen / unseen phrasings
+  await page.locator('[data-testid="model-card"]').evaluate((el) => el.scrollTo(0, 0))
   await page.setViewportSize({ width: 390, height: 800 })
   await shot('phone-model-card-dark', 'dark')
   await page.setViewportSize({ width: 1280, height: 800 })

@@ -65,10 +65,13 @@ export async function leaderboard({ page, step, h, shared }) {
   })
 
   const run = () => shared.models.find((m) => m.origin === 'runs')
-  await step('a fine-tuning run: its card shows recipe, loss curve (inline SVG) and last evaluation with seen/unseen splits', async () => {
+  await step('a fine-tuning run is in the model picker and on the leaderboard; its card shows recipe, loss curve (inline SVG) and last evaluation with seen/unseen splits', async () => {
     const model = run()
     assert(model, `the suite serves a fine-tuning run (models: ${shared.models.map((m) => `${m.id}:${m.origin}`)})`)
+    await page.goto(`${h.base}/#/`)
+    await page.locator(`#model-select option[value="${model.id}"]`).waitFor({ state: 'attached' })
     await page.goto(`${h.base}/#/leaderboard`)
+    await page.locator(`[data-testid="card-${model.id}"]`).waitFor() // on the leaderboard: rated, or "not rated yet"
     await page.locator(`[data-testid="card-${model.id}"]`).click()
     const card = page.locator('[data-testid="model-card"]')
     await card.locator('[data-testid="loss-curve"] svg polyline.loss-line').waitFor()
