@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from tests.api.conftest import read_sse
 from tests.support.api_server import api_config, from_address, start_api
@@ -133,13 +132,13 @@ def test_blind_draws_two_different_served_models_at_random(api, client):
 
 def test_blind_needs_two_models(tmp_path):
     with start_slow_upstream() as upstream, start_api(api_config(f"sqlite:///{tmp_path / 'one.db'}",
-                                                                 [upstream])) as api:
-        with httpx.Client(base_url=api.url, timeout=30) as http:
-            response = http.post("/api/conversations", json={"kind": "compare", "blind": True})
-            assert response.status_code == 400 and response.json()["error"]["code"] == "not_enough_models"
-            # a server without a card route: the card of what /v1/models says, no run
-            card = http.get("/api/models/slow/card").json()
-            assert (card["id"], card["origin"], card["run"], card["engine"]) == ("slow", "config", None, None)
+                                                                 [upstream])) as api, \
+            httpx.Client(base_url=api.url, timeout=30) as http:
+        response = http.post("/api/conversations", json={"kind": "compare", "blind": True})
+        assert response.status_code == 400 and response.json()["error"]["code"] == "not_enough_models"
+        # a server without a card route: the card of what /v1/models says, no run
+        card = http.get("/api/models/slow/card").json()
+        assert (card["id"], card["origin"], card["run"], card["engine"]) == ("slow", "config", None, None)
 
 
 def test_the_leaderboard_ranks_hand_made_votes_from_every_ip(api, client):

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from llmchat.ranking import Outcome, bradley_terry, leaderboard
 from llmchat.ranking.bradley_terry import PRIOR_SD, SCALE
 from llmchat.store import Battle

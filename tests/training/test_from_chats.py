@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from llmchat.store import ChatStore, FeedbackStore, open_database
 from llmchat.training.data import load_examples, load_preferences
+
 from tests.training.cli_helper import run_cli
 from tests.training.conftest import TINY_ID
 
@@ -106,7 +106,7 @@ def test_preference_rows_from_votes_and_corrections_of_downvoted_replies(registr
 
 def test_models_and_since_narrow_the_export(registry_env, chats, recipe, tmp_path, capsys):
     out = tmp_path / "only-base.jsonl"
-    assert from_chats(chats, recipe, out, "--models", "m-base", "--cutoff-len", "4096") == 0
+    assert from_chats(chats, recipe, out, "--models", "m-base", "--set", "cutoff_len=4096") == 0
     assert [r["instruction"] for r in rows(out)] == ["Tell me everything."]  # long is fine with a larger cutoff
     assert from_chats(chats, recipe, out, "--since", "2999-01-01") == 0
     assert out.read_text(encoding="utf-8") == ""

@@ -84,6 +84,7 @@ def test_runs_are_listed_with_origin_and_finishing_time(worker, lora_run):
 
 
 def test_a_run_card_has_its_recipe_loss_curve_and_last_evaluation(worker, lora_run, dpo_run, registry_env, tmp_path):
+    """`registry_env`: evaluate finds the runs' folders (to write evaluation.json) in the tiny registry."""
     card = httpx.get(f"{worker.url}/v1/models/tiny-dpo/card", timeout=10).json()
     assert (card["kind"], card["base_model"], card["prompt_style"], card["origin"]) == ("lora", TINY_ID, "alpaca",
                                                                                           "runs")
@@ -95,7 +96,6 @@ def test_a_run_card_has_its_recipe_loss_curve_and_last_evaluation(worker, lora_r
     assert (base["origin"], base["run"]) == ("config", None) and base["engine"] in ("openvino", "transformers")
     assert httpx.get(f"{worker.url}/v1/models/nope/card", timeout=10).status_code == 404
 
-    config_dir, _ = registry_env
     code = run_cli(["evaluate", "--models", f"{TINY_ID},tiny-lora", "--worker-url", worker.url, "--limit", "3",
                     "--max-tokens", "4", "--out", str(tmp_path / "report"), "--no-perplexity"])
     assert code == 0

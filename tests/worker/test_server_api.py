@@ -62,7 +62,9 @@ def test_models_lists_config_and_discovered(client, engine):
     assert rows["tiny-lora-a"]["kind"] == "lora" and rows["tiny-lora-a"]["base_model"] == "tiny-chat"
     assert rows["tiny-base"] | {"default_params": None} == {
         "id": "tiny-base", "object": "model", "owned_by": "llmchat", "kind": "base", "prompt_style": "fewshot",
-        "context_length": 512, "base_model": None, "engine": engine, "default_params": None}
+        "context_length": 512, "base_model": None, "engine": engine, "default_params": None, "origin": "config",
+        "created": None}
+    assert rows["tiny-lora-a"]["origin"] == "adapters" and rows["tiny-lora-a"]["created"] is None
     assert set(rows["tiny-chat"]["default_params"]) == {"temperature", "top_p", "max_tokens", "repetition_penalty"}
     assert rows["tiny-plain"]["context_length"] == 64
 

@@ -10,7 +10,15 @@ from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig, load_config
 from llmchat.api.errors import register_error_handlers
 from llmchat.api.limits import GenerationSlots, generation_cap, install_rate_limit
-from llmchat.api.routes import cards, chat, conversations, feedback, leaderboard, meta, search
+from llmchat.api.routes import (
+    cards,
+    chat,
+    conversations,
+    feedback,
+    leaderboard,
+    meta,
+    search,
+)
 from llmchat.api.routes.frontend import install_frontend
 from llmchat.api.routing import Router
 from llmchat.api.schemas import request_schemas

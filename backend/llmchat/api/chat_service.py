@@ -230,7 +230,7 @@ class ChatService:
             raise ApiError(400, "nothing_to_continue", "this reply answers no user message")
         earlier = {k: v for k, v in (reply.params or {}).items() if k in PARAM_KEYS}
         try:
-            model = self.resolve_model(reply.model or "")
+            model = self._resolve_for(None, reply.model or "", hidden=reply.model_hidden)
             params = self.effective_params(model, {**earlier, **request.params.model_dump(exclude_none=True)})
             history = self.history(reply.conversation_id, user[0].parent_id)
             turn = self.prepare("continue", reply.conversation_id, user[0].content, history, model, params,
@@ -283,12 +283,13 @@ class ChatService:
             raise ApiError(400, "invalid_field", "model: name the model to answer", field="model")
         return request.column, model_id
 
-    def _resolve_for(self, conversation: ConversationRecord | None, model_id: str) -> ModelInfo:
+    def _resolve_for(self, conversation: ConversationRecord | None, model_id: str, hidden: bool = False) -> ModelInfo:
         """The model's entry; in a blind session an error about it must not name it either."""
         try:
             return self.resolve_model(model_id)
         except ApiError as exc:
-            if conversation is None or not conversation.models_hidden or exc.code != "unknown_model":
+            hidden = hidden or (conversation is not None and conversation.models_hidden)
+            if not hidden or exc.code != "unknown_model":
                 raise
             raise ApiError(400, "unknown_model", "this blind session's model is no longer served; start a new one",
                            field="model") from exc

@@ -9,7 +9,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from llmchat.store import ConversationRecord, FeedbackRecord, MessageRecord, SearchHit, VoteRecord
+from llmchat.store import (
+    ConversationRecord,
+    FeedbackRecord,
+    MessageRecord,
+    SearchHit,
+    VoteRecord,
+)
 
 
 def iso(value: datetime) -> str:

@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from llmchat.models.manifest import MANIFEST
-from llmchat.models.run_files import LOG_FILE, loss_curve, read_evaluation, read_log, read_recipe
+from llmchat.models.run_files import (
+    LOG_FILE,
+    loss_curve,
+    read_evaluation,
+    read_log,
+    read_recipe,
+)
 from llmchat.models.specs import ModelSpec
 
 

@@ -43,7 +43,7 @@ def loss_curve(records: list[dict]) -> list[dict[str, Any]]:
             value = _number(record.get(key))
             if value is not None:
                 point[key] = value
-        if len(point) > 1:
+        if len(point) > 1 and (not points or point != points[-1]):  # the final evaluation is logged twice
             points.append(point)
     return points
 

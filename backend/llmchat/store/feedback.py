@@ -12,7 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from llmchat.store.database import Database
-from llmchat.store.models import RATINGS, VOTE_WINNERS, Client, Conversation, Feedback, Message, Vote, utc_now
+from llmchat.store.models import (
+    RATINGS,
+    VOTE_WINNERS,
+    Client,
+    Conversation,
+    Feedback,
+    Message,
+    Vote,
+    utc_now,
+)
 from llmchat.store.records import MessageRecord, VoteRecord, vote_record
 from llmchat.store.repository import MAX_ID, NotFound
 from llmchat.store.snapshots import message_snapshot

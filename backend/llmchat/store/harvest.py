@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from llmchat.store import tree
 from llmchat.store.database import Database
@@ -53,7 +53,7 @@ def replies(database: Database, since: datetime | None = None,
     with database.sessions() as session:
         conversation_ids = list(session.scalars(select(Message.conversation_id).where(*wanted)
                                                 .group_by(Message.conversation_id)
-                                                .order_by(Message.conversation_id)))
+                                                .order_by(func.min(Message.id))))
         for conversation_id in conversation_ids:
             messages = conversation_messages(session, conversation_id)
             by_id = {m.id: m for m in messages}

@@ -68,7 +68,11 @@ def _since(text: str | None):
 
 
 def _data_from_chats(args: argparse.Namespace) -> int:
-    from llmchat.training.from_chats import FromChatsOptions, report_lines, run_from_chats
+    from llmchat.training.from_chats import (
+        FromChatsOptions,
+        report_lines,
+        run_from_chats,
+    )
 
     try:
         since = _since(args.since)
@@ -83,7 +87,7 @@ def _data_from_chats(args: argparse.Namespace) -> int:
         database_url = load_app_config().database_url
     options = FromChatsOptions(out=Path(args.out), database_url=database_url, format=args.format, models=models,
                                since=since, config=Path(args.config) if args.config else None,
-                               cutoff_len=args.cutoff_len)
+                               overrides=args.set)
     try:
         harvest = run_from_chats(options)
     except (ValueError, OSError) as exc:
@@ -178,7 +182,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     chats.add_argument("--config", help="the training recipe the rows are for: its base model's tokenizer and "
                                         "cutoff_len decide what is too long (default configs/train/"
                                         "smollm2-chats-lora.yaml, preference: smollm2-chats-dpo.yaml)")
-    chats.add_argument("--cutoff-len", type=int, help="override the recipe's cutoff_len")
+    chats.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a recipe key as `finetune --set` does, e.g. --set cutoff_len=1024")
     chats.set_defaults(handler=_data_from_chats)
 
     finetune = subparsers.add_parser("finetune", help="full or LoRA fine-tuning (HF Trainer on accelerate)")

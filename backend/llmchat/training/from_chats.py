@@ -164,7 +164,7 @@ class FromChatsOptions:
     models: list[str] | None = None
     since: datetime | None = None
     config: Path | None = None      # the training recipe whose base model's tokenizer and cutoff_len apply
-    cutoff_len: int | None = None   # overrides the recipe's
+    overrides: list[str] = field(default_factory=list)  # KEY=VALUE on the recipe, as `finetune --set`
 
 
 def default_recipe(format_name: str) -> Path:
@@ -185,11 +185,10 @@ def run_from_chats(options: FromChatsOptions) -> Harvest:
 
     if options.format not in FORMATS:
         raise ValueError(f"--format must be one of {', '.join(FORMATS)}")
-    recipe = load_config(options.config or default_recipe(options.format))
+    recipe = load_config(options.config or default_recipe(options.format), options.overrides)
     _check_database_exists(options.database_url)
     tokenizer = load_tokenizer(resolve_base_path(recipe.base_model))
-    writer = RowWriter(load_alpaca_chat(), token_counter(tokenizer, load_alpaca_template()),
-                       options.cutoff_len or recipe.cutoff_len)
+    writer = RowWriter(load_alpaca_chat(), token_counter(tokenizer, load_alpaca_template()), recipe.cutoff_len)
     database = open_database(options.database_url, migrate=False)
     try:
         replies = chats.replies(database, options.since, options.models)

@@ -17,7 +17,13 @@ from llmchat.worker.engines import QueueFull
 from llmchat.worker.errors import ApiError
 from llmchat.worker.guards import BodyTooLarge, RequestGuard
 from llmchat.worker.pool import ModelPool, Target
-from llmchat.worker.requests import ChatBody, CompletionBody, GenerationBody, TokenizeBody, parse
+from llmchat.worker.requests import (
+    ChatBody,
+    CompletionBody,
+    GenerationBody,
+    TokenizeBody,
+    parse,
+)
 from llmchat.worker.sampling import SamplingParams
 from llmchat.worker.sequence import GenerationRequest
 from llmchat.worker.stream import EventStream

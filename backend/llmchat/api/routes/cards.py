@@ -45,4 +45,8 @@ def model_card(model_id: str):
             card = documents.ModelCard.model_validate({**card, **served, "id": info.id}).model_dump(mode="json")
         except ValidationError:
             pass
+        else:
+            if card["run"] is not None:  # a point has the losses it has: no nulls for the missing one
+                card["run"]["loss_curve"] = [{k: v for k, v in point.items() if v is not None}
+                                             for point in card["run"]["loss_curve"]]
     return jsonify(card)

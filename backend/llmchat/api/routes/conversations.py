@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from llmchat.api.blind import draw_pair
 from llmchat.api.chat_service import WORKER_ERRORS, not_found
 from llmchat.api.errors import ApiError
 from llmchat.api.schemas import validate
@@ -14,7 +15,6 @@ from llmchat.api.serializers import (
     export_json,
     export_markdown,
 )
-from llmchat.api.blind import draw_pair
 from llmchat.api.services import Services, caller_ip, json_body, services
 
 bp = Blueprint("conversations", __name__, url_prefix="/api/conversations")

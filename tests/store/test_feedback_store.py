@@ -7,10 +7,9 @@ import threading
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect, text
-
 from llmchat.store import ChatStore, FeedbackStore, NotFound, VoteRefused, open_database
 from llmchat.store.database import MIGRATIONS_DIR, make_engine
+from sqlalchemy import inspect, text
 
 IP, OTHER = "10.0.0.1", "10.0.0.2"
 
@@ -38,7 +37,7 @@ def compare_pair(store: ChatStore, ip: str = IP, *, blind: bool = False, prompt:
 
 def test_feedback_is_saved_changed_shown_with_the_message_and_cleared(store, feedback):
     conversation = store.create_conversation(IP, "t", "m")
-    user, reply = exchange(store, conversation.id, "Capital of France?", "Lyon.")
+    _, reply = exchange(store, conversation.id, "Capital of France?", "Lyon.")
     assert feedback.set_feedback(IP, reply.id, "down", "Paris.").feedback.rating == "down"
     shown = store.get_conversation(IP, conversation.id).messages
     assert shown[1].feedback.rating == "down" and shown[1].feedback.correction == "Paris."
@@ -96,7 +95,7 @@ def test_votes_are_refused_unless_both_replies_are_the_callers_finished_answers_
     with pytest.raises(VoteRefused, match="not finished") as unfinished:
         feedback.record_vote(IP, left.id, streaming.id, "left")
     assert unfinished.value.field == "right_message_id"
-    elsewhere, far_left, _ = compare_pair(store)
+    _, far_left, _ = compare_pair(store)
     with pytest.raises(VoteRefused, match="same conversation"):
         feedback.record_vote(IP, far_left.id, right.id, "left")
     with pytest.raises(VoteRefused):
@@ -150,7 +149,7 @@ def test_concurrent_votes_on_one_pair_leave_one_vote(store, feedback):
     def vote(winner: str) -> None:
         try:
             feedback.record_vote(IP, left.id, right.id, winner)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=vote, args=(w,)) for w in ("left", "right", "tie", "both_bad") * 2]
