@@ -79,6 +79,7 @@ export async function feedbackShots({ page, shot, waitIdle, models, first, secon
   await reply.locator('[data-testid="correction-editor"] textarea').fill(
     '```python\ndef is_palindrome(word: str) -> bool:\n    cleaned = word.lower()\n    return cleaned == cleaned[::-1]\n```\n\n'
     + 'It lowercases the word first, so "Level" counts too, then compares it with itself reversed.')
+  await reply.locator('[data-testid="save-correction"]').scrollIntoViewIfNeeded()
   await shot('correction-editor-light', 'light')
   await reply.locator('[data-testid="save-correction"]').click()
   await reply.locator('[data-testid="correction"]').waitFor()
