@@ -5,6 +5,9 @@
 //   states   empty reply, Retry clears its error, length limit, corrected settings, bad links, loading, model switch
 //   search   full-text search over messages with highlighted snippets
 //   compare  default pair, one entry per session, reopening it, tabs at phone width
+//   feedback the empty leaderboard, thumbs (and after a reload), a better answer (saved, edited, exported)
+//   votes    a named vote (after both replies; again replaces it), a blind vote (names hidden, then revealed)
+//   leaderboard ratings with interval bars, sorting, model cards (from a row, from the picker, a run's card)
 //   keyboard the "?" overlay, shortcuts, roving tabindex in the history
 //   a11y     axe-core on every main screen, light and dark, wide and phone
 import { assert, createRunner, launch } from './browser.mjs'
@@ -14,6 +17,9 @@ import { tree } from './steps/tree.mjs'
 import { states } from './steps/states.mjs'
 import { search } from './steps/search.mjs'
 import { compare } from './steps/compare.mjs'
+import { feedback } from './steps/feedback.mjs'
+import { votes } from './steps/votes.mjs'
+import { leaderboard } from './steps/leaderboard.mjs'
 import { keyboard } from './steps/keyboard.mjs'
 import { a11y } from './steps/a11y.mjs'
 
@@ -22,7 +28,7 @@ if (!base) {
   console.error('usage: node e2e/chat.mjs <url of the app> [group,group…]')
   process.exit(2)
 }
-const GROUPS = { basics, tree, states, search, compare, keyboard, a11y }
+const GROUPS = { basics, tree, states, search, compare, feedback, votes, leaderboard, keyboard, a11y }
 const only = process.argv[3] ? process.argv[3].split(',') : Object.keys(GROUPS)
 const TIMEOUT = Number(process.env.LLMCHAT_E2E_TIMEOUT_MS || 60000)
 

@@ -2,12 +2,15 @@
 //   node e2e/screenshots.mjs http://127.0.0.1:PORT [out dir, default ../docs/screenshots]
 // It creates a few conversations (so the sidebar has history), then shoots: chat with a version switcher, a
 // cut-off reply with Continue, search results, settings with a corrected value, the history menu, the shortcuts
-// overlay, compare (wide and phone), light and dark. Env: SHOT_MODEL / SHOT_MODEL_B pick the models,
-// SHOT_MAX_TOKENS / SHOT_TEMPERATURE the settings.
+// overlay, compare (wide and phone), light and dark; then the feedback screens (screenshotsFeedback.mjs): a rated
+// reply with a better answer, votes that fill the leaderboard, a blind session before and after its vote, the
+// leaderboard and a model card. Env: SHOT_MODEL / SHOT_MODEL_B pick the models, SHOT_MAX_TOKENS /
+// SHOT_TEMPERATURE the settings.
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { launch } from './browser.mjs'
+import { feedbackShots } from './screenshotsFeedback.mjs'
 
 const base = (process.argv[2] || '').replace(/\/$/, '')
 if (!base) {
@@ -65,7 +68,7 @@ async function pickModels() {
   const first = byId(process.env.SHOT_MODEL) || models.find((m) => m.kind === 'chat') || models[0]
   const second = byId(process.env.SHOT_MODEL_B) || models.filter((m) => m.id !== first.id && ['lora', 'alpaca'].includes(m.kind)).pop() ||
     models.find((m) => m.id !== first.id) || first
-  return { first, second }
+  return { models, first, second }
 }
 
 async function settings(values, { keepOpen = false } = {}) {
@@ -86,7 +89,7 @@ await mkdir(outDir, { recursive: true })
 try {
   await page.goto(base)
   await page.waitForFunction(() => document.querySelectorAll('#model-select option[value]:not([value=""])').length > 0)
-  const { first, second } = await pickModels()
+  const { models, first, second } = await pickModels()
   await tune(second.id)
   await tune(first.id)
   for (const prompt of HISTORY) await chat(prompt)
@@ -112,6 +115,7 @@ try {
   await page.locator('#composer-input').blur()
   await shot('chat-light', 'light')
   await shot('chat-dark', 'dark')
+  const mainChat = page.url()
 
   const older = page.locator('.conversation').nth(1)
   await older.hover()
@@ -160,6 +164,12 @@ try {
   await page.locator('.sidebar.open').waitFor()
   await page.waitForTimeout(300)
   await shot('phone-sidebar-dark', 'dark')
+  await page.keyboard.press('Escape')
+
+  await page.setViewportSize({ width: 1280, height: 800 })
+  await page.goto(mainChat)
+  await waitIdle()
+  await feedbackShots({ page, shot, waitIdle, models, first, second })
 } finally {
   await browser.close()
 }

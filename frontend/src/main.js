@@ -5,5 +5,7 @@ import './styles/theme.css'
 import './styles/base.css'
 import './styles/chat.css'
 import './styles/markdown.css'
+import './styles/feedback.css'
+import './styles/leaderboard.css'
 
 createApp(App).provide(APP_KEY, createAppState()).mount('#app')

@@ -72,7 +72,7 @@ describe('settings store', () => {
     const store = createSettingsStore(storage)
     store.ensureModel([base, lora])
     expect(store.state.model).toBe('lora')
-    expect(store.state.compare).toEqual({ left: 'base', right: 'lora', chosen: false })
+    expect(store.state.compare).toEqual({ left: 'base', right: 'lora', chosen: false, blind: false })
     store.ensureModel([base])
     expect(store.state.model).toBe('base')
   })
@@ -88,6 +88,17 @@ describe('settings store', () => {
     store.chooseCompareModel('right', 'base')
     store.ensureModel([base, chat, lora, newer])
     expect(store.state.compare).toMatchObject({ left: 'chat', right: 'base', chosen: true })
+  })
+
+  it('remembers the blind choice (two random models) across reloads, whatever the pair does', () => {
+    const storage = memoryStorage()
+    const store = createSettingsStore(storage)
+    store.setCompareBlind(true)
+    const again = createSettingsStore(storage)
+    again.ensureModel([base, lora])
+    expect(again.state.compare.blind).toBe(true)
+    again.setCompareBlind(false)
+    expect(createSettingsStore(storage).state.compare.blind).toBe(false)
   })
 
   it('survives corrupt storage', () => {

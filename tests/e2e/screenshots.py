@@ -1,5 +1,6 @@
 """Retake docs/screenshots/ from the real app: SmolLM2 worker (configs/models.yaml, plus any finished run or adapter
-in models/), the chat API on a throw-away database serving a fresh frontend build, then frontend/e2e/screenshots.mjs.
+in models/), the chat API on a throw-away database serving a fresh frontend build, then frontend/e2e/screenshots.mjs
+(with the feedback screens: votes, leaderboard, model cards — a run's card shows its last `llmchat evaluate`).
 
     .venv/bin/llmchat models prepare          # once: converts the packaged SmolLM2 GGUF
     .venv/bin/python -m tests.e2e.screenshots [--out docs/screenshots] [--model-b smollm2-lora]
@@ -28,6 +29,17 @@ def build(out: Path) -> None:
                    timeout=300, stdout=subprocess.DEVNULL)
 
 
+def warm_up(worker_url: str) -> None:
+    """One token from every model first: a LoRA is loaded on its first request, which can take longer than the API
+    waits for the model server; the shots should show replies, not that wait."""
+    import httpx
+
+    models = httpx.get(f"{worker_url}/v1/models", timeout=30).json()["data"]
+    for model in models:
+        body = {"model": model["id"], "prompt": "Hello", "max_tokens": 1, "temperature": 0.0}
+        httpx.post(f"{worker_url}/v1/completions", json=body, timeout=600).raise_for_status()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(PROJECT_ROOT / "docs" / "screenshots"))
@@ -42,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         build(dist)
         env = {"LLMCHAT_WORKER_THREADS": args.threads}
         with start_worker(Path(args.config), env=env, timeout=300) as worker:
+            warm_up(worker.url)
             config = api_config(f"sqlite:///{Path(tmp) / 'shots.db'}", [worker.url], frontend_dist=str(dist),
                                 titles=TitleSettings(generate=True))  # SmolLM2 writes the titles
             with start_api(config) as api:

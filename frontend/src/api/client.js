@@ -34,6 +34,12 @@ export const api = {
   setCurrent: (id, messageId) => call(http.put(`/conversations/${path(id)}/current`, { message_id: messageId })),
   search: (q, limit = 20) => call(http.get('/search', { params: { q, limit } })).then((data) => data.results || []),
   exportUrl: (id, format) => `/api/conversations/${path(id)}/export?format=${format}`,
+  /** Rate a reply and/or save a better answer: { rating: up|down|null, correction: str } -> the updated message. */
+  setFeedback: (messageId, body) => call(http.put(`/messages/${path(messageId)}/feedback`, body)),
+  /** A compare vote: { left_message_id, right_message_id, winner } -> { vote } (voting again on a pair replaces it). */
+  vote: (body) => call(http.post('/votes', body)).then((data) => data.vote),
+  leaderboard: () => call(http.get('/leaderboard')),
+  modelCard: (id) => call(http.get(`/models/${path(id)}/card`)),
 
   chatStream: (body, options) => stream('/api/chat', body, options),
   regenerateStream: (id, body, options) => stream(`/api/conversations/${path(id)}/regenerate`, body, options),

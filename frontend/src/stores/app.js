@@ -4,7 +4,10 @@ import { api } from '../api/client.js'
 import { createChatSession } from './chatSession.js'
 import { createCompareSession } from './compareSession.js'
 import { createConversations } from './conversations.js'
+import { createFeedback } from './feedback.js'
+import { createLeaderboard } from './leaderboard.js'
 import { createLimits } from './limits.js'
+import { createModelCards } from './modelCards.js'
 import { createModels } from './models.js'
 import { createRouter } from './router.js'
 import { createSearch } from './search.js'
@@ -28,6 +31,9 @@ export function createAppState() {
     limits,
     search: createSearch({ api }),
     models: createModels({ api }),
+    feedback: createFeedback({ api }),
+    leaderboard: createLeaderboard({ api }),
+    cards: createModelCards({ api }),
     settings: createSettingsStore(safeStorage(), limits.range),
     router: createRouter(),
     chat: createChatSession({ api, ...turns }),

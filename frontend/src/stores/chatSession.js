@@ -133,7 +133,8 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     const user = reactive({ id: tempId('user'), role: 'user', content: text, status: 'pending', sibling_ids: [] })
     const reply = reactive(pendingReply(model))
     state.messages = [...before.slice(0, cut === -1 ? before.length : cut), user, reply]
-    const body = withColumn({ message: text, model, params })
+    const body = withColumn({ message: text, params })
+    if (model) body.model = model // a blind compare column names none: the server knows its model
     if (state.conversationId) body.conversation_id = state.conversationId
     // Name the parent: the new message follows what is on screen, even if the server's idea of the current
     // branch moved meanwhile (another tab, a request that was stopped before it started).
@@ -176,7 +177,8 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     const before = state.messages
     const reply = reactive(pendingReply(model))
     state.messages = [...before.slice(0, index + 1), reply]
-    const body = withColumn({ model, params })
+    const body = withColumn({ params })
+    if (model) body.model = model
     if (isSaved(target)) body.message_id = target.id
     const id = state.conversationId
     const result = await run((signal, onEvent) => api.regenerateStream(id, body, { signal, onEvent }), target, reply)

@@ -1,5 +1,5 @@
-// A tiny hash router: #/c/<conversation id>, #/compare (a new compare session), #/compare/<id>, or #/ for a
-// new chat. The hash keeps the open conversation across reloads and makes it linkable. A link that names
+// A tiny hash router: #/c/<conversation id>, #/compare (a new compare session), #/compare/<id>, #/leaderboard,
+// or #/ for a new chat. The hash keeps the open conversation across reloads and makes it linkable. A link that names
 // nothing we know (a typo, a cut-off or badly encoded id) is answered with `badLink`, never a crash.
 import { reactive } from 'vue'
 
@@ -17,6 +17,7 @@ export function parseHash(hash) {
   const path = (hash || '').replace(/^#\/?/, '')
   if (path === '') return { ...NEW_CHAT }
   if (path === 'compare') return { view: 'compare', conversationId: null, badLink: null }
+  if (path === 'leaderboard') return { view: 'leaderboard', conversationId: null, badLink: null }
   const match = /^(c|compare)\/(.+)$/.exec(path)
   const id = match ? decode(match[2]) : null
   if (id && id.trim()) return { view: match[1] === 'c' ? 'chat' : 'compare', conversationId: id, badLink: null }
@@ -40,6 +41,7 @@ export function createRouter(win = window) {
     openCompare: (id, opts) => go(id ? `#/compare/${encodeURIComponent(id)}` : '#/compare', opts),
     newChat: () => go('#/'),
     compare: () => go('#/compare'),
+    leaderboard: () => go('#/leaderboard'),
   }
 }
 

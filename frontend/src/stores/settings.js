@@ -27,7 +27,8 @@ export function createSettingsStore(storage = safeStorage(), rangeOf = (key) => 
   const state = reactive({
     model: typeof saved.model === 'string' ? saved.model : '',
     // `chosen`: the person picked this pair themselves; otherwise it follows the default (chat model + newest run).
-    compare: { left: compare.left || '', right: compare.right || '', chosen: compare.chosen === true },
+    // `blind`: new compare sessions get two random models, named only after the vote.
+    compare: { left: compare.left || '', right: compare.right || '', chosen: compare.chosen === true, blind: compare.blind === true },
     overrides: saved.overrides && typeof saved.overrides === 'object' ? saved.overrides : {},
     theme: ['light', 'dark'].includes(saved.theme) ? saved.theme : 'auto',
   })
@@ -77,6 +78,10 @@ export function createSettingsStore(storage = safeStorage(), rangeOf = (key) => 
     Object.assign(state.compare, { [side]: id, chosen: true })
   }
 
+  function setCompareBlind(blind) {
+    state.compare.blind = blind === true
+  }
+
   return {
     state,
     paramsFor,
@@ -85,6 +90,7 @@ export function createSettingsStore(storage = safeStorage(), rangeOf = (key) => 
     isCustomised,
     ensureModel,
     chooseCompareModel,
+    setCompareBlind,
     selectModel: (id) => (state.model = id),
     setTheme: (theme) => (state.theme = theme),
   }
