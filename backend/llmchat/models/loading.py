@@ -60,12 +60,42 @@ def load_tokenizer(source: Path):
     from transformers import AutoTokenizer
 
     if source.suffix == ".gguf":
-        tokenizer = AutoTokenizer.from_pretrained(str(source.parent), gguf_file=source.name)
+        tokenizer = load_gguf_tokenizer(source)
     else:
         tokenizer = AutoTokenizer.from_pretrained(str(source))
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+def load_gguf_tokenizer(gguf: Path):
+    """The tokenizer stored in a GGUF file.
+
+    transformers picks the GGUF tokenizer converter by the model's architecture. A llama-architecture model with a
+    byte-level BPE vocabulary (`tokenizer.ggml.model = gpt2`, as SmolLM2 is) then gets a SentencePiece-style
+    tokenizer: a BOS token glued to every text, EOS taken from the BOS id and a decoder that, once saved, leaves
+    `Ġ` and `Ċ` in the text. For such a file the tokenizer is built from the converter the vocabulary names."""
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+    from transformers.integrations.ggml import GGUF_TO_FAST_CONVERTERS
+    from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
+
+    metadata = load_gguf_checkpoint(str(gguf), return_tensors=False)
+    vocabulary = metadata["tokenizer"]
+    by_architecture = GGUF_TO_FAST_CONVERTERS.get(metadata["config"].get("model_type"))
+    by_vocabulary = GGUF_TO_FAST_CONVERTERS.get(vocabulary.get("tokenizer_type"))
+    if by_vocabulary is None or by_architecture is None or by_vocabulary is by_architecture:
+        return AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    tokens = vocabulary["tokens"]
+
+    def token(key: str) -> str | None:
+        index = vocabulary.get(key)
+        return tokens[index] if index is not None else None
+
+    return PreTrainedTokenizerFast(
+        tokenizer_object=by_vocabulary(dict(vocabulary)).converted(),
+        bos_token=token("bos_token_id"), eos_token=token("eos_token_id"), unk_token=token("unk_token_id"),
+        pad_token=token("pad_token_id"), chat_template=metadata.get("tokenizer_config", {}).get("chat_template"),
+        model_max_length=metadata["config"].get("max_position_embeddings"))
 
 
 def load_pretrained(source: Path, dtype: Any = None, **kwargs: Any) -> tuple[Any, Any]:
