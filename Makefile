@@ -1,6 +1,6 @@
 # llmchat: two commands on a fresh machine.
 #   make run   set up (venv, pinned packages, frontend build, default model), then the app on http://127.0.0.1:5000
-#   make test  every test: Python (incl. browser end-to-end) and the frontend's unit tests
+#   make test  lint (ruff, eslint), then every test: Python (incl. browser end-to-end) and the frontend's unit tests
 #
 # On a GPU machine, get a CUDA build of torch first:
 #   make setup TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
@@ -15,12 +15,12 @@ WORKER_PORT ?= 8001
 TORCH_INDEX_URL ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-test frontend model test-python test-frontend bench bench-engine soak clean
+.PHONY: run test setup setup-test frontend model lint test-python test-frontend bench bench-engine soak clean
 
 run: setup frontend model
 	$(VENV)/bin/llmchat up --host $(HOST) --port $(PORT) --worker-port $(WORKER_PORT)
 
-test: setup-test frontend model test-frontend test-python
+test: setup-test frontend model lint test-frontend test-python
 
 setup: $(VENV)/.installed
 
@@ -55,6 +55,12 @@ frontend/dist/index.html: frontend/node_modules/.package-lock.json $(shell find 
 
 model: setup
 	$(VENV)/bin/llmchat models prepare
+
+# ruff's lint and format check over the Python, eslint over the web app (config: pyproject.toml, eslint.config.js)
+lint: setup-test frontend/node_modules/.package-lock.json
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	cd frontend && npm run lint
 
 test-frontend: frontend/node_modules/.package-lock.json
 	cd frontend && npm test

@@ -32,8 +32,15 @@ def run_worker_for(engine: str, threads: int):
 
 def single_stream(url: str, model: str, prompt: str, tokens: int, **fields) -> dict:
     """Time to the first text and decode speed after it, of one streamed greedy completion."""
-    body = {"model": model, "prompt": prompt, "max_tokens": tokens, "temperature": 0, "ignore_eos": True,
-            "stream": True, **fields}
+    body = {
+        "model": model,
+        "prompt": prompt,
+        "max_tokens": tokens,
+        "temperature": 0,
+        "ignore_eos": True,
+        "stream": True,
+        **fields,
+    }
     started, first, usage = time.perf_counter(), None, {}
     with httpx.stream("POST", f"{url}/v1/completions", json=body, timeout=600) as response:
         for line in response.iter_lines():
@@ -55,16 +62,21 @@ def concurrent(url: str, model: str, prompts: list[str], tokens: int) -> dict:
     with ThreadPoolExecutor(len(prompts)) as pool:
         results = list(pool.map(lambda prompt: single_stream(url, model, prompt, tokens), prompts))
     elapsed = time.perf_counter() - started
-    return {"tok_s": sum(r["tokens"] for r in results) / elapsed,
-            "ttft_median": statistics.median(r["ttft"] for r in results)}
+    return {
+        "tok_s": sum(r["tokens"] for r in results) / elapsed,
+        "ttft_median": statistics.median(r["ttft"] for r in results),
+    }
 
 
 def follow_up_ttft(url: str, model: str, prompt: str) -> tuple[float, float]:
     """(cold, follow-up) first-token times for prompts of the same length: the follow-up is the first turn, its
     reply and a new question (an engine with a prefix cache does not read the first turn again); the cold one is the
     same text with its first word changed, so nothing of it was seen before."""
-    reply = httpx.post(f"{url}/v1/completions", timeout=600, json={
-        "model": model, "prompt": prompt, "max_tokens": 32, "temperature": 0, "ignore_eos": True}).json()
+    reply = httpx.post(
+        f"{url}/v1/completions",
+        timeout=600,
+        json={"model": model, "prompt": prompt, "max_tokens": 32, "temperature": 0, "ignore_eos": True},
+    ).json()
     follow_up = prompt + reply["choices"][0]["text"] + "\nAnd in one sentence?"
     cached = single_stream(url, model, follow_up, 2)["ttft"]
     cold = single_stream(url, model, "Cold: " + follow_up[6:], 2)["ttft"]

@@ -70,8 +70,16 @@ def address(index: int) -> str:
     return f"127.0.0.{10 + index}"
 
 
-def run_users(url: str, models: list[str], users: int, seconds: float, seed: int, timeout: float,
-              max_backoff_s: float, max_tokens: tuple[int, int]) -> tuple[CallLog, list[Ledger]]:
+def run_users(
+    url: str,
+    models: list[str],
+    users: int,
+    seconds: float,
+    seed: int,
+    timeout: float,
+    max_backoff_s: float,
+    max_tokens: tuple[int, int],
+) -> tuple[CallLog, list[Ledger]]:
     """Every user in its own thread until `seconds` have passed; their merged call log and their ledgers."""
     deadline = time.monotonic() + seconds
     directory = Directory()
@@ -81,15 +89,22 @@ def run_users(url: str, models: list[str], users: int, seconds: float, seed: int
     def one_user(index: int) -> None:
         client = SoakClient(url, address(index), ledgers[index], logs[index], deadline, timeout, max_backoff_s)
         try:
-            SimUser(index, client, ledgers[index], directory, models, random.Random(seed * 1000 + index),
-                    deadline, max_tokens).run()
-        except Exception as exc:  # noqa: BLE001 - a crashed user is a failure of the run, reported as such
+            SimUser(
+                index,
+                client,
+                ledgers[index],
+                directory,
+                models,
+                random.Random(seed * 1000 + index),
+                deadline,
+                max_tokens,
+            ).run()
+        except Exception as exc:
             ledgers[index].violations.append(f"the simulated user crashed: {type(exc).__name__}: {exc}")
         finally:
             client.close()
 
-    threads = [threading.Thread(target=one_user, args=(i,), name=f"soak-user-{i}", daemon=True)
-               for i in range(users)]
+    threads = [threading.Thread(target=one_user, args=(i,), name=f"soak-user-{i}", daemon=True) for i in range(users)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -110,8 +125,16 @@ def served_models(url: str) -> list[str]:
 
 def soak(url: str, models: list[str], options: argparse.Namespace, database_url: str | None = None) -> SoakReport:
     started = time.monotonic()
-    log, ledgers = run_users(url, models, options.users, options.seconds, options.seed, options.timeout,
-                             options.max_backoff, tuple(options.max_tokens))
+    log, ledgers = run_users(
+        url,
+        models,
+        options.users,
+        options.seconds,
+        options.seed,
+        options.timeout,
+        options.max_backoff,
+        tuple(options.max_tokens),
+    )
     report = SoakReport(log=log, ledgers=ledgers)
     problems, verified = check_through_api(url, ledgers, options.timeout)
     report.problems += problems
@@ -139,8 +162,7 @@ def run(options: argparse.Namespace) -> SoakReport:
 
 def print_report(report: SoakReport, options: argparse.Namespace) -> None:
     users, span = options.users, f"{options.seconds:g} s"
-    print(f"\nsoak: {users} users x {span} ({report.seconds:.0f} s with the checks), "
-          f"{report.log.total()} requests")
+    print(f"\nsoak: {users} users x {span} ({report.seconds:.0f} s with the checks), {report.log.total()} requests")
     print(table(report.log))
     by_status = ", ".join(f"{status}: {n}" for status, n in sorted(report.log.by_status().items()))
     print(f"\nrequests by status: {by_status}")
@@ -161,25 +183,47 @@ def print_report(report: SoakReport, options: argparse.Namespace) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", choices=sorted(MODELS), default="smollm2",
-                        help="the stack's model: the prepared SmolLM2 or a tiny random one (default smollm2)")
+    parser.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default="smollm2",
+        help="the stack's model: the prepared SmolLM2 or a tiny random one (default smollm2)",
+    )
     parser.add_argument("--api-url", help="soak a running API instead of starting one (no database check)")
-    parser.add_argument("--worker-url", help="start only the API, in front of this running model server "
-                        "(give --models it serves)")
-    parser.add_argument("--postgres", metavar="URL",
-                        help="the stack's database: a new one on this PostgreSQL server (dropped afterwards), e.g. "
-                        "postgresql+psycopg://user:pw@127.0.0.1:5432/postgres; default SQLite in a temporary folder")
-    parser.add_argument("--models", type=lambda text: text.split(","), default=None,
-                        help="model ids to chat with, comma-separated (default: the stack's, or every model served)")
+    parser.add_argument(
+        "--worker-url", help="start only the API, in front of this running model server (give --models it serves)"
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="the stack's database: a new one on this PostgreSQL server (dropped afterwards), e.g. "
+        "postgresql+psycopg://user:pw@127.0.0.1:5432/postgres; default SQLite in a temporary folder",
+    )
+    parser.add_argument(
+        "--models",
+        type=lambda text: text.split(","),
+        default=None,
+        help="model ids to chat with, comma-separated (default: the stack's, or every model served)",
+    )
     parser.add_argument("--users", type=int, default=16, help=f"simulated users, 1-{MAX_USERS} (default 16)")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--minutes", type=float, help="how long the users act (default 1 minute)")
     length.add_argument("--seconds", type=float, help="the same, in seconds")
-    parser.add_argument("--max-tokens", type=int, nargs=2, default=[12, 32], metavar=("MIN", "MAX"),
-                        help="each generation asks for a random max_tokens in this range (default 12 32)")
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        nargs=2,
+        default=[12, 32],
+        metavar=("MIN", "MAX"),
+        help="each generation asks for a random max_tokens in this range (default 12 32)",
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="per request, seconds (default 60)")
-    parser.add_argument("--max-backoff", type=float, default=5.0,
-                        help="the longest wait after a 429/503, whatever Retry-After says (default 5 s)")
+    parser.add_argument(
+        "--max-backoff",
+        type=float,
+        default=5.0,
+        help="the longest wait after a 429/503, whatever Retry-After says (default 5 s)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args(argv)
     if not 1 <= options.users <= MAX_USERS:

@@ -81,8 +81,9 @@ def check_through_api(url: str, ledgers: list[Ledger], timeout: float = 60.0) ->
     return problems, verified
 
 
-def _check_user(index: int, ledger: Ledger, reader: Reader, neighbour: Reader | None, listed: set[str],
-                verified: Counter) -> list[str]:
+def _check_user(
+    index: int, ledger: Ledger, reader: Reader, neighbour: Reader | None, listed: set[str], verified: Counter
+) -> list[str]:
     problems = []
     who = f"user {index} ({ledger.address})"
     kept, deleted = set(ledger.kept()), set(ledger.deleted())
@@ -104,8 +105,7 @@ def _check_user(index: int, ledger: Ledger, reader: Reader, neighbour: Reader | 
     return problems
 
 
-def _check_conversation(who: str, ledger: Ledger, reader: Reader, conversation_id: str,
-                        verified: Counter) -> list[str]:
+def _check_conversation(who: str, ledger: Ledger, reader: Reader, conversation_id: str, verified: Counter) -> list[str]:
     deadline = time.monotonic() + SETTLE_GRACE_S
     while True:
         document, messages = reader.whole_tree(conversation_id)
@@ -113,14 +113,19 @@ def _check_conversation(who: str, ledger: Ledger, reader: Reader, conversation_i
         if not unsettled or time.monotonic() >= deadline:
             break
         time.sleep(0.5)
-    problems = [f"{who}: conversation {conversation_id}: messages still {messages[i]['status']}: {i}"
-                for i in unsettled]
+    problems = [
+        f"{who}: conversation {conversation_id}: messages still {messages[i]['status']}: {i}" for i in unsettled
+    ]
     if len(messages) != document["message_count"]:
-        problems.append(f"{who}: conversation {conversation_id}: {len(messages)} messages reachable, "
-                        f"{document['message_count']} counted")
+        problems.append(
+            f"{who}: conversation {conversation_id}: {len(messages)} messages reachable, "
+            f"{document['message_count']} counted"
+        )
     if conversation_id in ledger.titles and document["title"] != ledger.titles[conversation_id]:
-        problems.append(f"{who}: conversation {conversation_id}: title {document['title']!r}, "
-                        f"renamed to {ledger.titles[conversation_id]!r}")
+        problems.append(
+            f"{who}: conversation {conversation_id}: title {document['title']!r}, "
+            f"renamed to {ledger.titles[conversation_id]!r}"
+        )
     verified["conversations read whole"] += 1
     verified["messages read"] += len(messages)
     for exchange in ledger.exchanges_in(conversation_id):
@@ -162,10 +167,14 @@ def check_database(database_url: str, ledgers: list[Ledger]) -> tuple[list[str],
     database = open_database(database_url, migrate=False)
     try:
         with database.sessions() as session:
-            owner = dict(session.execute(select(Conversation.id, Client.ip)
-                                         .join(Client, Client.id == Conversation.client_id)).all())
-            statuses = Counter(dict(session.execute(select(Message.status, func.count())
-                                                    .group_by(Message.status)).all()))
+            owner = dict(
+                session.execute(
+                    select(Conversation.id, Client.ip).join(Client, Client.id == Conversation.client_id)
+                ).all()
+            )
+            statuses = Counter(
+                dict(session.execute(select(Message.status, func.count()).group_by(Message.status)).all())
+            )
             home = dict(session.execute(select(Message.id, Message.conversation_id)).all())
     finally:
         database.dispose()
@@ -175,14 +184,18 @@ def check_database(database_url: str, ledgers: list[Ledger]) -> tuple[list[str],
         for conversation_id, kept in ledger.conversations.items():
             known.add(conversation_id)
             if kept and owner.get(conversation_id) != ledger.address:
-                problems.append(f"database: conversation {conversation_id} of {ledger.address} belongs to "
-                                f"{owner.get(conversation_id)}")
+                problems.append(
+                    f"database: conversation {conversation_id} of {ledger.address} belongs to "
+                    f"{owner.get(conversation_id)}"
+                )
             if not kept and conversation_id in owner:
                 problems.append(f"database: deleted conversation {conversation_id} is still stored")
         for exchange in ledger.exchanges.values():
             if exchange.answered and home.get(exchange.reply_id) != exchange.conversation_id:
-                problems.append(f"database: reply {exchange.reply_id} is in {home.get(exchange.reply_id)}, "
-                                f"not {exchange.conversation_id}")
+                problems.append(
+                    f"database: reply {exchange.reply_id} is in {home.get(exchange.reply_id)}, "
+                    f"not {exchange.conversation_id}"
+                )
     unaccounted = set(owner) - known
     if len(unaccounted) > sum(ledger.maybe_new_conversations for ledger in ledgers):
         problems.append(f"database: conversations nobody created: {sorted(unaccounted)}")

@@ -44,8 +44,16 @@ def error_of(response: httpx.Response) -> tuple[str | None, str | None]:
 
 
 class SoakClient:
-    def __init__(self, url: str, address: str, ledger: Ledger, log: CallLog, deadline: float,
-                 timeout: float = 60.0, max_backoff_s: float = 5.0):
+    def __init__(
+        self,
+        url: str,
+        address: str,
+        ledger: Ledger,
+        log: CallLog,
+        deadline: float,
+        timeout: float = 60.0,
+        max_backoff_s: float = 5.0,
+    ):
         self.http = from_address(url, address, timeout=timeout)
         self.ledger = ledger
         self.log = log
@@ -55,8 +63,9 @@ class SoakClient:
     def close(self) -> None:
         self.http.close()
 
-    def call(self, endpoint: str, method: str, path: str, *, expect: tuple[int, ...] = (200,),
-             **kwargs: Any) -> httpx.Response | None:
+    def call(
+        self, endpoint: str, method: str, path: str, *, expect: tuple[int, ...] = (200,), **kwargs: Any
+    ) -> httpx.Response | None:
         """One request; None when no answer came (timeout, transport error)."""
         started = time.monotonic()
         try:

@@ -19,12 +19,12 @@ class Exchange:
     conversation_id: str
     user_id: int
     user_parent_id: int | None
-    text: str                 # what the user sent (the API stores it stripped; the soak sends it stripped)
+    text: str  # what the user sent (the API stores it stripped; the soak sends it stripped)
     reply_id: int
-    reply: str                # the reply's text as last returned
-    status: str               # the reply's status as last returned; "unknown" when the answer never arrived
+    reply: str  # the reply's text as last returned
+    status: str  # the reply's status as last returned; "unknown" when the answer never arrived
     finish_reason: str | None = None
-    kind: str = "new"         # new | follow | edit | regenerate (a Continue updates the exchange it extends)
+    kind: str = "new"  # new | follow | edit | regenerate (a Continue updates the exchange it extends)
 
     @property
     def answered(self) -> bool:
@@ -36,12 +36,12 @@ class Ledger:
     """One user's expectations."""
 
     address: str
-    conversations: dict[str, bool] = field(default_factory=dict)   # id -> kept (False: deleted by this user)
+    conversations: dict[str, bool] = field(default_factory=dict)  # id -> kept (False: deleted by this user)
     exchanges: dict[int, Exchange] = field(default_factory=dict)  # by reply id
     failed_user_messages: dict[int, str] = field(default_factory=dict)  # user id -> conversation (no reply)
-    titles: dict[str, str] = field(default_factory=dict)          # conversation -> the title this user set last
+    titles: dict[str, str] = field(default_factory=dict)  # conversation -> the title this user set last
     maybe_new_conversations: int = 0  # new chats whose answer never came (timeout): they may exist
-    violations: list[str] = field(default_factory=list)           # seen during the run (a 5xx, a stray hit, ...)
+    violations: list[str] = field(default_factory=list)  # seen during the run (a 5xx, a stray hit, ...)
 
     def kept(self) -> list[str]:
         return [cid for cid, kept in self.conversations.items() if kept]
@@ -75,8 +75,9 @@ class CallLog:
     # code -> the messages that came with it, addresses and numbers masked so that alike ones count together
     messages: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
-    def add(self, endpoint: str, status: int | str, seconds: float, code: str | None = None,
-            message: str | None = None) -> None:
+    def add(
+        self, endpoint: str, status: int | str, seconds: float, code: str | None = None, message: str | None = None
+    ) -> None:
         self.statuses[endpoint][str(status)] += 1
         self.latencies_ms[endpoint].append(seconds * 1000)
         if code:
@@ -119,8 +120,15 @@ def table(log: CallLog) -> str:
     for endpoint in sorted(log.statuses):
         counts, values = log.statuses[endpoint], log.latencies_ms[endpoint]
         by_status = " ".join(f"{status}:{n}" for status, n in sorted(counts.items()))
-        rows.append((endpoint, str(sum(counts.values())), by_status, f"{percentile(values, 0.5):.0f}",
-                     f"{percentile(values, 0.95):.0f}"))
+        rows.append(
+            (
+                endpoint,
+                str(sum(counts.values())),
+                by_status,
+                f"{percentile(values, 0.5):.0f}",
+                f"{percentile(values, 0.95):.0f}",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))

@@ -18,16 +18,35 @@ from bench.soak_client import SoakClient, StreamResult
 from bench.soak_ledger import Exchange, Ledger
 
 QUESTIONS = (
-    "What is the capital of France?", "Name three colours.", "Write a haiku about rain.",
-    "How many legs does a spider have?", "Explain photosynthesis in one sentence.", "Give me a synonym for happy.",
-    "What is 12 times 7?", "Suggest a name for a cat.", "Why is the sky blue?", "Translate hello into Spanish.",
-    "List two planets.", "What is a prime number?",
+    "What is the capital of France?",
+    "Name three colours.",
+    "Write a haiku about rain.",
+    "How many legs does a spider have?",
+    "Explain photosynthesis in one sentence.",
+    "Give me a synonym for happy.",
+    "What is 12 times 7?",
+    "Suggest a name for a cat.",
+    "Why is the sky blue?",
+    "Translate hello into Spanish.",
+    "List two planets.",
+    "What is a prime number?",
 )
 
 # relative frequencies of the actions; generating ones dominate, as in real use
 WEIGHTS = {
-    "new_chat": 10, "follow_up": 12, "edit": 5, "regenerate": 6, "continue_reply": 4, "switch_version": 4,
-    "list": 8, "get": 8, "export": 4, "rename": 3, "search": 4, "delete": 3, "peek": 3,
+    "new_chat": 10,
+    "follow_up": 12,
+    "edit": 5,
+    "regenerate": 6,
+    "continue_reply": 4,
+    "switch_version": 4,
+    "list": 8,
+    "get": 8,
+    "export": 4,
+    "rename": 3,
+    "search": 4,
+    "delete": 3,
+    "peek": 3,
 }
 GENERATING = ("new_chat", "follow_up", "edit", "regenerate", "continue_reply")
 
@@ -58,8 +77,17 @@ def marker(user: int) -> str:
 
 
 class SimUser:
-    def __init__(self, index: int, client: SoakClient, ledger: Ledger, directory: Directory, models: list[str],
-                 rng: random.Random, deadline: float, max_tokens: tuple[int, int] = (12, 32)):
+    def __init__(
+        self,
+        index: int,
+        client: SoakClient,
+        ledger: Ledger,
+        directory: Directory,
+        models: list[str],
+        rng: random.Random,
+        deadline: float,
+        max_tokens: tuple[int, int] = (12, 32),
+    ):
         self.index = index
         self.client = client
         self.ledger = ledger
@@ -88,20 +116,27 @@ class SimUser:
         if conversation is None:
             return self.new_chat()
         model = self.rng.choice(self.models)
-        self._generate("follow", "/api/chat", {"message": self._text(), "model": model,
-                                                "conversation_id": conversation})
+        self._generate(
+            "follow", "/api/chat", {"message": self._text(), "model": model, "conversation_id": conversation}
+        )
 
     def edit(self) -> None:
         """A new version of an earlier user message: same parent, so a sibling on a new branch."""
         earlier = self._exchange()
         if earlier is None:
             return self.new_chat()
-        body = {"message": self._text(), "model": self.rng.choice(self.models),
-                "conversation_id": earlier.conversation_id, "parent_id": earlier.user_parent_id}
+        body = {
+            "message": self._text(),
+            "model": self.rng.choice(self.models),
+            "conversation_id": earlier.conversation_id,
+            "parent_id": earlier.user_parent_id,
+        }
         exchange = self._generate("edit", "/api/chat", body)
         if exchange is not None and exchange.user_parent_id != earlier.user_parent_id:
-            self.ledger.violations.append(f"edit of message {earlier.user_id}: the new message {exchange.user_id} "
-                                          f"follows {exchange.user_parent_id}, not {earlier.user_parent_id}")
+            self.ledger.violations.append(
+                f"edit of message {earlier.user_id}: the new message {exchange.user_id} "
+                f"follows {exchange.user_parent_id}, not {earlier.user_parent_id}"
+            )
 
     def regenerate(self) -> None:
         earlier = self._exchange()
@@ -117,8 +152,7 @@ class SimUser:
 
     def continue_reply(self) -> None:
         """Extend a reply that was cut off at max_tokens (or stopped)."""
-        candidates = [e for e in self.ledger.exchanges.values()
-                      if e.finish_reason == "length" or e.status == "stopped"]
+        candidates = [e for e in self.ledger.exchanges.values() if e.finish_reason == "length" or e.status == "stopped"]
         if not candidates:
             return self.new_chat()
         exchange = self.rng.choice(candidates)
@@ -131,13 +165,14 @@ class SimUser:
             message = (result.get("done") or result.get("error") or {}).get("message")
         else:
             response = self.client.call(endpoint, "POST", path, json=body)
-            message = response.json().get("message") if response is not None and response.status_code == 200 \
-                else None
+            message = response.json().get("message") if response is not None and response.status_code == 200 else None
         if message is None:
             return
         if message["id"] != exchange.reply_id or not message["content"].startswith(exchange.reply):
-            self.ledger.violations.append(f"continue of reply {exchange.reply_id} gave message {message['id']} "
-                                          f"whose text does not start with the earlier text")
+            self.ledger.violations.append(
+                f"continue of reply {exchange.reply_id} gave message {message['id']} "
+                f"whose text does not start with the earlier text"
+            )
         exchange.reply, exchange.status = message["content"], message["status"]
         exchange.finish_reason = message["finish_reason"]
 
@@ -147,9 +182,12 @@ class SimUser:
         if exchange is None:
             return
         target = exchange.reply_id if exchange.status == "complete" else exchange.user_id
-        response = self.client.call("PUT /api/conversations/{id}/current", "PUT",
-                                    f"/api/conversations/{exchange.conversation_id}/current",
-                                    json={"message_id": target})
+        response = self.client.call(
+            "PUT /api/conversations/{id}/current",
+            "PUT",
+            f"/api/conversations/{exchange.conversation_id}/current",
+            json={"message_id": target},
+        )
         if response is not None and response.status_code == 200:
             shown = [m["id"] for m in response.json()["messages"]]
             if target not in shown:
@@ -183,12 +221,17 @@ class SimUser:
         if conversation is None:
             return
         kind = self.rng.choice(("json", "markdown"))
-        response = self.client.call(f"GET /api/conversations/{{id}}/export ({kind})", "GET",
-                                    f"/api/conversations/{conversation}/export", params={"format": kind})
+        response = self.client.call(
+            f"GET /api/conversations/{{id}}/export ({kind})",
+            "GET",
+            f"/api/conversations/{conversation}/export",
+            params={"format": kind},
+        )
         if response is None or response.status_code != 200:
             return
-        if (kind == "json" and response.json()["id"] != conversation) or \
-                (kind == "markdown" and not response.text.startswith("# ")):
+        if (kind == "json" and response.json()["id"] != conversation) or (
+            kind == "markdown" and not response.text.startswith("# ")
+        ):
             self.ledger.violations.append(f"export {kind} of {conversation}: unexpected document")
 
     def rename(self) -> None:
@@ -196,8 +239,9 @@ class SimUser:
         if conversation is None:
             return
         title = f"Soak {marker(self.index)} {self.sent}"
-        response = self.client.call("PATCH /api/conversations/{id}", "PATCH", f"/api/conversations/{conversation}",
-                                    json={"title": title})
+        response = self.client.call(
+            "PATCH /api/conversations/{id}", "PATCH", f"/api/conversations/{conversation}", json={"title": title}
+        )
         if response is not None and response.status_code == 200:
             self.ledger.titles[conversation] = title
 
@@ -215,8 +259,9 @@ class SimUser:
         conversation = self._kept()
         if conversation is None:
             return
-        response = self.client.call("DELETE /api/conversations/{id}", "DELETE", f"/api/conversations/{conversation}",
-                                    expect=(204,))
+        response = self.client.call(
+            "DELETE /api/conversations/{id}", "DELETE", f"/api/conversations/{conversation}", expect=(204,)
+        )
         if response is not None and response.status_code == 204:
             self.ledger.forget_conversation(conversation)
 
@@ -262,8 +307,9 @@ class SimUser:
             exchange = self._from_stream(kind, result)
         else:
             response = self.client.call(endpoint, "POST", path, json=body)
-            exchange = self._from_json(kind, response.json()) if response is not None and \
-                response.status_code == 200 else None
+            exchange = (
+                self._from_json(kind, response.json()) if response is not None and response.status_code == 200 else None
+            )
         if exchange is None:
             self._note_unanswered(response, new_conversation)
             return None
@@ -278,8 +324,17 @@ class SimUser:
 
     def _from_json(self, kind: str, data: dict[str, Any]) -> Exchange:
         user, reply = data["user_message"], data["message"]
-        return Exchange(data["conversation_id"], user["id"], user["parent_id"], user["content"], reply["id"],
-                        reply["content"], reply["status"], reply["finish_reason"], kind)
+        return Exchange(
+            data["conversation_id"],
+            user["id"],
+            user["parent_id"],
+            user["content"],
+            reply["id"],
+            reply["content"],
+            reply["status"],
+            reply["finish_reason"],
+            kind,
+        )
 
     def _from_stream(self, kind: str, result: StreamResult) -> Exchange | None:
         start = result.get("start")
@@ -289,10 +344,22 @@ class SimUser:
         end = result.get("done") or result.get("error") or {}
         # no message at the end: the stream broke off (unknown), or the reply failed before its first word and its
         # empty row was removed
-        reply = end.get("message") or {"content": "", "status": "removed" if result.complete else "unknown",
-                                       "finish_reason": None}
-        return Exchange(start["conversation_id"], user["id"], user["parent_id"], user["content"],
-                        start["message"]["id"], reply["content"], reply["status"], reply["finish_reason"], kind)
+        reply = end.get("message") or {
+            "content": "",
+            "status": "removed" if result.complete else "unknown",
+            "finish_reason": None,
+        }
+        return Exchange(
+            start["conversation_id"],
+            user["id"],
+            user["parent_id"],
+            user["content"],
+            start["message"]["id"],
+            reply["content"],
+            reply["status"],
+            reply["finish_reason"],
+            kind,
+        )
 
     def _note_unanswered(self, response, new_conversation: bool) -> None:
         """No reply: a refused request stored nothing; a failed one may have stored the user's message; a timed
@@ -300,7 +367,7 @@ class SimUser:
         if response is None:
             self.ledger.maybe_new_conversations += int(new_conversation)
             return
-        if response.status_code < 500 or response.status_code == 503 and "conversation_id" not in response.text:
+        if response.status_code < 500 or (response.status_code == 503 and "conversation_id" not in response.text):
             return
         try:
             data = response.json()

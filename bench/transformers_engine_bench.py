@@ -25,12 +25,24 @@ from pathlib import Path
 import torch
 
 LONG_PROMPT = " ".join(["The quick brown fox jumps over the lazy dog."] * 50)  # ~500 tokens
-SHORT_PROMPTS = ("The history of the printing press", "A recipe for bread:", "def quicksort(items):", "The Moon is",
-                 "In a small village by the sea,", "The three laws of motion are", "Dear diary, today",
-                 "SELECT name FROM", "Once upon a time, in a kingdom far away, there lived a", "Photosynthesis is",
-                 "The best way to learn a new language is to", "import numpy as np\n", "Q: Why is the sky blue?\nA:",
-                 "My favourite season is autumn because", "The French Revolution began in 1789 when",
-                 "Here is a short poem about the sea:\n")
+SHORT_PROMPTS = (
+    "The history of the printing press",
+    "A recipe for bread:",
+    "def quicksort(items):",
+    "The Moon is",
+    "In a small village by the sea,",
+    "The three laws of motion are",
+    "Dear diary, today",
+    "SELECT name FROM",
+    "Once upon a time, in a kingdom far away, there lived a",
+    "Photosynthesis is",
+    "The best way to learn a new language is to",
+    "import numpy as np\n",
+    "Q: Why is the sky blue?\nA:",
+    "My favourite season is autumn because",
+    "The French Revolution began in 1789 when",
+    "Here is a short poem about the sea:\n",
+)
 SEED = 1234
 EVENT_TIMEOUT_S = 600
 
@@ -38,7 +50,7 @@ EVENT_TIMEOUT_S = 600
 @dataclass(frozen=True)
 class Case:
     name: str
-    streams: int                # 1: the long prompt alone; otherwise that many short prompts at once
+    streams: int  # 1: the long prompt alone; otherwise that many short prompts at once
     temperature: float = 0.0
     top_p: float = 1.0
     repetition_penalty: float = 1.0
@@ -85,6 +97,7 @@ def prompts_for(case: Case, tokenizer) -> list[list[int]]:
 class Rate:
     """Tokens per second of wall time, and per second of this process's CPU time (all threads): on a machine
     that others load, the wall rate follows their load and the CPU rate much less."""
+
     wall: float
     cpu: float
 
@@ -110,9 +123,14 @@ def generate_rate(model, tokenizer, case: Case, prompts: list[list[int]], tokens
         sampling = {"do_sample": True, "temperature": case.temperature, "top_p": case.top_p, "top_k": 0}
         torch.manual_seed(SEED)
     with _Clock() as clock, torch.inference_mode():
-        out = model.generate(**batch, max_new_tokens=tokens, min_new_tokens=tokens,
-                             repetition_penalty=case.repetition_penalty, pad_token_id=tokenizer.pad_token_id,
-                             **sampling)
+        out = model.generate(
+            **batch,
+            max_new_tokens=tokens,
+            min_new_tokens=tokens,
+            repetition_penalty=case.repetition_penalty,
+            pad_token_id=tokenizer.pad_token_id,
+            **sampling,
+        )
     return clock.rate((out.shape[1] - batch["input_ids"].shape[1]) * out.shape[0])
 
 
@@ -129,7 +147,7 @@ def engine_rate(engine, case: Case, prompts: list[list[int]], tokens: int) -> Ra
     while finished < len(prompts):
         event = inbox.get(timeout=EVENT_TIMEOUT_S)
         if isinstance(event, Failed):
-            raise RuntimeError(f"the engine failed a request: {event.message}")  # noqa: TRY004
+            raise RuntimeError(f"the engine failed a request: {event.message}")
         if isinstance(event, Finished):
             finished += 1
             generated += event.completion_tokens
@@ -152,13 +170,21 @@ def run_rounds(model, tokenizer, engine, cases=CASES, rounds: int = 2, tokens: i
         for case in cases:
             prompts = prompts_for(case, tokenizer)
             order = ["generate", "engine"] if round_index % 2 == 0 else ["engine", "generate"]
-            rates = {name: (generate_rate(model, tokenizer, case, prompts, tokens) if name == "generate"
-                            else engine_rate(engine, case, prompts, tokens)) for name in order}
+            rates = {
+                name: (
+                    generate_rate(model, tokenizer, case, prompts, tokens)
+                    if name == "generate"
+                    else engine_rate(engine, case, prompts, tokens)
+                )
+                for name in order
+            }
             generate, engine_ = rates["generate"], rates["engine"]
             results[case.name].append((generate, engine_))
-            report(f"round {round_index + 1}  {case.name:32s} generate {generate.wall:6.1f} tok/s "
-                   f"({generate.cpu:5.1f}/cpu-s)  engine {engine_.wall:6.1f} tok/s ({engine_.cpu:5.1f}/cpu-s)  "
-                   f"ratio {engine_.wall / generate.wall:.2f} (cpu {engine_.cpu / generate.cpu:.2f})")
+            report(
+                f"round {round_index + 1}  {case.name:32s} generate {generate.wall:6.1f} tok/s "
+                f"({generate.cpu:5.1f}/cpu-s)  engine {engine_.wall:6.1f} tok/s ({engine_.cpu:5.1f}/cpu-s)  "
+                f"ratio {engine_.wall / generate.wall:.2f} (cpu {engine_.cpu / generate.cpu:.2f})"
+            )
     return results
 
 
@@ -177,18 +203,23 @@ def _ratios(runs, clock: str) -> str:
 
 
 def summary(results: dict) -> str:
-    header = ("| case | generate tok/s (median) | engine tok/s (median) | engine/generate per round (wall) "
-              "| same, CPU time |")
+    header = (
+        "| case | generate tok/s (median) | engine tok/s (median) | engine/generate per round (wall) | same, CPU time |"
+    )
     lines = [header, "|---|---|---|---|---|"]
     for name, runs in results.items():
-        lines.append(f"| {name} | {statistics.median(g.wall for g, _ in runs):.1f} | "
-                     f"{statistics.median(e.wall for _, e in runs):.1f} | {_ratios(runs, 'wall')} | "
-                     f"{_ratios(runs, 'cpu')} |")
+        lines.append(
+            f"| {name} | {statistics.median(g.wall for g, _ in runs):.1f} | "
+            f"{statistics.median(e.wall for _, e in runs):.1f} | {_ratios(runs, 'wall')} | "
+            f"{_ratios(runs, 'cpu')} |"
+        )
     wall, cpu = penalty_costs(results, "wall"), penalty_costs(results, "cpu")
     for streams in wall:
-        lines.append(f"| penalty 1.1 cost on the engine, {streams} | | | "
-                     f"{', '.join(f'{cost:.0%}' for cost in wall[streams])} | "
-                     f"{', '.join(f'{cost:.0%}' for cost in cpu[streams])} |")
+        lines.append(
+            f"| penalty 1.1 cost on the engine, {streams} | | | "
+            f"{', '.join(f'{cost:.0%}' for cost in wall[streams])} | "
+            f"{', '.join(f'{cost:.0%}' for cost in cpu[streams])} |"
+        )
     return "\n".join(lines)
 
 
@@ -197,8 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=128, help="tokens generated per request")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--cases", default="greedy",
-                        help="';'-separated substrings of the case names to run ('' = all; default: the greedy ones)")
+    parser.add_argument(
+        "--cases",
+        default="greedy",
+        help="';'-separated substrings of the case names to run ('' = all; default: the greedy ones)",
+    )
     args = parser.parse_args(argv)
     wanted = [part.strip() for part in args.cases.split(";") if part.strip()]
     cases = [case for case in CASES if not wanted or any(part in case.name for part in wanted)]

@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench.bench_baselines import hf_batched, hf_single, llama_cpp_single  # noqa: E402
-from bench.bench_http import follow_up_ttft, run_worker_for, single_stream, worker_memory_mb, concurrent  # noqa: E402
+from bench.bench_http import concurrent, follow_up_ttft, run_worker_for, single_stream, worker_memory_mb  # noqa: E402
 from bench.bench_prompts import batch_prompts, long_prompt  # noqa: E402
 
 MODEL = "smollm2-base"  # the raw SmolLM2 weights, driven with plain completions
@@ -35,8 +34,10 @@ def measure_engine(engine: str, args, prompts: list[str], long: str) -> dict:
     with run_worker_for(engine, args.threads) as worker:
         single_stream(worker.url, MODEL, "warm up", 4)
         for penalty in (1.0, 1.1):  # alternate, best of `repeats`: the machine's noise hits both alike
-            runs = [single_stream(worker.url, MODEL, f"{long} {i}{penalty}", args.tokens, repetition_penalty=penalty)
-                    for i in range(args.repeats)]
+            runs = [
+                single_stream(worker.url, MODEL, f"{long} {i}{penalty}", args.tokens, repetition_penalty=penalty)
+                for i in range(args.repeats)
+            ]
             result[f"single_{penalty}"] = max(run["decode_tok_s"] for run in runs)
             result[f"ttft_{penalty}"] = min(run["ttft"] for run in runs)
         for streams in args.streams:
@@ -66,10 +67,13 @@ def main() -> int:
     ensure_export(folder, None, models_dir() / ".cache")
     prompts, long = batch_prompts(16), long_prompt()
 
-    base = {"single": statistics.median(hf_single(folder, long, args.tokens, args.threads)["decode_tok_s"]
-                                        for _ in range(args.repeats)),
-            "ttft": hf_single(folder, long, 1, args.threads)["ttft"],
-            "batched": max(hf_batched(folder, prompts, args.batch_tokens, args.threads) for _ in range(args.repeats))}
+    base = {
+        "single": statistics.median(
+            hf_single(folder, long, args.tokens, args.threads)["decode_tok_s"] for _ in range(args.repeats)
+        ),
+        "ttft": hf_single(folder, long, 1, args.threads)["ttft"],
+        "batched": max(hf_batched(folder, prompts, args.batch_tokens, args.threads) for _ in range(args.repeats)),
+    }
     engines = {engine: measure_engine(engine, args, prompts, long) for engine in args.engines.split(",")}
     llama = llama_cpp_single(long, args.tokens, args.threads)
     print(table(base, engines, llama, args))
@@ -77,29 +81,46 @@ def main() -> int:
 
 
 def table(base: dict, engines: dict[str, dict], llama: float | None, args) -> str:
-    rows = [f"| measure ({args.threads} CPU threads, SmolLM2-135M) | tok/s or s | ratio | target |", "|---|---|---|---|",
-            f"| HF `generate` fp32, one request, decode after a ~500-token prompt | {base['single']:.1f} | 1.00 | |",
-            f"| HF `generate` fp32, first token after that prompt | {base['ttft']:.2f} s | | |",
-            f"| HF `generate` fp32, one batched call of 16 prompts | {base['batched']:.1f} | 1.00 | |"]
+    rows = [
+        f"| measure ({args.threads} CPU threads, SmolLM2-135M) | tok/s or s | ratio | target |",
+        "|---|---|---|---|",
+        f"| HF `generate` fp32, one request, decode after a ~500-token prompt | {base['single']:.1f} | 1.00 | |",
+        f"| HF `generate` fp32, first token after that prompt | {base['ttft']:.2f} s | | |",
+        f"| HF `generate` fp32, one batched call of 16 prompts | {base['batched']:.1f} | 1.00 | |",
+    ]
     targets = {"transformers": (0.95, 0.9), "openvino": (3.0, 2.5)}
     for engine, result in engines.items():
         single_target, batch_target = targets.get(engine, (None, None))
         rows.append(_row(f"{engine} worker, one stream (decode)", result["single_1.0"], base["single"], single_target))
         cost = 1 - result["single_1.1"] / result["single_1.0"]
-        rows.append(f"| {engine} worker, one stream, repetition_penalty 1.1 | {result['single_1.1']:.1f} | "
-                    f"{cost:+.0%} cost | < 10% {'✓' if cost < 0.10 else '✗'} |")
+        rows.append(
+            f"| {engine} worker, one stream, repetition_penalty 1.1 | {result['single_1.1']:.1f} | "
+            f"{cost:+.0%} cost | < 10% {'✓' if cost < 0.10 else '✗'} |"
+        )
         for streams in args.streams:
             target = batch_target if streams == 16 else None
-            rows.append(_row(f"{engine} worker, {streams} concurrent streams (total)", result[f"streams_{streams}"],
-                             base["batched"], target))
+            rows.append(
+                _row(
+                    f"{engine} worker, {streams} concurrent streams (total)",
+                    result[f"streams_{streams}"],
+                    base["batched"],
+                    target,
+                )
+            )
         ttft_ok = "✓" if result["ttft_1.0"] <= base["ttft"] else "✗"
-        rows.append(f"| {engine} worker, first token of a cold ~500-token prompt | {result['ttft_1.0']:.2f} s | "
-                    f"{result['ttft_1.0'] / base['ttft']:.2f} | ≤ generate's {ttft_ok} |")
-        rows.append(f"| {engine} worker, first token of a follow-up turn vs a cold prompt of its length | "
-                    f"{result['cached_ttft']:.3f} s vs {result['cold_ttft']:.3f} s | "
-                    f"{result['cached_ttft'] / result['cold_ttft']:.2f} | |")
-        rows.append(f"| {engine} worker, memory (RSS now / peak) | {result['rss_mb']:.0f} / "
-                    f"{result['peak_rss_mb']:.0f} MB | | |")
+        rows.append(
+            f"| {engine} worker, first token of a cold ~500-token prompt | {result['ttft_1.0']:.2f} s | "
+            f"{result['ttft_1.0'] / base['ttft']:.2f} | ≤ generate's {ttft_ok} |"
+        )
+        rows.append(
+            f"| {engine} worker, first token of a follow-up turn vs a cold prompt of its length | "
+            f"{result['cached_ttft']:.3f} s vs {result['cold_ttft']:.3f} s | "
+            f"{result['cached_ttft'] / result['cold_ttft']:.2f} | |"
+        )
+        rows.append(
+            f"| {engine} worker, memory (RSS now / peak) | {result['rss_mb']:.0f} / "
+            f"{result['peak_rss_mb']:.0f} MB | | |"
+        )
     if llama is not None:
         rows.append(_row("llama.cpp Q4_1 (llama-cpp-python), one stream", llama, base["single"], None))
     else:

@@ -28,5 +28,7 @@ def tiny_lora_paths(tiny_model_path, tmp_path_factory) -> tuple[Path, Path]:
     from tests.support.tiny_model import make_tiny_lora
 
     root = tmp_path_factory.mktemp("lora")
-    return (make_tiny_lora(tiny_model_path, root / "lora-a", seed=1),
-            make_tiny_lora(tiny_model_path, root / "lora-b", seed=2))
+    return (
+        make_tiny_lora(tiny_model_path, root / "lora-a", seed=1),
+        make_tiny_lora(tiny_model_path, root / "lora-b", seed=2),
+    )

@@ -11,8 +11,9 @@ COMMANDS = ("worker", "models", "serve", "up", "data", "finetune", "export", "ev
 
 
 def test_help_lists_every_command_with_an_example():
-    result = subprocess.run([sys.executable, "-m", "llmchat.cli", "--help"], capture_output=True, text=True,
-                            timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "llmchat.cli", "--help"], capture_output=True, text=True, timeout=60, check=True
+    )
     listed = result.stdout.split("examples:")[0]
     examples = result.stdout.split("examples:")[1]
     for command in COMMANDS:
@@ -36,7 +37,14 @@ def test_no_command_prints_help_and_fails(capsys):
 
 def test_every_command_has_a_handler():
     parser = build_parser()
-    for words in (["worker"], ["models", "list"], ["serve"], ["up"], ["data", "make"],
-                  ["finetune", "--config", "configs/train/smollm2-lora.yaml"], ["export", "run"],
-                  ["evaluate", "--models", "a,b"]):
+    for words in (
+        ["worker"],
+        ["models", "list"],
+        ["serve"],
+        ["up"],
+        ["data", "make"],
+        ["finetune", "--config", "configs/train/smollm2-lora.yaml"],
+        ["export", "run"],
+        ["evaluate", "--models", "a,b"],
+    ):
         assert callable(parser.parse_args(words).handler), words

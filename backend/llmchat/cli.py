@@ -12,10 +12,10 @@ import sys
 
 # module that defines `register(subparsers)`; the order is the order in --help
 COMMAND_MODULES = (
-    "llmchat.worker.commands",   # worker, models
-    "llmchat.api.commands",      # serve
-    "llmchat.training.commands", # data, finetune, export, evaluate
-    "llmchat.launcher",          # up
+    "llmchat.worker.commands",  # worker, models
+    "llmchat.api.commands",  # serve
+    "llmchat.training.commands",  # data, finetune, export, evaluate
+    "llmchat.launcher",  # up
 )
 
 EPILOG = """examples:

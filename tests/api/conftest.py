@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.api_server import start_api, api_config
+from tests.support.api_server import api_config, start_api
 from tests.support.servers import start_worker
 from tests.support.sse import iter_sse
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
@@ -19,8 +19,14 @@ PARAMS = {"temperature": 0.0, "top_p": 1.0, "max_tokens": 8}
 
 def model_entries(folder: Path, context_length: int = 512) -> list[dict]:
     return [
-        {"id": f"tiny-{style}", "kind": kind, "source": str(folder), "prompt_style": style,
-         "context_length": context_length, "default_params": dict(PARAMS)}
+        {
+            "id": f"tiny-{style}",
+            "kind": kind,
+            "source": str(folder),
+            "prompt_style": style,
+            "context_length": context_length,
+            "default_params": dict(PARAMS),
+        }
         for style, kind in (("chat", "chat"), ("fewshot", "base"), ("alpaca", "alpaca"))
     ]
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -30,8 +31,15 @@ def upstream() -> Iterator[str]:
 @contextlib.contextmanager
 def serve(tmp_path: Path, upstream: str, **config: Any) -> Iterator[ApiServer]:
     limits = {"rate_limit_requests": 0, **config.pop("limits", {})}
-    data = {"database_url": f"sqlite:///{tmp_path / 'attacks.db'}", "worker_urls": [upstream], "log_level": "INFO",
-            "health_cache_s": 0.5, "models_cache_s": 1.0, "limits": limits, **config}
+    data = {
+        "database_url": f"sqlite:///{tmp_path / 'attacks.db'}",
+        "worker_urls": [upstream],
+        "log_level": "INFO",
+        "health_cache_s": 0.5,
+        "models_cache_s": 1.0,
+        "limits": limits,
+        **config,
+    }
     with start_serve_process(data) as api:
         yield api
 
@@ -75,9 +83,12 @@ def wait_for(check, timeout: float = 15.0):
 
 def test_a_client_inside_a_trusted_network_cannot_claim_another_address(tmp_path, upstream):
     # the configuration of the report: the whole loopback /8 trusted, as the docs once suggested 10.0.0.0/8
-    with serve(tmp_path, upstream, trusted_proxies=["127.0.0.0/8"]) as api, \
-            from_address(api.url, "127.0.0.5") as victim, from_address(api.url, "127.0.0.6") as attacker, \
-            from_address(api.url, "127.0.0.1") as proxy:
+    with (
+        serve(tmp_path, upstream, trusted_proxies=["127.0.0.0/8"]) as api,
+        from_address(api.url, "127.0.0.5") as victim,
+        from_address(api.url, "127.0.0.6") as attacker,
+        from_address(api.url, "127.0.0.1") as proxy,
+    ):
         secret = chat(victim, "the victim's secret")["conversation_id"]
         # directly, claiming the victim's address
         assert_cannot_touch(attacker, secret, {"X-Forwarded-For": "127.0.0.5"})
@@ -91,8 +102,11 @@ def test_a_client_inside_a_trusted_network_cannot_claim_another_address(tmp_path
 
 
 def test_a_named_proxy_forwards_its_clients_and_the_access_log_shows_who(tmp_path, upstream):
-    with serve(tmp_path, upstream, trusted_proxies=["127.0.0.4"]) as api, \
-            from_address(api.url, "127.0.0.5") as carol, from_address(api.url, "127.0.0.4") as proxy:
+    with (
+        serve(tmp_path, upstream, trusted_proxies=["127.0.0.4"]) as api,
+        from_address(api.url, "127.0.0.5") as carol,
+        from_address(api.url, "127.0.0.4") as proxy,
+    ):
         mine = chat(carol, "carol's notes")["conversation_id"]
         # one client, however the proxy spells the address: IPv4-mapped IPv6 used to be a second identity
         assert titles(proxy, {"X-Forwarded-For": "::ffff:127.0.0.5"}) == ["carol's notes"]
@@ -151,8 +165,12 @@ def test_a_host_that_is_not_ours_is_refused(api):
 
 def test_every_response_carries_the_security_headers(api):
     with from_address(api.url, "127.0.0.33") as client:
-        responses = [client.get("/"), client.get("/api/health"), client.get("/api/nowhere"),
-                     client.post("/api/chat", content="x", headers={"Content-Type": "text/plain"})]
+        responses = [
+            client.get("/"),
+            client.get("/api/health"),
+            client.get("/api/nowhere"),
+            client.post("/api/chat", content="x", headers={"Content-Type": "text/plain"}),
+        ]
     for response in responses:
         headers = response.headers
         assert headers["X-Content-Type-Options"] == "nosniff", response.url
@@ -164,11 +182,14 @@ def test_every_response_carries_the_security_headers(api):
 
 def test_max_tokens_has_a_ceiling_on_the_server(api):
     with from_address(api.url, "127.0.0.34") as client:
-        response = client.post("/api/chat", json={"message": "write a book", "model": "slow",
-                                                  "params": {"max_tokens": 101}})
+        response = client.post(
+            "/api/chat", json={"message": "write a book", "model": "slow", "params": {"max_tokens": 101}}
+        )
         assert response.status_code == 400 and response.json()["error"]["field"] == "params.max_tokens"
-        assert client.post("/api/chat", json={"message": "ok", "model": "slow",
-                                               "params": {"max_tokens": 100}}).status_code == 200
+        assert (
+            client.post("/api/chat", json={"message": "ok", "model": "slow", "params": {"max_tokens": 100}}).status_code
+            == 200
+        )
 
 
 def test_cors_answers_only_for_the_listed_origins(tmp_path, upstream):
@@ -180,11 +201,18 @@ def test_cors_answers_only_for_the_listed_origins(tmp_path, upstream):
         assert "POST" in answer.headers.get("Access-Control-Allow-Methods", "")
         other = client.options("/api/chat", headers={"Origin": "http://evil.example", **preflight})
         assert "Access-Control-Allow-Origin" not in other.headers
-        posted = client.post("/api/chat", json={"message": "from the other host", "model": "slow", "params": QUICK},
-                             headers={"Origin": allowed})
+        posted = client.post(
+            "/api/chat",
+            json={"message": "from the other host", "model": "slow", "params": QUICK},
+            headers={"Origin": allowed},
+        )
         assert posted.status_code == 200 and posted.headers["Access-Control-Allow-Origin"] == allowed
-        assert client.post("/api/chat", json={"message": "x", "model": "slow"},
-                           headers={"Origin": "http://evil.example"}).status_code == 403
+        assert (
+            client.post(
+                "/api/chat", json={"message": "x", "model": "slow"}, headers={"Origin": "http://evil.example"}
+            ).status_code
+            == 403
+        )
 
 
 # 3. starvation ---------------------------------------------------------------------------------------------------
@@ -192,8 +220,9 @@ def test_cors_answers_only_for_the_listed_origins(tmp_path, upstream):
 
 def open_stream(http: httpx.Client) -> httpx.Response:
     """A long streamed reply, open once its `start` event is on the way (the slot is held from here on)."""
-    request = http.build_request("POST", "/api/chat", json={"message": "go on forever", "model": "slow",
-                                                             "stream": True, "params": LONG})
+    request = http.build_request(
+        "POST", "/api/chat", json={"message": "go on forever", "model": "slow", "stream": True, "params": LONG}
+    )
     return http.send(request, stream=True)
 
 
@@ -204,8 +233,7 @@ def upstream_streams(upstream: str) -> int:
 def test_one_client_cannot_take_every_generation_and_the_api_stays_responsive(tmp_path, upstream):
     # 8 gunicorn threads: at most 6 generations (2 threads always free), at most 2 per client
     addresses = ["127.0.0.41", "127.0.0.42", "127.0.0.43", "127.0.0.44"]
-    with serve(tmp_path, upstream, limits={"max_concurrent_per_ip": 2}) as api, \
-            contextlib.ExitStack() as stack:
+    with serve(tmp_path, upstream, limits={"max_concurrent_per_ip": 2}) as api, contextlib.ExitStack() as stack:
         clients = {a: stack.enter_context(from_address(api.url, a)) for a in addresses}
         streams = []
         for address in addresses[:3]:

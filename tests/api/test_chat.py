@@ -7,8 +7,23 @@ import pytest
 from tests.api.conftest import read_sse
 
 STYLES = ("chat", "fewshot", "alpaca")
-MESSAGE_KEYS = {"id", "role", "content", "model", "status", "finish_reason", "parent_id", "sibling_ids", "column",
-                "params", "usage", "response_time_ms", "created_at", "updated_at", "feedback"}
+MESSAGE_KEYS = {
+    "id",
+    "role",
+    "content",
+    "model",
+    "status",
+    "finish_reason",
+    "parent_id",
+    "sibling_ids",
+    "column",
+    "params",
+    "usage",
+    "response_time_ms",
+    "created_at",
+    "updated_at",
+    "feedback",
+}
 
 
 @pytest.mark.parametrize("style", STYLES)
@@ -54,11 +69,18 @@ def test_stream_sends_start_deltas_done_and_saves_what_was_sent(client, style):
 def test_history_is_sent_and_memory_window_limits_it(client):
     first = client.post("/api/chat", json={"message": "one " * 30, "model": "tiny-fewshot"}).json()
     conversation_id = first["conversation_id"]
-    second = client.post("/api/chat", json={"message": "two", "model": "tiny-fewshot",
-                                            "conversation_id": conversation_id}).json()
-    forgetful = client.post("/api/chat", json={"message": "two", "model": "tiny-fewshot",
-                                               "conversation_id": conversation_id,
-                                               "params": {"memory_window": 0}}).json()
+    second = client.post(
+        "/api/chat", json={"message": "two", "model": "tiny-fewshot", "conversation_id": conversation_id}
+    ).json()
+    forgetful = client.post(
+        "/api/chat",
+        json={
+            "message": "two",
+            "model": "tiny-fewshot",
+            "conversation_id": conversation_id,
+            "params": {"memory_window": 0},
+        },
+    ).json()
     with_memory = second["message"]["usage"]["prompt_tokens"]
     without = forgetful["message"]["usage"]["prompt_tokens"]
     assert with_memory > without + 30  # the 30 "one"s are in the first prompt only
@@ -67,8 +89,9 @@ def test_history_is_sent_and_memory_window_limits_it(client):
 
 def test_system_prompt_reaches_the_prompt(client):
     plain = client.post("/api/chat", json={"message": "hi", "model": "tiny-chat"}).json()
-    told = client.post("/api/chat", json={"message": "hi", "model": "tiny-chat",
-                                          "params": {"system_prompt": "You are a pirate. " * 5}}).json()
+    told = client.post(
+        "/api/chat", json={"message": "hi", "model": "tiny-chat", "params": {"system_prompt": "You are a pirate. " * 5}}
+    ).json()
     assert told["message"]["usage"]["prompt_tokens"] > plain["message"]["usage"]["prompt_tokens"] + 10
 
 
@@ -82,8 +105,9 @@ def test_a_long_first_message_makes_a_short_title(client):
 def test_regenerate_adds_a_version_and_keeps_the_earlier_one(client):
     body = client.post("/api/chat", json={"message": "Hi", "model": "tiny-chat"}).json()
     conversation_id, old_reply = body["conversation_id"], body["message"]
-    again = client.post(f"/api/conversations/{conversation_id}/regenerate",
-                        json={"model": "tiny-fewshot", "params": {"max_tokens": 5}})
+    again = client.post(
+        f"/api/conversations/{conversation_id}/regenerate", json={"model": "tiny-fewshot", "params": {"max_tokens": 5}}
+    )
     assert again.status_code == 200, again.text
     new_reply = again.json()["message"]
     assert again.json()["user_message"]["id"] == body["user_message"]["id"]
@@ -125,11 +149,22 @@ def test_the_whole_api_on_postgresql(worker):
     server_url = os.environ.get("LLMCHAT_TEST_DATABASE_URL")
     if not server_url:
         pytest.skip("set LLMCHAT_TEST_DATABASE_URL=postgresql+psycopg://... to run the API on PostgreSQL")
-    with fresh_postgres_database(server_url) as url, start_api(api_config(url, [worker.url])) as api, \
-            httpx.Client(base_url=api.url, timeout=60) as http:
+    with (
+        fresh_postgres_database(server_url) as url,
+        start_api(api_config(url, [worker.url])) as api,
+        httpx.Client(base_url=api.url, timeout=60) as http,
+    ):
         first = http.post("/api/chat", json={"message": "Hello", "model": "tiny-fewshot"}).json()
-        with http.stream("POST", "/api/chat", json={"message": "More", "model": "tiny-fewshot", "stream": True,
-                                                    "conversation_id": first["conversation_id"]}) as response:
+        with http.stream(
+            "POST",
+            "/api/chat",
+            json={
+                "message": "More",
+                "model": "tiny-fewshot",
+                "stream": True,
+                "conversation_id": first["conversation_id"],
+            },
+        ) as response:
             assert read_sse(response)[-1][0] == "done"
         stored = http.get(f"/api/conversations/{first['conversation_id']}").json()
         assert [m["role"] for m in stored["messages"]] == ["user", "assistant", "user", "assistant"]

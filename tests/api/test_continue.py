@@ -36,15 +36,16 @@ def expected_prompt_tokens(worker_url: str, style: str, question: str, partial: 
 
 @pytest.mark.parametrize("style", STYLES)
 def test_continue_extends_the_cut_off_reply_in_place(talkative, worker, style):
-    first = talkative.post("/api/chat", json={"message": "Tell me a story", "model": f"tiny-{style}",
-                                              "params": {"max_tokens": 6}}).json()
+    first = talkative.post(
+        "/api/chat", json={"message": "Tell me a story", "model": f"tiny-{style}", "params": {"max_tokens": 6}}
+    ).json()
     reply = first["message"]
     assert reply["finish_reason"] == "length"
     url = f"/api/messages/{reply['id']}/continue"
     with talkative.stream("POST", url, json={"stream": True, "params": {"max_tokens": 5}}) as response:
         assert response.status_code == 200, response.read()
         events = read_sse(response)
-    assert [name for name, _ in events][0] == "start" and events[-1][0] == "done"
+    assert events[0][0] == "start" and events[-1][0] == "done"
     assert events[0][1]["message"]["status"] == "streaming" and events[0][1]["message"]["id"] == reply["id"]
     done = events[-1][1]["message"]
     added = "".join(data["content"] for name, data in events if name == "delta")
@@ -53,8 +54,9 @@ def test_continue_extends_the_cut_off_reply_in_place(talkative, worker, style):
     assert done["usage"]["completion_tokens"] > reply["usage"]["completion_tokens"]
     assert done["sibling_ids"] == [reply["id"]]  # the same reply, not a new version
     # the prompt ended with the partial reply (for the chat template: inside the assistant turn, no new turn)
-    assert done["usage"]["prompt_tokens"] == expected_prompt_tokens(worker.url, style, "Tell me a story",
-                                                                    reply["content"])
+    assert done["usage"]["prompt_tokens"] == expected_prompt_tokens(
+        worker.url, style, "Tell me a story", reply["content"]
+    )
     again = talkative.post(url, json={}).json()["message"]  # JSON, once more
     assert again["content"].startswith(done["content"]) and again["id"] == reply["id"]
     stored = talkative.get(f"/api/conversations/{first['conversation_id']}").json()["messages"]
@@ -76,18 +78,47 @@ def test_only_cut_off_or_stopped_replies_continue(api, client):
 
 def test_the_worker_continues_the_final_message_like_vllm(worker):
     messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello, I am"}]
-    tokenize = lambda **flags: httpx.post(f"{worker.url}/tokenize", timeout=30, json={  # noqa: E731
-        "model": "tiny-chat", "messages": messages, **flags}).json()
+
+    def tokenize(**flags):
+        return httpx.post(
+            f"{worker.url}/tokenize",
+            timeout=30,
+            json={
+                "model": "tiny-chat",
+                "messages": messages,
+                **flags,
+            },
+        ).json()
+
     opened = tokenize()["count"]  # a new assistant turn after the finished one
     continued = tokenize(continue_final_message=True, add_generation_prompt=False)["count"]
     assert continued < opened  # no end-of-turn, no new turn header
-    response = httpx.post(f"{worker.url}/v1/chat/completions", timeout=60, json={
-        "model": "tiny-chat", "messages": messages, "continue_final_message": True, "add_generation_prompt": False,
-        "max_tokens": 3})
+    response = httpx.post(
+        f"{worker.url}/v1/chat/completions",
+        timeout=60,
+        json={
+            "model": "tiny-chat",
+            "messages": messages,
+            "continue_final_message": True,
+            "add_generation_prompt": False,
+            "max_tokens": 3,
+        },
+    )
     assert response.status_code == 200 and response.json()["usage"]["prompt_tokens"] == continued
-    both = httpx.post(f"{worker.url}/v1/chat/completions", timeout=30, json={
-        "model": "tiny-chat", "messages": messages, "continue_final_message": True, "add_generation_prompt": True})
+    both = httpx.post(
+        f"{worker.url}/v1/chat/completions",
+        timeout=30,
+        json={
+            "model": "tiny-chat",
+            "messages": messages,
+            "continue_final_message": True,
+            "add_generation_prompt": True,
+        },
+    )
     assert both.status_code == 400
-    not_assistant = httpx.post(f"{worker.url}/v1/chat/completions", timeout=30, json={
-        "model": "tiny-chat", "messages": messages[:1], "continue_final_message": True})
+    not_assistant = httpx.post(
+        f"{worker.url}/v1/chat/completions",
+        timeout=30,
+        json={"model": "tiny-chat", "messages": messages[:1], "continue_final_message": True},
+    )
     assert not_assistant.status_code == 400 and "assistant" in not_assistant.json()["error"]["message"]

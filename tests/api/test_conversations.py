@@ -21,8 +21,18 @@ def test_list_is_newest_first_with_counts(client):
     newer = new_conversation(client, "newer")
     listed = client.get("/api/conversations").json()["conversations"]
     assert [c["id"] for c in listed] == [newer, older]
-    assert set(listed[0]) == {"id", "title", "kind", "model", "models", "blind", "revealed", "created_at", "updated_at",
-                              "message_count"}
+    assert set(listed[0]) == {
+        "id",
+        "title",
+        "kind",
+        "model",
+        "models",
+        "blind",
+        "revealed",
+        "created_at",
+        "updated_at",
+        "message_count",
+    }
     assert listed[0]["message_count"] == 2 and listed[0]["model"] == "tiny-chat"
     assert (listed[0]["kind"], listed[0]["models"]) == ("chat", ["tiny-chat"])
     client.post("/api/chat", json={"message": "bump", "model": "tiny-chat", "conversation_id": older})
@@ -45,7 +55,8 @@ def test_export_markdown_and_json_as_attachments(client):
     markdown = client.get(f"/api/conversations/{conversation_id}/export?format=markdown")
     assert markdown.status_code == 200 and markdown.headers["content-type"].startswith("text/markdown")
     assert markdown.headers["content-disposition"] == (
-        "attachment; filename=\"export-me.md\"; filename*=UTF-8''Export%20me.md")
+        "attachment; filename=\"export-me.md\"; filename*=UTF-8''Export%20me.md"
+    )
     assert markdown.text.startswith("# Export me") and "## You" in markdown.text and "## Assistant" in markdown.text
     exported = client.get(f"/api/conversations/{conversation_id}/export", params={"format": "json"})
     assert exported.headers["content-disposition"].endswith("filename*=UTF-8''Export%20me.json")
@@ -62,8 +73,12 @@ def test_models_and_health(client, worker):
     assert (fewshot["prompt_style"], fewshot["kind"], fewshot["context_length"]) == ("fewshot", "base", 512)
     assert set(fewshot["default_params"]) == {"temperature", "top_p", "max_tokens", "memory_window", "system_prompt"}
     health = client.get("/api/health").json()
-    assert health == {"status": "ok", "api": "ok", "database": "ok",
-                      "workers": [{"url": worker.url, "status": "ok", "queue_depth": 0}]}
+    assert health == {
+        "status": "ok",
+        "api": "ok",
+        "database": "ok",
+        "workers": [{"url": worker.url, "status": "ok", "queue_depth": 0}],
+    }
 
 
 def test_openapi_is_valid_3_1_and_lists_every_api_route(client, api):

@@ -35,14 +35,22 @@ def wait_for(check, timeout: float = 30.0):
 
 
 def test_worker_down_is_503_and_the_message_is_saved(own_worker, tmp_path):
-    with start_api(api_config(f"sqlite:///{tmp_path / 'd.db'}", [own_worker.url])) as api, \
-            httpx.Client(base_url=api.url, timeout=60) as client:
+    with (
+        start_api(api_config(f"sqlite:///{tmp_path / 'd.db'}", [own_worker.url])) as api,
+        httpx.Client(base_url=api.url, timeout=60) as client,
+    ):
         first = client.post("/api/chat", json={"message": "before", "model": "tiny-chat"}).json()
         own_worker.process.kill()
         own_worker.process.wait(timeout=10)
-        for body in ({"message": "are you there?", "model": "tiny-chat"},
-                     {"message": "still there?", "model": "tiny-chat", "conversation_id": first["conversation_id"],
-                      "stream": True}):
+        for body in (
+            {"message": "are you there?", "model": "tiny-chat"},
+            {
+                "message": "still there?",
+                "model": "tiny-chat",
+                "conversation_id": first["conversation_id"],
+                "stream": True,
+            },
+        ):
             response = client.post("/api/chat", json=body)
             assert response.status_code == 503, response.text
             error = response.json()
@@ -96,6 +104,7 @@ def test_client_gone_mid_stream_saves_the_partial_reply_as_stopped(own_worker, t
                     if line.startswith('data: {"content"'):
                         break  # the browser tab closes after the first piece
         with httpx.Client(base_url=api.url, timeout=60) as client:
+
             def stopped_reply():
                 messages = client.get(f"/api/conversations/{conversation_id}").json()["messages"]
                 return messages[-1] if messages[-1]["status"] != "streaming" else None
@@ -111,9 +120,11 @@ def test_a_busy_model_server_is_asked_again_after_its_retry_after(tmp_path):
     """A server that refuses as busy (503 + Retry-After: 1, as the worker does when its queue or tokenizer is full)
     is asked again after that wait, for worker_busy_wait_s in all; only then does the client get the 503."""
     body = {"message": "hi", "model": "slow", "params": {"max_tokens": 3}}
-    with start_slow_upstream(delay=0.01, busy=2) as upstream, \
-            start_api(api_config(f"sqlite:///{tmp_path / 'a.db'}", [upstream])) as api, \
-            httpx.Client(base_url=api.url, timeout=60) as client:
+    with (
+        start_slow_upstream(delay=0.01, busy=2) as upstream,
+        start_api(api_config(f"sqlite:///{tmp_path / 'a.db'}", [upstream])) as api,
+        httpx.Client(base_url=api.url, timeout=60) as client,
+    ):
         started = time.monotonic()
         response = client.post("/api/chat", json=body)
         assert response.status_code == 200, response.text
@@ -121,9 +132,11 @@ def test_a_busy_model_server_is_asked_again_after_its_retry_after(tmp_path):
         assert time.monotonic() - started >= 2.0  # refused twice, each time after waiting the second it asked for
         with client.stream("POST", "/api/chat", json={**body, "stream": True}) as streamed:
             assert [name for name, _ in read_sse(streamed)][-1] == "done"
-    with start_slow_upstream(delay=0.01, busy=100) as upstream, \
-            start_api(api_config(f"sqlite:///{tmp_path / 'b.db'}", [upstream], worker_busy_wait_s=1.5)) as api, \
-            httpx.Client(base_url=api.url, timeout=60) as client:
+    with (
+        start_slow_upstream(delay=0.01, busy=100) as upstream,
+        start_api(api_config(f"sqlite:///{tmp_path / 'b.db'}", [upstream], worker_busy_wait_s=1.5)) as api,
+        httpx.Client(base_url=api.url, timeout=60) as client,
+    ):
         started = time.monotonic()
         response = client.post("/api/chat", json=body)
         assert 1.0 <= time.monotonic() - started < 10
@@ -136,9 +149,11 @@ def test_a_slow_tokenizer_is_waited_for_like_the_generation_itself(tmp_path):
     """Counting the prompt (`/tokenize`) is part of answering: under load the worker took over 5 s for it, and the
     API gave up after 5 s (503 worker_unavailable, the message saved as error). It now waits as long as for the
     reply (`worker_timeout_s`)."""
-    with start_slow_upstream(delay=0.01, tokenize_delay=6.0) as upstream, \
-            start_api(api_config(f"sqlite:///{tmp_path / 'c.db'}", [upstream])) as api, \
-            httpx.Client(base_url=api.url, timeout=60) as client:
+    with (
+        start_slow_upstream(delay=0.01, tokenize_delay=6.0) as upstream,
+        start_api(api_config(f"sqlite:///{tmp_path / 'c.db'}", [upstream])) as api,
+        httpx.Client(base_url=api.url, timeout=60) as client,
+    ):
         response = client.post("/api/chat", json={"message": "hi", "model": "slow", "params": {"max_tokens": 2}})
         assert response.status_code == 200, response.text
         assert response.json()["message"]["status"] == "complete"

@@ -37,7 +37,9 @@ def test_feedback_is_saved_changed_shown_again_and_cleared(client):
     # a new thumb without a correction keeps the correction; an empty one clears it
     assert put_feedback(client, reply["id"], {"rating": "up"}).json()["feedback"]["correction"] == "Paris."
     assert put_feedback(client, reply["id"], {"rating": "up", "correction": ""}).json()["feedback"] == {
-        **client.get(f"/api/conversations/{conversation_id}").json()["messages"][1]["feedback"], "correction": None}
+        **client.get(f"/api/conversations/{conversation_id}").json()["messages"][1]["feedback"],
+        "correction": None,
+    }
     cleared = put_feedback(client, reply["id"], {"rating": None, "correction": None})
     assert cleared.status_code == 200 and cleared.json()["feedback"] is None
     assert client.get(f"/api/conversations/{conversation_id}").json()["messages"][1]["feedback"] is None
@@ -65,14 +67,17 @@ def test_feedback_only_on_the_callers_own_replies(api, client):
     assert client.get(f"/api/conversations/{first['conversation_id']}").json()["messages"][1]["feedback"] is None
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"rating": "meh"}, "rating"),
-    ({}, "rating"),
-    ({"rating": 1}, "rating"),
-    ({"rating": "up", "correction": 5}, "correction"),
-    ({"rating": "up", "correction": "a\x00b"}, "correction"),
-    ({"rating": "up", "stars": 5}, "stars"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"rating": "meh"}, "rating"),
+        ({}, "rating"),
+        ({"rating": 1}, "rating"),
+        ({"rating": "up", "correction": 5}, "correction"),
+        ({"rating": "up", "correction": "a\x00b"}, "correction"),
+        ({"rating": "up", "stars": 5}, "stars"),
+    ],
+)
 def test_bad_feedback_bodies_are_400_naming_the_field(client, body, field):
     reply = chat(client, "rate me")["message"]
     response = put_feedback(client, reply["id"], body)
@@ -85,10 +90,12 @@ def test_feedback_limits_and_the_write_checks(client):
     reply = chat(client, "rate me")["message"]
     too_long = put_feedback(client, reply["id"], {"rating": "down", "correction": "x" * 8001})
     assert too_long.status_code == 413 and too_long.json()["error"]["field"] == "correction"
-    as_text = client.put(f"/api/messages/{reply['id']}/feedback", content='{"rating": "up"}',
-                         headers={"Content-Type": "text/plain"})
+    as_text = client.put(
+        f"/api/messages/{reply['id']}/feedback", content='{"rating": "up"}', headers={"Content-Type": "text/plain"}
+    )
     assert as_text.status_code == 415
-    cross_site = client.put(f"/api/messages/{reply['id']}/feedback", json={"rating": "up"},
-                            headers={"Origin": "http://evil.example"})
+    cross_site = client.put(
+        f"/api/messages/{reply['id']}/feedback", json={"rating": "up"}, headers={"Origin": "http://evil.example"}
+    )
     assert cross_site.status_code == 403
     assert put_feedback(client, reply["id"], {"rating": "up"}).json()["feedback"]["rating"] == "up"

@@ -72,8 +72,9 @@ def test_proxy_hops_reads_exactly_that_many_hops_from_the_right():
 
 
 def test_networks_wider_than_a_24_or_a_64_are_reported():
-    networks = parse_networks(["10.0.0.0/8", "10.1.2.0/24", "10.1.2.3", "2001:db8::/48", "2001:db8::/64",
-                               "::ffff:10.0.0.0/104"])
+    networks = parse_networks(
+        ["10.0.0.0/8", "10.1.2.0/24", "10.1.2.3", "2001:db8::/48", "2001:db8::/64", "::ffff:10.0.0.0/104"]
+    )
     assert [str(n) for n in too_wide(networks)] == ["10.0.0.0/8", "2001:db8::/48", "10.0.0.0/8"]
     with pytest.raises(ValueError):
         parse_networks(["10.0.0.0/33"])
@@ -89,8 +90,16 @@ def test_host_allow_list():
     allowed = ("127.0.0.1", "localhost", "::1", ".example.org")
     for host in ("127.0.0.1:5000", "localhost", "LOCALHOST:80", "[::1]:5000", "[::1]", "chat.example.org"):
         assert host_allowed(host, allowed), host
-    for host in ("evil.example", "127.0.0.2:5000", "[::2]:5000", "[::1]x", "", "localhost.evil.example",
-                 "example.org.evil", "[::1]:99999"):
+    for host in (
+        "evil.example",
+        "127.0.0.2:5000",
+        "[::2]:5000",
+        "[::1]x",
+        "",
+        "localhost.evil.example",
+        "example.org.evil",
+        "[::1]:99999",
+    ):
         assert not host_allowed(host, allowed), host
 
 
@@ -98,8 +107,15 @@ def test_origin_is_this_site_or_a_listed_one():
     assert origin_allowed("http://127.0.0.1:5000", "127.0.0.1:5000", ())
     assert origin_allowed("https://chat.example.org", "chat.example.org:443", ())  # TLS at the proxy
     assert origin_allowed("https://app.example.net", "chat.example.org", ("https://app.example.net",))
-    for origin in ("http://evil.example", "null", "http://127.0.0.1:5001", "file://", "http://127.0.0.1:5000/x",
-                   "http://user@127.0.0.1:5000", "https://app.example.net.evil"):
+    for origin in (
+        "http://evil.example",
+        "null",
+        "http://127.0.0.1:5001",
+        "file://",
+        "http://127.0.0.1:5000/x",
+        "http://user@127.0.0.1:5000",
+        "https://app.example.net.evil",
+    ):
         assert not origin_allowed(origin, "127.0.0.1:5000", ("https://app.example.net",)), origin
 
 
@@ -115,8 +131,7 @@ def test_generation_slots_per_client_and_in_all():
     a1, a2 = slots.acquire("a"), slots.acquire("a")
     with pytest.raises(Refused) as mine:
         slots.acquire("a")
-    assert (mine.value.status, mine.value.code, mine.value.headers["Retry-After"]) == (429, "too_many_generations",
-                                                                                      "5")
+    assert (mine.value.status, mine.value.code, mine.value.headers["Retry-After"]) == (429, "too_many_generations", "5")
     b1 = slots.acquire("b")
     with pytest.raises(Refused) as full:
         slots.acquire("c")
@@ -150,10 +165,15 @@ def test_the_new_keys_come_from_app_yaml_and_the_environment(tmp_path):
 
     path = tmp_path / "app.yaml"
     path.write_text("proxy_hops: 1\nallowed_hosts: [chat.example.org]\nlimits: {max_concurrent_per_ip: 2}\n")
-    config = load_config(path, environ={"LLMCHAT_CORS_ORIGINS": "https://a.example,https://b.example",
-                                        "LLMCHAT_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/1",
-                                        "LLMCHAT_MAX_CONCURRENT_GENERATIONS": "12",
-                                        "LLMCHAT_MAX_TOKENS_CEILING": "1024"})
+    config = load_config(
+        path,
+        environ={
+            "LLMCHAT_CORS_ORIGINS": "https://a.example,https://b.example",
+            "LLMCHAT_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/1",
+            "LLMCHAT_MAX_CONCURRENT_GENERATIONS": "12",
+            "LLMCHAT_MAX_TOKENS_CEILING": "1024",
+        },
+    )
     assert (config.proxy_hops, config.allowed_hosts) == (1, ("chat.example.org",))
     assert config.cors_origins == ("https://a.example", "https://b.example")
     limits = config.limits

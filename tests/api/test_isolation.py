@@ -39,8 +39,11 @@ def test_each_ip_sees_only_its_own_conversations(alice_and_bob):
         ("GET", f"/api/conversations/{mine}/export", None),
         ("POST", f"/api/conversations/{mine}/regenerate", {}),
         ("POST", "/api/chat", {"message": "add to it", "model": "tiny-chat", "conversation_id": mine}),
-        ("POST", "/api/chat", {"message": "edit it", "model": "tiny-chat", "conversation_id": mine,
-                               "parent_id": her_reply}),
+        (
+            "POST",
+            "/api/chat",
+            {"message": "edit it", "model": "tiny-chat", "conversation_id": mine, "parent_id": her_reply},
+        ),
         ("PUT", f"/api/conversations/{mine}/current", {"message_id": her_reply}),
         ("POST", f"/api/messages/{her_reply}/continue", {}),
     ]:
@@ -50,12 +53,14 @@ def test_each_ip_sees_only_its_own_conversations(alice_and_bob):
     assert stored["title"] == "alice's secret" and len(stored["messages"]) == 2
     # bob's own conversation cannot take alice's message as a parent either
     bobs = bob.get("/api/conversations").json()["conversations"][0]["id"]
-    borrowed = bob.post("/api/chat", json={"message": "x", "model": "tiny-chat", "conversation_id": bobs,
-                                           "parent_id": her_reply})
+    borrowed = bob.post(
+        "/api/chat", json={"message": "x", "model": "tiny-chat", "conversation_id": bobs, "parent_id": her_reply}
+    )
     assert borrowed.status_code == 404
     assert bob.get("/api/search", params={"q": "secret"}).json() == {"results": []}
     assert [r["message_id"] for r in alice.get("/api/search", params={"q": "secret"}).json()["results"]] == [
-        first["user_message"]["id"]]
+        first["user_message"]["id"]
+    ]
 
 
 def test_forged_forwarded_for_is_ignored_without_a_trusted_proxy(alice_and_bob):
@@ -67,8 +72,11 @@ def test_forged_forwarded_for_is_ignored_without_a_trusted_proxy(alice_and_bob):
 
 def test_a_trusted_proxy_forwards_the_client_address(worker, tmp_path):
     config = api_config(f"sqlite:///{tmp_path / 'p.db'}", [worker.url], trusted_proxies=("127.0.0.4",))
-    with start_api(config) as api, from_address(api.url, "127.0.0.4") as proxy, \
-            from_address(api.url, "127.0.0.5") as direct:
+    with (
+        start_api(config) as api,
+        from_address(api.url, "127.0.0.4") as proxy,
+        from_address(api.url, "127.0.0.5") as direct,
+    ):
         as_carol = {"X-Forwarded-For": "203.0.113.7"}
         as_dave = {"X-Forwarded-For": "198.51.100.9"}
         carol = proxy.post("/api/chat", headers=as_carol, json={"message": "carol", "model": "tiny-chat"}).json()

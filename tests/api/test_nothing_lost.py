@@ -37,20 +37,33 @@ def long_worker(tmp_path_factory):
     """A chat model with a 4096-token context that never stops early (ignore_eos is sent by the API)."""
     folder = tmp_path_factory.mktemp("long")
     model = make_tiny_model(folder / "model", max_position_embeddings=4096)
-    entry = {"id": MODEL, "kind": "chat", "source": str(model), "prompt_style": "chat", "context_length": 4096,
-             "default_params": {"temperature": 0.0, "top_p": 1.0, "max_tokens": 16}}
+    entry = {
+        "id": MODEL,
+        "kind": "chat",
+        "source": str(model),
+        "prompt_style": "chat",
+        "context_length": 4096,
+        "default_params": {"temperature": 0.0, "top_p": 1.0, "max_tokens": 16},
+    }
     # the transformers engine: OpenVINO writes the tiny model's 4000 tokens in ~3 s, too fast for "still writing"
-    path = write_models_yaml(folder / "models.yaml", [entry],
-                             worker={"max_batch_size": 4, "max_queue": 16, "engine": "transformers"})
+    path = write_models_yaml(
+        folder / "models.yaml", [entry], worker={"max_batch_size": 4, "max_queue": 16, "engine": "transformers"}
+    )
     with start_worker(path) as worker:
         yield worker
 
 
 def serve_config(database_url: str, worker_url: str) -> dict:
-    return {"database_url": database_url, "worker_urls": [worker_url], "frontend_dist": "/nonexistent",
-            "log_level": "WARNING", "limits": {"rate_limit_requests": 0}, "titles": {"generate": False},
-            "replies": {"save_interval_s": SAVE_INTERVAL_S, "stale_after_s": STALE_AFTER_S},
-            "models": {MODEL: {"extra_body": {"ignore_eos": True}}}}
+    return {
+        "database_url": database_url,
+        "worker_urls": [worker_url],
+        "frontend_dist": "/nonexistent",
+        "log_level": "WARNING",
+        "limits": {"rate_limit_requests": 0},
+        "titles": {"generate": False},
+        "replies": {"save_interval_s": SAVE_INTERVAL_S, "stale_after_s": STALE_AFTER_S},
+        "models": {MODEL: {"extra_body": {"ignore_eos": True}}},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +136,9 @@ def test_api_killed_mid_stream_leaves_a_stopped_reply_with_its_text(long_worker,
     database_url = f"sqlite:///{tmp_path / 'killed.db'}"
     config = serve_config(database_url, long_worker.url)
     with start_serve_process(config) as api, httpx.Client(base_url=api.url, timeout=60) as client:
-        with client.stream("POST", "/api/chat", json={"message": "tell me everything", "model": MODEL,
-                                                      "stream": True, "params": LONG}) as response:
+        with client.stream(
+            "POST", "/api/chat", json={"message": "tell me everything", "model": MODEL, "stream": True, "params": LONG}
+        ) as response:
             lines = response.iter_lines()
             received = ""
             started = None
@@ -213,8 +227,9 @@ def test_two_concurrent_regenerates_leave_two_versions(client):
 def test_deleting_a_conversation_mid_stream_ends_the_stream_and_the_generation(client, long_worker):
     before = cancelled(long_worker)
     seen: list[tuple[str, dict]] = []
-    with client.stream("POST", "/api/chat", json={"message": "go on", "model": MODEL, "stream": True,
-                                                  "params": LONG}) as response:
+    with client.stream(
+        "POST", "/api/chat", json={"message": "go on", "model": MODEL, "stream": True, "params": LONG}
+    ) as response:
         started = time.monotonic()
         text = ""
         for line in response.iter_lines():
@@ -237,8 +252,11 @@ def test_deleting_a_conversation_mid_stream_ends_the_stream_and_the_generation(c
 def test_a_non_streamed_chat_whose_client_hangs_up_is_cancelled(client, served, long_worker):
     before = cancelled(long_worker)
     with pytest.raises(httpx.ReadTimeout):
-        httpx.post(f"{served.url}/api/chat", json={"message": "write a book", "model": MODEL, "params": LONG},
-                   timeout=httpx.Timeout(1.5, connect=5))
+        httpx.post(
+            f"{served.url}/api/chat",
+            json={"message": "write a book", "model": MODEL, "params": LONG},
+            timeout=httpx.Timeout(1.5, connect=5),
+        )
     conversation = wait_for(lambda: client.get("/api/conversations").json()["conversations"], what="the chat")
     newest = conversation[0]["id"]
 
@@ -257,8 +275,19 @@ def test_deleting_a_conversation_while_a_non_streamed_reply_is_written_is_404(cl
     first = client.post("/api/chat", json={"message": "hi", "model": MODEL, "params": {"max_tokens": 4}}).json()
     before = cancelled(long_worker)
     answer: list[httpx.Response] = []
-    waiting = threading.Thread(target=lambda: answer.append(client.post("/api/chat", json={
-        "message": "a long one", "model": MODEL, "conversation_id": first["conversation_id"], "params": LONG})))
+    waiting = threading.Thread(
+        target=lambda: answer.append(
+            client.post(
+                "/api/chat",
+                json={
+                    "message": "a long one",
+                    "model": MODEL,
+                    "conversation_id": first["conversation_id"],
+                    "params": LONG,
+                },
+            )
+        )
+    )
     waiting.start()
     time.sleep(1.5)
     with httpx.Client(base_url=client.base_url, timeout=30) as other_tab:

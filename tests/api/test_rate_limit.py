@@ -21,11 +21,18 @@ def ask(http, message: str = "hi"):
 
 def test_two_api_processes_share_one_budget_through_redis(tmp_path):
     with redis_url() as storage, start_slow_upstream() as upstream:
-        config = {"database_url": f"sqlite:///{tmp_path / 'shared.db'}", "worker_urls": [upstream],
-                  "limits": {"rate_limit_requests": 3, "rate_limit_window_s": 60, "rate_limit_storage": storage}}
-        with start_serve_process(config) as first, start_serve_process(config) as second, \
-                from_address(first.url, "127.0.0.51") as a1, from_address(second.url, "127.0.0.51") as a2, \
-                from_address(second.url, "127.0.0.52") as b2:
+        config = {
+            "database_url": f"sqlite:///{tmp_path / 'shared.db'}",
+            "worker_urls": [upstream],
+            "limits": {"rate_limit_requests": 3, "rate_limit_window_s": 60, "rate_limit_storage": storage},
+        }
+        with (
+            start_serve_process(config) as first,
+            start_serve_process(config) as second,
+            from_address(first.url, "127.0.0.51") as a1,
+            from_address(second.url, "127.0.0.51") as a2,
+            from_address(second.url, "127.0.0.52") as b2,
+        ):
             conversation = ask(a1).json()["conversation_id"]
             assert ask(a2).status_code == 200
             # regenerate spends the same budget as chat

@@ -17,8 +17,8 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.hooks import HookDispatcher, HookScope
@@ -35,20 +35,34 @@ from tests.support.api_server import start_serve_process
 
 MAX_EXAMPLES = 60  # per operation and mode (valid, invalid): 120 requests per operation
 # the operations, from the same generator the server uses (the live document is what the cases come from)
-OPERATIONS = [(method.upper(), path) for path, item in openapi_document(request_schemas())["paths"].items()
-              for method in item if method != "parameters"]
+OPERATIONS = [
+    (method.upper(), path)
+    for path, item in openapi_document(request_schemas())["paths"].items()
+    for method in item
+    if method != "parameters"
+]
 MODELS = ["tiny-chat", "tiny-fewshot", "tiny-alpaca"]
 MAX_URL_BYTES = 3000
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 
 
 @pytest.fixture(scope="module")
 def served_api(worker, tmp_path_factory):
     database = tmp_path_factory.mktemp("fuzz") / "api.db"
-    config = {"database_url": f"sqlite:///{database}", "worker_urls": [worker.url], "frontend_dist": "/nonexistent",
-              "log_level": "WARNING", "limits": {"rate_limit_requests": 0, "max_tokens": 64},
-              "titles": {"generate": False}}
+    config = {
+        "database_url": f"sqlite:///{database}",
+        "worker_urls": [worker.url],
+        "frontend_dist": "/nonexistent",
+        "log_level": "WARNING",
+        "limits": {"rate_limit_requests": 0, "max_tokens": 64},
+        "titles": {"generate": False},
+    }
     with start_serve_process(config) as api:
         yield api
 
@@ -59,11 +73,11 @@ def known(served_api) -> dict:
     with httpx.Client(base_url=served_api.url, timeout=60) as client:
         first = client.post("/api/chat", json={"message": "hello", "model": "tiny-chat"}).json()
         conversation_id = first["conversation_id"]
-        second = client.post("/api/chat", json={"message": "more", "model": "tiny-fewshot",
-                                                "conversation_id": conversation_id}).json()
+        second = client.post(
+            "/api/chat", json={"message": "more", "model": "tiny-fewshot", "conversation_id": conversation_id}
+        ).json()
         client.post(f"/api/conversations/{conversation_id}/regenerate", json={})
-    ids = [first["user_message"]["id"], first["message"]["id"], second["user_message"]["id"],
-           second["message"]["id"]]
+    ids = [first["user_message"]["id"], first["message"]["id"], second["user_message"]["id"], second["message"]["id"]]
     return {"conversation_id": conversation_id, "message_ids": ids}
 
 
@@ -130,8 +144,14 @@ def test_every_answer_matches_the_openapi_document(api_schema, steering, served_
         hooks = steering if mode is GenerationMode.POSITIVE else None
 
         @given(case=operation.as_strategy(generation_mode=mode, hooks=hooks))
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case):
             case.call_and_validate(base_url=served_api.url, checks=CHECKS, timeout=60)
 
@@ -145,7 +165,11 @@ def test_every_answer_matches_the_openapi_document(api_schema, steering, served_
 def test_the_fuzzing_reached_the_successful_paths(served_api):
     """Runs after the operations above (same module): the steering made real replies, versions and continues."""
     log = served_api.log()
-    for line in ('"POST /api/chat HTTP/1.1" 200', "/regenerate HTTP/1.1\" 200", '"GET /api/search?q=',
-                 "/current HTTP/1.1\" 200"):
+    for line in (
+        '"POST /api/chat HTTP/1.1" 200',
+        '/regenerate HTTP/1.1" 200',
+        '"GET /api/search?q=',
+        '/current HTTP/1.1" 200',
+    ):
         assert line in log, line
     assert not re.search(r'HTTP/1\.1" 5\d\d ', log)  # no 5xx at all (503 included: the worker never went away)

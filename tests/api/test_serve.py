@@ -9,8 +9,11 @@ from tests.support.api_server import start_serve_process
 
 
 def test_llmchat_serve_runs_the_app_under_gunicorn(worker, tmp_path):
-    config = {"database_url": f"sqlite:///{tmp_path / 'serve.db'}", "worker_urls": [worker.url],
-              "frontend_dist": str(tmp_path / "no-dist")}
+    config = {
+        "database_url": f"sqlite:///{tmp_path / 'serve.db'}",
+        "worker_urls": [worker.url],
+        "frontend_dist": str(tmp_path / "no-dist"),
+    }
     with start_serve_process(config) as api, httpx.Client(base_url=api.url, timeout=60) as client:
         assert client.get("/api/health").json()["database"] == "ok"
         payload = {"message": "hi", "model": "tiny-fewshot", "stream": True}
@@ -18,7 +21,7 @@ def test_llmchat_serve_runs_the_app_under_gunicorn(worker, tmp_path):
             events = read_sse(response)
         names = [name for name, _ in events]
         assert names[0] == "start" and "done" in names
-        assert names[names.index("done") + 1:] in ([], ["title"])  # titles are on by default: the model writes one
+        assert names[names.index("done") + 1 :] in ([], ["title"])  # titles are on by default: the model writes one
         assert len(client.get("/api/conversations").json()["conversations"]) == 1
         log = api.log()
     assert "gthread" in log

@@ -18,17 +18,33 @@ from bench.soak_stack import start_stack
 
 # every kind of request the simulated users make (an action whose precondition never came up falls back to a chat)
 ENDPOINTS = {
-    "POST /api/chat", "POST /api/chat (stream)", "POST /api/conversations/{id}/regenerate (stream)",
-    "POST /api/conversations/{id}/regenerate", "PUT /api/conversations/{id}/current", "GET /api/conversations",
-    "GET /api/conversations/{id}", "GET /api/search", "DELETE /api/conversations/{id}",
+    "POST /api/chat",
+    "POST /api/chat (stream)",
+    "POST /api/conversations/{id}/regenerate (stream)",
+    "POST /api/conversations/{id}/regenerate",
+    "PUT /api/conversations/{id}/current",
+    "GET /api/conversations",
+    "GET /api/conversations/{id}",
+    "GET /api/search",
+    "DELETE /api/conversations/{id}",
     "PATCH /api/conversations/{id}",
 }
 
 
 @pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_soak_16_users_for_30_seconds(worker, database, capsys):
-    arguments = ["--model", "tiny", "--worker-url", worker.url, "--models", "tiny-chat,tiny-fewshot", "--users", "16",
-                 "--seconds", "30"]
+    arguments = [
+        "--model",
+        "tiny",
+        "--worker-url",
+        worker.url,
+        "--models",
+        "tiny-chat,tiny-fewshot",
+        "--users",
+        "16",
+        "--seconds",
+        "30",
+    ]
     if database == "postgresql":
         if not os.environ.get("LLMCHAT_TEST_DATABASE_URL"):
             pytest.skip("set LLMCHAT_TEST_DATABASE_URL=postgresql+psycopg://... to soak on PostgreSQL")
@@ -40,7 +56,7 @@ def test_soak_16_users_for_30_seconds(worker, database, capsys):
             print_report(report, options)
         assert report.ok, "\n".join(report.failures)
         assert report.log.server_errors() == 0
-        assert report.log.total() > 300 and ENDPOINTS <= set(report.log.statuses)
+        assert report.log.total() > 300 and set(report.log.statuses) >= ENDPOINTS
         assert any("continue" in endpoint for endpoint in report.log.statuses)
         assert any("another user's" in endpoint for endpoint in report.log.statuses)
         assert report.verified["exchanges (complete)"] > 100 and report.verified["deleted conversations gone"] > 0
@@ -57,8 +73,9 @@ def test_soak_16_users_for_30_seconds(worker, database, capsys):
 
         engine = create_engine(stack.database_url)
         with engine.begin() as connection:
-            connection.execute(text("UPDATE messages SET status = 'streaming' WHERE id = :id"),
-                               {"id": exchange.reply_id})
+            connection.execute(
+                text("UPDATE messages SET status = 'streaming' WHERE id = :id"), {"id": exchange.reply_id}
+            )
         engine.dispose()
         problems, _ = check_database(stack.database_url, ledgers)
         assert "database: 1 messages left streaming" in problems

@@ -13,13 +13,18 @@ def post_raw(client, path: str, raw: str):
     return client.post(path, content=raw.encode(), headers={"content-type": "application/json"})
 
 
-@pytest.mark.parametrize("raw, field", [
-    ('{"message": "hi \\ud800", "model": "tiny-chat"}', "message"),
-    ('{"message": "hi \\u0000 there", "model": "tiny-chat"}', "message"),
-    ('{"message": "hi", "model": "tiny-chat", "params": {"system_prompt": "be \\u0000 nice"}}',
-     "params.system_prompt"),
-    ('{"message": "hi", "model": "tiny-chat", "conversation_id": "ab\\u0000"}', "conversation_id"),
-])
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ('{"message": "hi \\ud800", "model": "tiny-chat"}', "message"),
+        ('{"message": "hi \\u0000 there", "model": "tiny-chat"}', "message"),
+        (
+            '{"message": "hi", "model": "tiny-chat", "params": {"system_prompt": "be \\u0000 nice"}}',
+            "params.system_prompt",
+        ),
+        ('{"message": "hi", "model": "tiny-chat", "conversation_id": "ab\\u0000"}', "conversation_id"),
+    ],
+)
 def test_unstorable_text_is_400_and_saves_nothing(client, raw, field):
     response = post_raw(client, "/api/chat", raw)
     assert response.status_code == 400, response.text
@@ -29,18 +34,28 @@ def test_unstorable_text_is_400_and_saves_nothing(client, raw, field):
 
 
 def test_rename_with_nul_is_400(client):
-    created = client.post("/api/chat", json={"message": "hi", "model": "tiny-chat",
-                                             "params": {"max_tokens": 2, "temperature": 0}})
+    created = client.post(
+        "/api/chat", json={"message": "hi", "model": "tiny-chat", "params": {"max_tokens": 2, "temperature": 0}}
+    )
     assert created.status_code == 200, created.text
     conversation_id = created.json()["conversation_id"]
-    response = client.patch(f"/api/conversations/{conversation_id}", content=b'{"title": "a\\u0000b"}',
-                            headers={"content-type": "application/json"})
+    response = client.patch(
+        f"/api/conversations/{conversation_id}",
+        content=b'{"title": "a\\u0000b"}',
+        headers={"content-type": "application/json"},
+    )
     assert response.status_code == 400 and response.json()["error"]["field"] == "title"
 
 
 def test_ordinary_unicode_still_works(client):
-    response = client.post("/api/chat", json={"message": "Caf\u00e9 \u65e5\u672c \U0001f600", "model": "tiny-chat",
-                                              "params": {"max_tokens": 2, "temperature": 0}})
+    response = client.post(
+        "/api/chat",
+        json={
+            "message": "Caf\u00e9 \u65e5\u672c \U0001f600",
+            "model": "tiny-chat",
+            "params": {"max_tokens": 2, "temperature": 0},
+        },
+    )
     assert response.status_code == 200, response.text
     assert response.json()["user_message"]["content"] == "Caf\u00e9 \u65e5\u672c \U0001f600"
 
@@ -73,9 +88,11 @@ def test_text_from_the_model_server_that_no_database_takes_is_stored_with_replac
     from tests.support.slow_upstream import start_slow_upstream
 
     body = {"message": "hi", "model": "slow", "params": {"max_tokens": 2}}
-    with start_slow_upstream(delay=0.01, piece="a\x00b\ud800 ") as upstream, \
-            start_api(api_config(any_database, [upstream], titles=TitleSettings(generate=True))) as api, \
-            httpx.Client(base_url=api.url, timeout=60) as client:
+    with (
+        start_slow_upstream(delay=0.01, piece="a\x00b\ud800 ") as upstream,
+        start_api(api_config(any_database, [upstream], titles=TitleSettings(generate=True))) as api,
+        httpx.Client(base_url=api.url, timeout=60) as client,
+    ):
         answered = client.post("/api/chat", json=body)
         assert answered.status_code == 200, answered.text
         assert answered.json()["message"]["content"] == "a\ufffdb\ufffd a\ufffdb\ufffd"

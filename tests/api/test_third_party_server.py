@@ -30,8 +30,9 @@ def plain_server_app(seen: list[dict]) -> Flask:
         if request.headers.get("Authorization") != "Bearer sk-test":
             return jsonify({"error": {"message": "bad key"}}), 401
         last = body["messages"][-1]["content"]
-        return jsonify({"choices": [{"message": {"role": "assistant", "content": f"echo: {last}"},
-                                     "finish_reason": "stop"}]})
+        return jsonify(
+            {"choices": [{"message": {"role": "assistant", "content": f"echo: {last}"}, "finish_reason": "stop"}]}
+        )
 
     return app
 
@@ -52,8 +53,11 @@ def plain_server(seen: list[dict]):
 def test_app_yaml_settings_fill_in_for_a_plain_server(tmp_path):
     seen: list[dict] = []
     with plain_server(seen) as url:
-        settings = {"plain-llm": ModelSettings(api_key="sk-test", context_length=300,
-                                               default_params={"max_tokens": 50, "system_prompt": "Be kind."})}
+        settings = {
+            "plain-llm": ModelSettings(
+                api_key="sk-test", context_length=300, default_params={"max_tokens": 50, "system_prompt": "Be kind."}
+            )
+        }
         config = api_config(f"sqlite:///{tmp_path / 't.db'}", [url], models=settings)
         with start_api(config) as api, httpx.Client(base_url=api.url, timeout=30) as client:
             (model,) = client.get("/api/models").json()["models"]

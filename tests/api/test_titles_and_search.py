@@ -34,14 +34,16 @@ def test_the_model_titles_a_conversation_after_its_first_exchange(echo_api):
     conversation_id = body["conversation_id"]
     echo_api.post("/api/chat", json={"message": "second", "model": "plain-llm", "conversation_id": conversation_id})
     assert echo_api.get(f"/api/conversations/{conversation_id}").json()["title"] == expected  # once only
-    with echo_api.stream("POST", "/api/chat", json={"message": "stream it", "model": "plain-llm",
-                                                    "stream": True}) as response:
+    with echo_api.stream(
+        "POST", "/api/chat", json={"message": "stream it", "model": "plain-llm", "stream": True}
+    ) as response:
         events = read_sse(response)
     assert [name for name, _ in events][-2:] == ["done", "title"]
     assert events[-1][1] == {"conversation_id": events[0][1]["conversation_id"], "title": expected}
     export = echo_api.get(f"/api/conversations/{conversation_id}/export")
     assert export.headers["content-disposition"].startswith(
-        'attachment; filename="echo-here-is-the-start-of-a-conversation.md"')
+        'attachment; filename="echo-here-is-the-start-of-a-conversation.md"'
+    )
 
 
 def test_a_renamed_conversation_keeps_its_name_and_a_failed_title_keeps_the_first_line(tmp_path):
@@ -49,8 +51,9 @@ def test_a_renamed_conversation_keeps_its_name_and_a_failed_title_keeps_the_firs
         broken = TitleSettings(model="no-such-model")
         config = api_config(f"sqlite:///{tmp_path / 'f.db'}", [url], models=KEYED, titles=broken)
         with start_api(config) as api, httpx.Client(base_url=api.url, timeout=30) as client:
-            body = client.post("/api/chat", json={"message": "Plans for the trip\nwith details",
-                                                  "model": "plain-llm"}).json()
+            body = client.post(
+                "/api/chat", json={"message": "Plans for the trip\nwith details", "model": "plain-llm"}
+            ).json()
             assert body["conversation"]["title"] == "Plans for the trip with details"
         config = api_config(f"sqlite:///{tmp_path / 'r.db'}", [url], models=KEYED, titles=TitleSettings())
         with start_api(config) as api, httpx.Client(base_url=api.url, timeout=30) as client:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from llmchat.api.config import Limits
-from tests.support.api_server import start_api, api_config
+from tests.support.api_server import api_config, start_api
 
 
 def error_of(response: httpx.Response) -> dict:
@@ -94,8 +94,9 @@ def test_flask_errors_are_json(client):
 
 
 def test_rate_limit_is_per_ip_with_retry_after(worker, tmp_path):
-    config = api_config(f"sqlite:///{tmp_path / 'r.db'}", [worker.url],
-                         limits=Limits(rate_limit_requests=2, rate_limit_window_s=60))
+    config = api_config(
+        f"sqlite:///{tmp_path / 'r.db'}", [worker.url], limits=Limits(rate_limit_requests=2, rate_limit_window_s=60)
+    )
     with start_api(config) as api:
         first = httpx.Client(base_url=api.url, timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.2"))
         other = httpx.Client(base_url=api.url, timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.3"))
@@ -114,11 +115,20 @@ def test_config_rejects_unknown_keys_and_reads_environment(tmp_path):
 
     path = tmp_path / "app.yaml"
     path.write_text("port: 6000\nlimits: {max_message_chars: 10}\nmodels: {m: {workers: [http://a:1]}}\n")
-    config = load_config(path, environ={"LLMCHAT_DATABASE_URL": "sqlite:///x.db",
-                                        "LLMCHAT_WORKER_URL": "http://w1:1, http://w2:2",
-                                        "LLMCHAT_RATE_LIMIT_REQUESTS": "7", "LLMCHAT_TRUSTED_PROXIES": "10.0.0.0/8"})
-    assert (config.port, config.database_url, config.worker_urls) == (6000, "sqlite:///x.db",
-                                                                     ("http://w1:1", "http://w2:2"))
+    config = load_config(
+        path,
+        environ={
+            "LLMCHAT_DATABASE_URL": "sqlite:///x.db",
+            "LLMCHAT_WORKER_URL": "http://w1:1, http://w2:2",
+            "LLMCHAT_RATE_LIMIT_REQUESTS": "7",
+            "LLMCHAT_TRUSTED_PROXIES": "10.0.0.0/8",
+        },
+    )
+    assert (config.port, config.database_url, config.worker_urls) == (
+        6000,
+        "sqlite:///x.db",
+        ("http://w1:1", "http://w2:2"),
+    )
     assert (config.limits.max_message_chars, config.limits.rate_limit_requests) == (10, 7)
     assert config.models["m"].workers == ("http://a:1",) and config.trusted_proxies == ("10.0.0.0/8",)
     path.write_text("prot: 6000\n")

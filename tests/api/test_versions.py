@@ -34,10 +34,15 @@ def test_edit_makes_a_sibling_branch_and_memory_follows_the_branch_on_screen(cli
     assert follow["user_message"]["parent_id"] == edited["message"]["id"]
     assert follow["message"]["usage"]["prompt_tokens"] + 30 < second["message"]["usage"]["prompt_tokens"]
     # switching back to the first version shows its whole branch, down to its newest leaf
-    back = client.put(f"/api/conversations/{conversation_id}/current",
-                      json={"message_id": first["user_message"]["id"]}).json()
-    assert [m["id"] for m in back["messages"]] == [first["user_message"]["id"], first["message"]["id"],
-                                                   second["user_message"]["id"], second["message"]["id"]]
+    back = client.put(
+        f"/api/conversations/{conversation_id}/current", json={"message_id": first["user_message"]["id"]}
+    ).json()
+    assert [m["id"] for m in back["messages"]] == [
+        first["user_message"]["id"],
+        first["message"]["id"],
+        second["user_message"]["id"],
+        second["message"]["id"],
+    ]
     # and a message sent now continues that branch
     later = chat(client, "three", conversation_id=conversation_id)
     assert later["user_message"]["parent_id"] == second["message"]["id"]
@@ -54,32 +59,49 @@ def test_regenerate_a_chosen_earlier_message_and_bad_targets(client):
     assert version["parent_id"] == first["user_message"]["id"]
     assert version["sibling_ids"] == [first["message"]["id"], version["id"]]
     # the new version is on screen; the later exchange is on the other branch, not lost
-    assert [m["id"] for m in shown(client, conversation_id)["messages"]] == [first["user_message"]["id"],
-                                                                             version["id"]]
+    assert [m["id"] for m in shown(client, conversation_id)["messages"]] == [first["user_message"]["id"], version["id"]]
     assert shown(client, conversation_id)["message_count"] == 5
     assert client.post(url, json={"message_id": second["message"]["id"]}).json()["error"]["field"] == "message_id"
     assert client.post(url, json={"message_id": 999999}).status_code == 404
     other = chat(client, "elsewhere")
-    wrong = client.post("/api/chat", json={"message": "x", "model": "tiny-fewshot",
-                                           "conversation_id": conversation_id,
-                                           "parent_id": other["message"]["id"]})
+    wrong = client.post(
+        "/api/chat",
+        json={
+            "message": "x",
+            "model": "tiny-fewshot",
+            "conversation_id": conversation_id,
+            "parent_id": other["message"]["id"],
+        },
+    )
     assert wrong.status_code == 400 and wrong.json()["error"]["field"] == "parent_id"
-    assert client.put(f"/api/conversations/{conversation_id}/current",
-                      json={"message_id": other["message"]["id"]}).status_code == 404
+    assert (
+        client.put(
+            f"/api/conversations/{conversation_id}/current", json={"message_id": other["message"]["id"]}
+        ).status_code
+        == 404
+    )
 
 
 def test_compare_session_is_one_entry_with_two_columns(client):
     created = client.post("/api/conversations", json={"kind": "compare", "models": ["tiny-chat", "tiny-fewshot"]})
     assert created.status_code == 201, created.text
     session = created.json()
-    assert (session["kind"], session["models"], session["messages"]) == ("compare", ["tiny-chat", "tiny-fewshot"],
-                                                                         [])
+    assert (session["kind"], session["models"], session["messages"]) == ("compare", ["tiny-chat", "tiny-fewshot"], [])
     assert [c["messages"] for c in session["columns"]] == [[], []]
     conversation_id = session["id"]
     for column, model in enumerate(["tiny-chat", "tiny-fewshot"]):
         chat(client, "Which is better?", model=model, conversation_id=conversation_id, column=column)
-    with client.stream("POST", "/api/chat", json={"message": "And why?", "model": "tiny-fewshot", "stream": True,
-                                                  "conversation_id": conversation_id, "column": 1}) as response:
+    with client.stream(
+        "POST",
+        "/api/chat",
+        json={
+            "message": "And why?",
+            "model": "tiny-fewshot",
+            "stream": True,
+            "conversation_id": conversation_id,
+            "column": 1,
+        },
+    ) as response:
         assert read_sse(response)[-1][0] == "done"
     detail = shown(client, conversation_id)
     assert detail["title"] == "Which is better?" and detail["messages"] == []
@@ -92,8 +114,9 @@ def test_compare_session_is_one_entry_with_two_columns(client):
     assert right["messages"][2]["parent_id"] == right["messages"][1]["id"]
     listed = client.get("/api/conversations").json()["conversations"]
     assert [(c["id"], c["kind"]) for c in listed] == [(conversation_id, "compare")]
-    wrong_model = client.post("/api/chat", json={"message": "x", "model": "tiny-chat",
-                                                 "conversation_id": conversation_id, "column": 1})
+    wrong_model = client.post(
+        "/api/chat", json={"message": "x", "model": "tiny-chat", "conversation_id": conversation_id, "column": 1}
+    )
     assert wrong_model.status_code == 400 and wrong_model.json()["error"]["field"] == "model"
     assert client.post("/api/chat", json={"message": "x", "model": "tiny-chat", "column": 1}).status_code == 400
     assert client.post("/api/conversations", json={"kind": "compare", "models": ["tiny-chat"]}).status_code == 400
@@ -105,10 +128,16 @@ def test_compare_session_is_one_entry_with_two_columns(client):
 
 def test_limits_come_from_the_validating_schema(client):
     limits = client.get("/api/limits").json()
-    assert limits == {"max_message_chars": 8000, "params": {
-        "temperature": {"minimum": 0, "maximum": 2}, "top_p": {"exclusiveMinimum": 0, "maximum": 1},
-        "max_tokens": {"minimum": 1, "maximum": 4096}, "memory_window": {"minimum": 0, "maximum": 100},
-        "system_prompt": {"maxLength": 8000}}}
+    assert limits == {
+        "max_message_chars": 8000,
+        "params": {
+            "temperature": {"minimum": 0, "maximum": 2},
+            "top_p": {"exclusiveMinimum": 0, "maximum": 1},
+            "max_tokens": {"minimum": 1, "maximum": 4096},
+            "memory_window": {"minimum": 0, "maximum": 100},
+            "system_prompt": {"maxLength": 8000},
+        },
+    }
     too_many = client.post("/api/chat", json={"message": "x", "model": "tiny-chat", "params": {"max_tokens": 4097}})
     assert too_many.status_code == 400 and too_many.json()["error"]["field"] == "params.max_tokens"
     document = client.get("/api/openapi.json").json()

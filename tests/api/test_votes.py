@@ -21,8 +21,12 @@ def ask_both(http: httpx.Client, conversation_id: str, prompt: str, models: tupl
     """The prompt in both columns; returns the two replies (column 0, column 1)."""
     replies = []
     for column, model in enumerate(models):
-        body = {"message": prompt, "conversation_id": conversation_id, "column": column,
-                **({"model": model} if model else {})}
+        body = {
+            "message": prompt,
+            "conversation_id": conversation_id,
+            "column": column,
+            **({"model": model} if model else {}),
+        }
         response = http.post("/api/chat", json=body)
         assert response.status_code == 200, response.text
         replies.append(response.json()["message"])
@@ -30,8 +34,9 @@ def ask_both(http: httpx.Client, conversation_id: str, prompt: str, models: tupl
 
 
 def vote(http: httpx.Client, left: dict, right: dict, winner: str) -> httpx.Response:
-    return http.post("/api/votes", json={"left_message_id": left["id"], "right_message_id": right["id"],
-                                         "winner": winner})
+    return http.post(
+        "/api/votes", json={"left_message_id": left["id"], "right_message_id": right["id"], "winner": winner}
+    )
 
 
 def test_a_vote_stores_prompt_replies_and_models_and_a_second_vote_replaces_it(client):
@@ -59,11 +64,11 @@ def test_votes_are_refused_for_other_ips_unfinished_or_unrelated_replies(api, cl
     for pair in ((left, unrelated), (left, left)):
         response = vote(client, *pair, "left")
         assert response.status_code == 400 and response.json()["error"]["field"] == "right_message_id"
-    for body, field in (({"left_message_id": left["id"], "right_message_id": right["id"], "winner": "draw"},
-                         "winner"),
-                        ({"left_message_id": "1", "right_message_id": right["id"], "winner": "left"},
-                         "left_message_id"),
-                        ({"left_message_id": left["id"], "winner": "left"}, "right_message_id")):
+    for body, field in (
+        ({"left_message_id": left["id"], "right_message_id": right["id"], "winner": "draw"}, "winner"),
+        ({"left_message_id": "1", "right_message_id": right["id"], "winner": "left"}, "left_message_id"),
+        ({"left_message_id": left["id"], "winner": "left"}, "right_message_id"),
+    ):
         response = client.post("/api/votes", json=body)
         assert response.status_code == 400 and response.json()["error"]["field"] == field
     assert client.post("/api/votes", content="{}", headers={"Content-Type": "text/plain"}).status_code == 415
@@ -83,22 +88,27 @@ def test_a_blind_session_hides_its_models_until_the_first_vote(client):
     seen.append(json_reply.text)
     left = json_reply.json()["message"]
     assert left["model"] is None and json_reply.json()["user_message"]["model"] is None
-    with client.stream("POST", "/api/chat", json={"message": "Say hi.", "conversation_id": session["id"],
-                                                   "column": 1, "stream": True}) as stream:
+    with client.stream(
+        "POST", "/api/chat", json={"message": "Say hi.", "conversation_id": session["id"], "column": 1, "stream": True}
+    ) as stream:
         events = read_sse(stream)
     seen.append(repr(events))
     right = dict(events)["done"]["message"]
     assert dict(events)["start"]["message"]["model"] is None and right["model"] is None
-    for path in (f"/api/conversations/{session['id']}", "/api/conversations",
-                 f"/api/conversations/{session['id']}/export?format=markdown",
-                 f"/api/conversations/{session['id']}/export?format=json"):
+    for path in (
+        f"/api/conversations/{session['id']}",
+        "/api/conversations",
+        f"/api/conversations/{session['id']}/export?format=markdown",
+        f"/api/conversations/{session['id']}/export?format=json",
+    ):
         seen.append(client.get(path).text)
     assert not any(name in text for text in seen for name in SERVED)  # no model id anywhere before the vote
 
     # naming a model in a blind column is refused (else a guess would be confirmed or denied)
     for model in sorted(SERVED):
-        named = client.post("/api/chat", json={"message": "x", "conversation_id": session["id"], "column": 0,
-                                                "model": model})
+        named = client.post(
+            "/api/chat", json={"message": "x", "conversation_id": session["id"], "column": 0, "model": model}
+        )
         assert named.status_code == 400 and named.json()["error"]["field"] == "model"
         assert model not in named.text
         regenerate = client.post(f"/api/conversations/{session['id']}/regenerate", json={"model": model})
@@ -124,16 +134,20 @@ def test_blind_draws_two_different_served_models_at_random(api, client):
         assert len(set(drawn)) == 2 and set(drawn) <= SERVED
         pairs.append(drawn)
     assert len(set(pairs)) > 1  # 12 draws of the same ordered pair out of 6: chance 6**-11
-    for body, field in (({"kind": "compare", "blind": True, "models": ["tiny-chat", "tiny-alpaca"]}, "models"),
-                        ({"kind": "chat", "blind": True}, "blind")):
+    for body, field in (
+        ({"kind": "compare", "blind": True, "models": ["tiny-chat", "tiny-alpaca"]}, "models"),
+        ({"kind": "chat", "blind": True}, "blind"),
+    ):
         response = client.post("/api/conversations", json=body)
         assert response.status_code == 400 and response.json()["error"]["field"] == field
 
 
 def test_blind_needs_two_models(tmp_path):
-    with start_slow_upstream() as upstream, start_api(api_config(f"sqlite:///{tmp_path / 'one.db'}",
-                                                                 [upstream])) as api, \
-            httpx.Client(base_url=api.url, timeout=30) as http:
+    with (
+        start_slow_upstream() as upstream,
+        start_api(api_config(f"sqlite:///{tmp_path / 'one.db'}", [upstream])) as api,
+        httpx.Client(base_url=api.url, timeout=30) as http,
+    ):
         response = http.post("/api/conversations", json={"kind": "compare", "blind": True})
         assert response.status_code == 400 and response.json()["error"]["code"] == "not_enough_models"
         # a server without a card route: the card of what /v1/models says, no run
@@ -143,9 +157,14 @@ def test_blind_needs_two_models(tmp_path):
 
 def test_the_leaderboard_ranks_hand_made_votes_from_every_ip(api, client):
     """tiny-chat beats tiny-fewshot, which beats tiny-alpaca; the Bradley-Terry order must say so."""
-    plan = [("tiny-chat", "tiny-fewshot", "left"), ("tiny-fewshot", "tiny-chat", "right"),
-            ("tiny-fewshot", "tiny-alpaca", "left"), ("tiny-alpaca", "tiny-fewshot", "right"),
-            ("tiny-chat", "tiny-alpaca", "left"), ("tiny-chat", "tiny-alpaca", "tie")]
+    plan = [
+        ("tiny-chat", "tiny-fewshot", "left"),
+        ("tiny-fewshot", "tiny-chat", "right"),
+        ("tiny-fewshot", "tiny-alpaca", "left"),
+        ("tiny-alpaca", "tiny-fewshot", "right"),
+        ("tiny-chat", "tiny-alpaca", "left"),
+        ("tiny-chat", "tiny-alpaca", "tie"),
+    ]
     with from_address(api.url, "127.0.0.9") as other:
         for number, (left_model, right_model, winner) in enumerate(plan):
             http = client if number % 2 else other
@@ -160,7 +179,12 @@ def test_the_leaderboard_ranks_hand_made_votes_from_every_ip(api, client):
     rows = {row["model"]: row for row in board["models"]}
     assert [row["model"] for row in board["models"]] == ["tiny-chat", "tiny-fewshot", "tiny-alpaca"]
     assert {k: rows["tiny-chat"][k] for k in ("battles", "wins", "losses", "ties", "win_rate")} == {
-        "battles": 4, "wins": 3, "losses": 0, "ties": 1, "win_rate": 0.75}
+        "battles": 4,
+        "wins": 3,
+        "losses": 0,
+        "ties": 1,
+        "win_rate": 0.75,
+    }
     assert (rows["tiny-fewshot"]["wins"], rows["tiny-fewshot"]["losses"]) == (2, 2)
     assert (rows["tiny-chat"]["thumbs_up"], rows["tiny-chat"]["thumbs_up_share"]) == (1, 1.0)
     assert (rows["tiny-fewshot"]["thumbs_down"], rows["tiny-fewshot"]["thumbs_up_share"]) == (1, 0.0)
@@ -173,7 +197,13 @@ def test_models_list_and_cards_say_where_a_model_comes_from(client):
     assert {(m["origin"], m["created"]) for m in listed.values()} == {("config", None)}
     card = client.get("/api/models/tiny-alpaca/card").json()
     assert (card["id"], card["kind"], card["prompt_style"], card["context_length"], card["origin"], card["run"]) == (
-        "tiny-alpaca", "alpaca", "alpaca", 512, "config", None)
+        "tiny-alpaca",
+        "alpaca",
+        "alpaca",
+        512,
+        "config",
+        None,
+    )
     assert card["engine"] == listed["tiny-alpaca"]["engine"] and card["engine"] in ("openvino", "transformers")
     missing = client.get("/api/models/gpt-9/card")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"

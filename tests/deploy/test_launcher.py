@@ -42,17 +42,44 @@ def _read_until(process: subprocess.Popen, marker: str) -> str:
 
 def test_up_serves_a_chat_and_ctrl_c_stops_everything(tmp_path):
     model = make_tiny_model(tmp_path / "tiny")
-    models_yaml = write_models_yaml(tmp_path / "models.yaml", [
-        {"id": "tiny-chat", "kind": "chat", "source": str(model), "prompt_style": "chat", "context_length": 512,
-         "default_params": {"max_tokens": 5, "temperature": 0.0}},
-    ])
+    models_yaml = write_models_yaml(
+        tmp_path / "models.yaml",
+        [
+            {
+                "id": "tiny-chat",
+                "kind": "chat",
+                "source": str(model),
+                "prompt_style": "chat",
+                "context_length": 512,
+                "default_params": {"max_tokens": 5, "temperature": 0.0},
+            },
+        ],
+    )
     app_yaml = tmp_path / "app.yaml"
     app_yaml.write_text(yaml.safe_dump({"database_url": f"sqlite:///{tmp_path / 'chat.db'}"}))
     port, worker_port = free_port(), free_port()
-    command = [sys.executable, "-m", "llmchat.cli", "up", "--port", str(port), "--worker-port", str(worker_port),
-               "--models-config", str(models_yaml), "--config", str(app_yaml)]
-    up = subprocess.Popen(command, cwd=PROJECT_ROOT, env=worker_env(models_dir=tmp_path / "models"),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "llmchat.cli",
+        "up",
+        "--port",
+        str(port),
+        "--worker-port",
+        str(worker_port),
+        "--models-config",
+        str(models_yaml),
+        "--config",
+        str(app_yaml),
+    ]
+    up = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=worker_env(models_dir=tmp_path / "models"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         # the launcher says where the app is once both servers answer
         banner = _read_until(up, "llmchat is running")
@@ -60,8 +87,9 @@ def test_up_serves_a_chat_and_ctrl_c_stops_everything(tmp_path):
         wait_until_ok(f"http://127.0.0.1:{port}/api/health", up, timeout=10)
         children = _children(up.pid)
         assert len(children) == 2  # the worker and gunicorn's arbiter
-        reply = httpx.post(f"http://127.0.0.1:{port}/api/chat", json={"message": "hi", "model": "tiny-chat"},
-                           timeout=60)
+        reply = httpx.post(
+            f"http://127.0.0.1:{port}/api/chat", json={"message": "hi", "model": "tiny-chat"}, timeout=60
+        )
         assert reply.status_code == 200 and reply.json()["message"]["status"] == "complete"
 
         up.send_signal(signal.SIGINT)

@@ -35,8 +35,14 @@ def test_chat_through_transformers_serve(tmp_path):
     folder = make_tiny_model(tmp_path / "tiny")
     model_id = str(folder)  # transformers serve names a local model by its path
     with transformers_serve(folder, tmp_path / "hub") as url:
-        settings = {model_id: ModelSettings(workers=(url,), prompt_style="chat", context_length=512,
-                                            default_params={"max_tokens": 6, "temperature": 0.0})}
+        settings = {
+            model_id: ModelSettings(
+                workers=(url,),
+                prompt_style="chat",
+                context_length=512,
+                default_params={"max_tokens": 6, "temperature": 0.0},
+            )
+        }
         config = api_config(f"sqlite:///{tmp_path / 'api.db'}", [], models=settings)
         with start_api(config) as api, httpx.Client(base_url=api.url, timeout=120) as client:
             models = client.get("/api/models").json()["models"]
@@ -47,8 +53,16 @@ def test_chat_through_transformers_serve(tmp_path):
             assert message["status"] == "complete" and message["model"] == model_id
             assert message["usage"]["completion_tokens"] == 6  # the server's own count, max_tokens reached
 
-            with client.stream("POST", "/api/chat", json={"message": "again", "model": model_id, "stream": True,
-                                                          "conversation_id": reply["conversation_id"]}) as stream:
+            with client.stream(
+                "POST",
+                "/api/chat",
+                json={
+                    "message": "again",
+                    "model": model_id,
+                    "stream": True,
+                    "conversation_id": reply["conversation_id"],
+                },
+            ) as stream:
                 events = read_sse(stream)
             names = [name for name, _ in events]
             assert names[0] == "start" and names[-1] == "done"

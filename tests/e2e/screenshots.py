@@ -25,8 +25,13 @@ FRONTEND = PROJECT_ROOT / "frontend"
 
 
 def build(out: Path) -> None:
-    subprocess.run(["npm", "run", "build", "--", "--outDir", str(out), "--emptyOutDir"], cwd=FRONTEND, check=True,
-                   timeout=300, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["npm", "run", "build", "--", "--outDir", str(out), "--emptyOutDir"],
+        cwd=FRONTEND,
+        check=True,
+        timeout=300,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def warm_up(worker_url: str) -> None:
@@ -55,12 +60,17 @@ def main(argv: list[str] | None = None) -> int:
         env = {"LLMCHAT_WORKER_THREADS": args.threads}
         with start_worker(Path(args.config), env=env, timeout=300) as worker:
             warm_up(worker.url)
-            config = api_config(f"sqlite:///{Path(tmp) / 'shots.db'}", [worker.url], frontend_dist=str(dist),
-                                titles=TitleSettings(generate=True))  # SmolLM2 writes the titles
+            config = api_config(
+                f"sqlite:///{Path(tmp) / 'shots.db'}",
+                [worker.url],
+                frontend_dist=str(dist),
+                titles=TitleSettings(generate=True),
+            )  # SmolLM2 writes the titles
             with start_api(config) as api:
                 node_env = {**os.environ, "SHOT_MODEL": args.model, "SHOT_MODEL_B": args.model_b}
-                result = subprocess.run(["node", "e2e/screenshots.mjs", api.url, args.out], cwd=FRONTEND, env=node_env,
-                                        timeout=1200)
+                result = subprocess.run(
+                    ["node", "e2e/screenshots.mjs", api.url, args.out], cwd=FRONTEND, env=node_env, timeout=1200
+                )
     return result.returncode
 
 

@@ -53,8 +53,13 @@ def requirements_met() -> None:
 def dist(requirements_met, tmp_path_factory) -> Path:
     """A fresh production build in a temporary folder (frontend/dist is left alone)."""
     out = tmp_path_factory.mktemp("dist")
-    result = subprocess.run(["npm", "run", "build", "--", "--outDir", str(out), "--emptyOutDir"], cwd=FRONTEND,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        ["npm", "run", "build", "--", "--outDir", str(out), "--emptyOutDir"],
+        cwd=FRONTEND,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, f"vite build failed:\n{result.stdout}\n{result.stderr}"
     assert (out / "index.html").is_file()
     return out
@@ -71,8 +76,10 @@ def _finetune(root: Path, models_dir: Path) -> Path:
     from llmchat.training.finetune import run_finetune
 
     data = write_jsonl(make_examples(64, seed=3, unseen=16), root / "tasks.jsonl")
-    config = load_config(PROJECT_ROOT / "configs/train/smollm2-lora.yaml", tiny_train_settings(
-        data, run_name=RUN_ID, max_steps=20, eval_steps=10, save_steps=10, test_size=16))
+    config = load_config(
+        PROJECT_ROOT / "configs/train/smollm2-lora.yaml",
+        tiny_train_settings(data, run_name=RUN_ID, max_steps=20, eval_steps=10, save_steps=10, test_size=16),
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LLMCHAT_CONFIG_DIR", str(root))
         patch.setenv("LLMCHAT_MODELS_DIR", str(models_dir))
@@ -84,7 +91,20 @@ def _evaluate(worker_url: str, root: Path, models_dir: Path) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LLMCHAT_CONFIG_DIR", str(root))
         patch.setenv("LLMCHAT_MODELS_DIR", str(models_dir))
-        code = run_cli(["evaluate", "--models", f"tiny-chat,{RUN_ID}", "--worker-url", worker_url, "--max-tokens", "4", "--out", str(root / "report"), "--no-perplexity"])
+        code = run_cli(
+            [
+                "evaluate",
+                "--models",
+                f"tiny-chat,{RUN_ID}",
+                "--worker-url",
+                worker_url,
+                "--max-tokens",
+                "4",
+                "--out",
+                str(root / "report"),
+                "--no-perplexity",
+            ]
+        )
     assert code == 0
     assert (models_dir / "runs" / RUN_ID / "evaluation.json").is_file()
 
@@ -101,10 +121,23 @@ def worker(requirements_met, tmp_path_factory):
     model = make_tiny_model(root / "tiny")
     adapter = make_tiny_lora(model, root / "tiny-lora")
     entries = [
-        {"id": "tiny-chat", "kind": "chat", "source": str(model), "prompt_style": "chat", "context_length": 512,
-         "default_params": dict(PARAMS)},
-        {"id": "tiny-lora", "kind": "lora", "base": "tiny-chat", "adapter": str(adapter), "prompt_style": "chat",
-         "context_length": 512, "default_params": dict(PARAMS)},
+        {
+            "id": "tiny-chat",
+            "kind": "chat",
+            "source": str(model),
+            "prompt_style": "chat",
+            "context_length": 512,
+            "default_params": dict(PARAMS),
+        },
+        {
+            "id": "tiny-lora",
+            "kind": "lora",
+            "base": "tiny-chat",
+            "adapter": str(adapter),
+            "prompt_style": "chat",
+            "context_length": 512,
+            "default_params": dict(PARAMS),
+        },
     ]
     config = write_models_yaml(root / "models.yaml", entries, worker={"max_batch_size": 4, "max_queue": 16})
     _finetune(root, models_dir)
@@ -117,13 +150,24 @@ def test_chat_in_chromium(dist, worker, tmp_path):
     from llmchat.api.config import TitleSettings
 
     # titles on: the suite checks that the model's title (an SSE `title` event) reaches the sidebar and the export
-    config = api_config(f"sqlite:///{tmp_path / 'e2e.db'}", [worker.url], frontend_dist=str(dist),
-                        titles=TitleSettings(generate=True))
+    config = api_config(
+        f"sqlite:///{tmp_path / 'e2e.db'}", [worker.url], frontend_dist=str(dist), titles=TitleSettings(generate=True)
+    )
     with start_api(config) as api:
-        env = {**os.environ, "LLMCHAT_CHROMIUM": str(CHROMIUM), "LLMCHAT_E2E_FAILSHOT": str(tmp_path / "failure.png"),
-               "LLMCHAT_E2E_TIMEOUT_MS": "60000"}
-        result = subprocess.run(["node", "e2e/chat.mjs", api.url], cwd=FRONTEND, env=env, capture_output=True,
-                                text=True, timeout=BROWSER_RUN_TIMEOUT_S)
+        env = {
+            **os.environ,
+            "LLMCHAT_CHROMIUM": str(CHROMIUM),
+            "LLMCHAT_E2E_FAILSHOT": str(tmp_path / "failure.png"),
+            "LLMCHAT_E2E_TIMEOUT_MS": "60000",
+        }
+        result = subprocess.run(
+            ["node", "e2e/chat.mjs", api.url],
+            cwd=FRONTEND,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=BROWSER_RUN_TIMEOUT_S,
+        )
     print(result.stdout)  # the step list, shown with `pytest -s`
     report = f"{result.stdout}\n{result.stderr}\nworker log tail:\n{worker.log()[-2000:]}"
     assert result.returncode == 0, report

@@ -107,15 +107,18 @@ def test_history_follows_the_branch_not_the_other_versions(store):
     on_screen = StoreChatMessageHistory(store, conversation_id)
     assert [m.content for m in on_screen.messages] == ["question", "new answer"]
     assert [m.content for m in StoreChatMessageHistory(store, conversation_id, leaf_id=old.id).messages] == [
-        "question", "old answer"]
+        "question",
+        "old answer",
+    ]
     assert new.id == store.default_parent(conversation_id)
 
 
 @pytest.mark.parametrize("style", ["fewshot", "alpaca", "chat"])
 def test_continue_keeps_the_partial_reply_at_the_end_of_the_prompt(builder, style):
     render = lambda turns: builder.render(style, "", turns)  # noqa: E731
-    prompt, _ = fit_to_context(conversation(3), "new", render, chars, max_tokens=10, context_length=100_000,
-                               continuing="The answer is")
+    prompt, _ = fit_to_context(
+        conversation(3), "new", render, chars, max_tokens=10, context_length=100_000, continuing="The answer is"
+    )
     assert prompt.continues
     if style == "chat":
         assert prompt.messages[-1] == {"role": "assistant", "content": "The answer is"}

@@ -10,8 +10,12 @@ import pytest
 from llmchat.models.loading import load_tokenizer
 from llmchat.models.sources import package_gguf
 
-TEXTS = ["Hello world, how are you?", "  two leading spaces\n\nnew lines\ttab", "café naïve 日本語 🙂",
-         "def square(x):\n    return x ** 2"]
+TEXTS = [
+    "Hello world, how are you?",
+    "  two leading spaces\n\nnew lines\ttab",
+    "café naïve 日本語 🙂",
+    "def square(x):\n    return x ** 2",
+]
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +24,11 @@ def tokenizer():
 
 
 def test_special_tokens_are_the_chat_markers(tokenizer):
-    assert (tokenizer.bos_token, tokenizer.eos_token, tokenizer.pad_token) == ("<|im_start|>", "<|im_end|>", "<|im_end|>")
+    assert (tokenizer.bos_token, tokenizer.eos_token, tokenizer.pad_token) == (
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|im_end|>",
+    )
 
 
 def test_no_token_is_added_to_a_plain_text(tokenizer):
@@ -45,6 +53,7 @@ def test_saved_and_reloaded_it_still_round_trips(tokenizer, tmp_path):
 
 
 def test_chat_template_comes_from_the_file(tokenizer):
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}], tokenize=False,
-                                           add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Hi"}], tokenize=False, add_generation_prompt=True
+    )
     assert prompt.endswith("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")

@@ -39,7 +39,7 @@ def test_a_false_alarm_is_released_when_the_stream_goes_on_or_ends():
 
 
 def test_leading_whitespace_after_the_bot_title_is_dropped_but_inner_spaces_kept():
-    pieces, text, _ = stream(["  ", " Hello", " there"], FEWSHOT_STOPS)
+    _, text, _ = stream(["  ", " Hello", " there"], FEWSHOT_STOPS)
     assert text == "Hello there"
 
 

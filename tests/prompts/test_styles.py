@@ -7,7 +7,11 @@ import pytest
 from llmchat.prompts import PromptBuilder, Turn, load_alpaca_template
 
 FIXTURES = Path(__file__).parent / "fixtures"
-HISTORY = [Turn("user", "My name is Ada."), Turn("assistant", "Nice to meet you, Ada."), Turn("user", "What is my name?")]
+HISTORY = [
+    Turn("user", "My name is Ada."),
+    Turn("assistant", "Nice to meet you, Ada."),
+    Turn("user", "What is my name?"),
+]
 
 
 def fixture(name: str) -> str:

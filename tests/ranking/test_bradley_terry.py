@@ -6,15 +6,20 @@ import math
 
 import numpy as np
 import pytest
+
 from llmchat.ranking import Outcome, bradley_terry, leaderboard
 from llmchat.ranking.bradley_terry import PRIOR_SD, SCALE
 from llmchat.store import Battle
 
 
 def test_a_clear_order_comes_out_in_order_with_intervals_around_the_ratings():
-    votes = ([Battle("A", "B", "left")] * 6 + [Battle("A", "B", "right")] * 2
-             + [Battle("B", "C", "left")] * 6 + [Battle("C", "B", "left")] * 2
-             + [Battle("C", "A", "right")] * 8)
+    votes = (
+        [Battle("A", "B", "left")] * 6
+        + [Battle("A", "B", "right")] * 2
+        + [Battle("B", "C", "left")] * 6
+        + [Battle("C", "B", "left")] * 2
+        + [Battle("C", "A", "right")] * 8
+    )
     board = leaderboard(votes, {})
     assert [row["model"] for row in board["models"]] == ["A", "B", "C"]
     for row in board["models"]:
@@ -41,8 +46,7 @@ def test_the_fit_agrees_with_scikit_learns_logistic_regression():
 
     rng = np.random.default_rng(1)
     models = ["a", "b", "c", "d"]
-    outcomes = [Outcome(*rng.choice(models, 2, replace=False), float(rng.choice([1.0, 0.0, 0.5])))
-                for _ in range(60)]
+    outcomes = [Outcome(*rng.choice(models, 2, replace=False), float(rng.choice([1.0, 0.0, 0.5]))) for _ in range(60)]
     rows, labels, weights = [], [], []
     for o in outcomes:
         x = np.zeros(len(models))
@@ -60,13 +64,25 @@ def test_the_fit_agrees_with_scikit_learns_logistic_regression():
 
 
 def test_the_leaderboard_counts_battles_ties_both_bad_and_thumbs():
-    votes = [Battle("A", "B", "left"), Battle("B", "A", "left"), Battle("A", "B", "tie"),
-             Battle("A", "B", "both_bad"), Battle("A", "A", "left"), Battle("A", "", "left")]
+    votes = [
+        Battle("A", "B", "left"),
+        Battle("B", "A", "left"),
+        Battle("A", "B", "tie"),
+        Battle("A", "B", "both_bad"),
+        Battle("A", "A", "left"),
+        Battle("A", "", "left"),
+    ]
     board = leaderboard(votes, {"A": {"up": 3, "down": 1}, "Z": {"up": 1}})
     rows = {row["model"]: row for row in board["models"]}
     assert board["votes"] == 4  # same-model and model-less votes are not battles
     assert {k: rows["A"][k] for k in ("battles", "wins", "losses", "ties", "both_bad", "win_rate")} == {
-        "battles": 4, "wins": 1, "losses": 1, "ties": 2, "both_bad": 1, "win_rate": 0.25}
+        "battles": 4,
+        "wins": 1,
+        "losses": 1,
+        "ties": 2,
+        "both_bad": 1,
+        "win_rate": 0.25,
+    }
     assert rows["A"]["thumbs_up_share"] == 0.75
     assert rows["A"]["rating"] == pytest.approx(rows["B"]["rating"])  # one win each, two ties: level
     # thumbs but no battles: listed, unrated, last
@@ -75,5 +91,9 @@ def test_the_leaderboard_counts_battles_ties_both_bad_and_thumbs():
 
 
 def test_no_votes_no_ratings():
-    assert leaderboard([], {}) == {"models": [], "votes": 0, "method": leaderboard([], {})["method"],
-                                   "ties": leaderboard([], {})["ties"]}
+    assert leaderboard([], {}) == {
+        "models": [],
+        "votes": 0,
+        "method": leaderboard([], {})["method"],
+        "ties": leaderboard([], {})["ties"],
+    }

@@ -7,9 +7,10 @@ import threading
 import pytest
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import inspect, text
+
 from llmchat.store import ChatStore, FeedbackStore, NotFound, VoteRefused, open_database
 from llmchat.store.database import MIGRATIONS_DIR, make_engine
-from sqlalchemy import inspect, text
 
 IP, OTHER = "10.0.0.1", "10.0.0.2"
 
@@ -19,17 +20,28 @@ def feedback(database) -> FeedbackStore:
     return FeedbackStore(database)
 
 
-def exchange(store: ChatStore, conversation_id: str, prompt: str, reply: str, *, column: int = 0,
-             model: str = "m-left", parent_id: int | None = None, status: str = "complete"):
+def exchange(
+    store: ChatStore,
+    conversation_id: str,
+    prompt: str,
+    reply: str,
+    *,
+    column: int = 0,
+    model: str = "m-left",
+    parent_id: int | None = None,
+    status: str = "complete",
+):
     user = store.add_message(conversation_id, "user", prompt, column=column, model=model, parent_id=parent_id)
-    answer = store.add_message(conversation_id, "assistant", reply, column=column, model=model, parent_id=user.id,
-                               status=status)
+    answer = store.add_message(
+        conversation_id, "assistant", reply, column=column, model=model, parent_id=user.id, status=status
+    )
     return user, answer
 
 
 def compare_pair(store: ChatStore, ip: str = IP, *, blind: bool = False, prompt: str = "Name a colour."):
-    conversation = store.create_conversation(ip, "", None, kind="compare", models=["m-left", "m-right"],
-                                             title_state="untitled", blind=blind)
+    conversation = store.create_conversation(
+        ip, "", None, kind="compare", models=["m-left", "m-right"], title_state="untitled", blind=blind
+    )
     _, left = exchange(store, conversation.id, prompt, "Red.", column=0, model="m-left")
     _, right = exchange(store, conversation.id, prompt, "Blue is a colour.", column=1, model="m-right")
     return conversation, left, right
@@ -56,7 +68,7 @@ def test_feedback_only_on_the_callers_replies(store, feedback):
     conversation = store.create_conversation(IP, "t", "m")
     user, reply = exchange(store, conversation.id, "hi", "hello")
     assert feedback.set_feedback(OTHER, reply.id, "up", None) is None  # another IP's reply
-    assert feedback.set_feedback(IP, user.id, "up", None) is None      # a user message is not rated
+    assert feedback.set_feedback(IP, user.id, "up", None) is None  # a user message is not rated
     assert feedback.set_feedback(IP, 2**40, "up", None) is None
     assert store.owned_message(IP, reply.id).feedback is None
     with pytest.raises(ValueError):
@@ -68,7 +80,11 @@ def test_a_vote_copies_prompt_texts_and_models_and_replaces_itself(store, feedba
     vote, created = feedback.record_vote(IP, left.id, right.id, "left")
     assert created and vote.prompt == "Name a colour." and vote.winner == "left"
     assert (vote.left.model, vote.left.content, vote.right.model, vote.right.content) == (
-        "m-left", "Red.", "m-right", "Blue is a colour.")
+        "m-left",
+        "Red.",
+        "m-right",
+        "Blue is a colour.",
+    )
     # the same pair again (either side order): the earlier vote is replaced, not doubled
     again, created = feedback.record_vote(IP, right.id, left.id, "tie")
     assert not created and again.id == vote.id and again.winner == "tie" and again.left.message_id == right.id
@@ -86,12 +102,12 @@ def test_votes_are_refused_unless_both_replies_are_the_callers_finished_answers_
     with pytest.raises(VoteRefused) as same:
         feedback.record_vote(IP, left.id, left.id, "left")
     assert same.value.field == "right_message_id"
-    _, other_prompt = exchange(store, conversation.id, "Something else", "Ok.", column=1, model="m-right",
-                               parent_id=right.id)
+    _, other_prompt = exchange(
+        store, conversation.id, "Something else", "Ok.", column=1, model="m-right", parent_id=right.id
+    )
     with pytest.raises(VoteRefused, match="different prompts"):
         feedback.record_vote(IP, left.id, other_prompt.id, "left")
-    _, streaming = exchange(store, conversation.id, "Name a colour.", "", column=1, model="m-right",
-                            status="streaming")
+    _, streaming = exchange(store, conversation.id, "Name a colour.", "", column=1, model="m-right", status="streaming")
     with pytest.raises(VoteRefused, match="not finished") as unfinished:
         feedback.record_vote(IP, left.id, streaming.id, "left")
     assert unfinished.value.field == "right_message_id"
@@ -129,7 +145,9 @@ def test_leaderboard_counts_come_from_every_ip(store, feedback):
     _, corrected_only = exchange(store, conversation.id, "hi", "hello", model="m-right", parent_id=reply.id)
     feedback.set_feedback(OTHER, corrected_only.id, None, "Better.")  # a correction without a thumb
     assert {model: dict(counts) for model, counts in feedback.thumbs().items()} == {
-        "m-left": {"up": 2}, "m-right": {"down": 1}}
+        "m-left": {"up": 2},
+        "m-right": {"down": 1},
+    }
 
 
 def test_deleting_a_conversation_deletes_its_feedback_and_votes(store, feedback, database):

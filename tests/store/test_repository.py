@@ -46,7 +46,11 @@ def test_messages_keep_every_field(store: ChatStore):
         reply.id, content="hi there", status="stopped", prompt_tokens=7, completion_tokens=3, response_time_ms=42
     )
     assert (done.content, done.status, done.prompt_tokens, done.completion_tokens, done.response_time_ms) == (
-        "hi there", "stopped", 7, 3, 42,
+        "hi there",
+        "stopped",
+        7,
+        3,
+        42,
     )
     stored = store.get_conversation("10.0.0.1", conversation.id)
     assert [m.id for m in stored.messages] == [user.id, reply.id]

@@ -49,26 +49,42 @@ def test_upgrade_from_0001_keeps_data_and_links_messages_in_id_order(database_ur
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO clients (ip, created_at, last_seen_at) "
-                                "VALUES ('10.0.0.1', '2026-01-01', '2026-01-01')"))
-        connection.execute(text("INSERT INTO conversations (id, client_id, title, model, created_at, updated_at) "
-                                "VALUES ('a', 1, 'Old', 'm1', '2026-01-01', '2026-01-02'), "
-                                "('b', 1, 'Other', 'm1', '2026-01-01', '2026-01-01')"))
-        rows = [("a", "user", "hello old world", "complete"), ("a", "assistant", "hi there", "complete"),
-                ("b", "user", "elsewhere", "error"), ("a", "user", "again", "complete"),
-                ("a", "assistant", "partial", "stopped")]
+        connection.execute(
+            text("INSERT INTO clients (ip, created_at, last_seen_at) VALUES ('10.0.0.1', '2026-01-01', '2026-01-01')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO conversations (id, client_id, title, model, created_at, updated_at) "
+                "VALUES ('a', 1, 'Old', 'm1', '2026-01-01', '2026-01-02'), "
+                "('b', 1, 'Other', 'm1', '2026-01-01', '2026-01-01')"
+            )
+        )
+        rows = [
+            ("a", "user", "hello old world", "complete"),
+            ("a", "assistant", "hi there", "complete"),
+            ("b", "user", "elsewhere", "error"),
+            ("a", "user", "again", "complete"),
+            ("a", "assistant", "partial", "stopped"),
+        ]
         for conversation, role, content, status in rows:
-            connection.execute(text("INSERT INTO messages (conversation_id, role, content, status, created_at, "
-                                    "updated_at) VALUES (:c, :r, :t, :s, '2026-01-01', '2026-01-01')"),
-                               {"c": conversation, "r": role, "t": content, "s": status})
+            connection.execute(
+                text(
+                    "INSERT INTO messages (conversation_id, role, content, status, created_at, "
+                    "updated_at) VALUES (:c, :r, :t, :s, '2026-01-01', '2026-01-01')"
+                ),
+                {"c": conversation, "r": role, "t": content, "s": status},
+            )
     engine.dispose()
     database = open_database(database_url)  # the app's start-up: upgrade head
     try:
         store = ChatStore(database)
         old = store.get_conversation("10.0.0.1", "a")
         assert [(m.content, m.status) for m in old.messages] == [
-            ("hello old world", "complete"), ("hi there", "complete"), ("again", "complete"),
-            ("partial", "stopped")]
+            ("hello old world", "complete"),
+            ("hi there", "complete"),
+            ("again", "complete"),
+            ("partial", "stopped"),
+        ]
         assert [m.parent_id for m in old.messages] == [None, 1, 2, 4]
         assert old.current_leaf_id == 5 and old.title == "Old" and old.title_state == "final"
         assert [(m.status, m.parent_id) for m in store.get_conversation("10.0.0.1", "b").messages] == [("error", None)]

@@ -9,11 +9,13 @@ import pytest
 from llmchat.store import ChatStore
 
 
-def exchange(store: ChatStore, conversation_id: str, text: str, parent_id: int | None, column: int = 0,
-             model: str = "m1"):
+def exchange(
+    store: ChatStore, conversation_id: str, text: str, parent_id: int | None, column: int = 0, model: str = "m1"
+):
     user = store.add_message(conversation_id, "user", text, parent_id=parent_id, column=column, model=model)
-    reply = store.add_message(conversation_id, "assistant", f"re: {text}", parent_id=user.id, column=column,
-                              model=model, finish_reason="stop")
+    reply = store.add_message(
+        conversation_id, "assistant", f"re: {text}", parent_id=user.id, column=column, model=model, finish_reason="stop"
+    )
     return user, reply
 
 
@@ -66,16 +68,19 @@ def test_a_parent_must_be_in_the_same_conversation_and_column(store: ChatStore):
 
 def test_compare_session_has_two_columns_each_with_its_own_history(store: ChatStore):
     ip = "10.0.0.1"
-    session = store.create_conversation(ip, "", None, kind="compare", models=["left", "right"],
-                                        title_state="untitled")
+    session = store.create_conversation(ip, "", None, kind="compare", models=["left", "right"], title_state="untitled")
     store.title_from_first_message(session.id, "Which is better?")
     l1, lr1 = exchange(store, session.id, "q1", None, column=0, model="left")
     r1, rr1 = exchange(store, session.id, "q1", None, column=1, model="right")
     l2, lr2 = exchange(store, session.id, "q2", store.default_parent(session.id, 0), column=0, model="left")
     assert store.default_parent(session.id, 1) == rr1.id
     shown = store.get_conversation(ip, session.id)
-    assert (shown.kind, shown.title, shown.models, shown.messages) == ("compare", "Which is better?",
-                                                                      ("left", "right"), ())
+    assert (shown.kind, shown.title, shown.models, shown.messages) == (
+        "compare",
+        "Which is better?",
+        ("left", "right"),
+        (),
+    )
     assert [c.model for c in shown.columns] == ["left", "right"]
     assert [m.id for m in shown.columns[0].messages] == [l1.id, lr1.id, l2.id, lr2.id]
     assert [m.id for m in shown.columns[1].messages] == [r1.id, rr1.id]
@@ -97,8 +102,7 @@ def test_a_stream_whose_process_died_is_stopped_with_its_text(database):
     assert store.claim_for_continue(reply.id) is None  # being generated: busy
     time.sleep(0.5)
     settled = store.get_conversation(ip, conversation.id).messages
-    assert [(m.id, m.status) for m in settled] == [(user.id, "complete"), (reply.id, "stopped"),
-                                                   (orphan.id, "error")]
+    assert [(m.id, m.status) for m in settled] == [(user.id, "complete"), (reply.id, "stopped"), (orphan.id, "error")]
     assert settled[1].content == "half a rep"
     assert store.claim_for_continue(reply.id).status == "streaming"
 
@@ -138,12 +142,12 @@ def test_one_model_title_per_conversation_and_a_rename_wins(store: ChatStore):
 def test_delete_and_clear_remove_a_whole_tree(store: ChatStore):
     ip = "10.0.0.1"
     conversation = store.create_conversation(ip, "t", "m1")
-    user, reply = exchange(store, conversation.id, "a", None)
+    _, reply = exchange(store, conversation.id, "a", None)
     exchange(store, conversation.id, "b", reply.id)
     exchange(store, conversation.id, "b2", reply.id)
     store.clear_messages(conversation.id)
     assert store.messages(conversation.id) == []
-    user, reply = exchange(store, conversation.id, "a", None)
+    _, reply = exchange(store, conversation.id, "a", None)
     exchange(store, conversation.id, "b", reply.id)
     assert store.delete_conversation(ip, conversation.id)
     assert store.messages(conversation.id) == []

@@ -7,9 +7,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import yaml
@@ -40,8 +41,17 @@ def api_config(database_url: str, worker_urls: list[str], **overrides: Any):
 
     limits = overrides.pop("limits", Limits(rate_limit_requests=0))
     titles = overrides.pop("titles", TitleSettings(generate=False))
-    return replace(AppConfig(), database_url=database_url, worker_urls=tuple(worker_urls), limits=limits,
-                   titles=titles, health_cache_s=0.5, models_cache_s=1.0, log_level="WARNING", **overrides)
+    return replace(
+        AppConfig(),
+        database_url=database_url,
+        worker_urls=tuple(worker_urls),
+        limits=limits,
+        titles=titles,
+        health_cache_s=0.5,
+        models_cache_s=1.0,
+        log_level="WARNING",
+        **overrides,
+    )
 
 
 @contextlib.contextmanager

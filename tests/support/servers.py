@@ -12,9 +12,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import httpx
 
@@ -42,8 +42,15 @@ class WorkerProcess:
 def worker_env(env: dict[str, str] | None = None, models_dir: Path | None = None) -> dict[str, str]:
     """The environment a test worker runs in: offline, one torch thread, optional models folder."""
     merged = dict(os.environ)
-    merged.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "LLMCHAT_WORKER_THREADS": "1",
-                   "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"})
+    merged.update(
+        {
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "LLMCHAT_WORKER_THREADS": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     if models_dir is not None:
         merged["LLMCHAT_MODELS_DIR"] = str(models_dir)
     merged.update(env or {})
@@ -75,14 +82,17 @@ def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
 
 
 @contextlib.contextmanager
-def run_server(command: list[str], url: str, health_path: str, env: dict[str, str], timeout: float,
-               log_prefix: str) -> Iterator[tuple[subprocess.Popen, Path]]:
+def run_server(
+    command: list[str], url: str, health_path: str, env: dict[str, str], timeout: float, log_prefix: str
+) -> Iterator[tuple[subprocess.Popen, Path]]:
     """Run `command` (a server listening at `url`) with its output in a log file; yield once `health_path` answers."""
     log_path = Path(tempfile.mkdtemp(prefix=log_prefix)) / "server.log"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:
-        wait_until_ok(url + health_path, process, timeout, lambda: log_path.read_text(encoding="utf-8", errors="replace"))
+        wait_until_ok(
+            url + health_path, process, timeout, lambda: log_path.read_text(encoding="utf-8", errors="replace")
+        )
         yield process, log_path
     finally:
         stop_process(process)
@@ -100,7 +110,17 @@ def start_worker(
     """Run `python -m llmchat.worker --config CONFIG --port FREE` until the block ends; wait for /health first."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "llmchat.worker", "--config", str(config_path),
-               "--host", "127.0.0.1", "--port", str(port), *(extra_args or [])]
+    command = [
+        sys.executable,
+        "-m",
+        "llmchat.worker",
+        "--config",
+        str(config_path),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *(extra_args or []),
+    ]
     with run_server(command, url, "/health", worker_env(env, models_dir), timeout, "llmchat-worker-") as (process, log):
         yield WorkerProcess(url=url, process=process, log_path=log)

@@ -17,18 +17,24 @@ import json
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODEL = {"id": "slow", "object": "model", "owned_by": "tests", "prompt_style": "chat", "context_length": 4096,
-         "kind": "chat"}
+MODEL = {
+    "id": "slow",
+    "object": "model",
+    "owned_by": "tests",
+    "prompt_style": "chat",
+    "context_length": 4096,
+    "kind": "chat",
+}
 LONGEST_REPLY_S = 120.0
 
 
 class SlowUpstream(BaseHTTPRequestHandler):
     server: SlowServer
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args) -> None:
         pass
 
     def _json(self, status: int, body: dict) -> None:
@@ -39,7 +45,7 @@ class SlowUpstream(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if self.path == "/v1/models":
             self._json(200, {"object": "list", "data": [MODEL]})
         elif self.path == "/stats":
@@ -47,7 +53,7 @@ class SlowUpstream(BaseHTTPRequestHandler):
         else:
             self._json(404, {"error": {"message": "not found"}})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         if self.path == "/tokenize" and self.server.tokenize_delay is not None:
             time.sleep(min(self.server.tokenize_delay, LONGEST_REPLY_S))
@@ -71,11 +77,22 @@ class SlowUpstream(BaseHTTPRequestHandler):
             return
         deadline = time.monotonic() + LONGEST_REPLY_S
         time.sleep(min(pieces * self.server.delay, max(0.0, deadline - time.monotonic())))
-        self._json(200, {"id": "slow", "object": "chat.completion", "model": "slow",
-                         "choices": [{"index": 0, "message": {"role": "assistant",
-                                                              "content": self.server.piece * pieces},
-                                      "finish_reason": "length"}],
-                         "usage": {"prompt_tokens": 1, "completion_tokens": pieces, "total_tokens": pieces + 1}})
+        self._json(
+            200,
+            {
+                "id": "slow",
+                "object": "chat.completion",
+                "model": "slow",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": self.server.piece * pieces},
+                        "finish_reason": "length",
+                    }
+                ],
+                "usage": {"prompt_tokens": 1, "completion_tokens": pieces, "total_tokens": pieces + 1},
+            },
+        )
 
     def _stream(self, pieces: int) -> None:
         self.send_response(200)
@@ -98,16 +115,23 @@ def _chunks(pieces: int, delay: float, piece: str) -> Iterator[str]:
             break
         yield json.dumps({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]})
         time.sleep(delay)
-    yield json.dumps({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {},
-                                                                       "finish_reason": "length"}]})
+    yield json.dumps(
+        {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]}
+    )
     yield "[DONE]"
 
 
 class SlowServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], delay: float, busy: int = 0, piece: str = "x ",
-                 tokenize_delay: float | None = None):
+    def __init__(
+        self,
+        address: tuple[str, int],
+        delay: float,
+        busy: int = 0,
+        piece: str = "x ",
+        tokenize_delay: float | None = None,
+    ):
         super().__init__(address, SlowUpstream)
         self.delay = delay
         self.piece = piece
@@ -137,15 +161,27 @@ class SlowServer(ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def start_slow_upstream(delay: float = 0.1, busy: int = 0, piece: str = "x ",
-                        tokenize_delay: float | None = None) -> Iterator[str]:
+def start_slow_upstream(
+    delay: float = 0.1, busy: int = 0, piece: str = "x ", tokenize_delay: float | None = None
+) -> Iterator[str]:
     """Run it as a process on a free loopback port until the block ends; yields its URL."""
     from tests.support.servers import free_port, run_server, worker_env
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "tests.support.slow_upstream", "--port", str(port), "--delay", str(delay),
-               "--busy", str(busy), "--piece", json.dumps(piece)]
+    command = [
+        sys.executable,
+        "-m",
+        "tests.support.slow_upstream",
+        "--port",
+        str(port),
+        "--delay",
+        str(delay),
+        "--busy",
+        str(busy),
+        "--piece",
+        json.dumps(piece),
+    ]
     if tokenize_delay is not None:
         command += ["--tokenize-delay", str(tokenize_delay)]
     with run_server(command, url, "/v1/models", worker_env(), 30.0, "llmchat-slow-"):
@@ -158,8 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=0.1, help="seconds between two pieces")
     parser.add_argument("--busy", type=int, default=0, help="refuse this many generation requests first (503)")
     parser.add_argument("--piece", default='"x "', help="the text of each piece, as a JSON string")
-    parser.add_argument("--tokenize-delay", type=float, default=None,
-                        help="serve /tokenize, answering after this many seconds (default: no /tokenize)")
+    parser.add_argument(
+        "--tokenize-delay",
+        type=float,
+        default=None,
+        help="serve /tokenize, answering after this many seconds (default: no /tokenize)",
+    )
     args = parser.parse_args(argv)
     server = SlowServer(("127.0.0.1", args.port), args.delay, args.busy, json.loads(args.piece), args.tokenize_delay)
     print(f"slow upstream on http://127.0.0.1:{args.port}", flush=True)
@@ -169,4 +209,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

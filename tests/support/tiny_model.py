@@ -63,7 +63,12 @@ def _train_tokenizer(vocab_size: int):
 
 
 def make_tiny_model(
-    folder: Path, *, seed: int = 0, vocab_size: int = 400, max_position_embeddings: int = 512, chat_template: bool = True
+    folder: Path,
+    *,
+    seed: int = 0,
+    vocab_size: int = 400,
+    max_position_embeddings: int = 512,
+    chat_template: bool = True,
 ) -> Path:
     """Build a random-initialised 2-layer LlamaForCausalLM (hidden 64) with an offline tokenizer in `folder`."""
     import torch
@@ -91,9 +96,7 @@ def make_tiny_model(
     )
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
-    model.generation_config = GenerationConfig(
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
-    )
+    model.generation_config = GenerationConfig(eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

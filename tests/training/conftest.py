@@ -16,10 +16,24 @@ TINY_ID = "tiny-chat"
 def tiny_train_settings(data: Path, **overrides) -> list[str]:
     """--set pairs for a few-second LoRA run on the tiny model; a high lr so the tiny tied model moves."""
     settings = {
-        "base_model": TINY_ID, "data": str(data), "method": "lora", "max_steps": 40, "batch_size": 4,
-        "learning_rate": 3e-2, "warmup_ratio": 0.0, "logging_steps": 5, "eval_steps": 20, "save_steps": 20,
-        "validation_size": 8, "test_size": 8, "cutoff_len": 96, "torch_threads": 1, "lora_r": 8,
-        "lora_alpha": 16, "lora_dropout": 0.0, "seed": 0,
+        "base_model": TINY_ID,
+        "data": str(data),
+        "method": "lora",
+        "max_steps": 40,
+        "batch_size": 4,
+        "learning_rate": 3e-2,
+        "warmup_ratio": 0.0,
+        "logging_steps": 5,
+        "eval_steps": 20,
+        "save_steps": 20,
+        "validation_size": 8,
+        "test_size": 8,
+        "cutoff_len": 96,
+        "torch_threads": 1,
+        "lora_r": 8,
+        "lora_alpha": 16,
+        "lora_dropout": 0.0,
+        "seed": 0,
         "lora_target_modules": "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
     }
     settings.update(overrides)
@@ -53,10 +67,19 @@ def registry_dirs(trainable_tiny_path, tmp_path_factory) -> tuple[Path, Path]:
     config_dir, models_dir = root / "configs", root / "models"
     shutil.copytree(PROJECT_ROOT / "configs" / "prompts", config_dir / "prompts")
     models_dir.mkdir()
-    write_models_yaml(config_dir / "models.yaml",
-                      [{"id": TINY_ID, "kind": "chat", "source": str(trainable_tiny_path), "prompt_style": "chat",
-                        "default_params": {"temperature": 0.0, "max_tokens": 16}}],
-                      worker={"max_batch_size": 4, "max_queue": 32, "threads": 1, "preload": True})
+    write_models_yaml(
+        config_dir / "models.yaml",
+        [
+            {
+                "id": TINY_ID,
+                "kind": "chat",
+                "source": str(trainable_tiny_path),
+                "prompt_style": "chat",
+                "default_params": {"temperature": 0.0, "max_tokens": 16},
+            }
+        ],
+        worker={"max_batch_size": 4, "max_queue": 32, "threads": 1, "preload": True},
+    )
     return config_dir, models_dir
 
 
@@ -89,8 +112,9 @@ def lora_run(registry_dirs, task_data) -> Path:
     from llmchat.training.finetune import run_finetune
 
     torch.set_num_threads(1)
-    config = load_config(PROJECT_ROOT / "configs/train/smollm2-lora.yaml",
-                         tiny_train_settings(task_data, run_name="tiny-lora"))
+    config = load_config(
+        PROJECT_ROOT / "configs/train/smollm2-lora.yaml", tiny_train_settings(task_data, run_name="tiny-lora")
+    )
     with pytest.MonkeyPatch.context() as patch:
         _point_at(patch, registry_dirs)
         return run_finetune(config).run_dir
@@ -113,9 +137,21 @@ def dpo_run(registry_dirs, preference_data) -> Path:
     from llmchat.training.finetune import run_finetune
 
     torch.set_num_threads(1)
-    config = load_config(PROJECT_ROOT / "configs/train/smollm2-dpo.yaml", tiny_train_settings(
-        preference_data, run_name="tiny-dpo", method="dpo", max_steps=12, learning_rate=1e-2, eval_steps=6,
-        save_steps=6, validation_size=4, test_size=4, dpo_beta=0.1))
+    config = load_config(
+        PROJECT_ROOT / "configs/train/smollm2-dpo.yaml",
+        tiny_train_settings(
+            preference_data,
+            run_name="tiny-dpo",
+            method="dpo",
+            max_steps=12,
+            learning_rate=1e-2,
+            eval_steps=6,
+            save_steps=6,
+            validation_size=4,
+            test_size=4,
+            dpo_beta=0.1,
+        ),
+    )
     with pytest.MonkeyPatch.context() as patch:
         _point_at(patch, registry_dirs)
         return run_finetune(config).run_dir

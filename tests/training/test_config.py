@@ -16,8 +16,18 @@ def test_shipped_configs_load_as_typed_dataclasses():
 
 
 def test_set_overrides_are_typed():
-    config = load_config(LORA_YAML, ["max_steps=5", "run_name=demo", "learning_rate=1e-4", "train_on_inputs=true",
-                                     "lora_target_modules=q_proj, v_proj", "load_in=null", "validation_size=0.2"])
+    config = load_config(
+        LORA_YAML,
+        [
+            "max_steps=5",
+            "run_name=demo",
+            "learning_rate=1e-4",
+            "train_on_inputs=true",
+            "lora_target_modules=q_proj, v_proj",
+            "load_in=null",
+            "validation_size=0.2",
+        ],
+    )
     assert config.max_steps == 5 and config.run_name == "demo"
     assert config.learning_rate == 1e-4 and config.train_on_inputs is True
     assert config.lora_target_modules == ["q_proj", "v_proj"] and config.load_in is None
@@ -25,13 +35,16 @@ def test_set_overrides_are_typed():
     assert config.lora_r == yaml.safe_load(LORA_YAML.read_text())["lora_r"]  # the rest is the file's
 
 
-@pytest.mark.parametrize("pair, message", [
-    ("max_stepz=5", "unknown config key"),
-    ("max_steps=five", "max_steps: expected int"),
-    ("method=qlora", "method: 'qlora' is not one of full, lora"),
-    ("train_on_inputs=maybe", "expected true or false"),
-    ("max_steps", "--set expects key=value"),
-])
+@pytest.mark.parametrize(
+    "pair, message",
+    [
+        ("max_stepz=5", "unknown config key"),
+        ("max_steps=five", "max_steps: expected int"),
+        ("method=qlora", "method: 'qlora' is not one of full, lora"),
+        ("train_on_inputs=maybe", "expected true or false"),
+        ("max_steps", "--set expects key=value"),
+    ],
+)
 def test_bad_overrides_name_the_key(pair, message):
     with pytest.raises(ValueError, match=message):
         load_config(LORA_YAML, [pair])

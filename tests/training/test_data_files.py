@@ -62,8 +62,17 @@ def test_check_command_prints_the_error_and_exits_2(tmp_path, capsys):
 
 def test_finetune_with_bad_data_fails_before_loading_a_model(tmp_path, capsys):
     path = write_lines(tmp_path / "d.jsonl", [json.dumps(GOOD), json.dumps({"instruction": "x", "output": 3})])
-    code = run_cli(["finetune", "--config", "configs/train/smollm2-lora.yaml", "--set", f"data={path}",
-                    "--set", f"output_dir={tmp_path / 'run'}"])
+    code = run_cli(
+        [
+            "finetune",
+            "--config",
+            "configs/train/smollm2-lora.yaml",
+            "--set",
+            f"data={path}",
+            "--set",
+            f"output_dir={tmp_path / 'run'}",
+        ]
+    )
     assert code == 2
     assert f"{path}:2: field 'output': must be a string" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()

@@ -13,7 +13,6 @@ from llmchat.training.datagen import (
     write_jsonl,
 )
 from llmchat.training.phrasings import SEEN, UNSEEN
-
 from tests.training.cli_helper import run_cli
 
 
@@ -23,8 +22,11 @@ def _pattern(text: str) -> str:
 
 
 def _matches(record: dict, templates) -> bool:
-    return any(re.fullmatch(_pattern(t.instruction), record["instruction"])
-               and re.fullmatch(_pattern(t.input), record["input"]) for t in templates)
+    return any(
+        re.fullmatch(_pattern(t.instruction), record["instruction"])
+        and re.fullmatch(_pattern(t.input), record["input"])
+        for t in templates
+    )
 
 
 def test_every_task_has_at_least_eight_training_phrasings_and_held_out_ones_of_both_shapes():
@@ -94,8 +96,14 @@ def _expected(example: dict) -> str:
         return str(numbers[0] * numbers[1])
     if task == "convert":
         amount = re.compile(rf"\b{numbers[0]} (\w+)")
-        factor = _one([f for s, t, f in CONVERSIONS if amount.search(text).group(1) == s
-                       and re.search(rf"\b{t}\b", amount.sub("", text))], text)
+        factor = _one(
+            [
+                f
+                for s, t, f in CONVERSIONS
+                if amount.search(text).group(1) == s and re.search(rf"\b{t}\b", amount.sub("", text))
+            ],
+            text,
+        )
         return str(numbers[0] * factor)
     if task == "sort":
         return ", ".join(map(str, sorted(numbers)))
@@ -106,8 +114,9 @@ def _expected(example: dict) -> str:
     if task == "opposite":
         return OPPOSITES[_one([w for w in OPPOSITES if re.search(rf"\b{w}\b", text)], text)]
     word = _one([w for w in WORDS if re.search(rf"\b{w}\b", text)], text)
-    return {"uppercase": word.upper(), "reverse": word[::-1], "count_letters": str(len(word)),
-            "first_letter": word[0]}[task]
+    return {"uppercase": word.upper(), "reverse": word[::-1], "count_letters": str(len(word)), "first_letter": word[0]}[
+        task
+    ]
 
 
 def test_answers_are_correct():

@@ -7,7 +7,6 @@ from llmchat.paths import PROJECT_ROOT
 from llmchat.prompts import load_alpaca_template
 from llmchat.training.config import load_config
 from llmchat.training.data import load_examples, load_preferences
-
 from tests.training.cli_helper import run_cli
 from tests.training.conftest import TINY_ID, tiny_train_settings
 
@@ -15,13 +14,27 @@ DPO_YAML = PROJECT_ROOT / "configs/train/smollm2-dpo.yaml"
 
 
 def test_dpo_run_writes_an_adapter_and_a_lora_manifest(dpo_run):
-    for name in ("adapter/adapter_config.json", "adapter/adapter_model.safetensors", "config.yaml", "metrics.json",
-                 "log.jsonl", "loss.png", "test.jsonl", "llmchat_run.json"):
+    for name in (
+        "adapter/adapter_config.json",
+        "adapter/adapter_model.safetensors",
+        "config.yaml",
+        "metrics.json",
+        "log.jsonl",
+        "loss.png",
+        "test.jsonl",
+        "llmchat_run.json",
+    ):
         assert (dpo_run / name).is_file(), name
     manifest = json.loads((dpo_run / "llmchat_run.json").read_text())
     assert {k: manifest[k] for k in ("id", "kind", "method", "base_model", "prompt_style", "path", "status")} == {
-        "id": "tiny-dpo", "kind": "lora", "method": "dpo", "base_model": TINY_ID, "prompt_style": "alpaca",
-        "path": "adapter", "status": "complete"}
+        "id": "tiny-dpo",
+        "kind": "lora",
+        "method": "dpo",
+        "base_model": TINY_ID,
+        "prompt_style": "alpaca",
+        "path": "adapter",
+        "status": "complete",
+    }
     metrics = json.loads((dpo_run / "metrics.json").read_text())
     assert metrics["global_step"] == 12 and metrics["examples"]["train"] == 40
     assert 0 < metrics["trainable_parameters"] < 200_000  # the adapter only, not the base
@@ -43,7 +56,7 @@ def _margin(model, tokenizer, rows) -> float:
         answer_ids = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
         ids = torch.tensor([prompt_ids + answer_ids])
         with torch.inference_mode():
-            logits = model(input_ids=ids).logits[0, len(prompt_ids) - 1:-1].log_softmax(-1)
+            logits = model(input_ids=ids).logits[0, len(prompt_ids) - 1 : -1].log_softmax(-1)
         return logits.gather(1, torch.tensor(answer_ids)[:, None]).sum().item()
 
     margins = []

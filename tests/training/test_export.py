@@ -20,8 +20,9 @@ def test_merged_and_adapter_models_give_identical_logits(lora_run, registry_env,
     merged = AutoModelForCausalLM.from_pretrained(str(out), dtype=torch.float32).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(out))
     adapted, _ = load_run_model(lora_run)
-    ids = tokenizer(["Below is an instruction.\n\n### Instruction:\nWhat is 4 + 4?\n\n### Response:\n"],
-                    return_tensors="pt")["input_ids"]
+    ids = tokenizer(
+        ["Below is an instruction.\n\n### Instruction:\nWhat is 4 + 4?\n\n### Response:\n"], return_tensors="pt"
+    )["input_ids"]
     with torch.inference_mode():
         expected, actual = adapted(input_ids=ids).logits, merged(input_ids=ids).logits
     assert torch.allclose(expected, actual, atol=1e-4)

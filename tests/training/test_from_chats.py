@@ -7,20 +7,36 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from llmchat.store import ChatStore, FeedbackStore, open_database
 from llmchat.training.data import load_examples, load_preferences
-
 from tests.training.cli_helper import run_cli
 from tests.training.conftest import TINY_ID
 
 ALICE, BOB = "10.0.0.1", "10.0.0.2"
 
 
-def exchange(store: ChatStore, conversation_id: str, prompt: str, reply: str, *, model: str = "m-chat",
-             column: int = 0, parent_id: int | None = None, params: dict | None = None):
+def exchange(
+    store: ChatStore,
+    conversation_id: str,
+    prompt: str,
+    reply: str,
+    *,
+    model: str = "m-chat",
+    column: int = 0,
+    parent_id: int | None = None,
+    params: dict | None = None,
+):
     user = store.add_message(conversation_id, "user", prompt, model=model, column=column, parent_id=parent_id)
-    answer = store.add_message(conversation_id, "assistant", reply, model=model, column=column, parent_id=user.id,
-                               params=params or {"memory_window": 10, "system_prompt": ""})
+    answer = store.add_message(
+        conversation_id,
+        "assistant",
+        reply,
+        model=model,
+        column=column,
+        parent_id=user.id,
+        params=params or {"memory_window": 10, "system_prompt": ""},
+    )
     return answer
 
 
@@ -33,18 +49,24 @@ def chats(tmp_path) -> str:
     math = store.create_conversation(ALICE, "math", "m-chat").id
     wrong = exchange(store, math, "What is 2 + 2?", "5")
     feedback.set_feedback(ALICE, wrong.id, "down", "4")
-    right = exchange(store, math, "And 3 + 3?", "6", parent_id=wrong.id,
-                     params={"memory_window": 10, "system_prompt": "Answer with a number."})
+    right = exchange(
+        store,
+        math,
+        "And 3 + 3?",
+        "6",
+        parent_id=wrong.id,
+        params={"memory_window": 10, "system_prompt": "Answer with a number."},
+    )
     feedback.set_feedback(ALICE, right.id, "up", None)
     shrug = exchange(store, math, "And 4 + 4?", "I do not know.", parent_id=right.id)
-    feedback.set_feedback(ALICE, shrug.id, "down", None)           # downvoted, no better answer
+    feedback.set_feedback(ALICE, shrug.id, "down", None)  # downvoted, no better answer
     other = store.create_conversation(BOB, "hello", "m-base").id
-    exchange(store, other, "Hello!", "Hi.", model="m-base")        # never rated
+    exchange(store, other, "Hello!", "Hi.", model="m-base")  # never rated
     long = exchange(store, other, "Tell me everything.", "word " * 400, model="m-base")
-    feedback.set_feedback(BOB, long.id, "up", None)                # longer than cutoff_len
+    feedback.set_feedback(BOB, long.id, "up", None)  # longer than cutoff_len
     again = store.create_conversation(BOB, "math", "m-chat").id
     same = exchange(store, again, "What is 2 + 2?", "5")
-    feedback.set_feedback(BOB, same.id, "down", "4")               # the same row as alice's correction
+    feedback.set_feedback(BOB, same.id, "down", "4")  # the same row as alice's correction
     for winner in ("left", "tie", "both_bad"):
         session = store.create_conversation(ALICE, "", None, kind="compare", models=["m-chat", "m-base"]).id
         left = exchange(store, session, "Name a colour.", "Red.", model="m-chat", column=0)
@@ -63,44 +85,57 @@ def recipe(tmp_path) -> Path:
 
 
 def from_chats(chats: str, recipe: Path, out: Path, *extra: str) -> int:
-    return run_cli(["data", "from-chats", "--database-url", chats, "--config", str(recipe), "--out", str(out),
-                    *extra])
+    return run_cli(["data", "from-chats", "--database-url", chats, "--config", str(recipe), "--out", str(out), *extra])
 
 
 def rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_alpaca_rows_from_upvoted_and_corrected_replies_with_the_skip_report(registry_env, chats, recipe,
-                                                                            tmp_path, capsys):
+def test_alpaca_rows_from_upvoted_and_corrected_replies_with_the_skip_report(
+    registry_env, chats, recipe, tmp_path, capsys
+):
     out = tmp_path / "alpaca.jsonl"
     assert from_chats(chats, recipe, out) == 0
     written = rows(out)
     assert [(r["instruction"], r["output"], r["origin"]) for r in written] == [
-        ("What is 2 + 2?", "4", "correction"), ("And 3 + 3?", "6", "upvoted")]
+        ("What is 2 + 2?", "4", "correction"),
+        ("And 3 + 3?", "6", "upvoted"),
+    ]
     # the earlier turns of the reply's window (as the model saw them) and its system prompt are the input
     assert written[0]["input"] == ""
     assert written[1]["input"] == "Answer with a number.\nHuman: What is 2 + 2?\nAI: 5"
     assert len(load_examples(out)) == 2  # `llmchat finetune` reads the file as it is
     report = capsys.readouterr().out
     assert f"wrote 2 alpaca rows to {out} (from 12 candidates)" in report
-    for reason in ("no rating: 7", "downvoted without a correction: 1", "too long for cutoff_len (200 tokens): 1",
-                   "duplicate: 1"):
+    for reason in (
+        "no rating: 7",
+        "downvoted without a correction: 1",
+        "too long for cutoff_len (200 tokens): 1",
+        "duplicate: 1",
+    ):
         assert reason in report
 
 
-def test_preference_rows_from_votes_and_corrections_of_downvoted_replies(registry_env, chats, recipe, tmp_path,
-                                                                        capsys):
+def test_preference_rows_from_votes_and_corrections_of_downvoted_replies(registry_env, chats, recipe, tmp_path, capsys):
     out = tmp_path / "preference.jsonl"
     assert from_chats(chats, recipe, out, "--format", "preference") == 0
     written = rows(out)
     assert [(r["prompt"], r["chosen"], r["rejected"], r["origin"]) for r in written] == [
-        ("Name a colour.", "Red.", "Colour colour.", "vote"), ("What is 2 + 2?", "4", "5", "correction")]
+        ("Name a colour.", "Red.", "Colour colour.", "vote"),
+        ("What is 2 + 2?", "4", "5", "correction"),
+    ]
     assert written[0]["chosen_model"] == "m-chat" and written[0]["rejected_model"] == "m-base"
     assert len(load_preferences(out)) == 2
     report = capsys.readouterr().out
-    for reason in ("vote: tie: 1", "vote: both bad: 1", "duplicate: 1", "downvoted without a correction: 1",
-                   "reply not downvoted", "no rating"):
+    for reason in (
+        "vote: tie: 1",
+        "vote: both bad: 1",
+        "duplicate: 1",
+        "downvoted without a correction: 1",
+        "reply not downvoted",
+        "no rating",
+    ):
         assert reason in report
 
 

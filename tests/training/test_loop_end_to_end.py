@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+
 from llmchat.paths import PROJECT_ROOT
 from llmchat.training.data import load_examples, load_preferences
-
 from tests.support.api_server import start_serve_process
 from tests.support.servers import start_worker, worker_env
 from tests.support.tiny_model import write_models_yaml
@@ -24,8 +24,18 @@ from tests.support.tiny_model import write_models_yaml
 pytestmark = pytest.mark.slow  # four kinds of process, two trainings: about a minute
 
 PARAMS = {"temperature": 0.0, "max_tokens": 8}
-TRAIN = ["max_steps=20", "num_epochs=1", "batch_size=2", "torch_threads=1", "logging_steps=5", "eval_steps=10",
-         "save_steps=100", "learning_rate=1e-2", "cutoff_len=256", "base_model=tiny-chat"]
+TRAIN = [
+    "max_steps=20",
+    "num_epochs=1",
+    "batch_size=2",
+    "torch_threads=1",
+    "logging_steps=5",
+    "eval_steps=10",
+    "save_steps=100",
+    "learning_rate=1e-2",
+    "cutoff_len=256",
+    "base_model=tiny-chat",
+]
 PROMPTS = ["What is 2 + 3?", "Name a colour.", "Say hello.", "What is the capital of France?"]
 
 
@@ -36,16 +46,34 @@ def registry(trainable_tiny_path, tmp_path_factory) -> tuple[Path, Path]:
     config_dir, models_dir = root / "configs", root / "models"
     shutil.copytree(PROJECT_ROOT / "configs" / "prompts", config_dir / "prompts")
     models_dir.mkdir()
-    entries = [{"id": f"tiny-{style}", "kind": style, "source": str(trainable_tiny_path), "prompt_style": style,
-                "context_length": 512, "default_params": PARAMS} for style in ("chat", "alpaca")]
-    write_models_yaml(config_dir / "models.yaml", entries,
-                      worker={"max_batch_size": 4, "max_queue": 32, "threads": 1, "engine": "transformers"})
+    entries = [
+        {
+            "id": f"tiny-{style}",
+            "kind": style,
+            "source": str(trainable_tiny_path),
+            "prompt_style": style,
+            "context_length": 512,
+            "default_params": PARAMS,
+        }
+        for style in ("chat", "alpaca")
+    ]
+    write_models_yaml(
+        config_dir / "models.yaml",
+        entries,
+        worker={"max_batch_size": 4, "max_queue": 32, "threads": 1, "engine": "transformers"},
+    )
     return config_dir, models_dir
 
 
 def cli(args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "llmchat.cli", *args], cwd=PROJECT_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "llmchat.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def finished(process: subprocess.Popen, timeout: float = 240) -> str:
@@ -62,10 +90,13 @@ def ask(http: httpx.Client, message: str, **body) -> dict:
 
 def compare_and_vote(http: httpx.Client, left: str, right: str, prompt: str, winner: str) -> dict:
     session = http.post("/api/conversations", json={"kind": "compare", "models": [left, right]}).json()["id"]
-    replies = [ask(http, prompt, model=model, conversation_id=session, column=column)["message"]
-               for column, model in enumerate((left, right))]
-    response = http.post("/api/votes", json={"left_message_id": replies[0]["id"],
-                                             "right_message_id": replies[1]["id"], "winner": winner})
+    replies = [
+        ask(http, prompt, model=model, conversation_id=session, column=column)["message"]
+        for column, model in enumerate((left, right))
+    ]
+    response = http.post(
+        "/api/votes", json={"left_message_id": replies[0]["id"], "right_message_id": replies[1]["id"], "winner": winner}
+    )
     assert response.status_code == 201, response.text
     return response.json()["vote"]
 
@@ -74,10 +105,20 @@ def test_chats_to_trained_runs_to_the_leaderboard(registry, tmp_path):
     config_dir, models_dir = registry
     env = worker_env({"LLMCHAT_CONFIG_DIR": str(config_dir), "OMP_NUM_THREADS": "1"}, models_dir=models_dir)
     database = f"sqlite:///{tmp_path / 'chats.db'}"
-    with start_worker(config_dir / "models.yaml", models_dir=models_dir, env=env) as worker, start_serve_process(
-            {"database_url": database, "worker_urls": [worker.url], "models_cache_s": 0.5,
-             "prompts_dir": str(config_dir / "prompts"), "frontend_dist": "/nonexistent",
-             "limits": {"rate_limit_requests": 0}}) as api, httpx.Client(base_url=api.url, timeout=60) as http:
+    with (
+        start_worker(config_dir / "models.yaml", models_dir=models_dir, env=env) as worker,
+        start_serve_process(
+            {
+                "database_url": database,
+                "worker_urls": [worker.url],
+                "models_cache_s": 0.5,
+                "prompts_dir": str(config_dir / "prompts"),
+                "frontend_dist": "/nonexistent",
+                "limits": {"rate_limit_requests": 0},
+            }
+        ) as api,
+        httpx.Client(base_url=api.url, timeout=60) as http,
+    ):
         # chat, rate, correct: every reply up, or down with a better answer
         conversation = None
         for number, prompt in enumerate(PROMPTS):
@@ -91,10 +132,31 @@ def test_chats_to_trained_runs_to_the_leaderboard(registry, tmp_path):
 
         # the operator exports both formats (from the database, as two processes)
         alpaca, preference = tmp_path / "alpaca.jsonl", tmp_path / "preference.jsonl"
-        exports = [cli(["data", "from-chats", "--database-url", database, "--out", str(out), "--format", name,
-                        "--config", str(recipe), "--set", "base_model=tiny-chat", "--set", "cutoff_len=256"], env)
-                   for out, name, recipe in ((alpaca, "alpaca", "configs/train/smollm2-chats-lora.yaml"),
-                                             (preference, "preference", "configs/train/smollm2-chats-dpo.yaml"))]
+        exports = [
+            cli(
+                [
+                    "data",
+                    "from-chats",
+                    "--database-url",
+                    database,
+                    "--out",
+                    str(out),
+                    "--format",
+                    name,
+                    "--config",
+                    str(recipe),
+                    "--set",
+                    "base_model=tiny-chat",
+                    "--set",
+                    "cutoff_len=256",
+                ],
+                env,
+            )
+            for out, name, recipe in (
+                (alpaca, "alpaca", "configs/train/smollm2-chats-lora.yaml"),
+                (preference, "preference", "configs/train/smollm2-chats-dpo.yaml"),
+            )
+        ]
         reports = [finished(process) for process in exports]
         assert "wrote 4 alpaca rows" in reports[0]  # two upvoted, two corrected
         assert len(load_examples(alpaca)) == 4
@@ -103,10 +165,25 @@ def test_chats_to_trained_runs_to_the_leaderboard(registry, tmp_path):
         assert all(r["chosen_model"] == "tiny-chat" for r in rows if r["origin"] == "vote")
 
         # SFT on the alpaca rows and DPO on the preference rows, with the shipped recipes, at the same time
-        runs = [cli(["finetune", "--config", recipe, "--set", f"data={data}", "--set", f"run_name={name}",
-                     *[arg for setting in TRAIN for arg in ("--set", setting)]], env)
-                for recipe, data, name in (("configs/train/smollm2-chats-lora.yaml", alpaca, "chat-sft"),
-                                           ("configs/train/smollm2-chats-dpo.yaml", preference, "chat-dpo"))]
+        runs = [
+            cli(
+                [
+                    "finetune",
+                    "--config",
+                    recipe,
+                    "--set",
+                    f"data={data}",
+                    "--set",
+                    f"run_name={name}",
+                    *[arg for setting in TRAIN for arg in ("--set", setting)],
+                ],
+                env,
+            )
+            for recipe, data, name in (
+                ("configs/train/smollm2-chats-lora.yaml", alpaca, "chat-sft"),
+                ("configs/train/smollm2-chats-dpo.yaml", preference, "chat-dpo"),
+            )
+        ]
         for process in runs:
             finished(process)
 
@@ -127,4 +204,5 @@ def test_chats_to_trained_runs_to_the_leaderboard(registry, tmp_path):
         assert board["tiny-chat"]["battles"] == 3 and board["tiny-chat"]["thumbs_up"] == 2
     manifest = json.loads((models_dir / "runs" / "chat-dpo" / "llmchat_run.json").read_text())
     assert manifest["method"] == "dpo" and yaml.safe_load(
-        (models_dir / "runs" / "chat-sft" / "config.yaml").read_text())["data"] == str(alpaca)
+        (models_dir / "runs" / "chat-sft" / "config.yaml").read_text()
+    )["data"] == str(alpaca)

@@ -12,9 +12,11 @@ def test_exact_and_contains():
 
 
 def test_summary_per_task_and_report_lists_misses():
-    records = [{"instruction": "What is 2 + 2?", "input": "", "output": "4", "task": "add"},
-               {"instruction": "What is 3 + 3?", "input": "", "output": "6", "task": "add"},
-               {"instruction": "Write this word in uppercase.", "input": "cat", "output": "CAT", "task": "uppercase"}]
+    records = [
+        {"instruction": "What is 2 + 2?", "input": "", "output": "4", "task": "add"},
+        {"instruction": "What is 3 + 3?", "input": "", "output": "6", "task": "add"},
+        {"instruction": "Write this word in uppercase.", "input": "cat", "output": "CAT", "task": "uppercase"},
+    ]
     rows = [score(0, records[0], "4"), score(1, records[1], "It is 6"), score(2, records[2], "", error="HTTP 500")]
     summary = summarize(rows)
     assert summary["exact_match"] == 33.3 and summary["contains_match"] == 66.7 and summary["errors"] == 1
@@ -27,8 +29,13 @@ def test_summary_per_task_and_report_lists_misses():
 
 
 def _phrased(task: str, phrasing: str, output: str) -> dict:
-    return {"instruction": f"q {task} {phrasing} {output}", "input": "", "output": output, "task": task,
-            "phrasing": phrasing}
+    return {
+        "instruction": f"q {task} {phrasing} {output}",
+        "input": "",
+        "output": output,
+        "task": task,
+        "phrasing": phrasing,
+    }
 
 
 def test_seen_and_unseen_phrasings_are_scored_and_reported_separately(tmp_path):
@@ -36,18 +43,30 @@ def test_seen_and_unseen_phrasings_are_scored_and_reported_separately(tmp_path):
 
     from llmchat.training.report import phrasing_gains, write_report
 
-    records = [_phrased("add", "seen", "4"), _phrased("add", "seen", "5"), _phrased("add", "unseen", "6"),
-               _phrased("sort", "unseen", "1, 2"), _phrased("sort", "unseen", "3, 4"), _phrased("sort", "seen", "5, 6")]
+    records = [
+        _phrased("add", "seen", "4"),
+        _phrased("add", "seen", "5"),
+        _phrased("add", "unseen", "6"),
+        _phrased("sort", "unseen", "1, 2"),
+        _phrased("sort", "unseen", "3, 4"),
+        _phrased("sort", "seen", "5, 6"),
+    ]
     base = [score(i, r, "I think " + r["output"]) for i, r in enumerate(records)]  # right but verbose: no exact
     tuned_answers = ["4", "5", "7", "1, 2", "4, 3", "5, 6"]
     tuned = [score(i, r, a) for i, (r, a) in enumerate(zip(records, tuned_answers))]
     summary = summarize(tuned)
-    assert summary["by_phrasing"] == {"seen": {"n": 3, "exact_match": 100.0, "contains_match": 100.0},
-                                      "unseen": {"n": 3, "exact_match": 33.3, "contains_match": 33.3}}
-    assert summary["by_task"]["sort"]["by_phrasing"] == {"seen": {"n": 1, "exact_match": 100.0},
-                                                          "unseen": {"n": 2, "exact_match": 50.0}}
-    results = {name: {"prompt_style": style, "summary": summarize(rows), "rows": rows, "loss": None}
-               for name, style, rows in (("base", "chat", base), ("tuned", "alpaca", tuned))}
+    assert summary["by_phrasing"] == {
+        "seen": {"n": 3, "exact_match": 100.0, "contains_match": 100.0},
+        "unseen": {"n": 3, "exact_match": 33.3, "contains_match": 33.3},
+    }
+    assert summary["by_task"]["sort"]["by_phrasing"] == {
+        "seen": {"n": 1, "exact_match": 100.0},
+        "unseen": {"n": 2, "exact_match": 50.0},
+    }
+    results = {
+        name: {"prompt_style": style, "summary": summarize(rows), "rows": rows, "loss": None}
+        for name, style, rows in (("base", "chat", base), ("tuned", "alpaca", tuned))
+    }
     meta = {"created": "now", "data": "d.jsonl", "n": 6, "worker_url": "http://w", "max_tokens": 8, "judge": None}
     report = build_report(meta, results)
     assert phrasing_gains(report["models"]) == {"tuned": {"all": 66.7, "seen": 100.0, "unseen": 33.3}}
@@ -67,9 +86,15 @@ def test_data_without_phrasings_has_no_split_columns():
     records = [{"instruction": "What is 2 + 2?", "input": "", "output": "4"}]
     rows = [score(0, records[0], "4")]
     meta = {"created": "now", "data": "d.jsonl", "n": 1, "worker_url": "http://w", "max_tokens": 8, "judge": None}
-    markdown = render_markdown(build_report(meta, {
-        "a": {"prompt_style": "chat", "summary": summarize(rows), "rows": rows},
-        "b": {"prompt_style": "alpaca", "summary": summarize(rows), "rows": rows}}))
+    markdown = render_markdown(
+        build_report(
+            meta,
+            {
+                "a": {"prompt_style": "chat", "summary": summarize(rows), "rows": rows},
+                "b": {"prompt_style": "alpaca", "summary": summarize(rows), "rows": rows},
+            },
+        )
+    )
     assert "unseen" not in markdown and "| a | chat | 100.0 | 100.0 | – | – |" in markdown
 
 

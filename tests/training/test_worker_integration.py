@@ -30,9 +30,16 @@ def test_dpo_run_is_listed_and_served_like_a_lora_run(worker):
     """The worker's discovery reads the DPO run's manifest (kind lora, path adapter) like an SFT LoRA run's."""
     rows = {row["id"]: row for row in httpx.get(f"{worker.url}/v1/models", timeout=10).json()["data"]}
     assert (rows["tiny-dpo"]["kind"], rows["tiny-dpo"]["prompt_style"], rows["tiny-dpo"]["base_model"]) == (
-        "lora", "alpaca", TINY_ID)
-    body = {"model": "tiny-dpo", "prompt": "### Instruction:\nWhat is 2 + 3?\n\n### Response:\n", "max_tokens": 4,
-            "temperature": 0.0}
+        "lora",
+        "alpaca",
+        TINY_ID,
+    )
+    body = {
+        "model": "tiny-dpo",
+        "prompt": "### Instruction:\nWhat is 2 + 3?\n\n### Response:\n",
+        "max_tokens": 4,
+        "temperature": 0.0,
+    }
     response = httpx.post(f"{worker.url}/v1/completions", json=body, timeout=60)
     assert response.status_code == 200, response.text
     assert response.json()["model"] == "tiny-dpo" and response.json()["usage"]["completion_tokens"] > 0
@@ -41,8 +48,23 @@ def test_dpo_run_is_listed_and_served_like_a_lora_run(worker):
 def test_evaluate_through_the_worker_writes_a_side_by_side_report(worker, lora_run, registry_env, tmp_path):
     config_dir, _ = registry_env
     out = tmp_path / "report"
-    code = run_cli(["evaluate", "--models", f"{TINY_ID},tiny-lora", "--worker-url", worker.url, "--limit", "5",
-                    "--max-tokens", "6", "--out", str(out), "--models-config", str(config_dir / "models.yaml")])
+    code = run_cli(
+        [
+            "evaluate",
+            "--models",
+            f"{TINY_ID},tiny-lora",
+            "--worker-url",
+            worker.url,
+            "--limit",
+            "5",
+            "--max-tokens",
+            "6",
+            "--out",
+            str(out),
+            "--models-config",
+            str(config_dir / "models.yaml"),
+        ]
+    )
     assert code == 0
     report = json.loads((out / "report.json").read_text())
     test_split = [json.loads(line) for line in (lora_run / "test.jsonl").read_text().splitlines()][:5]
@@ -70,8 +92,19 @@ def test_evaluate_through_the_worker_writes_a_side_by_side_report(worker, lora_r
 
 
 def test_evaluate_unknown_model_is_a_clear_error(worker, tmp_path, capsys, task_data):
-    code = run_cli(["evaluate", "--models", "nope", "--worker-url", worker.url, "--data", str(task_data),
-                    "--out", str(tmp_path / "r")])
+    code = run_cli(
+        [
+            "evaluate",
+            "--models",
+            "nope",
+            "--worker-url",
+            worker.url,
+            "--data",
+            str(task_data),
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
     assert code == 2
     assert "does not serve nope" in capsys.readouterr().err
 
@@ -86,8 +119,12 @@ def test_runs_are_listed_with_origin_and_finishing_time(worker, lora_run):
 def test_a_run_card_has_its_recipe_loss_curve_and_last_evaluation(worker, lora_run, dpo_run, registry_env, tmp_path):
     """`registry_env`: evaluate finds the runs' folders (to write evaluation.json) in the tiny registry."""
     card = httpx.get(f"{worker.url}/v1/models/tiny-dpo/card", timeout=10).json()
-    assert (card["kind"], card["base_model"], card["prompt_style"], card["origin"]) == ("lora", TINY_ID, "alpaca",
-                                                                                          "runs")
+    assert (card["kind"], card["base_model"], card["prompt_style"], card["origin"]) == (
+        "lora",
+        TINY_ID,
+        "alpaca",
+        "runs",
+    )
     assert card["run"]["method"] == "dpo" and card["run"]["recipe"]["max_steps"] == 12
     steps = [point["step"] for point in card["run"]["loss_curve"]]
     assert steps == sorted(steps) and any("eval_loss" in p for p in card["run"]["loss_curve"])
@@ -96,8 +133,22 @@ def test_a_run_card_has_its_recipe_loss_curve_and_last_evaluation(worker, lora_r
     assert (base["origin"], base["run"]) == ("config", None) and base["engine"] in ("openvino", "transformers")
     assert httpx.get(f"{worker.url}/v1/models/nope/card", timeout=10).status_code == 404
 
-    code = run_cli(["evaluate", "--models", f"{TINY_ID},tiny-lora", "--worker-url", worker.url, "--limit", "3",
-                    "--max-tokens", "4", "--out", str(tmp_path / "report"), "--no-perplexity"])
+    code = run_cli(
+        [
+            "evaluate",
+            "--models",
+            f"{TINY_ID},tiny-lora",
+            "--worker-url",
+            worker.url,
+            "--limit",
+            "3",
+            "--max-tokens",
+            "4",
+            "--out",
+            str(tmp_path / "report"),
+            "--no-perplexity",
+        ]
+    )
     assert code == 0
     evaluation = httpx.get(f"{worker.url}/v1/models/tiny-lora/card", timeout=10).json()["run"]["evaluation"]
     assert evaluation["model"] == "tiny-lora" and evaluation["n"] == 3

@@ -28,12 +28,16 @@ def worker_setup(tmp_path_factory, tiny_model_path, tiny_lora_paths, engine):
     models = root / "models"
     shutil.copytree(tiny_lora_paths[0], models / "adapters" / "tiny-lora-a")
     plain = make_tiny_model(root / "plain", seed=3, chat_template=False, max_position_embeddings=64)
-    config = write_models_yaml(root / "models.yaml", [
-        {"id": "tiny-chat", "kind": "chat", "source": str(tiny_model_path), "prompt_style": "chat"},
-        {"id": "tiny-base", "kind": "base", "source": str(tiny_model_path), "prompt_style": "fewshot"},
-        {"id": "tiny-lora-b", "kind": "lora", "base": "tiny-base", "adapter": str(tiny_lora_paths[1])},
-        {"id": "tiny-plain", "kind": "base", "source": str(plain), "prompt_style": "fewshot"},
-    ], worker={"max_batch_size": 8, "max_queue": 16, "engine": engine})
+    config = write_models_yaml(
+        root / "models.yaml",
+        [
+            {"id": "tiny-chat", "kind": "chat", "source": str(tiny_model_path), "prompt_style": "chat"},
+            {"id": "tiny-base", "kind": "base", "source": str(tiny_model_path), "prompt_style": "fewshot"},
+            {"id": "tiny-lora-b", "kind": "lora", "base": "tiny-base", "adapter": str(tiny_lora_paths[1])},
+            {"id": "tiny-plain", "kind": "base", "source": str(plain), "prompt_style": "fewshot"},
+        ],
+        worker={"max_batch_size": 8, "max_queue": 16, "engine": engine},
+    )
     return config, models
 
 

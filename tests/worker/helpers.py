@@ -12,8 +12,9 @@ EVENT_TIMEOUT_S = 60
 
 def greedy_request(tokenizer, prompt: str, max_tokens: int, **fields) -> GenerationRequest:
     fields.setdefault("ignore_eos", True)
-    return GenerationRequest(prompt_ids=tokenizer(prompt)["input_ids"], max_tokens=max_tokens, sampling=GREEDY,
-                             **fields)
+    return GenerationRequest(
+        prompt_ids=tokenizer(prompt)["input_ids"], max_tokens=max_tokens, sampling=GREEDY, **fields
+    )
 
 
 def submit_all(engine, requests) -> list[queue.Queue]:

@@ -21,23 +21,30 @@ def post_raw(client, path: str, raw: str) -> httpx.Response:
 @pytest.mark.parametrize("field", ["temperature", "top_p", "repetition_penalty"])
 def test_nan_sampling_fields_are_400(client, field):
     # Python's json accepts NaN; every comparison with it is False, so it used to pass the range check
-    response = post_raw(client, "/v1/completions",
-                        f'{{"model": "tiny-base", "prompt": "Hello", "max_tokens": 2, "temperature": 1, "{field}": NaN}}')
+    response = post_raw(
+        client,
+        "/v1/completions",
+        f'{{"model": "tiny-base", "prompt": "Hello", "max_tokens": 2, "temperature": 1, "{field}": NaN}}',
+    )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == field
 
 
 @pytest.mark.parametrize("seed", [2**64, 10**30])
 def test_seed_too_big_for_torch_is_400(client, seed):
-    response = client.post("/v1/completions", json={"model": "tiny-base", "prompt": "Hello", "max_tokens": 2,
-                                                    "temperature": 1, "seed": seed})
+    response = client.post(
+        "/v1/completions",
+        json={"model": "tiny-base", "prompt": "Hello", "max_tokens": 2, "temperature": 1, "seed": seed},
+    )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == "seed"
 
 
 def test_largest_seed_still_works(client):
-    response = client.post("/v1/completions", json={"model": "tiny-base", "prompt": "Hello", "max_tokens": 2,
-                                                    "temperature": 1, "seed": 2**64 - 1})
+    response = client.post(
+        "/v1/completions",
+        json={"model": "tiny-base", "prompt": "Hello", "max_tokens": 2, "temperature": 1, "seed": 2**64 - 1},
+    )
     assert response.status_code == 200, response.text
 
 
@@ -48,25 +55,37 @@ def test_empty_prompt_is_400(client):
 
 
 def test_content_part_with_non_string_text_is_400(client):
-    body = {"model": "tiny-chat", "max_tokens": 2,
-            "messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]}
+    body = {
+        "model": "tiny-chat",
+        "max_tokens": 2,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}],
+    }
     response = client.post("/v1/chat/completions", json=body)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == "messages[0].content"
 
 
 def test_content_parts_still_join_their_text(client):
-    body = {"model": "tiny-chat", "max_tokens": 2,
-            "messages": [{"role": "user", "content": [{"type": "text", "text": "Hel"}, {"text": "lo"}]}]}
+    body = {
+        "model": "tiny-chat",
+        "max_tokens": 2,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hel"}, {"text": "lo"}]}],
+    }
     assert client.post("/v1/chat/completions", json=body).status_code == 200
 
 
-@pytest.mark.parametrize("path, raw, param", [
-    ("/v1/completions", '{"model": "tiny-base", "prompt": "a\\ud800b", "max_tokens": 2}', "prompt"),
-    ("/tokenize", '{"model": "tiny-base", "prompt": "\\ud800"}', "prompt"),
-    ("/v1/chat/completions", '{"model": "tiny-chat", "max_tokens": 2, '
-                             '"messages": [{"role": "user", "content": "\\udfff"}]}', "messages[0].content"),
-])
+@pytest.mark.parametrize(
+    "path, raw, param",
+    [
+        ("/v1/completions", '{"model": "tiny-base", "prompt": "a\\ud800b", "max_tokens": 2}', "prompt"),
+        ("/tokenize", '{"model": "tiny-base", "prompt": "\\ud800"}', "prompt"),
+        (
+            "/v1/chat/completions",
+            '{"model": "tiny-chat", "max_tokens": 2, "messages": [{"role": "user", "content": "\\udfff"}]}',
+            "messages[0].content",
+        ),
+    ],
+)
 def test_lone_surrogate_is_400(client, path, raw, param):
     response = post_raw(client, path, raw)
     assert response.status_code == 400, response.text
@@ -85,8 +104,10 @@ def test_n_true_is_not_n_1(client):
 
 
 def test_worker_still_generates_after_all_that(client):
-    response = client.post("/v1/completions", json={"model": "tiny-base", "prompt": "Hello", "max_tokens": 2,
-                                                    "temperature": 0, "ignore_eos": True})
+    response = client.post(
+        "/v1/completions",
+        json={"model": "tiny-base", "prompt": "Hello", "max_tokens": 2, "temperature": 0, "ignore_eos": True},
+    )
     assert response.status_code == 200 and response.json()["usage"]["completion_tokens"] == 2
 
 
@@ -99,7 +120,9 @@ def test_a_huge_prompt_does_not_block_the_event_loop(client, worker):
 
     def tokenize():
         with httpx.Client(base_url=worker.url, timeout=TIMEOUT) as other:
-            result["response"] = other.post("/tokenize", json={"model": "tiny-base", "prompt": "hello world " * 300_000})
+            result["response"] = other.post(
+                "/tokenize", json={"model": "tiny-base", "prompt": "hello world " * 300_000}
+            )
 
     thread = threading.Thread(target=tokenize)
     thread.start()
@@ -115,6 +138,14 @@ def test_a_huge_prompt_does_not_block_the_event_loop(client, worker):
 
 
 def test_include_usage_must_be_a_flag(client):
-    response = client.post("/v1/completions", json={"model": "tiny-base", "prompt": "Hello", "max_tokens": 2,
-                                                    "stream": True, "stream_options": {"include_usage": "no"}})
+    response = client.post(
+        "/v1/completions",
+        json={
+            "model": "tiny-base",
+            "prompt": "Hello",
+            "max_tokens": 2,
+            "stream": True,
+            "stream_options": {"include_usage": "no"},
+        },
+    )
     assert response.status_code == 400 and response.json()["error"]["param"] == "stream_options.include_usage"

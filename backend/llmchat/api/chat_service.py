@@ -45,15 +45,21 @@ def worker_error(exc: Exception, conversation_id: str | None, user_message: Mess
     if isinstance(exc, WorkerRejected):
         status = exc.status if exc.status in (400, 404, 503) else 502
         headers = {"Retry-After": exc.retry_after} if exc.retry_after else {}
-        return ApiError(status, "worker_rejected", f"the model server refused: {exc.message}", headers=headers,
-                        extra=extra)
-    return ApiError(503, "worker_unavailable", f"model server unavailable: {exc}",
-                    headers={"Retry-After": "5"}, extra=extra)
+        return ApiError(
+            status, "worker_rejected", f"the model server refused: {exc.message}", headers=headers, extra=extra
+        )
+    return ApiError(
+        503, "worker_unavailable", f"model server unavailable: {exc}", headers={"Retry-After": "5"}, extra=extra
+    )
 
 
 def _blind_model_named() -> ApiError:
-    return ApiError(400, "invalid_field", "model: the models of this blind session are hidden until you vote; send "
-                    "no model (each column keeps its own)", field="model")
+    return ApiError(
+        400,
+        "invalid_field",
+        "model: the models of this blind session are hidden until you vote; send no model (each column keeps its own)",
+        field="model",
+    )
 
 
 def not_found(what: str = "conversation") -> ApiError:
@@ -84,8 +90,12 @@ class ChatService:
         params = {**model.default_params, **{k: v for k, v in requested.items() if v is not None}}
         params["max_tokens"] = min(params["max_tokens"], ceiling)
         if params["max_tokens"] >= model.context_length:
-            raise ApiError(400, "invalid_field", f"params.max_tokens must be below the model's context length "
-                           f"({model.context_length})", field="params.max_tokens")
+            raise ApiError(
+                400,
+                "invalid_field",
+                f"params.max_tokens must be below the model's context length ({model.context_length})",
+                field="params.max_tokens",
+            )
         return params
 
     # conversations -----------------------------------------------------------------------
@@ -110,8 +120,9 @@ class ChatService:
         """Chat prompts are counted as messages, so the server's own chat template is included."""
         if prompt.messages is None:
             return self.count_tokens(endpoint, model, prompt.as_text())
-        counted = self.router.client.count_tokens(endpoint, model.id, messages=list(prompt.messages),
-                                                  template_flags=prompt.chat_flags())
+        counted = self.router.client.count_tokens(
+            endpoint, model.id, messages=list(prompt.messages), template_flags=prompt.chat_flags()
+        )
         return counted if counted is not None else estimate_tokens(prompt.as_text())
 
     def count_quietly(self, endpoint: Endpoint, model: ModelInfo, text: str) -> int:
@@ -123,8 +134,15 @@ class ChatService:
         except WORKER_ERRORS:
             return estimate_tokens(text)
 
-    def build_prompt(self, history: list[BaseMessage], message: str, model: ModelInfo, params: dict[str, Any],
-                     endpoint: Endpoint, continuing: str | None = None) -> tuple[Prompt, int]:
+    def build_prompt(
+        self,
+        history: list[BaseMessage],
+        message: str,
+        model: ModelInfo,
+        params: dict[str, Any],
+        endpoint: Endpoint,
+        continuing: str | None = None,
+    ) -> tuple[Prompt, int]:
         window = last_turns(history, params["memory_window"])
         system_prompt = params.get("system_prompt") or ""
         try:
@@ -155,23 +173,39 @@ class ChatService:
                 time.sleep(wait)
                 waited += wait
 
-    def prepare(self, kind: TurnKind, conversation_id: str, message: str, history: list[BaseMessage],
-                model: ModelInfo, params: dict[str, Any], continuing: str | None = None) -> ChatTurn:
+    def prepare(
+        self,
+        kind: TurnKind,
+        conversation_id: str,
+        message: str,
+        history: list[BaseMessage],
+        model: ModelInfo,
+        params: dict[str, Any],
+        continuing: str | None = None,
+    ) -> ChatTurn:
         """Pick a server and build the prompt; the caller then saves the rows and sets them on the turn."""
         tried: set[str] = set()
         while True:
             endpoint = self.router.pick(model, exclude=frozenset(tried))
             try:
                 prompt, prompt_tokens = self.when_busy_wait(
-                    lambda chosen=endpoint: self.build_prompt(history, message, model, params, chosen, continuing))
+                    lambda chosen=endpoint: self.build_prompt(history, message, model, params, chosen, continuing)
+                )
             except WorkerUnavailable as exc:
                 if not exc.never_reached:
                     raise
                 self.router.mark_down(endpoint)  # its health was cached as alive, but it is gone: next one
                 tried.add(endpoint.url)
                 continue
-            return ChatTurn(kind=kind, conversation_id=conversation_id, model=model, params=params, prompt=prompt,
-                            prompt_tokens=prompt_tokens, endpoint=endpoint)
+            return ChatTurn(
+                kind=kind,
+                conversation_id=conversation_id,
+                model=model,
+                params=params,
+                prompt=prompt,
+                prompt_tokens=prompt_tokens,
+                endpoint=endpoint,
+            )
 
     def call_with_failover(self, turn: ChatTurn, call):
         """`call(endpoint)`; when a server cannot even be reached, the next live one of the model gets it; a busy
@@ -210,14 +244,30 @@ class ChatService:
             # the user's words are kept (status error) so the UI can show them and offer a retry
             conversation_id = conversation_id or self._new_conversation(ip, message, model_id)
             self._first_message_title(conversation, message)
-            user = self.store.add_message(conversation_id, "user", message, parent_id=parent_id, column=column,
-                                          model=model_id, params=requested, status="error")
+            user = self.store.add_message(
+                conversation_id,
+                "user",
+                message,
+                parent_id=parent_id,
+                column=column,
+                model=model_id,
+                params=requested,
+                status="error",
+            )
             raise worker_error(exc, conversation_id, user) from exc
         turn.conversation_id = conversation_id or self._new_conversation(ip, message, model.id)
         self._first_message_title(conversation, message)
         turn.column = column
-        turn.user_message = self.store.add_message(turn.conversation_id, "user", message, parent_id=parent_id,
-                                                   column=column, model=model.id, params=params, status="pending")
+        turn.user_message = self.store.add_message(
+            turn.conversation_id,
+            "user",
+            message,
+            parent_id=parent_id,
+            column=column,
+            model=model.id,
+            params=params,
+            status="pending",
+        )
         turn.reply = self._new_reply(turn, turn.user_message)
         return turn
 
@@ -229,8 +279,12 @@ class ChatService:
         if conversation.models_hidden and request.model is not None:
             raise _blind_model_named()
         if column_model and request.model and request.model != column_model:
-            raise ApiError(400, "invalid_field", f"model: column {user.column} of this compare session is answered "
-                           f"by {column_model!r}", field="model")
+            raise ApiError(
+                400,
+                "invalid_field",
+                f"model: column {user.column} of this compare session is answered by {column_model!r}",
+                field="model",
+            )
         model_id = request.model or column_model or user.model or conversation.model
         # the settings of the first answer, unless this request changes them
         earlier = {k: v for k, v in (user.params or {}).items() if k in PARAM_KEYS}
@@ -253,8 +307,9 @@ class ChatService:
         if reply.status == "streaming":
             raise ApiError(409, "busy", "this reply is being generated right now")
         if reply.role != "assistant" or not (reply.finish_reason == "length" or reply.status == "stopped"):
-            raise ApiError(400, "nothing_to_continue",
-                           "only a reply that was cut off at max_tokens or stopped can be continued")
+            raise ApiError(
+                400, "nothing_to_continue", "only a reply that was cut off at max_tokens or stopped can be continued"
+            )
         user = self.store.branch(reply.conversation_id, reply.parent_id)[-1:]
         if not user or user[0].role != "user":
             raise ApiError(400, "nothing_to_continue", "this reply answers no user message")
@@ -263,8 +318,9 @@ class ChatService:
             model = self._resolve_for(None, reply.model or "", hidden=reply.model_hidden)
             params = self.effective_params(model, {**earlier, **request.params.model_dump(exclude_none=True)})
             history = self.history(reply.conversation_id, user[0].parent_id)
-            turn = self.prepare("continue", reply.conversation_id, user[0].content, history, model, params,
-                                continuing=reply.content)
+            turn = self.prepare(
+                "continue", reply.conversation_id, user[0].content, history, model, params, continuing=reply.content
+            )
         except WORKER_ERRORS as exc:
             raise worker_error(exc, reply.conversation_id, None) from exc
         claimed = self.store.claim_for_continue(reply.id)
@@ -282,9 +338,17 @@ class ChatService:
             self.store.title_from_first_message(conversation.id, shorten_title(message, self.config.title_max_chars))
 
     def _new_reply(self, turn: ChatTurn, user: MessageRecord) -> MessageRecord:
-        return self.store.add_message(turn.conversation_id, "assistant", "", parent_id=user.id, column=turn.column,
-                                      model=turn.model.id, params=turn.params, status="streaming",
-                                      prompt_tokens=turn.prompt_tokens)
+        return self.store.add_message(
+            turn.conversation_id,
+            "assistant",
+            "",
+            parent_id=user.id,
+            column=turn.column,
+            model=turn.model.id,
+            params=turn.params,
+            status="streaming",
+            prompt_tokens=turn.prompt_tokens,
+        )
 
     @staticmethod
     def _column_model(conversation: ConversationRecord, column: int) -> str | None:
@@ -299,15 +363,23 @@ class ChatService:
             if request.column != 0:
                 raise ApiError(400, "invalid_field", "column: only a compare session has column 1", field="column")
             if request.model is None:
-                raise ApiError(400, "invalid_field", "model: name the model to answer (only a compare session's "
-                               "columns have models of their own)", field="model")
+                raise ApiError(
+                    400,
+                    "invalid_field",
+                    "model: name the model to answer (only a compare session's columns have models of their own)",
+                    field="model",
+                )
             return 0, request.model
         if conversation.models_hidden and request.model is not None:
             raise _blind_model_named()
         expected = self._column_model(conversation, request.column)
         if expected is not None and request.model is not None and request.model != expected:
-            raise ApiError(400, "invalid_field", f"model: column {request.column} of this compare session is "
-                           f"answered by {expected!r}", field="model")
+            raise ApiError(
+                400,
+                "invalid_field",
+                f"model: column {request.column} of this compare session is answered by {expected!r}",
+                field="model",
+            )
         model_id = expected or request.model
         if model_id is None:
             raise ApiError(400, "invalid_field", "model: name the model to answer", field="model")
@@ -321,8 +393,9 @@ class ChatService:
             hidden = hidden or (conversation is not None and conversation.models_hidden)
             if not hidden or exc.code != "unknown_model":
                 raise
-            raise ApiError(400, "unknown_model", "this blind session's model is no longer served; start a new one",
-                           field="model") from exc
+            raise ApiError(
+                400, "unknown_model", "this blind session's model is no longer served; start a new one", field="model"
+            ) from exc
 
     def _parent(self, ip: str, conversation: ConversationRecord | None, request: Any, column: int) -> int | None:
         if "parent_id" not in request.model_fields_set:
@@ -331,8 +404,13 @@ class ChatService:
             return None
         parent = self.owned_message(ip, request.parent_id)
         if conversation is None or parent.conversation_id != conversation.id or parent.column != column:
-            raise ApiError(400, "invalid_field", f"parent_id: message {request.parent_id} is not in this "
-                           f"conversation{' (column %d)' % column if column else ''}", field="parent_id")
+            raise ApiError(
+                400,
+                "invalid_field",
+                f"parent_id: message {request.parent_id} is not in this "
+                f"conversation{f' (column {column})' if column else ''}",
+                field="parent_id",
+            )
         return parent.id
 
     def _user_to_answer(self, ip: str, conversation: ConversationRecord, message_id: int | None) -> MessageRecord:
@@ -346,6 +424,10 @@ class ChatService:
         if user.conversation_id != conversation.id:
             raise not_found("message")
         if user.role != "user":
-            raise ApiError(400, "invalid_field", "message_id: regenerate answers a user message; this is a reply",
-                           field="message_id")
+            raise ApiError(
+                400,
+                "invalid_field",
+                "message_id: regenerate answers a user message; this is a reply",
+                field="message_id",
+            )
         return user

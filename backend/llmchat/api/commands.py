@@ -15,11 +15,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--host", default=None, help="address to bind (default from app.yaml: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=None, help="port (default from app.yaml: 5000)")
-    parser.add_argument("--worker-url", action="append", default=None, dest="worker_urls",
-                        help="model server URL; repeat for several (default http://127.0.0.1:8001)")
+    parser.add_argument(
+        "--worker-url",
+        action="append",
+        default=None,
+        dest="worker_urls",
+        help="model server URL; repeat for several (default http://127.0.0.1:8001)",
+    )
     parser.add_argument("--config", type=Path, default=None, help="app config (default configs/app.yaml)")
-    parser.add_argument("--gunicorn-config", type=Path, default=None,
-                        help="gunicorn settings (default configs/gunicorn.conf.py)")
+    parser.add_argument(
+        "--gunicorn-config", type=Path, default=None, help="gunicorn settings (default configs/gunicorn.conf.py)"
+    )
     parser.add_argument("--dev", action="store_true", help="Flask's development server with reload")
     parser.set_defaults(handler=serve)
 

@@ -27,13 +27,18 @@ class Message(BaseModel):
     role: Literal["user", "assistant"]
     content: str
     model: str | None
-    status: Status = Field(description="pending: a user message whose reply is not saved yet; streaming: a reply "
-                                       "being written (saved every few seconds)")
-    finish_reason: str | None = Field(description="stop | length (cut off at max_tokens: Continue extends it) | "
-                                                  "null (unknown, not a reply, or not finished)")
+    status: Status = Field(
+        description="pending: a user message whose reply is not saved yet; streaming: a reply "
+        "being written (saved every few seconds)"
+    )
+    finish_reason: str | None = Field(
+        description="stop | length (cut off at max_tokens: Continue extends it) | "
+        "null (unknown, not a reply, or not finished)"
+    )
     parent_id: int | None
-    sibling_ids: list[int] = Field(description="versions: the messages with the same parent, role and column, "
-                                               "oldest first, this one included")
+    sibling_ids: list[int] = Field(
+        description="versions: the messages with the same parent, role and column, oldest first, this one included"
+    )
     column: int
     params: dict[str, Any]
     usage: Usage
@@ -48,9 +53,11 @@ class ConversationSummary(BaseModel):
     title: str
     kind: Literal["chat", "compare"]
     model: str | None = Field(description="the model of the latest reply (null in a blind session before its vote)")
-    models: list[str | None] = Field(description="chat: the models that wrote replies, in order of first use; "
-                                                 "compare: the two column models ([null, null] in a blind session "
-                                                 "before its first vote)")
+    models: list[str | None] = Field(
+        description="chat: the models that wrote replies, in order of first use; "
+        "compare: the two column models ([null, null] in a blind session "
+        "before its first vote)"
+    )
     blind: bool = Field(description="a compare session whose two models were drawn at random")
     revealed: bool = Field(description="a blind session whose models are shown, after its first vote")
     created_at: datetime
@@ -87,8 +94,7 @@ class VoteResult(BaseModel):
 class Conversation(ConversationSummary):
     current_leaf_id: int | None = Field(description="the last message of the branch on screen")
     messages: list[Message] = Field(description="the branch on screen, root first ([] for a compare session)")
-    columns: list[Column] | None = Field(default=None, description="compare sessions only: each column's "
-                                                                   "newest branch")
+    columns: list[Column] | None = Field(default=None, description="compare sessions only: each column's newest branch")
     votes: list[Vote] | None = Field(default=None, description="compare sessions only: the votes in it, oldest first")
 
 
@@ -128,8 +134,9 @@ class Model(BaseModel):
     base_model: str | None
     default_params: dict[str, Any]
     engine: str | None = Field(description="the engine that serves it (llmchat's worker), else null")
-    origin: Literal["config", "adapters", "runs"] = Field(description="where the server found it: its registry "
-                                                                      "file, an adapter folder, a fine-tuning run")
+    origin: Literal["config", "adapters", "runs"] = Field(
+        description="where the server found it: its registry file, an adapter folder, a fine-tuning run"
+    )
     created: str | None = Field(description="runs: when the run finished (ISO 8601), else null")
 
 
@@ -199,8 +206,10 @@ class Health(BaseModel):
 
 class Limits(BaseModel):
     max_message_chars: int
-    params: dict[str, dict[str, float]] = Field(description="per parameter: minimum, maximum, exclusiveMinimum, "
-                                                            "maxLength (from the schema the API validates with)")
+    params: dict[str, dict[str, float]] = Field(
+        description="per parameter: minimum, maximum, exclusiveMinimum, "
+        "maxLength (from the schema the API validates with)"
+    )
 
 
 class SnippetPart(BaseModel):
@@ -248,10 +257,29 @@ class TitleEvent(BaseModel):
     title: str
 
 
-SSE_EVENTS: dict[str, type[BaseModel]] = {"start": StartEvent, "delta": DeltaEvent, "done": DoneEvent,
-                                          "error": ErrorEvent, "title": TitleEvent}
+SSE_EVENTS: dict[str, type[BaseModel]] = {
+    "start": StartEvent,
+    "delta": DeltaEvent,
+    "done": DoneEvent,
+    "error": ErrorEvent,
+    "title": TitleEvent,
+}
 
 
-RESPONSES: list[type[BaseModel]] = [Message, Conversation, ConversationSummary, ConversationList, ChatResult,
-                                    ContinueResult, Error, ModelList, Health, Limits, SearchResults, VoteResult,
-                                    Leaderboard, ModelCard, *SSE_EVENTS.values()]
+RESPONSES: list[type[BaseModel]] = [
+    Message,
+    Conversation,
+    ConversationSummary,
+    ConversationList,
+    ChatResult,
+    ContinueResult,
+    Error,
+    ModelList,
+    Health,
+    Limits,
+    SearchResults,
+    VoteResult,
+    Leaderboard,
+    ModelCard,
+    *SSE_EVENTS.values(),
+]

@@ -30,7 +30,7 @@ class ProxySettings:
 
 
 def parse_networks(entries: Sequence[str]) -> tuple[Network, ...]:
-    """"10.0.0.1" or "10.0.0.0/24" (a bare address is a /32 or /128); IPv4-mapped IPv6 becomes IPv4."""
+    """ "10.0.0.1" or "10.0.0.0/24" (a bare address is a /32 or /128); IPv4-mapped IPv6 becomes IPv4."""
     networks = []
     for entry in entries:
         network = ipaddress.ip_network(entry.strip(), strict=False)
@@ -52,7 +52,7 @@ def canonical(address: str) -> str | None:
     address = address.strip()
     candidates = [address]
     if address.startswith("[") and "]" in address:
-        candidates = [address[1:address.index("]")]]
+        candidates = [address[1 : address.index("]")]]
     elif address.count(":") == 1:
         candidates.append(address.split(":")[0])
     for candidate in candidates:

@@ -54,12 +54,20 @@ class GenerationSlots:
         which may be called any number of times."""
         with self._lock:
             if self.per_client and self._running[key] >= self.per_client:
-                raise Refused(429, "too_many_generations", f"{self._running[key]} replies are being written for "
-                              f"this address already; the limit is {self.per_client} at once",
-                              headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
+                raise Refused(
+                    429,
+                    "too_many_generations",
+                    f"{self._running[key]} replies are being written for "
+                    f"this address already; the limit is {self.per_client} at once",
+                    headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
+                )
             if sum(self._running.values()) >= self.total:
-                raise Refused(503, "server_busy", f"the server is writing {self.total} replies, its limit; try "
-                              "again in a few seconds", headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
+                raise Refused(
+                    503,
+                    "server_busy",
+                    f"the server is writing {self.total} replies, its limit; try again in a few seconds",
+                    headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
+                )
             self._running[key] += 1
         released = threading.Event()
 
@@ -86,8 +94,9 @@ def generation_cap(limits: Limits, threads: int | None) -> int:
     if configured < 1:
         raise ValueError("limits.max_concurrent_generations must be 1 or more (or null for automatic)")
     if threads and configured >= threads:
-        log.warning("limits.max_concurrent_generations=%d would take all %d threads; using %d", configured,
-                    threads, auto)
+        log.warning(
+            "limits.max_concurrent_generations=%d would take all %d threads; using %d", configured, threads, auto
+        )
         return auto
     return configured
 
@@ -139,9 +148,15 @@ def install_rate_limit(app: Flask, limits: Limits) -> Limiter | None:
         return None
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)  # our own refusal line says it once
     generating = ApplicationLimit(value, scope="generation", exempt_when=_not_generating)
-    limiter = Limiter(client_key, app=app, application_limits=[generating], storage_uri=limits.rate_limit_storage,
-                      strategy="moving-window", in_memory_fallback_enabled=True,
-                      key_prefix="llmchat")
+    limiter = Limiter(
+        client_key,
+        app=app,
+        application_limits=[generating],
+        storage_uri=limits.rate_limit_storage,
+        strategy="moving-window",
+        in_memory_fallback_enabled=True,
+        key_prefix="llmchat",
+    )
     if not limiter.storage.check():
         raise RuntimeError(f"limits.rate_limit_storage {limits.rate_limit_storage} does not answer")
 
@@ -150,8 +165,13 @@ def install_rate_limit(app: Flask, limits: Limits) -> Limiter | None:
         current = limiter.current_limit
         # when the oldest counted request leaves the window (RequestLimit.reset_at adds a second to it)
         wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 1
-        refusal = Refused(429, "rate_limited", f"too many requests: at most {limits.rate_limit_requests} per "
-                          f"{limits.rate_limit_window_s:g} s; retry in {wait} s", headers={"Retry-After": str(wait)})
+        refusal = Refused(
+            429,
+            "rate_limited",
+            f"too many requests: at most {limits.rate_limit_requests} per "
+            f"{limits.rate_limit_window_s:g} s; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
         return api_error_response(refusal)
 
     return limiter

@@ -32,7 +32,7 @@ class ModelInfo:
     base_model: str | None
     default_params: dict[str, Any]
     engine: str | None = None  # llmchat's worker says which engine serves it; other servers do not
-    origin: str = "config"     # config | adapters | runs (where llmchat's worker found it)
+    origin: str = "config"  # config | adapters | runs (where llmchat's worker found it)
     created: str | None = None  # a run's finishing time
     endpoints: tuple[Endpoint, ...] = field(default=())
     extra_body: dict[str, Any] = field(default_factory=dict)
@@ -112,7 +112,7 @@ class Router:
         for endpoint in self.all_endpoints():
             try:
                 listings[endpoint.url] = self.client.models(endpoint)
-            except Exception:  # noqa: BLE001 - a dead or odd server is left out, the others still count
+            except Exception:
                 continue
         if not listings:
             raise WorkerUnavailable("no model server answered: " + ", ".join(e.url for e in self.all_endpoints()))
@@ -193,9 +193,11 @@ class Router:
         report = []
         for endpoint in self.all_endpoints():
             health = self.health(endpoint, fresh=True)
-            report.append({
-                "url": endpoint.url,
-                "status": "ok" if health is not None else "down",
-                "queue_depth": int(health.get("queue_depth") or 0) if health is not None else None,
-            })
+            report.append(
+                {
+                    "url": endpoint.url,
+                    "status": "ok" if health is not None else "down",
+                    "queue_depth": int(health.get("queue_depth") or 0) if health is not None else None,
+                }
+            )
         return report

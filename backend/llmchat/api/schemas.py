@@ -37,8 +37,9 @@ def _storable(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_storable)]
 ModelId = Annotated[Text, Field(min_length=1, max_length=MAX_MODEL_ID_CHARS)]
-MemoryWindow = Annotated[int, Field(ge=0, le=MAX_MEMORY_WINDOW, description="turns (a message and its reply) of "
-                                                                            "history put in the prompt")]
+MemoryWindow = Annotated[
+    int, Field(ge=0, le=MAX_MEMORY_WINDOW, description="turns (a message and its reply) of history put in the prompt")
+]
 SystemPrompt = Annotated[Text, Field(max_length=MAX_SYSTEM_PROMPT_CHARS)]
 MessageId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # the store's ids are INTEGER
 Column = Annotated[int, Field(ge=0, le=1, description="0, or 0/1 in a compare session")]
@@ -58,8 +59,16 @@ class RequestSchemas:
     vote: type[BaseModel]
 
     def all(self) -> list[type[BaseModel]]:
-        return [self.chat, self.regenerate, self.continue_, self.rename, self.create_conversation, self.set_current,
-                self.feedback, self.vote]
+        return [
+            self.chat,
+            self.regenerate,
+            self.continue_,
+            self.rename,
+            self.create_conversation,
+            self.set_current,
+            self.feedback,
+            self.vote,
+        ]
 
 
 def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> RequestSchemas:
@@ -84,13 +93,18 @@ def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> Re
         model_config = STRICT
 
         message: Message
-        model: ModelId | None = Field(default=None, description="required, except in a compare session, whose "
-                                                                "columns have their models (a blind session: must be "
-                                                                "absent until its first vote)")
+        model: ModelId | None = Field(
+            default=None,
+            description="required, except in a compare session, whose "
+            "columns have their models (a blind session: must be "
+            "absent until its first vote)",
+        )
         conversation_id: Annotated[Text, Field(max_length=64)] | None = None
         parent_id: MessageId | None = Field(
-            default=None, description="the message the new one follows (null: a new first message); absent: after "
-                                      "the branch on screen. Editing message X = sending with X's parent_id")
+            default=None,
+            description="the message the new one follows (null: a new first message); absent: after "
+            "the branch on screen. Editing message X = sending with X's parent_id",
+        )
         column: Column = 0
         params: Params = Field(default_factory=Params)
         stream: bool = False
@@ -98,8 +112,9 @@ def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> Re
     class RegenerateRequest(BaseModel):
         model_config = STRICT
 
-        message_id: MessageId | None = Field(default=None, description="the user message to answer again "
-                                                                       "(default: the last one on screen)")
+        message_id: MessageId | None = Field(
+            default=None, description="the user message to answer again (default: the last one on screen)"
+        )
         model: ModelId | None = None
         params: Params = Field(default_factory=Params)
         stream: bool = False
@@ -125,9 +140,13 @@ def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> Re
 
         kind: Literal["chat", "compare"] = "chat"
         models: Annotated[list[ModelId], Field(max_length=2, description="compare: [left, right]")] = Field(
-            default_factory=list)
-        blind: bool = Field(default=False, description="compare only, without models: two different models are "
-                                                       "drawn at random and hidden until the first vote")
+            default_factory=list
+        )
+        blind: bool = Field(
+            default=False,
+            description="compare only, without models: two different models are "
+            "drawn at random and hidden until the first vote",
+        )
 
     class SetCurrentRequest(BaseModel):
         model_config = STRICT
@@ -141,7 +160,8 @@ def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> Re
 
         rating: Literal["up", "down"] | None
         correction: Annotated[Text, Field(json_schema_extra={"maxLength": max_message_chars})] | None = Field(
-            default=None, description="a better answer (trimmed; empty or null clears it; absent: unchanged)")
+            default=None, description="a better answer (trimmed; empty or null clears it; absent: unchanged)"
+        )
 
     class VoteRequest(BaseModel):
         """Which of two replies to the same prompt was better (both the caller's, both finished)."""
@@ -160,10 +180,18 @@ def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> Re
         q: Annotated[Text, Field(min_length=1, max_length=MAX_QUERY_CHARS)]
         limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_RESULTS)] = 20
 
-    return RequestSchemas(params=Params, chat=ChatRequest, regenerate=RegenerateRequest,
-                          continue_=ContinueRequest, rename=RenameRequest,
-                          create_conversation=CreateConversationRequest, set_current=SetCurrentRequest,
-                          search=SearchQuery, feedback=FeedbackRequest, vote=VoteRequest)
+    return RequestSchemas(
+        params=Params,
+        chat=ChatRequest,
+        regenerate=RegenerateRequest,
+        continue_=ContinueRequest,
+        rename=RenameRequest,
+        create_conversation=CreateConversationRequest,
+        set_current=SetCurrentRequest,
+        search=SearchQuery,
+        feedback=FeedbackRequest,
+        vote=VoteRequest,
+    )
 
 
 def validate(schema: type[BaseModel], body: Any) -> Any:
@@ -183,6 +211,10 @@ def limits_document(schemas: RequestSchemas, max_message_chars: int) -> dict[str
     bounds = {}
     for name, schema in properties.items():
         variants = [v for v in schema.get("anyOf", [schema]) if v.get("type") != "null"]
-        bounds[name] = {key: value for variant in variants for key, value in variant.items()
-                        if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "maxLength")}
+        bounds[name] = {
+            key: value
+            for variant in variants
+            for key, value in variant.items()
+            if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "maxLength")
+        }
     return {"max_message_chars": max_message_chars, "params": bounds}

@@ -39,18 +39,20 @@ DEFAULT_PORTS = (":80", ":443")
 
 # The built app (frontend/dist) loads its own module script and stylesheet and shows the favicon as a data: URL;
 # Vue and the app set element styles through the CSSOM only (el.style.height), which style-src does not govern.
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -108,8 +110,13 @@ def check_origins_config(origins: Sequence[str]) -> tuple[str, ...]:
     """`cors_origins` entries must be exact origins: `https://chat.example.com[:port]`, no `*`, no path."""
     for origin in origins:
         parts = urlsplit(origin)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or origin != origin.strip() \
-                or any(c in origin for c in "*?[]()^$\\"):
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path
+            or origin != origin.strip()
+            or any(c in origin for c in "*?[]()^$\\")
+        ):
             raise ValueError(f"cors_origins: {origin!r} is not an origin such as https://chat.example.com")
     return tuple(origins)
 
@@ -124,8 +131,11 @@ def install_security(app: Flask, config: AppConfig) -> None:
         raise ValueError("proxy_hops must be 0 or more")
     proxies = ProxySettings(parse_networks(config.trusted_proxies), config.proxy_hops)
     for network in too_wide(proxies.trusted):
-        log.warning("trusted_proxies lists %s, wider than a /24 (/64): any client inside it can claim any other "
-                    "address in X-Forwarded-For. List the proxies themselves.", network)
+        log.warning(
+            "trusted_proxies lists %s, wider than a /24 (/64): any client inside it can claim any other "
+            "address in X-Forwarded-For. List the proxies themselves.",
+            network,
+        )
     hosts = allowed_hosts(config)
     origins = check_origins_config(config.cors_origins)
 
@@ -141,22 +151,34 @@ def install_security(app: Flask, config: AppConfig) -> None:
     def check_host():
         host = request.headers.get("Host", "")
         if not host_allowed(host, hosts):
-            raise Refused(400, "host_not_allowed", f"host {host[:100]!r} is not served here; the operator can add "
-                          "it to allowed_hosts")
+            raise Refused(
+                400,
+                "host_not_allowed",
+                f"host {host[:100]!r} is not served here; the operator can add it to allowed_hosts",
+            )
 
     @app.before_request
     def check_origin():
         origin = request.headers.get("Origin")
-        if request.method in STATE_CHANGING and origin is not None \
-                and not origin_allowed(origin, request.headers.get("Host", ""), origins):
-            raise Refused(403, "cross_origin", f"requests from the page at {origin[:100]!r} are not accepted; the "
-                          "operator can add it to cors_origins")
+        if (
+            request.method in STATE_CHANGING
+            and origin is not None
+            and not origin_allowed(origin, request.headers.get("Host", ""), origins)
+        ):
+            raise Refused(
+                403,
+                "cross_origin",
+                f"requests from the page at {origin[:100]!r} are not accepted; the operator can add it to cors_origins",
+            )
 
     @app.before_request
     def check_content_type():
         if has_body() and request.path.startswith("/api/") and request.mimetype != "application/json":
-            raise Refused(415, "unsupported_media_type", "the body must be JSON sent as Content-Type: "
-                          f"application/json (got {request.mimetype or 'none'!r})")
+            raise Refused(
+                415,
+                "unsupported_media_type",
+                f"the body must be JSON sent as Content-Type: application/json (got {request.mimetype or 'none'!r})",
+            )
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -165,6 +187,11 @@ def install_security(app: Flask, config: AppConfig) -> None:
         return response
 
     if origins:
-        CORS(app, resources={r"/api/*": {"origins": list(origins)}}, allow_headers=["Content-Type"],
-             expose_headers=["Retry-After", "Content-Disposition"], methods=sorted({"GET", *STATE_CHANGING}),
-             max_age=600)
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": list(origins)}},
+            allow_headers=["Content-Type"],
+            expose_headers=["Retry-After", "Content-Disposition"],
+            methods=sorted({"GET", *STATE_CHANGING}),
+            max_age=600,
+        )

@@ -82,23 +82,35 @@ def vote_json(vote: VoteRecord) -> dict[str, Any]:
 
 def conversation_json(record: ConversationRecord) -> dict[str, Any]:
     """The summary, the branch on screen (chat) or both columns and their votes (compare, `messages` is then [])."""
-    document = {**conversation_summary(record), "current_leaf_id": record.current_leaf_id,
-                "messages": [message_json(m) for m in record.messages]}
+    document = {
+        **conversation_summary(record),
+        "current_leaf_id": record.current_leaf_id,
+        "messages": [message_json(m) for m in record.messages],
+    }
     if record.kind == "compare":
         hidden = record.models_hidden
-        document["columns"] = [{"model": None if hidden else column.model,
-                                "messages": [message_json(m) for m in column.messages]}
-                               for column in record.columns]
+        document["columns"] = [
+            {"model": None if hidden else column.model, "messages": [message_json(m) for m in column.messages]}
+            for column in record.columns
+        ]
         document["votes"] = [vote_json(vote) for vote in record.votes]
     return document
 
 
 def search_json(hits: list[SearchHit]) -> dict[str, Any]:
-    return {"results": [
-        {"conversation_id": hit.conversation_id, "conversation_title": hit.conversation_title,
-         "message_id": hit.message_id, "role": hit.role, "created_at": iso(hit.created_at),
-         "snippet": [{"text": text, "match": match} for text, match in hit.snippet]}
-        for hit in hits]}
+    return {
+        "results": [
+            {
+                "conversation_id": hit.conversation_id,
+                "conversation_title": hit.conversation_title,
+                "message_id": hit.message_id,
+                "role": hit.role,
+                "created_at": iso(hit.created_at),
+                "snippet": [{"text": text, "match": match} for text, match in hit.snippet],
+            }
+            for hit in hits
+        ]
+    }
 
 
 def _model_name(model: str | None, hidden: bool) -> str:
@@ -108,7 +120,9 @@ def _model_name(model: str | None, hidden: bool) -> str:
 def _markdown_feedback(feedback: FeedbackRecord | None) -> list[str]:
     if feedback is None:
         return []
-    lines = [f"*Your rating: {'thumbs up' if feedback.rating == 'up' else 'thumbs down'}*", ""] if feedback.rating else []
+    lines = (
+        [f"*Your rating: {'thumbs up' if feedback.rating == 'up' else 'thumbs down'}*", ""] if feedback.rating else []
+    )
     if feedback.correction:
         lines += ["*Your better answer:*", "", *[f"> {line}".rstrip() for line in feedback.correction.splitlines()], ""]
     return lines
@@ -161,8 +175,9 @@ def title_slug(title: str, limit: int = 80) -> str:
 def attachment_header(title: str, suffix: str) -> str:
     """Content-Disposition named after the title: an ASCII slug, plus the title itself per RFC 5987."""
     full = re.sub(r'[\x00-\x1f\x7f/\\"]+', " ", title).strip() or "conversation"
-    return (f'attachment; filename="{title_slug(title)}.{suffix}"; '
-            f"filename*=UTF-8''{quote(f'{full}.{suffix}', safe='')}")
+    return (
+        f"attachment; filename=\"{title_slug(title)}.{suffix}\"; filename*=UTF-8''{quote(f'{full}.{suffix}', safe='')}"
+    )
 
 
 def shorten_title(message: str, limit: int) -> str:

@@ -65,6 +65,7 @@ def check_message(message: str) -> str:
     if not message.strip():
         raise ApiError(400, "empty_message", "message must not be empty", field="message")
     if len(message) > limit:
-        raise ApiError(413, "message_too_large", f"message has {len(message)} characters; the limit is {limit}",
-                       field="message")
+        raise ApiError(
+            413, "message_too_large", f"message has {len(message)} characters; the limit is {limit}", field="message"
+        )
     return message.strip()

@@ -55,8 +55,13 @@ class TitleWriter:
         if self.settings.model and self.settings.model != model.id:
             model = self.service.resolve_model(self.settings.model, field="titles.model")
         prompt = self.service.prompts.title_prompt(model.prompt_style, turn.user_message.content, reply.content)
-        body = {**model.extra_body, "model": model.id, "max_tokens": self.settings.max_tokens,
-                "temperature": 0.0, "top_p": 1.0}
+        body = {
+            **model.extra_body,
+            "model": model.id,
+            "max_tokens": self.settings.max_tokens,
+            "temperature": 0.0,
+            "top_p": 1.0,
+        }
         if prompt.messages is not None:
             body["messages"] = list(prompt.messages)
         else:

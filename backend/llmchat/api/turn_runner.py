@@ -39,7 +39,7 @@ from llmchat.store import NotFound
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.25        # how often the loop looks at the client, the clock and the queue
+POLL_S = 0.25  # how often the loop looks at the client, the clock and the queue
 PING_AFTER_S = 15.0  # an SSE comment after this long without an event keeps proxies (and the socket check) awake
 _END = object()
 
@@ -62,7 +62,7 @@ def _read_into(worker: WorkerStream, pieces: queue.Queue) -> None:
         for piece in worker.pieces():
             pieces.put(piece)
         pieces.put(_END)
-    except BaseException as exc:  # noqa: BLE001 - handed to the loop, which decides what it means
+    except BaseException as exc:
         pieces.put(exc)
 
 
@@ -89,18 +89,23 @@ class TurnRunner:
         client = self.service.router.client
         try:
             return self.service.call_with_failover(
-                turn, lambda endpoint: client.open_stream(endpoint, turn.prompt.endpoint, turn.payload()))
+                turn, lambda endpoint: client.open_stream(endpoint, turn.prompt.endpoint, turn.payload())
+            )
         except WORKER_ERRORS:
             self.service.router.forget_health(turn.endpoint)
             self._settle_failed_start(turn)
             raise
 
-    def events(self, turn: ChatTurn, worker: WorkerStream,
-               client_gone: Callable[[], bool] = lambda: False) -> Iterator[Event]:
+    def events(
+        self, turn: ChatTurn, worker: WorkerStream, client_gone: Callable[[], bool] = lambda: False
+    ) -> Iterator[Event]:
         start = {"conversation_id": turn.conversation_id, "message": message_json(turn.reply)}
         if turn.kind != "continue":
-            start = {"conversation_id": turn.conversation_id, "user_message": message_json(turn.user_message),
-                     "message": start["message"]}
+            start = {
+                "conversation_id": turn.conversation_id,
+                "user_message": message_json(turn.user_message),
+                "message": start["message"],
+            }
         cutter = StreamCutter(turn.prompt.stop, strip_leading=turn.kind != "continue")
         outcome = Outcome()
         pieces: queue.Queue = queue.Queue()
@@ -120,7 +125,7 @@ class TurnRunner:
             raise
         except ConversationDeleted as exc:
             outcome.failure, outcome.deleted = exc, True
-        except Exception as exc:  # noqa: BLE001 - any failure becomes an `error` event, never a dead process
+        except Exception as exc:
             if not isinstance(exc, WORKER_ERRORS):
                 log.exception("reply of conversation %s failed", turn.conversation_id)
             outcome.failure = exc
@@ -132,15 +137,27 @@ class TurnRunner:
         if outcome.failure is None and reply is not None and outcome.status != "error":
             yield "done", {"conversation_id": turn.conversation_id, "message": message_json(reply)}
         else:
-            yield "error", {**_error_event(outcome.failure), "conversation_id": turn.conversation_id,
-                            "message": message_json(reply) if reply else None}
+            yield (
+                "error",
+                {
+                    **_error_event(outcome.failure),
+                    "conversation_id": turn.conversation_id,
+                    "message": message_json(reply) if reply else None,
+                },
+            )
         if reply is not None and reply.status == "complete" and turn.kind == "message":
             title = self.titles.after_first_exchange(turn, reply)
             if title is not None:
                 yield "title", {"conversation_id": turn.conversation_id, "title": title}
 
-    def _relay(self, turn: ChatTurn, cutter: StreamCutter, pieces: queue.Queue, client_gone: Callable[[], bool],
-               outcome: Outcome) -> Iterator[Event]:
+    def _relay(
+        self,
+        turn: ChatTurn,
+        cutter: StreamCutter,
+        pieces: queue.Queue,
+        client_gone: Callable[[], bool],
+        outcome: Outcome,
+    ) -> Iterator[Event]:
         saved_at = last_event = time.monotonic()
         while True:
             try:
@@ -187,7 +204,7 @@ class TurnRunner:
         except NotFound:
             outcome.failure, outcome.deleted, outcome.status = ConversationDeleted(), True, "error"
             return None
-        except Exception as exc:  # noqa: BLE001 - a failed save must not hide the stream's own outcome
+        except Exception as exc:
             log.exception("could not save the reply of conversation %s", turn.conversation_id)
             outcome.failure = outcome.failure or exc
             return None
@@ -206,7 +223,10 @@ class TurnRunner:
             completion = self.service.count_quietly(turn.endpoint, turn.model, text)
         earlier = turn.previous
         reply = self.store.update_message(
-            turn.reply.id, content=turn.prefix + text, status=status, finish_reason=finish_reason,
+            turn.reply.id,
+            content=turn.prefix + text,
+            status=status,
+            finish_reason=finish_reason,
             prompt_tokens=state.prompt_tokens or turn.prompt_tokens,
             completion_tokens=completion + ((earlier.completion_tokens or 0) if earlier else 0),
             response_time_ms=turn.elapsed_ms() + ((earlier.response_time_ms or 0) if earlier else 0),
@@ -218,8 +238,9 @@ class TurnRunner:
         """Nothing was written: a Continue's reply goes back to what it was; a new reply row is removed."""
         if turn.previous is not None:
             earlier = turn.previous
-            return self.store.update_message(turn.reply.id, status=earlier.status, content=earlier.content,
-                                             finish_reason=earlier.finish_reason)
+            return self.store.update_message(
+                turn.reply.id, status=earlier.status, content=earlier.content, finish_reason=earlier.finish_reason
+            )
         if turn.reply is not None:
             self.store.discard_empty_reply(turn.reply.id)
         self._settle_user(turn, "error")

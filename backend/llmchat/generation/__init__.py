@@ -13,5 +13,15 @@ from llmchat.generation.params import (
     TopP,
 )
 
-__all__ = ["MAX_STOP_CHARS", "MAX_STOPS", "MAX_TOKENS_LIMIT", "MaxTokens", "RepetitionPenalty", "Sampling",
-           "SamplingDefaults", "Seed", "Temperature", "TopP"]
+__all__ = [
+    "MAX_STOPS",
+    "MAX_STOP_CHARS",
+    "MAX_TOKENS_LIMIT",
+    "MaxTokens",
+    "RepetitionPenalty",
+    "Sampling",
+    "SamplingDefaults",
+    "Seed",
+    "Temperature",
+    "TopP",
+]

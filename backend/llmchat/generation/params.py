@@ -11,17 +11,20 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_TOKENS_LIMIT = 32768      # the most tokens one request may ask for, whatever the model's context
-MAX_STOPS = 16                # stop strings per request
-MAX_STOP_CHARS = 256          # characters per stop string
-MAX_SEED = 2**64 - 1          # torch.Generator.manual_seed and OpenVINO's rng_seed take an unsigned 64-bit seed
+MAX_TOKENS_LIMIT = 32768  # the most tokens one request may ask for, whatever the model's context
+MAX_STOPS = 16  # stop strings per request
+MAX_STOP_CHARS = 256  # characters per stop string
+MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed and OpenVINO's rng_seed take an unsigned 64-bit seed
 
 Temperature = Annotated[float, Field(ge=0.0, le=2.0, description="0 is greedy; higher is more random")]
-TopP = Annotated[float, Field(gt=0.0, le=1.0, description="nucleus sampling: the smallest set of tokens whose "
-                                                            "probabilities reach top_p")]
+TopP = Annotated[
+    float,
+    Field(gt=0.0, le=1.0, description="nucleus sampling: the smallest set of tokens whose probabilities reach top_p"),
+]
 MaxTokens = Annotated[int, Field(ge=1, le=MAX_TOKENS_LIMIT, description="the most tokens the reply may have")]
-RepetitionPenalty = Annotated[float, Field(gt=0.0, le=10.0, description="1 is off; above 1 discourages tokens "
-                                                                        "already in the prompt or the reply")]
+RepetitionPenalty = Annotated[
+    float, Field(gt=0.0, le=10.0, description="1 is off; above 1 discourages tokens already in the prompt or the reply")
+]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED, description="the same seed and inputs give the same text")]
 
 

@@ -27,8 +27,14 @@ class StoreChatMessageHistory(BaseChatMessageHistory):
     """The branch ending at `leaf_id` (inclusive); None: the branch on screen of `column`. New messages are
     appended to that branch."""
 
-    def __init__(self, store: ChatStore, conversation_id: str, model: str | None = None,
-                 leaf_id: int | None = None, column: int = 0):
+    def __init__(
+        self,
+        store: ChatStore,
+        conversation_id: str,
+        model: str | None = None,
+        leaf_id: int | None = None,
+        column: int = 0,
+    ):
         self.store = store
         self.conversation_id = conversation_id
         self.model = model
@@ -51,8 +57,9 @@ class StoreChatMessageHistory(BaseChatMessageHistory):
             role = "user" if message.type == "human" else "assistant"
             if message.type not in ("human", "ai"):
                 raise ValueError(f"only human and ai messages are stored, not {message.type!r}")
-            parent = self.store.add_message(self.conversation_id, role, str(message.content), parent_id=parent,
-                                            column=self.column, model=self.model).id
+            parent = self.store.add_message(
+                self.conversation_id, role, str(message.content), parent_id=parent, column=self.column, model=self.model
+            ).id
         if self.leaf_id is not None:
             self.leaf_id = parent
 

@@ -10,5 +10,12 @@ from llmchat.modelclient.client import (
     WorkerUnavailable,
 )
 
-__all__ = ["Completion", "Endpoint", "ModelClient", "StreamState", "WorkerRejected", "WorkerStream",
-           "WorkerUnavailable"]
+__all__ = [
+    "Completion",
+    "Endpoint",
+    "ModelClient",
+    "StreamState",
+    "WorkerRejected",
+    "WorkerStream",
+    "WorkerUnavailable",
+]

@@ -163,7 +163,11 @@ class ModelClient:
         return body if isinstance(body, dict) else None
 
     def count_tokens(
-        self, endpoint: Endpoint, model: str, text: str | None = None, messages: list[dict[str, str]] | None = None,
+        self,
+        endpoint: Endpoint,
+        model: str,
+        text: str | None = None,
+        messages: list[dict[str, str]] | None = None,
         template_flags: dict[str, bool] | None = None,
     ) -> int | None:
         """POST /tokenize with a prompt or chat messages (llmchat's worker and vLLM have it); None if it lacks it.
@@ -171,8 +175,9 @@ class ModelClient:
         Waited for as long as a reply (not the quick timeout of /health): it is the first step of one, and a worker
         busy with many streams took over 5 s for it (bench/soak.py)."""
         body: dict[str, Any] = {"model": model}
-        body.update({"messages": messages, **(template_flags or {})} if messages is not None
-                    else {"prompt": text or ""})
+        body.update(
+            {"messages": messages, **(template_flags or {})} if messages is not None else {"prompt": text or ""}
+        )
         try:
             response = self._http.post(endpoint.url + "/tokenize", json=body, headers=endpoint.headers())
         except httpx.HTTPError as exc:
@@ -185,7 +190,9 @@ class ModelClient:
 
     def complete(self, endpoint: Endpoint, path: str, payload: dict[str, Any]) -> Completion:
         try:
-            response = self._http.post(endpoint.url + path, json={**payload, "stream": False}, headers=endpoint.headers())
+            response = self._http.post(
+                endpoint.url + path, json={**payload, "stream": False}, headers=endpoint.headers()
+            )
         except httpx.HTTPError as exc:
             raise _unreachable(endpoint, exc) from exc
         _raise_for(response)
@@ -279,5 +286,5 @@ class WorkerStream:
         if isinstance(sock, socket.socket):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(Exception):  # noqa: BLE001 - closing a half-read response from another thread
+        with contextlib.suppress(Exception):
             self._response.close()

@@ -10,12 +10,31 @@ import yaml
 from pydantic import ValidationError
 
 from llmchat.generation import SamplingDefaults
-from llmchat.models.specs import (DTYPES, ENGINES, KINDS, PACKAGE_PREFIX, PACKAGED_MODELS, PROMPT_STYLES,
-                                  ConfigError, ModelSpec)
+from llmchat.models.specs import (
+    DTYPES,
+    ENGINES,
+    KINDS,
+    PACKAGE_PREFIX,
+    PACKAGED_MODELS,
+    PROMPT_STYLES,
+    ConfigError,
+    ModelSpec,
+)
 from llmchat.paths import PROJECT_ROOT
 
-ENTRY_FIELDS = {"id", "kind", "source", "prompt_style", "context_length", "dtype", "device", "engine",
-                "default_params", "base", "adapter"}
+ENTRY_FIELDS = {
+    "id",
+    "kind",
+    "source",
+    "prompt_style",
+    "context_length",
+    "dtype",
+    "device",
+    "engine",
+    "default_params",
+    "base",
+    "adapter",
+}
 
 
 @dataclass(frozen=True)
@@ -74,11 +93,20 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
     if context is not None and (not isinstance(context, int) or isinstance(context, bool) or context < 16):
         raise _fail(path, where, "context_length", f"must be an integer >= 16, got {context!r}")
     source, base, adapter = _parse_weights(path, where, entry, kind)
-    return ModelSpec(id=entry["id"], kind=kind, prompt_style=style, source=source, base=base, adapter=adapter,
-                     context_length=context, dtype=dtype, device=device, engine=engine,
-                     default_params=parse_default_params(entry.get("default_params"),
-                                                         lambda f, p: _fail(path, where, f, p)),
-                     models_dir=models_dir)
+    return ModelSpec(
+        id=entry["id"],
+        kind=kind,
+        prompt_style=style,
+        source=source,
+        base=base,
+        adapter=adapter,
+        context_length=context,
+        dtype=dtype,
+        device=device,
+        engine=engine,
+        default_params=parse_default_params(entry.get("default_params"), lambda f, p: _fail(path, where, f, p)),
+        models_dir=models_dir,
+    )
 
 
 def _default_style(kind: str) -> str:
@@ -107,7 +135,7 @@ def _parse_weights(path: Path, where: str, entry: dict, kind: str) -> tuple[str 
     if not isinstance(source, str) or not source.strip():
         raise _fail(path, where, "source", "required: an HF folder, a .gguf file or package:<name>")
     if source.startswith(PACKAGE_PREFIX):
-        if source[len(PACKAGE_PREFIX):] not in PACKAGED_MODELS:
+        if source[len(PACKAGE_PREFIX) :] not in PACKAGED_MODELS:
             raise _fail(path, where, "source", f"unknown package (known: {', '.join(PACKAGED_MODELS)})")
         return source, None, None
     resolved = resolve_project_path(source)
@@ -142,5 +170,6 @@ def _check_ids_and_bases(path: Path, specs: list[ModelSpec]) -> None:
     by_id = {spec.id: spec for spec in specs}
     for index, spec in enumerate(specs):
         if spec.kind == "lora" and (spec.base not in by_id or by_id[spec.base].kind == "lora"):
-            raise _fail(path, f"models[{index}] (id '{spec.id}')", "base",
-                        f"{spec.base!r} is not a non-lora entry of this file")
+            raise _fail(
+                path, f"models[{index}] (id '{spec.id}')", "base", f"{spec.base!r} is not a non-lora entry of this file"
+            )

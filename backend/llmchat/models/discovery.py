@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,9 @@ def _base_by_source(known: list[ModelSpec], base_name: str) -> ModelSpec | None:
 def _scan_adapters(models_dir: Path, known: list[ModelSpec]) -> list[ModelSpec]:
     specs = []
     for folder in sorted((models_dir / "adapters").glob("*/")):
-        adapter_config = _read_json(folder / "adapter_config.json") if (folder / "adapter_config.json").is_file() else None
+        adapter_config = (
+            _read_json(folder / "adapter_config.json") if (folder / "adapter_config.json").is_file() else None
+        )
         if adapter_config is None:
             continue
         extra = _read_json(folder / "llmchat.json") if (folder / "llmchat.json").is_file() else {}
@@ -63,8 +65,12 @@ def _scan_adapters(models_dir: Path, known: list[ModelSpec]) -> list[ModelSpec]:
         else:
             base = _base_by_source(known, str(adapter_config.get("base_model_name_or_path") or ""))
         if base is None:
-            log.warning("skipping adapter %s: no registry entry matches its base (%s); add llmchat.json "
-                        '{"base": "<id>"} beside it', folder, extra.get("base") or adapter_config.get("base_model_name_or_path"))
+            log.warning(
+                "skipping adapter %s: no registry entry matches its base (%s); add llmchat.json "
+                '{"base": "<id>"} beside it',
+                folder,
+                extra.get("base") or adapter_config.get("base_model_name_or_path"),
+            )
             continue
         spec = _lora_spec(folder.name, base, folder, extra.get("prompt_style", "alpaca"), "adapters", extra)
         if spec is not None:
@@ -72,8 +78,9 @@ def _scan_adapters(models_dir: Path, known: list[ModelSpec]) -> list[ModelSpec]:
     return specs
 
 
-def _lora_spec(model_id: str, base: ModelSpec, adapter: Path, style: str, origin: str, extra: dict,
-               run_dir: Path | None = None) -> ModelSpec | None:
+def _lora_spec(
+    model_id: str, base: ModelSpec, adapter: Path, style: str, origin: str, extra: dict, run_dir: Path | None = None
+) -> ModelSpec | None:
     if style not in PROMPT_STYLES:
         log.warning("skipping %s: prompt_style %r is not one of %s", adapter, style, PROMPT_STYLES)
         return None
@@ -82,11 +89,22 @@ def _lora_spec(model_id: str, base: ModelSpec, adapter: Path, style: str, origin
     except ConfigError as exc:
         log.warning("skipping %s: %s", adapter, exc)
         return None
-    return ModelSpec(id=str(model_id), kind="lora", prompt_style=style, base=base.id, adapter=adapter,
-                     context_length=base.context_length, dtype=base.dtype, device=base.device, engine=base.engine,
-                     default_params=defaults if extra.get("default_params") else base.default_params,
-                     origin=origin, models_dir=base.models_dir, run_dir=run_dir,
-                     created=_finished_at(run_dir, extra) if run_dir else None)
+    return ModelSpec(
+        id=str(model_id),
+        kind="lora",
+        prompt_style=style,
+        base=base.id,
+        adapter=adapter,
+        context_length=base.context_length,
+        dtype=base.dtype,
+        device=base.device,
+        engine=base.engine,
+        default_params=defaults if extra.get("default_params") else base.default_params,
+        origin=origin,
+        models_dir=base.models_dir,
+        run_dir=run_dir,
+        created=_finished_at(run_dir, extra) if run_dir else None,
+    )
 
 
 def _scan_runs(models_dir: Path, known: list[ModelSpec]) -> list[ModelSpec]:
@@ -118,12 +136,20 @@ def _run_spec(folder: Path, run: dict[str, Any], known: list[ModelSpec]) -> Mode
         log.warning("skipping run %s: no HF model folder at %s (or bad prompt_style %r)", folder, weights, style)
         return None
     kind = run.get("kind") if run.get("kind") in ("alpaca", "chat", "base") else "alpaca"
-    return ModelSpec(id=run_id, kind=kind, prompt_style=style, source=str(weights),
-                     dtype=base.dtype if base else "auto", device=base.device if base else "auto",
-                     engine=base.engine if base else None,
-                     default_params=base.default_params if base else parse_default_params(None, None),
-                     origin="runs", models_dir=base.models_dir if base else None, run_dir=folder,
-                     created=_finished_at(folder, run))
+    return ModelSpec(
+        id=run_id,
+        kind=kind,
+        prompt_style=style,
+        source=str(weights),
+        dtype=base.dtype if base else "auto",
+        device=base.device if base else "auto",
+        engine=base.engine if base else None,
+        default_params=base.default_params if base else parse_default_params(None, None),
+        origin="runs",
+        models_dir=base.models_dir if base else None,
+        run_dir=folder,
+        created=_finished_at(folder, run),
+    )
 
 
 def _finished_at(run_dir: Path, run: dict[str, Any]) -> str:
@@ -131,4 +157,4 @@ def _finished_at(run_dir: Path, run: dict[str, Any]) -> str:
     if isinstance(run.get("created"), str) and run["created"]:
         return run["created"]
     written = (run_dir / MANIFEST).stat().st_mtime
-    return datetime.fromtimestamp(written, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(written, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

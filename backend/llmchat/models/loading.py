@@ -93,9 +93,13 @@ def load_gguf_tokenizer(gguf: Path):
 
     return PreTrainedTokenizerFast(
         tokenizer_object=by_vocabulary(dict(vocabulary)).converted(),
-        bos_token=token("bos_token_id"), eos_token=token("eos_token_id"), unk_token=token("unk_token_id"),
-        pad_token=token("pad_token_id"), chat_template=metadata.get("tokenizer_config", {}).get("chat_template"),
-        model_max_length=metadata["config"].get("max_position_embeddings"))
+        bos_token=token("bos_token_id"),
+        eos_token=token("eos_token_id"),
+        unk_token=token("unk_token_id"),
+        pad_token=token("pad_token_id"),
+        chat_template=metadata.get("tokenizer_config", {}).get("chat_template"),
+        model_max_length=metadata["config"].get("max_position_embeddings"),
+    )
 
 
 def load_pretrained(source: Path, dtype: Any = None, **kwargs: Any) -> tuple[Any, Any]:
@@ -128,12 +132,19 @@ def load_weights(spec: ModelSpec, placement: Placement) -> tuple[Any, Any]:
     source = resolve_source(spec)
     started = time.monotonic()
     if source.suffix == ".gguf" and spec.source and spec.source.startswith(PACKAGE_PREFIX):
-        log.info("loading %s from the GGUF (slow, ~20 s); run `llmchat models prepare` once to load in seconds",
-                 spec.id)
+        log.info(
+            "loading %s from the GGUF (slow, ~20 s); run `llmchat models prepare` once to load in seconds", spec.id
+        )
     model, tokenizer = load_pretrained(source, placement.dtype)
     model.to(placement.device).eval()
-    log.info("loaded %s from %s in %.1f s (%s, %s)", spec.id, source, time.monotonic() - started,
-             placement.device, str(placement.dtype).replace("torch.", ""))
+    log.info(
+        "loaded %s from %s in %.1f s (%s, %s)",
+        spec.id,
+        source,
+        time.monotonic() - started,
+        placement.device,
+        str(placement.dtype).replace("torch.", ""),
+    )
     return model, tokenizer
 
 

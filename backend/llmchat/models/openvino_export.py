@@ -26,13 +26,21 @@ from tqdm import tqdm
 from llmchat.models.staging import staged_folder
 
 log = logging.getLogger("llmchat.models")
-WEIGHT_FORMAT = "int8"          # int8 asymmetric per-channel: as fast as int4 for small models, and answers intact
+WEIGHT_FORMAT = "int8"  # int8 asymmetric per-channel: as fast as int4 for small models, and answers intact
 SUFFIX = f".openvino-{WEIGHT_FORMAT}"
 STAMP = "llmchat_export.json"
 MODEL_XML = "openvino_model.xml"
 # the files whose change means the export is stale
-WEIGHT_FILES = ("*.safetensors", "*.bin", "*.gguf", "config.json", "adapter_config.json", "tokenizer.json",
-                "tokenizer_config.json", "chat_template.jinja")
+WEIGHT_FILES = (
+    "*.safetensors",
+    "*.bin",
+    "*.gguf",
+    "config.json",
+    "adapter_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "chat_template.jinja",
+)
 STEPS = ("load weights", "merge adapter", "export to OpenVINO int8", "convert tokenizer", "move into place")
 
 
@@ -48,6 +56,7 @@ def export_location(source: Path, adapter: Path | None, cache_dir: Path) -> Path
 
 def fingerprint(source: Path, adapter: Path | None) -> dict[str, Any]:
     """What the export depends on: the input files (name, size, mtime) and the converter versions."""
+
     def files(path: Path) -> list[list[Any]]:
         if path.is_file():
             return [[path.name, path.stat().st_size, path.stat().st_mtime_ns]]
@@ -55,8 +64,10 @@ def fingerprint(source: Path, adapter: Path | None) -> dict[str, Any]:
         return [[file.name, file.stat().st_size, file.stat().st_mtime_ns] for file in found]
 
     return {
-        "source": str(source.resolve()), "source_files": files(source),
-        "adapter": str(adapter.resolve()) if adapter else None, "adapter_files": files(adapter) if adapter else [],
+        "source": str(source.resolve()),
+        "source_files": files(source),
+        "adapter": str(adapter.resolve()) if adapter else None,
+        "adapter_files": files(adapter) if adapter else [],
         "weight_format": WEIGHT_FORMAT,
         "versions": {name: _version(name) for name in ("openvino", "optimum-intel", "transformers", "peft")},
     }
@@ -85,8 +96,9 @@ def ensure_export(source: Path, adapter: Path | None, cache_dir: Path) -> Path:
         return folder
     with _exclusive(folder.with_name(f".{folder.name}.lock")):
         if not is_current(folder, source, adapter):  # another process may have finished it while we waited
-            log.info("exporting %s%s to OpenVINO %s in %s", source, f" + {adapter}" if adapter else "",
-                     WEIGHT_FORMAT, folder)
+            log.info(
+                "exporting %s%s to OpenVINO %s in %s", source, f" + {adapter}" if adapter else "", WEIGHT_FORMAT, folder
+            )
             export(source, adapter, folder)
     return folder
 
@@ -146,8 +158,12 @@ def _export_ir(hf_folder: Path, out: Path) -> None:
     from optimum.intel import OVModelForCausalLM, OVWeightQuantizationConfig
 
     model = OVModelForCausalLM.from_pretrained(
-        str(hf_folder), export=True, compile=False, local_files_only=True,
-        quantization_config=OVWeightQuantizationConfig(bits=8, sym=False))
+        str(hf_folder),
+        export=True,
+        compile=False,
+        local_files_only=True,
+        quantization_config=OVWeightQuantizationConfig(bits=8, sym=False),
+    )
     model.save_pretrained(out)
 
 

@@ -33,7 +33,9 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
     return out
 
 
-def prepare_packaged(package: str, out: Path | None = None, force: bool = False, models_dir: Path | None = None) -> Path:
+def prepare_packaged(
+    package: str, out: Path | None = None, force: bool = False, models_dir: Path | None = None
+) -> Path:
     """The prepared folder for a packaged model (made now unless it is there already)."""
     target = out or prepared_folder(package, models_dir)
     if (target / "config.json").is_file() and not force:

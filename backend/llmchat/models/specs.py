@@ -36,18 +36,18 @@ class ModelSpec:
     id: str
     kind: str
     prompt_style: str
-    source: str | None = None          # HF folder, .gguf file or "package:<name>"; None for a lora entry
-    base: str | None = None            # lora: the id of the entry whose weights it adapts
-    adapter: Path | None = None        # lora: the peft adapter folder
+    source: str | None = None  # HF folder, .gguf file or "package:<name>"; None for a lora entry
+    base: str | None = None  # lora: the id of the entry whose weights it adapts
+    adapter: Path | None = None  # lora: the peft adapter folder
     context_length: int | None = None  # None: from the model config when loaded
     dtype: str = "auto"
     device: str = "auto"
-    engine: str | None = None          # None: the worker's default engine (worker.engine in models.yaml)
+    engine: str | None = None  # None: the worker's default engine (worker.engine in models.yaml)
     default_params: SamplingDefaults = field(default_factory=SamplingDefaults)
-    origin: str = "config"             # config | adapters | runs
+    origin: str = "config"  # config | adapters | runs
     models_dir: Path | None = field(default=None, compare=False)  # where prepared packaged models live
-    run_dir: Path | None = field(default=None, compare=False)     # runs: the run folder (recipe, log, evaluation)
-    created: str | None = field(default=None, compare=False)      # runs: when it finished (ISO 8601, UTC)
+    run_dir: Path | None = field(default=None, compare=False)  # runs: the run folder (recipe, log, evaluation)
+    created: str | None = field(default=None, compare=False)  # runs: when it finished (ISO 8601, UTC)
 
     @property
     def base_model(self) -> str | None:

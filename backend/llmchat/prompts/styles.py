@@ -138,8 +138,10 @@ def load_alpaca_chat(directory: Path | None = None) -> AlpacaChat:
     )
 
 
-DEFAULT_TITLE_INSTRUCTION = ("Here is the start of a conversation.\n\nUser: {message}\nAssistant: {reply}\n\n"
-                             "Write a title for this conversation in at most six words. Reply with the title only.")
+DEFAULT_TITLE_INSTRUCTION = (
+    "Here is the start of a conversation.\n\nUser: {message}\nAssistant: {reply}\n\n"
+    "Write a title for this conversation in at most six words. Reply with the title only."
+)
 TITLE_REPLY_CHARS = 500  # the start of the reply is enough to title it, and keeps the extra generation small
 
 
@@ -161,8 +163,9 @@ class PromptBuilder:
     def title_prompt(self, style: str, message: str, reply: str) -> Prompt:
         """The request for a conversation's title (from its first exchange), as one user message in the model's
         style."""
-        instruction = (self.title_instruction.replace("{message}", message.strip())
-                       .replace("{reply}", reply.strip()[:TITLE_REPLY_CHARS]))
+        instruction = self.title_instruction.replace("{message}", message.strip()).replace(
+            "{reply}", reply.strip()[:TITLE_REPLY_CHARS]
+        )
         return self.render(style, "", [Turn("user", instruction)])
 
     def render(self, style: str, system_prompt: str, turns: Sequence[Turn]) -> Prompt:

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-PRIOR_SD = 2.0           # on b (natural-log odds): about ±350 Elo points
+PRIOR_SD = 2.0  # on b (natural-log odds): about ±350 Elo points
 BASE_RATING = 1000.0
 SCALE = 400.0 / math.log(10.0)
 BOOTSTRAP_SAMPLES = 200
-BOOTSTRAP_SEED = 0       # fixed: the same votes always give the same interval
+BOOTSTRAP_SEED = 0  # fixed: the same votes always give the same interval
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,23 @@ def _hessian(b: np.ndarray, first: np.ndarray, second: np.ndarray, score: np.nda
     return flat.reshape(n, n) + np.eye(n) / PRIOR_SD**2
 
 
-def fit_strengths(n_models: int, first: np.ndarray, second: np.ndarray, score: np.ndarray,
-                  start: np.ndarray | None = None) -> np.ndarray:
+def fit_strengths(
+    n_models: int, first: np.ndarray, second: np.ndarray, score: np.ndarray, start: np.ndarray | None = None
+) -> np.ndarray:
     """The log-strengths b (one per model index) that maximise the posterior: a trust-region Newton method with
     the exact Hessian (the problem is convex and has one parameter per model, so it converges in a few steps)."""
     x0 = np.zeros(n_models) if start is None else start
     if len(first) == 0:
         return x0 * 0.0
-    result = minimize(_negative_log_posterior, x0, args=(first, second, score), jac=True, hess=_hessian,
-                      method="trust-exact", options={"maxiter": 200, "gtol": 1e-8})
+    result = minimize(
+        _negative_log_posterior,
+        x0,
+        args=(first, second, score),
+        jac=True,
+        hess=_hessian,
+        method="trust-exact",
+        options={"maxiter": 200, "gtol": 1e-8},
+    )
     return result.x
 
 
@@ -87,8 +95,9 @@ def to_rating(b: np.ndarray) -> np.ndarray:
     return BASE_RATING + SCALE * b
 
 
-def bradley_terry(outcomes: Sequence[Outcome], samples: int = BOOTSTRAP_SAMPLES,
-                  seed: int = BOOTSTRAP_SEED) -> dict[str, Rating]:
+def bradley_terry(
+    outcomes: Sequence[Outcome], samples: int = BOOTSTRAP_SAMPLES, seed: int = BOOTSTRAP_SEED
+) -> dict[str, Rating]:
     """Per model in `outcomes`: its rating and the 2.5-97.5 percentile interval of the ratings refitted on
     `samples` resamples of the outcomes (drawn with replacement, seeded)."""
     models = sorted({o.first for o in outcomes} | {o.second for o in outcomes})

@@ -15,10 +15,13 @@ from typing import Any
 from llmchat.ranking.bradley_terry import BOOTSTRAP_SAMPLES, Outcome, bradley_terry
 
 SCORES = {"left": 1.0, "right": 0.0, "tie": 0.5, "both_bad": 0.5}
-METHOD = (f"Bradley-Terry (scipy), 1000 + 400·log10 scale, 95% bootstrap interval over votes "
-          f"({BOOTSTRAP_SAMPLES} resamples)")
-TIES = ("a tie counts as half a win for each side; both_bad counts as a tie for the rating and is reported "
-        "(both_bad); votes between two replies of the same model are not counted")
+METHOD = (
+    f"Bradley-Terry (scipy), 1000 + 400·log10 scale, 95% bootstrap interval over votes ({BOOTSTRAP_SAMPLES} resamples)"
+)
+TIES = (
+    "a tie counts as half a win for each side; both_bad counts as a tie for the rating and is reported "
+    "(both_bad); votes between two replies of the same model are not counted"
+)
 
 
 @dataclass
@@ -29,7 +32,7 @@ class Row:
     battles: int = 0
     wins: int = 0
     losses: int = 0
-    ties: int = 0          # tie and both_bad votes
+    ties: int = 0  # tie and both_bad votes
     both_bad: int = 0
     win_rate: float | None = None
     thumbs_up: int = 0
@@ -76,8 +79,9 @@ def leaderboard(battles: Iterable[Any], thumbs: Mapping[str, Mapping[str, int]])
         row.win_rate = _round(row.wins / row.battles, 3) if row.battles else None
         rated = row.thumbs_up + row.thumbs_down
         row.thumbs_up_share = _round(row.thumbs_up / rated, 3) if rated else None
-    ordered = sorted(rows.values(), key=lambda r: (r.rating is None, -(r.rating or 0.0), -(r.thumbs_up_share or 0.0),
-                                                   r.model))
+    ordered = sorted(
+        rows.values(), key=lambda r: (r.rating is None, -(r.rating or 0.0), -(r.thumbs_up_share or 0.0), r.model)
+    )
     return {"models": [_public(row) for row in ordered], "votes": len(outcomes), "method": METHOD, "ties": TIES}
 
 

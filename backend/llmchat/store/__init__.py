@@ -14,5 +14,19 @@ from llmchat.store.records import (
 )
 from llmchat.store.repository import ChatStore, NotFound
 
-__all__ = ["Battle", "ChatStore", "ColumnRecord", "ConversationRecord", "Database", "FeedbackRecord", "FeedbackStore",
-           "MessageRecord", "NotFound", "SearchHit", "VoteRecord", "VoteRefused", "VoteSide", "open_database"]
+__all__ = [
+    "Battle",
+    "ChatStore",
+    "ColumnRecord",
+    "ConversationRecord",
+    "Database",
+    "FeedbackRecord",
+    "FeedbackStore",
+    "MessageRecord",
+    "NotFound",
+    "SearchHit",
+    "VoteRecord",
+    "VoteRefused",
+    "VoteSide",
+    "open_database",
+]

@@ -57,14 +57,17 @@ class FeedbackStore:
     def _owned_reply(session: Session, ip: str, message_id: int) -> Message | None:
         if not 0 < message_id <= MAX_ID:
             return None
-        return session.scalar(select(Message)
-                              .join(Conversation, Conversation.id == Message.conversation_id)
-                              .join(Client, Client.id == Conversation.client_id)
-                              .where(Message.id == message_id, Message.role == "assistant", Client.ip == ip))
+        return session.scalar(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .join(Client, Client.id == Conversation.client_id)
+            .where(Message.id == message_id, Message.role == "assistant", Client.ip == ip)
+        )
 
     # feedback -------------------------------------------------------------------------------
-    def set_feedback(self, ip: str, message_id: int, rating: str | None, correction: str | None,
-                     *, keep_correction: bool = False) -> MessageRecord | None:
+    def set_feedback(
+        self, ip: str, message_id: int, rating: str | None, correction: str | None, *, keep_correction: bool = False
+    ) -> MessageRecord | None:
         """Set (or, with neither a rating nor a correction left, remove) the feedback on one of this IP's replies;
         None when it is not one. `keep_correction`: leave the stored correction as it is."""
         if rating is not None and rating not in RATINGS:
@@ -101,10 +104,17 @@ class FeedbackStore:
             if left is None or right is None:
                 raise NotFound(f"message {left_id if left is None else right_id} not found")
             prompt = self._common_prompt(session, left, right)
-            values = {"conversation_id": left.conversation_id, "left_message_id": left.id,
-                      "right_message_id": right.id, "left_model": left.model, "right_model": right.model,
-                      "prompt": prompt, "left_content": left.content, "right_content": right.content,
-                      "winner": winner}
+            values = {
+                "conversation_id": left.conversation_id,
+                "left_message_id": left.id,
+                "right_message_id": right.id,
+                "left_model": left.model,
+                "right_model": right.model,
+                "prompt": prompt,
+                "left_content": left.content,
+                "right_content": right.content,
+                "winner": winner,
+            }
             vote, created = self._upsert_vote(session, pair_key(left.id, right.id), values)
             conversation = session.get(Conversation, left.conversation_id)
             if conversation.blind and not conversation.revealed:
@@ -116,8 +126,11 @@ class FeedbackStore:
     def _common_prompt(session: Session, left: Message, right: Message) -> str:
         for field, message in (("left_message_id", left), ("right_message_id", right)):
             if message.status != "complete":
-                raise VoteRefused(field, f"reply {message.id} has not finished (status {message.status}); vote "
-                                         f"once both replies are complete")
+                raise VoteRefused(
+                    field,
+                    f"reply {message.id} has not finished (status {message.status}); vote "
+                    f"once both replies are complete",
+                )
         if left.conversation_id != right.conversation_id:
             raise VoteRefused("right_message_id", "both replies must be in the same conversation")
         prompts = [session.get(Message, m.parent_id) if m.parent_id is not None else None for m in (left, right)]
@@ -149,10 +162,12 @@ class FeedbackStore:
 
     def thumbs(self) -> dict[str, Counter[str]]:
         """Per model: how many of its replies got a thumb up and down."""
-        query = (select(Message.model, Feedback.rating, func.count())
-                 .join(Message, Message.id == Feedback.message_id)
-                 .where(Feedback.rating.is_not(None), Message.model.is_not(None))
-                 .group_by(Message.model, Feedback.rating))
+        query = (
+            select(Message.model, Feedback.rating, func.count())
+            .join(Message, Message.id == Feedback.message_id)
+            .where(Feedback.rating.is_not(None), Message.model.is_not(None))
+            .group_by(Message.model, Feedback.rating)
+        )
         counts: dict[str, Counter[str]] = {}
         with self._sessions() as session:
             for model, rating, count in session.execute(query):

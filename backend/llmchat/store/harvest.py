@@ -20,9 +20,9 @@ from llmchat.store.snapshots import conversation_messages
 
 @dataclass(frozen=True)
 class ReplyInContext:
-    reply: MessageRecord                 # with its feedback
-    prompt: MessageRecord                # the user message it answers
-    history: tuple[MessageRecord, ...]   # the branch before the prompt, root first
+    reply: MessageRecord  # with its feedback
+    prompt: MessageRecord  # the user message it answers
+    history: tuple[MessageRecord, ...]  # the branch before the prompt, root first
 
 
 @dataclass(frozen=True)
@@ -45,28 +45,36 @@ def _in_scope(since: datetime | None, models: Collection[str] | None):
     return conditions
 
 
-def replies(database: Database, since: datetime | None = None,
-            models: Collection[str] | None = None) -> Iterator[ReplyInContext]:
+def replies(
+    database: Database, since: datetime | None = None, models: Collection[str] | None = None
+) -> Iterator[ReplyInContext]:
     """Every assistant reply answering a user message (written since `since`, by one of `models`), oldest first,
     conversation by conversation."""
     wanted = [Message.role == "assistant", *_in_scope(since, models)]
     with database.sessions() as session:
-        conversation_ids = list(session.scalars(select(Message.conversation_id).where(*wanted)
-                                                .group_by(Message.conversation_id)
-                                                .order_by(func.min(Message.id))))
+        conversation_ids = list(
+            session.scalars(
+                select(Message.conversation_id)
+                .where(*wanted)
+                .group_by(Message.conversation_id)
+                .order_by(func.min(Message.id))
+            )
+        )
         for conversation_id in conversation_ids:
             messages = conversation_messages(session, conversation_id)
             by_id = {m.id: m for m in messages}
-            wanted_ids = set(session.scalars(select(Message.id).where(Message.conversation_id == conversation_id,
-                                                                      *wanted)))
+            wanted_ids = set(
+                session.scalars(select(Message.id).where(Message.conversation_id == conversation_id, *wanted))
+            )
             for message in messages:
                 prompt = by_id.get(message.parent_id) if message.parent_id is not None else None
                 if message.id in wanted_ids and prompt is not None and prompt.role == "user":
                     yield ReplyInContext(message, prompt, _before(messages, prompt))
 
 
-def votes(database: Database, since: datetime | None = None,
-          models: Collection[str] | None = None) -> list[VoteInContext]:
+def votes(
+    database: Database, since: datetime | None = None, models: Collection[str] | None = None
+) -> list[VoteInContext]:
     """Every vote (cast since `since`; with `models`, those with one of them on either side), oldest first."""
     query = select(Vote).order_by(Vote.id)
     if since is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
@@ -21,7 +21,7 @@ VOTE_WINNERS = ("left", "right", "tie", "both_bad")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_conversation_id() -> str:
@@ -81,9 +81,7 @@ class Message(Base):
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     # the message this one follows: a user message follows a reply (None: the first), a reply its user message
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), nullable=True, index=True)
     # 0, or 0/1 in a compare session: each column is a tree of its own

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
 def as_utc(value: datetime) -> datetime:
     # SQLite drops the zone: every stored time is UTC
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class ConversationRecord:
     # the branch on screen, root first (chat), or each column's newest branch (compare)
     messages: tuple[MessageRecord, ...] = field(default=())
     columns: tuple[ColumnRecord, ...] = field(default=())
-    blind: bool = False     # a compare session whose models were drawn at random
+    blind: bool = False  # a compare session whose models were drawn at random
     revealed: bool = False  # ... and have been shown, after its first vote
     votes: tuple[VoteRecord, ...] = field(default=())
 
@@ -152,8 +152,9 @@ def message_record(row: Any, feedback: Any | None = None, hidden: bool = False) 
     )
 
 
-def conversation_record(row: Any, message_count: int, models_used: tuple[str, ...] = (),
-                        **parts: Any) -> ConversationRecord:
+def conversation_record(
+    row: Any, message_count: int, models_used: tuple[str, ...] = (), **parts: Any
+) -> ConversationRecord:
     models = tuple(row.models or ()) if row.kind == "compare" else models_used
     return ConversationRecord(
         id=row.id,

@@ -38,8 +38,16 @@ from llmchat.store.snapshots import conversation_messages, message_snapshot
 
 MESSAGE_ROLES = ("user", "assistant")
 MAX_ID = 2**31 - 1  # ids are INTEGER: a larger number is no message (and PostgreSQL would refuse to compare it)
-UPDATABLE = {"content", "status", "finish_reason", "prompt_tokens", "completion_tokens", "response_time_ms", "model",
-             "params"}
+UPDATABLE = {
+    "content",
+    "status",
+    "finish_reason",
+    "prompt_tokens",
+    "completion_tokens",
+    "response_time_ms",
+    "model",
+    "params",
+}
 
 
 class NotFound(LookupError):
@@ -78,18 +86,33 @@ class ChatStore:
         )
         return session.scalar(query)
 
-    def create_conversation(self, ip: str, title: str, model: str | None, *, kind: str = "chat",
-                            models: list[str] | None = None, title_state: str = "first_line",
-                            blind: bool = False) -> ConversationRecord:
+    def create_conversation(
+        self,
+        ip: str,
+        title: str,
+        model: str | None,
+        *,
+        kind: str = "chat",
+        models: list[str] | None = None,
+        title_state: str = "first_line",
+        blind: bool = False,
+    ) -> ConversationRecord:
         """`blind`: a compare session whose models are hidden from the user until its first vote."""
         if kind not in CONVERSATION_KINDS:
             raise ValueError(f"kind must be one of {CONVERSATION_KINDS}, not {kind!r}")
         if blind and kind != "compare":
             raise ValueError("only a compare session can be blind")
         with self._sessions.begin() as session:
-            conversation = Conversation(client_id=self._client_id(session, ip), title=title[:200], model=model,
-                                        kind=kind, models=list(models) if models else None, title_state=title_state,
-                                        blind=blind, revealed=False)
+            conversation = Conversation(
+                client_id=self._client_id(session, ip),
+                title=title[:200],
+                model=model,
+                kind=kind,
+                models=list(models) if models else None,
+                title_state=title_state,
+                blind=blind,
+                revealed=False,
+            )
             session.add(conversation)
             session.flush()
             return conversation_record(conversation, 0)
@@ -119,8 +142,9 @@ class ChatStore:
             return {}
         query = (
             select(Message.conversation_id, Message.model, func.min(Message.id).label("first"))
-            .where(Message.conversation_id.in_(conversation_ids), Message.role == "assistant",
-                   Message.model.is_not(None))
+            .where(
+                Message.conversation_id.in_(conversation_ids), Message.role == "assistant", Message.model.is_not(None)
+            )
             .group_by(Message.conversation_id, Message.model)
         )
         firsts: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -142,8 +166,12 @@ class ChatStore:
                     ColumnRecord(model, tuple(tree.branch_on_screen(messages, None, column)))
                     for column, model in enumerate(conversation.models or [None, None])
                 )
-                votes = tuple(vote_record(v) for v in session.scalars(
-                    select(Vote).where(Vote.conversation_id == conversation_id).order_by(Vote.id)))
+                votes = tuple(
+                    vote_record(v)
+                    for v in session.scalars(
+                        select(Vote).where(Vote.conversation_id == conversation_id).order_by(Vote.id)
+                    )
+                )
                 return conversation_record(conversation, len(messages), used, columns=columns, votes=votes)
             branch = tuple(tree.branch_on_screen(messages, conversation.current_leaf_id))
             return conversation_record(conversation, len(messages), used, messages=branch)
@@ -182,26 +210,31 @@ class ChatStore:
     def title_from_first_message(self, conversation_id: str, title: str) -> None:
         """An untitled conversation (a new compare session) takes its first message's line as its title."""
         with self._sessions.begin() as session:
-            session.execute(update(Conversation)
-                            .where(Conversation.id == conversation_id, Conversation.title_state == "untitled")
-                            .values(title=title[:200], title_state="first_line"))
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.title_state == "untitled")
+                .values(title=title[:200], title_state="first_line")
+            )
 
     def claim_title(self, conversation_id: str) -> bool:
         """True for exactly one caller while the title is still the first message's line (then the model writes
         one); concurrent replies (two compare columns) do not both generate a title."""
         with self._sessions.begin() as session:
-            result = session.execute(update(Conversation)
-                                     .where(Conversation.id == conversation_id,
-                                            Conversation.title_state == "first_line")
-                                     .values(title_state="model"))
+            result = session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.title_state == "first_line")
+                .values(title_state="model")
+            )
             return result.rowcount == 1
 
     def set_model_title(self, conversation_id: str, title: str) -> ConversationRecord | None:
         """Store a generated title unless the user renamed the conversation meanwhile."""
         with self._sessions.begin() as session:
-            session.execute(update(Conversation)
-                            .where(Conversation.id == conversation_id, Conversation.title_state == "model")
-                            .values(title=title[:200]))
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.title_state == "model")
+                .values(title=title[:200])
+            )
             conversation = session.get(Conversation, conversation_id)
             return conversation_record(conversation, 0) if conversation else None
 
@@ -233,9 +266,18 @@ class ChatStore:
                 if parent is None or parent.conversation_id != conversation_id or parent.column_index != column:
                     raise ValueError(f"message {parent_id} is not in column {column} of this conversation")
             message = Message(
-                conversation_id=conversation_id, parent_id=parent_id, column_index=column, role=role,
-                content=content, model=model, params=params, status=status, finish_reason=finish_reason,
-                prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, response_time_ms=response_time_ms,
+                conversation_id=conversation_id,
+                parent_id=parent_id,
+                column_index=column,
+                role=role,
+                content=content,
+                model=model,
+                params=params,
+                status=status,
+                finish_reason=finish_reason,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                response_time_ms=response_time_ms,
             )
             session.add(message)
             session.flush()
@@ -269,10 +311,12 @@ class ChatStore:
         if not 0 < message_id <= MAX_ID:
             return None
         with self._sessions.begin() as session:
-            query = (select(Message)
-                     .join(Conversation, Conversation.id == Message.conversation_id)
-                     .join(Client, Client.id == Conversation.client_id)
-                     .where(Message.id == message_id, Client.ip == ip))
+            query = (
+                select(Message)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .join(Client, Client.id == Conversation.client_id)
+                .where(Message.id == message_id, Client.ip == ip)
+            )
             message = session.scalar(query)
             if message is None:
                 return None
@@ -284,8 +328,9 @@ class ChatStore:
         """Mark a reply `streaming` again to extend it; None when it is being generated right now."""
         with self._sessions.begin() as session:
             live = and_(Message.status == "streaming", Message.updated_at >= self._stale_before())
-            result = session.execute(update(Message).where(Message.id == message_id, ~live)
-                                     .values(status="streaming", updated_at=utc_now()))
+            result = session.execute(
+                update(Message).where(Message.id == message_id, ~live).values(status="streaming", updated_at=utc_now())
+            )
             if result.rowcount != 1:
                 return None
             return self._record(session, session.get(Message, message_id))
@@ -306,9 +351,11 @@ class ChatStore:
             session.flush()
             remaining = self._messages(session, conversation_id)
             leaf = tree.newest_leaf_under(remaining, parent_id) if parent_id is not None else None
-            session.execute(update(Conversation)
-                            .where(Conversation.id == conversation_id, Conversation.current_leaf_id == message_id)
-                            .values(current_leaf_id=leaf))
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.current_leaf_id == message_id)
+                .values(current_leaf_id=leaf)
+            )
             return True
 
     def messages(self, conversation_id: str) -> list[MessageRecord]:
@@ -331,8 +378,7 @@ class ChatStore:
 
     def clear_messages(self, conversation_id: str) -> None:
         with self._sessions.begin() as session:
-            session.execute(update(Conversation).where(Conversation.id == conversation_id)
-                            .values(current_leaf_id=None))
+            session.execute(update(Conversation).where(Conversation.id == conversation_id).values(current_leaf_id=None))
             # parent_id is a foreign key: unlink, then delete
             session.execute(update(Message).where(Message.conversation_id == conversation_id).values(parent_id=None))
             session.execute(delete(Message).where(Message.conversation_id == conversation_id))
@@ -362,19 +408,31 @@ class ChatStore:
         """Streams whose API process died: the reply becomes `stopped` (text kept), its user message complete;
         a user message left `pending` with no reply at all becomes `error` (the UI offers a retry)."""
         cutoff = self._stale_before()
-        stale = and_(Message.conversation_id == conversation_id, Message.updated_at < cutoff,
-                     Message.status.in_(("streaming", "pending")))
+        stale = and_(
+            Message.conversation_id == conversation_id,
+            Message.updated_at < cutoff,
+            Message.status.in_(("streaming", "pending")),
+        )
         if not session.scalar(select(exists().where(stale))):
             return  # the usual case: a read, no write
-        session.execute(update(Message).where(stale, Message.status == "streaming")
-                        .values(status="stopped", finish_reason=None, updated_at=utc_now()))
+        session.execute(
+            update(Message)
+            .where(stale, Message.status == "streaming")
+            .values(status="stopped", finish_reason=None, updated_at=utc_now())
+        )
         reply = aliased(Message)
         live = exists().where(reply.parent_id == Message.id, reply.status == "streaming")
         answered = exists().where(reply.parent_id == Message.id, reply.status != "error")
-        session.execute(update(Message).where(stale, Message.status == "pending", ~live, answered)
-                        .values(status="complete", updated_at=utc_now()))
-        session.execute(update(Message).where(stale, Message.status == "pending", ~live)
-                        .values(status="error", updated_at=utc_now()))
+        session.execute(
+            update(Message)
+            .where(stale, Message.status == "pending", ~live, answered)
+            .values(status="complete", updated_at=utc_now())
+        )
+        session.execute(
+            update(Message)
+            .where(stale, Message.status == "pending", ~live)
+            .values(status="error", updated_at=utc_now())
+        )
 
 
 def _check(role: str, status: str) -> None:

@@ -49,7 +49,7 @@ def query_terms(query: str) -> list[str]:
 
 
 def segments(snippet: str) -> tuple[tuple[str, bool], ...]:
-    """"a \ue000b\ue001 c" -> (("a ", False), ("b", True), (" c", False))."""
+    """ "a \ue000b\ue001 c" -> (("a ", False), ("b", True), (" c", False))."""
     parts: list[tuple[str, bool]] = []
     for index, chunk in enumerate(re.split(f"[{START}{STOP}]", snippet or "")):
         if chunk:
@@ -70,8 +70,13 @@ def search_messages(session: Session, ip: str, query: str, limit: int) -> list[S
         raise NotImplementedError(f"full-text search is not set up for {dialect}")
     rows = session.execute(statement, {"query": compiled, "ip": ip, "limit": limit})
     return [
-        SearchHit(conversation_id=row.conversation_id, conversation_title=row.title, message_id=row.id,
-                  role=row.role, created_at=as_utc(row.created_at), snippet=segments(row.snippet))
+        SearchHit(
+            conversation_id=row.conversation_id,
+            conversation_title=row.title,
+            message_id=row.id,
+            role=row.role,
+            created_at=as_utc(row.created_at),
+            snippet=segments(row.snippet),
+        )
         for row in rows
     ]
-

@@ -21,22 +21,35 @@ def models_hidden(session: Session, conversation_id: str) -> bool:
 
 def message_snapshot(session: Session, message: Message) -> MessageRecord:
     """One message with its versions' ids (same parent, role and column), its feedback and its visibility."""
-    same_parent = (Message.parent_id == message.parent_id if message.parent_id is not None
-                   else Message.parent_id.is_(None))
-    siblings = session.scalars(select(Message.id).where(
-        Message.conversation_id == message.conversation_id, Message.role == message.role,
-        Message.column_index == message.column_index, same_parent).order_by(Message.id))
-    record = message_record(message, session.get(Feedback, message.id),
-                            hidden=models_hidden(session, message.conversation_id))
+    same_parent = (
+        Message.parent_id == message.parent_id if message.parent_id is not None else Message.parent_id.is_(None)
+    )
+    siblings = session.scalars(
+        select(Message.id)
+        .where(
+            Message.conversation_id == message.conversation_id,
+            Message.role == message.role,
+            Message.column_index == message.column_index,
+            same_parent,
+        )
+        .order_by(Message.id)
+    )
+    record = message_record(
+        message, session.get(Feedback, message.id), hidden=models_hidden(session, message.conversation_id)
+    )
     return record.with_siblings(tuple(siblings))
 
 
 def conversation_messages(session: Session, conversation_id: str) -> list[MessageRecord]:
     """Every message of a conversation, oldest first, with sibling ids, feedback and visibility."""
-    rows = list(session.scalars(select(Message).where(Message.conversation_id == conversation_id)
-                                .order_by(Message.id)))
-    feedback = {row.message_id: row for row in session.scalars(
-        select(Feedback).join(Message, Message.id == Feedback.message_id)
-        .where(Message.conversation_id == conversation_id))}
+    rows = list(session.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)))
+    feedback = {
+        row.message_id: row
+        for row in session.scalars(
+            select(Feedback)
+            .join(Message, Message.id == Feedback.message_id)
+            .where(Message.conversation_id == conversation_id)
+        )
+    }
     hidden = models_hidden(session, conversation_id)
     return tree.with_sibling_ids(message_record(m, feedback.get(m.id), hidden) for m in rows)

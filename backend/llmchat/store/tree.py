@@ -59,6 +59,7 @@ def leaf_of_column(messages: Sequence[MessageRecord], current_leaf_id: int | Non
     return newest.id if newest else None
 
 
-def branch_on_screen(messages: Sequence[MessageRecord], current_leaf_id: int | None,
-                     column: int = 0) -> list[MessageRecord]:
+def branch_on_screen(
+    messages: Sequence[MessageRecord], current_leaf_id: int | None, column: int = 0
+) -> list[MessageRecord]:
     return path_to(messages, leaf_of_column(messages, current_leaf_id, column))

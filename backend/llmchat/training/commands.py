@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC
 from pathlib import Path
 
 
@@ -28,8 +29,10 @@ def _data_make(args: argparse.Namespace) -> int:
     examples = make_examples(2000 if args.n is None else args.n, args.seed, unseen=args.unseen)
     path = write_jsonl(examples, Path(args.out or "data/generated/alpaca_tasks.jsonl"))
     held_out = sum(1 for e in examples if e["phrasing"] == "unseen")
-    print(f"wrote {len(examples)} examples to {path}: {len(examples) - held_out} in the training phrasings, "
-          f"{held_out} in held-out phrasings (test split only)")
+    print(
+        f"wrote {len(examples)} examples to {path}: {len(examples) - held_out} in the training phrasings, "
+        f"{held_out} in held-out phrasings (test split only)"
+    )
     return 0
 
 
@@ -52,19 +55,22 @@ def _data_check(args: argparse.Namespace) -> int:
         print("tasks: " + ", ".join(f"{name} {count}" for name, count in sorted(tasks.items())))
     phrasings = Counter(r.get("phrasing") for r in records if r.get("phrasing"))
     if phrasings:
-        print("phrasings: " + ", ".join(f"{name} {count}" for name, count in sorted(phrasings.items()))
-              + " (unseen: test split only)")
+        print(
+            "phrasings: "
+            + ", ".join(f"{name} {count}" for name, count in sorted(phrasings.items()))
+            + " (unseen: test split only)"
+        )
     return 0
 
 
 def _since(text: str | None):
     """--since: an ISO date or time; without a zone, UTC."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     if text is None:
         return None
     when = datetime.fromisoformat(text)
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _data_from_chats(args: argparse.Namespace) -> int:
@@ -85,9 +91,15 @@ def _data_from_chats(args: argparse.Namespace) -> int:
         from llmchat.api.config import load_config as load_app_config
 
         database_url = load_app_config().database_url
-    options = FromChatsOptions(out=Path(args.out), database_url=database_url, format=args.format, models=models,
-                               since=since, config=Path(args.config) if args.config else None,
-                               overrides=args.set)
+    options = FromChatsOptions(
+        out=Path(args.out),
+        database_url=database_url,
+        format=args.format,
+        models=models,
+        since=since,
+        config=Path(args.config) if args.config else None,
+        overrides=args.set,
+    )
     try:
         harvest = run_from_chats(options)
     except (ValueError, OSError) as exc:
@@ -135,9 +147,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     options = EvalOptions(
         models=[m.strip() for m in args.models.split(",") if m.strip()],
-        data=args.data, worker_url=args.worker_url.rstrip("/"), limit=args.limit, judge=args.judge,
-        out=Path(args.out) if args.out else None, max_tokens=args.max_tokens,
-        perplexity=not args.no_perplexity, timeout_s=args.timeout,
+        data=args.data,
+        worker_url=args.worker_url.rstrip("/"),
+        limit=args.limit,
+        judge=args.judge,
+        out=Path(args.out) if args.out else None,
+        max_tokens=args.max_tokens,
+        perplexity=not args.no_perplexity,
+        timeout_s=args.timeout,
         models_config=Path(args.models_config) if args.models_config else None,
     )
     try:
@@ -154,42 +171,74 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     make = data_sub.add_parser("make", help="write the project's own dataset (deterministic for a seed)")
     make.add_argument("--out", help="default data/generated/alpaca_tasks.jsonl (--preferences: preferences.jsonl)")
-    make.add_argument("--n", type=int, default=None,
-                      help="examples in the training phrasings (default 2000); with --preferences: rows (default 500)")
-    make.add_argument("--unseen", type=int, default=200,
-                      help="extra examples in held-out phrasings, for the test split only (default 200)")
+    make.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help="examples in the training phrasings (default 2000); with --preferences: rows (default 500)",
+    )
+    make.add_argument(
+        "--unseen",
+        type=int,
+        default=200,
+        help="extra examples in held-out phrasings, for the test split only (default 200)",
+    )
     make.add_argument("--seed", type=int, default=0)
-    make.add_argument("--preferences", action="store_true",
-                      help="write DPO rows {prompt, chosen, rejected} instead (for method: dpo)")
+    make.add_argument(
+        "--preferences", action="store_true", help="write DPO rows {prompt, chosen, rejected} instead (for method: dpo)"
+    )
     make.set_defaults(handler=_data_make)
     check = data_sub.add_parser("check", help="validate an Alpaca (or --preferences) JSON / JSONL file")
     check.add_argument("file")
     check.add_argument("--preferences", action="store_true", help="the file holds {prompt, chosen, rejected} rows")
     check.set_defaults(handler=_data_check)
     chats = data_sub.add_parser(
-        "from-chats", help="training rows from the users' thumbs, corrections and votes (reads every IP's chats)",
+        "from-chats",
+        help="training rows from the users' thumbs, corrections and votes (reads every IP's chats)",
         description="Reads the chat database directly (every client's conversations: an operator's tool, never a web "
-                    "endpoint). alpaca: one row per upvoted or corrected reply. preference: {prompt, chosen, "
-                    "rejected} rows from compare votes and from corrections of downvoted replies. Prints what it "
-                    "skipped and why.")
+        "endpoint). alpaca: one row per upvoted or corrected reply. preference: {prompt, chosen, "
+        "rejected} rows from compare votes and from corrections of downvoted replies. Prints what it "
+        "skipped and why.",
+    )
     chats.add_argument("--out", required=True, help="the JSON Lines file to write")
-    chats.add_argument("--format", choices=("alpaca", "preference"), default="alpaca",
-                       help="alpaca (for method lora/full) or preference (for method dpo); default alpaca")
-    chats.add_argument("--models", action="append", metavar="ID[,ID...]",
-                       help="only replies of these models (a vote: either side); repeatable")
+    chats.add_argument(
+        "--format",
+        choices=("alpaca", "preference"),
+        default="alpaca",
+        help="alpaca (for method lora/full) or preference (for method dpo); default alpaca",
+    )
+    chats.add_argument(
+        "--models",
+        action="append",
+        metavar="ID[,ID...]",
+        help="only replies of these models (a vote: either side); repeatable",
+    )
     chats.add_argument("--since", metavar="DATE", help="only replies written (votes cast) since this date (UTC)")
     chats.add_argument("--database-url", help="default: the chat API's (configs/app.yaml, LLMCHAT_DATABASE_URL)")
-    chats.add_argument("--config", help="the training recipe the rows are for: its base model's tokenizer and "
-                                        "cutoff_len decide what is too long (default configs/train/"
-                                        "smollm2-chats-lora.yaml, preference: smollm2-chats-dpo.yaml)")
-    chats.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a recipe key as `finetune --set` does, e.g. --set cutoff_len=1024")
+    chats.add_argument(
+        "--config",
+        help="the training recipe the rows are for: its base model's tokenizer and "
+        "cutoff_len decide what is too long (default configs/train/"
+        "smollm2-chats-lora.yaml, preference: smollm2-chats-dpo.yaml)",
+    )
+    chats.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe key as `finetune --set` does, e.g. --set cutoff_len=1024",
+    )
     chats.set_defaults(handler=_data_from_chats)
 
     finetune = subparsers.add_parser("finetune", help="full or LoRA fine-tuning (HF Trainer on accelerate)")
     finetune.add_argument("--config", required=True, help="configs/train/<name>.yaml")
-    finetune.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                          help="override a config key, typed (repeatable), e.g. --set max_steps=5")
+    finetune.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, typed (repeatable), e.g. --set max_steps=5",
+    )
     finetune.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
     finetune.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     finetune.set_defaults(handler=_finetune)
@@ -210,7 +259,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--out", default=None, help="report folder (default reports/eval-<time>/)")
     evaluate.add_argument("--max-tokens", type=int, default=32)
     evaluate.add_argument("--no-perplexity", action="store_true", help="skip the local eval-loss pass")
-    evaluate.add_argument("--models-config", default=None,
-                          help="registry file for the local eval-loss pass (default configs/models.yaml)")
+    evaluate.add_argument(
+        "--models-config", default=None, help="registry file for the local eval-loss pass (default configs/models.yaml)"
+    )
     evaluate.add_argument("--timeout", type=float, default=120.0, help="seconds per worker request")
     evaluate.set_defaults(handler=_evaluate)

@@ -16,42 +16,42 @@ import yaml
 class TrainConfig:
     # what to train
     run_name: str = "run"
-    base_model: str = "smollm2-chat"          # registry id (configs/models.yaml) or a path: HF folder or .gguf
-    method: Literal["full", "lora", "dpo"] = "lora"   # dpo: a LoRA trained on {prompt, chosen, rejected} rows
+    base_model: str = "smollm2-chat"  # registry id (configs/models.yaml) or a path: HF folder or .gguf
+    method: Literal["full", "lora", "dpo"] = "lora"  # dpo: a LoRA trained on {prompt, chosen, rejected} rows
     data: str = "data/generated/alpaca_tasks.jsonl"
-    output_dir: str = ""                      # default: models/runs/<run_name>
+    output_dir: str = ""  # default: models/runs/<run_name>
     # prompt / tokens
     cutoff_len: int = 256
-    train_on_inputs: bool = False             # False: prompt tokens get label -100 (alpaca-lora's default)
+    train_on_inputs: bool = False  # False: prompt tokens get label -100 (alpaca-lora's default)
     # split (a value below 1 is a fraction, else a count)
     validation_size: float = 0.05
     test_size: float = 0.1
     seed: int = 42
     # optimisation (Stanford Alpaca: cosine, warmup ratio 0.03, 3 epochs, lr 2e-5 full / 3e-4 LoRA)
     num_epochs: float = 3.0
-    max_steps: int = -1                       # > 0 wins over num_epochs
+    max_steps: int = -1  # > 0 wins over num_epochs
     batch_size: int = 4
     gradient_accumulation_steps: int = 1
     learning_rate: float = 3e-4
     weight_decay: float = 0.0
     warmup_ratio: float = 0.03
     lr_scheduler_type: str = "cosine"
-    bf16: str = "auto"                        # auto: bf16 on a CUDA device that supports it
+    bf16: str = "auto"  # auto: bf16 on a CUDA device that supports it
     gradient_checkpointing: bool = False
     logging_steps: int = 5
     eval_steps: int = 50
     save_steps: int = 100
     save_total_limit: int = 2
     dataloader_num_workers: int = 0
-    torch_threads: int = 0                    # 0: torch's default
+    torch_threads: int = 0  # 0: torch's default
     # LoRA (peft LoraConfig)
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.05
     lora_target_modules: list[str] = field(default_factory=lambda: ["q_proj", "v_proj"])
-    load_in: str | None = None                # 4bit | 8bit (CUDA + bitsandbytes only) | null
+    load_in: str | None = None  # 4bit | 8bit (CUDA + bitsandbytes only) | null
     # DPO (method: dpo, TRL's DPOTrainer; the reference model is the base with the adapter disabled)
-    dpo_beta: float = 0.1                     # how far the run may move from the reference (higher: less)
+    dpo_beta: float = 0.1  # how far the run may move from the reference (higher: less)
 
     def run_dir(self, models_root: Path) -> Path:
         return Path(self.output_dir) if self.output_dir else models_root / "runs" / self.run_name

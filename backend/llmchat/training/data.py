@@ -39,7 +39,9 @@ class Split:
 
 def _check_record(path: Path, line: int, record: object) -> dict:
     if not isinstance(record, dict):
-        raise DataError(path, f"expected an object with fields {', '.join(TEXT_FIELDS)}, got {type(record).__name__}", line)
+        raise DataError(
+            path, f"expected an object with fields {', '.join(TEXT_FIELDS)}, got {type(record).__name__}", line
+        )
     for field in REQUIRED_FIELDS:
         if field not in record:
             raise DataError(path, "is missing", line, field)
@@ -60,8 +62,9 @@ def _check_preference(path: Path, line: int, record: object) -> dict:
     """A DPO row: `prompt` (rendered as the Alpaca instruction; an optional `input` as its input), the preferred
     answer `chosen` and the worse one `rejected`."""
     if not isinstance(record, dict):
-        raise DataError(path, f"expected an object with fields {', '.join(PREFERENCE_FIELDS)}, "
-                              f"got {type(record).__name__}", line)
+        raise DataError(
+            path, f"expected an object with fields {', '.join(PREFERENCE_FIELDS)}, got {type(record).__name__}", line
+        )
     for field in PREFERENCE_FIELDS:
         if field not in record:
             raise DataError(path, "is missing", line, field)
@@ -130,7 +133,7 @@ def file_sha256(path: Path | str) -> str:
 
 def _size(value: float, total: int) -> int:
     """A config size: a fraction of the data when below 1, else a count."""
-    return int(round(value * total)) if 0 < value < 1 else int(value)
+    return round(value * total) if 0 < value < 1 else int(value)
 
 
 def split_examples(examples: list[dict], validation: float, test: float, seed: int) -> Split:
@@ -151,6 +154,6 @@ def split_examples(examples: list[dict], validation: float, test: float, seed: i
     random.Random(seed + 1).shuffle(test_split)  # `evaluate --limit N` then takes both kinds
     return Split(
         test=test_split,
-        validation=shuffled[n_test:n_test + n_val],
-        train=shuffled[n_test + n_val:],
+        validation=shuffled[n_test : n_test + n_val],
+        train=shuffled[n_test + n_val :],
     )

@@ -18,34 +18,131 @@ from llmchat.training.phrasings import phrasings, template_id
 Example = dict[str, str]
 
 WORDS = (
-    "apple", "river", "garden", "window", "pencil", "orange", "silver", "planet", "rabbit", "forest",
-    "candle", "bridge", "yellow", "mirror", "basket", "engine", "island", "jacket", "kitten", "ladder",
-    "market", "needle", "pocket", "rocket", "saddle", "tunnel", "violet", "wallet", "button", "castle",
-    "dragon", "flower", "guitar", "hammer", "jungle", "lemon", "magnet", "nickel", "pepper", "puzzle",
-    "cat", "dog", "sun", "moon", "tree", "book", "milk", "fish", "star", "rain", "snow", "bird", "lamp", "door",
+    "apple",
+    "river",
+    "garden",
+    "window",
+    "pencil",
+    "orange",
+    "silver",
+    "planet",
+    "rabbit",
+    "forest",
+    "candle",
+    "bridge",
+    "yellow",
+    "mirror",
+    "basket",
+    "engine",
+    "island",
+    "jacket",
+    "kitten",
+    "ladder",
+    "market",
+    "needle",
+    "pocket",
+    "rocket",
+    "saddle",
+    "tunnel",
+    "violet",
+    "wallet",
+    "button",
+    "castle",
+    "dragon",
+    "flower",
+    "guitar",
+    "hammer",
+    "jungle",
+    "lemon",
+    "magnet",
+    "nickel",
+    "pepper",
+    "puzzle",
+    "cat",
+    "dog",
+    "sun",
+    "moon",
+    "tree",
+    "book",
+    "milk",
+    "fish",
+    "star",
+    "rain",
+    "snow",
+    "bird",
+    "lamp",
+    "door",
 )
 
 CAPITALS = {
-    "France": "Paris", "Germany": "Berlin", "Italy": "Rome", "Spain": "Madrid", "Japan": "Tokyo",
-    "China": "Beijing", "Egypt": "Cairo", "Canada": "Ottawa", "Russia": "Moscow", "Greece": "Athens",
-    "Portugal": "Lisbon", "Norway": "Oslo", "Sweden": "Stockholm", "Finland": "Helsinki", "Poland": "Warsaw",
-    "Austria": "Vienna", "Ireland": "Dublin", "Kenya": "Nairobi", "Peru": "Lima", "Chile": "Santiago",
-    "Cuba": "Havana", "Thailand": "Bangkok", "Turkey": "Ankara", "Mexico": "Mexico City", "India": "New Delhi",
-    "Argentina": "Buenos Aires", "Australia": "Canberra", "Brazil": "Brasilia", "Hungary": "Budapest",
-    "Denmark": "Copenhagen", "Belgium": "Brussels", "Netherlands": "Amsterdam", "Iran": "Tehran",
+    "France": "Paris",
+    "Germany": "Berlin",
+    "Italy": "Rome",
+    "Spain": "Madrid",
+    "Japan": "Tokyo",
+    "China": "Beijing",
+    "Egypt": "Cairo",
+    "Canada": "Ottawa",
+    "Russia": "Moscow",
+    "Greece": "Athens",
+    "Portugal": "Lisbon",
+    "Norway": "Oslo",
+    "Sweden": "Stockholm",
+    "Finland": "Helsinki",
+    "Poland": "Warsaw",
+    "Austria": "Vienna",
+    "Ireland": "Dublin",
+    "Kenya": "Nairobi",
+    "Peru": "Lima",
+    "Chile": "Santiago",
+    "Cuba": "Havana",
+    "Thailand": "Bangkok",
+    "Turkey": "Ankara",
+    "Mexico": "Mexico City",
+    "India": "New Delhi",
+    "Argentina": "Buenos Aires",
+    "Australia": "Canberra",
+    "Brazil": "Brasilia",
+    "Hungary": "Budapest",
+    "Denmark": "Copenhagen",
+    "Belgium": "Brussels",
+    "Netherlands": "Amsterdam",
+    "Iran": "Tehran",
 }
 
 OPPOSITES = {
-    "hot": "cold", "big": "small", "fast": "slow", "up": "down", "happy": "sad", "light": "dark",
-    "open": "closed", "early": "late", "full": "empty", "hard": "soft", "old": "new", "tall": "short",
-    "rich": "poor", "wet": "dry", "strong": "weak", "left": "right", "win": "lose", "day": "night",
+    "hot": "cold",
+    "big": "small",
+    "fast": "slow",
+    "up": "down",
+    "happy": "sad",
+    "light": "dark",
+    "open": "closed",
+    "early": "late",
+    "full": "empty",
+    "hard": "soft",
+    "old": "new",
+    "tall": "short",
+    "rich": "poor",
+    "wet": "dry",
+    "strong": "weak",
+    "left": "right",
+    "win": "lose",
+    "day": "night",
 }
 
 # (from unit, to unit, factor): N <from> is N * factor <to>
 CONVERSIONS = (
-    ("kilometers", "meters", 1000), ("meters", "centimeters", 100), ("centimeters", "millimeters", 10),
-    ("kilograms", "grams", 1000), ("liters", "milliliters", 1000), ("hours", "minutes", 60),
-    ("minutes", "seconds", 60), ("days", "hours", 24), ("weeks", "days", 7), ("feet", "inches", 12),
+    ("kilometers", "meters", 1000),
+    ("meters", "centimeters", 100),
+    ("centimeters", "millimeters", 10),
+    ("kilograms", "grams", 1000),
+    ("liters", "milliliters", 1000),
+    ("hours", "minutes", 60),
+    ("minutes", "seconds", 60),
+    ("days", "hours", 24),
+    ("weeks", "days", 7),
+    ("feet", "inches", 12),
 )
 
 
@@ -91,6 +188,7 @@ def _word_task(answer: Callable[[str], str]) -> Callable[[random.Random], tuple[
     def draw(rng: random.Random) -> tuple[Slots, str]:
         word = rng.choice(WORDS)
         return {"word": word}, answer(word)
+
     return draw
 
 
@@ -106,10 +204,18 @@ def _opposite(rng: random.Random) -> tuple[Slots, str]:
 
 # each task draws its slots and the answer; phrasings.py says how the question is asked
 TASKS: dict[str, Callable[[random.Random], tuple[Slots, str]]] = {
-    "add": _add, "subtract": _subtract, "multiply": _multiply, "convert": _convert, "sort": _sort,
-    "largest": _largest, "uppercase": _word_task(str.upper), "reverse": _word_task(lambda w: w[::-1]),
-    "count_letters": _word_task(lambda w: str(len(w))), "first_letter": _word_task(lambda w: w[0]),
-    "capital": _capital, "opposite": _opposite,
+    "add": _add,
+    "subtract": _subtract,
+    "multiply": _multiply,
+    "convert": _convert,
+    "sort": _sort,
+    "largest": _largest,
+    "uppercase": _word_task(str.upper),
+    "reverse": _word_task(lambda w: w[::-1]),
+    "count_letters": _word_task(lambda w: str(len(w))),
+    "first_letter": _word_task(lambda w: w[0]),
+    "capital": _capital,
+    "opposite": _opposite,
 }
 
 
@@ -119,8 +225,14 @@ def make_example(task: str, phrasing: str, rng: random.Random) -> Example:
     templates = phrasings(task, phrasing)
     index = rng.randrange(len(templates))
     template = templates[index]
-    return {"instruction": template.instruction.format(**slots), "input": template.input.format(**slots),
-            "output": answer, "task": task, "template": template_id(task, phrasing, index), "phrasing": phrasing}
+    return {
+        "instruction": template.instruction.format(**slots),
+        "input": template.input.format(**slots),
+        "output": answer,
+        "task": task,
+        "template": template_id(task, phrasing, index),
+        "phrasing": phrasing,
+    }
 
 
 def make_examples(n: int = 2000, seed: int = 0, unseen: int = 200) -> list[Example]:
@@ -161,8 +273,15 @@ def make_preferences(n: int = 500, seed: int = 0) -> list[dict[str, str]]:
             rejected = _wrong_answer(example, rng)
         else:
             rejected = f"The answer is {example['output']}."
-        rows.append({"prompt": example["instruction"], "input": example["input"], "chosen": example["output"],
-                     "rejected": rejected, "task": example["task"]})
+        rows.append(
+            {
+                "prompt": example["instruction"],
+                "input": example["input"],
+                "chosen": example["output"],
+                "rejected": rejected,
+                "task": example["task"],
+            }
+        )
     return rows
 
 

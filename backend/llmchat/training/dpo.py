@@ -18,21 +18,42 @@ def preference_dataset(records: list[dict], template: AlpacaTemplate) -> Any:
     """A `datasets.Dataset` of TRL's standard (non-conversational) preference format, prompts rendered."""
     from datasets import Dataset
 
-    return Dataset.from_list([
-        {"prompt": template.render(record["prompt"], record.get("input", "")),
-         "chosen": record["chosen"], "rejected": record["rejected"]}
-        for record in records])
+    return Dataset.from_list(
+        [
+            {
+                "prompt": template.render(record["prompt"], record.get("input", "")),
+                "chosen": record["chosen"],
+                "rejected": record["rejected"],
+            }
+            for record in records
+        ]
+    )
 
 
 def as_alpaca(records: list[dict]) -> list[dict]:
     """Preference rows as Alpaca records whose answer is the preferred one: the run's test.jsonl, which
     `llmchat evaluate` reads like any other run's."""
-    return [{"instruction": r["prompt"], "input": r.get("input", ""), "output": r["chosen"],
-             **({"task": r["task"]} if r.get("task") else {})} for r in records]
+    return [
+        {
+            "instruction": r["prompt"],
+            "input": r.get("input", ""),
+            "output": r["chosen"],
+            **({"task": r["task"]} if r.get("task") else {}),
+        }
+        for r in records
+    ]
 
 
-def dpo_trainer(config: TrainConfig, arguments: dict[str, Any], model: Any, tokenizer: Any,
-                train: list[dict], validation: list[dict], template: AlpacaTemplate, callbacks: list) -> Any:
+def dpo_trainer(
+    config: TrainConfig,
+    arguments: dict[str, Any],
+    model: Any,
+    tokenizer: Any,
+    train: list[dict],
+    validation: list[dict],
+    template: AlpacaTemplate,
+    callbacks: list,
+) -> Any:
     """A DPOTrainer over `model` (the bare base) that trains a fresh LoRA adapter on it."""
     from trl import DPOConfig, DPOTrainer
 

@@ -21,8 +21,9 @@ class Encoded:
     labels: list[int]
 
 
-def encode_example(tokenizer: Any, template: AlpacaTemplate, record: dict, cutoff_len: int,
-                   train_on_inputs: bool = False) -> Encoded:
+def encode_example(
+    tokenizer: Any, template: AlpacaTemplate, record: dict, cutoff_len: int, train_on_inputs: bool = False
+) -> Encoded:
     prompt = template.render(record["instruction"], record.get("input", ""))
     prompt_ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
     target_ids = tokenizer(record["output"], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
@@ -36,8 +37,11 @@ def example_length(tokenizer: Any, template: AlpacaTemplate, instruction: str, i
     """Tokens of a whole example as `encode_example` makes it (prompt, answer, EOS): above `cutoff_len`, the end of
     the answer would be cut off in training."""
     prompt = template.render(instruction, input_text)
-    return (len(tokenizer(prompt, add_special_tokens=True)["input_ids"])
-            + len(tokenizer(answer, add_special_tokens=False)["input_ids"]) + 1)
+    return (
+        len(tokenizer(prompt, add_special_tokens=True)["input_ids"])
+        + len(tokenizer(answer, add_special_tokens=False)["input_ids"])
+        + 1
+    )
 
 
 class EncodedDataset:
@@ -54,8 +58,9 @@ class EncodedDataset:
         return {"input_ids": item.input_ids, "labels": item.labels}
 
 
-def encode_records(tokenizer: Any, template: AlpacaTemplate, records: list[dict], cutoff_len: int,
-                   train_on_inputs: bool = False) -> EncodedDataset:
+def encode_records(
+    tokenizer: Any, template: AlpacaTemplate, records: list[dict], cutoff_len: int, train_on_inputs: bool = False
+) -> EncodedDataset:
     encoded = [encode_example(tokenizer, template, r, cutoff_len, train_on_inputs) for r in records]
     # a record cut so short that no target token is left teaches nothing and gives a NaN loss: drop it
     return EncodedDataset([e for e in encoded if any(label != IGNORE_INDEX for label in e.labels)])

@@ -44,8 +44,9 @@ def default_data(models: list[str]) -> Path:
     raise ValueError("no --data given and none of the models is a run with a test.jsonl; pass --data FILE")
 
 
-def generate_answers(client: WorkerClient, model: ModelInfo, records: list[dict], max_tokens: int,
-                     progress: bool) -> list[Scored]:
+def generate_answers(
+    client: WorkerClient, model: ModelInfo, records: list[dict], max_tokens: int, progress: bool
+) -> list[Scored]:
     from tqdm import tqdm
 
     def one(index: int) -> Scored:
@@ -55,13 +56,17 @@ def generate_answers(client: WorkerClient, model: ModelInfo, records: list[dict]
             return score(index, records[index], "", error=str(exc))
 
     with ThreadPoolExecutor(CONCURRENT_REQUESTS) as pool:
-        rows = list(tqdm(pool.map(one, range(len(records))), total=len(records), desc=f"answers {model.id}",
-                         disable=not progress))
+        rows = list(
+            tqdm(
+                pool.map(one, range(len(records))), total=len(records), desc=f"answers {model.id}", disable=not progress
+            )
+        )
     return rows
 
 
-def local_loss(model_id: str, style: str, records: list[dict], progress: bool,
-               models_config: Path | None = None) -> dict | None:
+def local_loss(
+    model_id: str, style: str, records: list[dict], progress: bool, models_config: Path | None = None
+) -> dict | None:
     from llmchat.training.perplexity import answer_loss, load_for_eval
 
     try:
@@ -91,14 +96,21 @@ def run_evaluation(options: EvalOptions) -> Path:
         available = client.models()
         missing = [m for m in options.models + ([options.judge] if options.judge else []) if m not in available]
         if missing:
-            raise ValueError(f"the worker at {options.worker_url} does not serve {', '.join(missing)} "
-                             f"(it serves: {', '.join(available) or 'nothing'})")
+            raise ValueError(
+                f"the worker at {options.worker_url} does not serve {', '.join(missing)} "
+                f"(it serves: {', '.join(available) or 'nothing'})"
+            )
         results = {}
         for model_id in options.models:
             info = available[model_id]
             rows = generate_answers(client, info, records, options.max_tokens, options.progress)
-            result = {"prompt_style": info.prompt_style, "kind": info.kind, "base_model": info.base_model,
-                      "summary": summarize(rows), "rows": rows}
+            result = {
+                "prompt_style": info.prompt_style,
+                "kind": info.kind,
+                "base_model": info.base_model,
+                "summary": summarize(rows),
+                "rows": rows,
+            }
             if options.judge:
                 grades = [judge_answer(client, available[options.judge], r.record, r.prediction) for r in rows]
                 for row, grade in zip(rows, grades):
@@ -106,14 +118,22 @@ def run_evaluation(options: EvalOptions) -> Path:
                 valid = [g for g in grades if g is not None]
                 result["judge_mean"] = round(sum(valid) / len(valid), 2) if valid else None
             if options.perplexity:
-                result["loss"] = local_loss(model_id, info.prompt_style, records, options.progress,
-                                            options.models_config)
+                result["loss"] = local_loss(
+                    model_id, info.prompt_style, records, options.progress, options.models_config
+                )
             results[model_id] = result
     finally:
         client.close()
     created = time.strftime("%Y%m%d-%H%M%S")
-    meta = {"created": created, "data": _shown(data_path), "n": len(records), "worker_url": options.worker_url,
-            "max_tokens": options.max_tokens, "judge": options.judge, "models": options.models}
+    meta = {
+        "created": created,
+        "data": _shown(data_path),
+        "n": len(records),
+        "worker_url": options.worker_url,
+        "max_tokens": options.max_tokens,
+        "judge": options.judge,
+        "models": options.models,
+    }
     out = options.out or PROJECT_ROOT / "reports" / f"eval-{created}"
     report = build_report(meta, results)
     report_dir = write_report(report, out)
@@ -125,8 +145,14 @@ def record_in_runs(report: dict, report_dir: Path, models_root: Path) -> list[Pa
     """Every evaluated model that is a run on this machine keeps the summary of its latest evaluation in its
     folder (evaluation.json): the worker shows it on the model's card. Every model of the report is in it, so the
     card can show what the run was compared with."""
-    summary = {"created": report["meta"]["created"], "report": _shown(report_dir), "data": report["meta"]["data"],
-               "n": report["meta"]["n"], "max_tokens": report["meta"]["max_tokens"], "models": report["models"]}
+    summary = {
+        "created": report["meta"]["created"],
+        "report": _shown(report_dir),
+        "data": report["meta"]["data"],
+        "n": report["meta"]["n"],
+        "max_tokens": report["meta"]["max_tokens"],
+        "models": report["models"],
+    }
     written = []
     for model_id in report["models"]:
         try:

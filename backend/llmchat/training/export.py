@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from llmchat.paths import models_dir
 from llmchat.models.manifest import find_run, read_manifest
+from llmchat.paths import models_dir
 
 GGUF_CONVERTER = "convert_hf_to_gguf.py"
 
@@ -48,7 +48,9 @@ def merge_run(run_dir: Path, out: Path) -> Path:
     """Fold the LoRA deltas into the base weights and save an HF folder (model + tokenizer) that needs no peft."""
     manifest = read_manifest(run_dir)
     if manifest["kind"] != "lora":  # lora and dpo runs are adapters
-        raise ValueError(f"run {manifest['id']!r} is a full fine-tune: {run_dir / manifest['path']} is already standalone")
+        raise ValueError(
+            f"run {manifest['id']!r} is a full fine-tune: {run_dir / manifest['path']} is already standalone"
+        )
     model, tokenizer = load_run_model(run_dir)
     merged = model.merge_and_unload()
     out.mkdir(parents=True, exist_ok=True)

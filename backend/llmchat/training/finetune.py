@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llmchat.models.manifest import MANIFEST, weights_folder, write_manifest
+from llmchat.models.run_files import CONFIG_FILE, LOG_FILE
 from llmchat.paths import models_dir
 from llmchat.prompts import load_alpaca_template
 from llmchat.training import data as datafile
 from llmchat.training.config import TrainConfig, save_config
 from llmchat.training.dpo import as_alpaca, dpo_trainer
 from llmchat.training.encoding import PadCollator, encode_records
-from llmchat.models.manifest import MANIFEST, weights_folder, write_manifest
-from llmchat.models.run_files import CONFIG_FILE, LOG_FILE
 
 
 @dataclass
@@ -35,8 +35,10 @@ def prepare_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> None:
     """A fresh folder, or the old one kept for --resume; never silently mixes two runs."""
     if run_dir.exists() and any(run_dir.iterdir()) and not resume:
         if not overwrite:
-            raise ValueError(f"{run_dir} already holds a run: pass --resume to continue it, "
-                             f"--overwrite to replace it, or --set run_name=<new name>")
+            raise ValueError(
+                f"{run_dir} already holds a run: pass --resume to continue it, "
+                f"--overwrite to replace it, or --set run_name=<new name>"
+            )
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / MANIFEST).unlink(missing_ok=True)  # a resumed run is unfinished until it writes this again
@@ -59,7 +61,7 @@ def _use_bf16(setting: str) -> bool:
 def training_arguments(config: TrainConfig, run_dir: Path, has_validation: bool) -> dict[str, Any]:
     """The Trainer's arguments (`TrainingArguments`, or TRL's `DPOConfig` that extends them) as keywords."""
     evaluate = "steps" if has_validation and config.eval_steps > 0 else "no"
-    return dict(  # noqa: C408 - the keywords of TrainingArguments, as they read there
+    return dict(
         output_dir=str(run_dir / "checkpoints"),
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.batch_size * 2,
@@ -95,8 +97,9 @@ def _write_jsonl(records: list[dict], path: Path) -> None:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def run_finetune(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
-                 models_root: Path | None = None) -> RunResult:
+def run_finetune(
+    config: TrainConfig, *, resume: bool = False, overwrite: bool = False, models_root: Path | None = None
+) -> RunResult:
     import math
 
     import torch
@@ -135,8 +138,12 @@ def run_finetune(config: TrainConfig, *, resume: bool = False, overwrite: bool =
         "global_step": train_output.global_step,
         "eval_loss": eval_metrics.get("eval_loss"),
         "eval_perplexity": math.exp(eval_metrics["eval_loss"]) if "eval_loss" in eval_metrics else None,
-        "examples": {"train": len(split.train), "validation": len(split.validation), "test": len(split.test),
-                     "test_unseen_phrasings": sum(1 for r in split.test if r.get("phrasing") == datafile.UNSEEN)},
+        "examples": {
+            "train": len(split.train),
+            "validation": len(split.validation),
+            "test": len(split.test),
+            "test_unseen_phrasings": sum(1 for r in split.test if r.get("phrasing") == datafile.UNSEEN),
+        },
         "trainable_parameters": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
         "wall_time_s": round(time.monotonic() - started, 1),
         "data_sha256": data_hash,
@@ -149,14 +156,22 @@ def run_finetune(config: TrainConfig, *, resume: bool = False, overwrite: bool =
     _write_jsonl(test, run_dir / "test.jsonl")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     plot_loss(read_log(run_dir / LOG_FILE), run_dir / "loss.png", title=f"{config.run_name} ({config.method})")
-    write_manifest(run_dir, config.run_name, config.method, config.base_model,
-                   data=str(config.data), data_sha256=data_hash, eval_loss=metrics["eval_loss"],
-                   created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    write_manifest(
+        run_dir,
+        config.run_name,
+        config.method,
+        config.base_model,
+        data=str(config.data),
+        data_sha256=data_hash,
+        eval_loss=metrics["eval_loss"],
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
     return RunResult(run_dir, metrics)
 
 
-def _trainer(config: TrainConfig, run_dir: Path, model: Any, tokenizer: Any, split: datafile.Split,
-             callbacks: list) -> Any:
+def _trainer(
+    config: TrainConfig, run_dir: Path, model: Any, tokenizer: Any, split: datafile.Split, callbacks: list
+) -> Any:
     """DPO: TRL's DPOTrainer on preference rows. lora / full: the HF Trainer on encoded Alpaca records."""
     from transformers import Trainer, TrainingArguments
 

@@ -62,8 +62,10 @@ class RowWriter:
         """The system prompt and the earlier turns the reply was written with (its own memory_window and system
         prompt), as the alpaca prompt's input."""
         params = reply.params or {}
-        window = last_turns([to_langchain(m) for m in history if usable_for_memory(m)],
-                            int(params.get("memory_window", DEFAULT_MEMORY_WINDOW)))
+        window = last_turns(
+            [to_langchain(m) for m in history if usable_for_memory(m)],
+            int(params.get("memory_window", DEFAULT_MEMORY_WINDOW)),
+        )
         return self.chat_style.input_text(str(params.get("system_prompt") or ""), to_turns(window))
 
     def fits(self, instruction: str, input_text: str, *answers: str) -> bool:
@@ -85,10 +87,18 @@ class RowWriter:
             if not correction and (reply.status != "complete" or not reply.content.strip()):
                 harvest.skip("upvoted but not finished")
                 continue
-            row = {"instruction": item.prompt.content.strip(), "input": self.window_input(reply, item.history),
-                   "output": (correction or reply.content).strip()}
-            self._add(harvest, seen, row, (row["output"],),
-                      {"origin": "correction" if correction else "upvoted", "model": reply.model})
+            row = {
+                "instruction": item.prompt.content.strip(),
+                "input": self.window_input(reply, item.history),
+                "output": (correction or reply.content).strip(),
+            }
+            self._add(
+                harvest,
+                seen,
+                row,
+                (row["output"],),
+                {"origin": "correction" if correction else "upvoted", "model": reply.model},
+            )
         return harvest
 
     # preference -----------------------------------------------------------------------------
@@ -105,12 +115,22 @@ class RowWriter:
             if won.content.strip() == lost.content.strip() or not won.content.strip() or not lost.content.strip():
                 harvest.skip("vote: the same (or an empty) text on both sides")
                 continue
-            input_text = self.window_input(item.left_reply if left_won else item.right_reply,
-                                           item.left_history if left_won else item.right_history)
-            row = {"prompt": vote.prompt.strip(), "input": input_text, "chosen": won.content.strip(),
-                   "rejected": lost.content.strip()}
-            self._add(harvest, seen, row, (row["chosen"], row["rejected"]),
-                      {"origin": "vote", "chosen_model": won.model, "rejected_model": lost.model})
+            input_text = self.window_input(
+                item.left_reply if left_won else item.right_reply, item.left_history if left_won else item.right_history
+            )
+            row = {
+                "prompt": vote.prompt.strip(),
+                "input": input_text,
+                "chosen": won.content.strip(),
+                "rejected": lost.content.strip(),
+            }
+            self._add(
+                harvest,
+                seen,
+                row,
+                (row["chosen"], row["rejected"]),
+                {"origin": "vote", "chosen_model": won.model, "rejected_model": lost.model},
+            )
         for item in replies:
             harvest.considered += 1
             feedback, reply = item.reply.feedback, item.reply
@@ -123,14 +143,24 @@ class RowWriter:
             elif feedback.correction.strip() == reply.content.strip():
                 harvest.skip("correction same as the reply")
             else:
-                row = {"prompt": item.prompt.content.strip(), "input": self.window_input(reply, item.history),
-                       "chosen": feedback.correction.strip(), "rejected": reply.content.strip()}
-                self._add(harvest, seen, row, (row["chosen"], row["rejected"]),
-                          {"origin": "correction", "rejected_model": reply.model})
+                row = {
+                    "prompt": item.prompt.content.strip(),
+                    "input": self.window_input(reply, item.history),
+                    "chosen": feedback.correction.strip(),
+                    "rejected": reply.content.strip(),
+                }
+                self._add(
+                    harvest,
+                    seen,
+                    row,
+                    (row["chosen"], row["rejected"]),
+                    {"origin": "correction", "rejected_model": reply.model},
+                )
         return harvest
 
-    def _add(self, harvest: Harvest, seen: set, row: dict[str, str], answers: tuple[str, ...],
-             provenance: dict[str, Any]) -> None:
+    def _add(
+        self, harvest: Harvest, seen: set, row: dict[str, str], answers: tuple[str, ...], provenance: dict[str, Any]
+    ) -> None:
         instruction = row.get("instruction", row.get("prompt", ""))
         key = tuple(row.values())
         if key in seen:
@@ -163,7 +193,7 @@ class FromChatsOptions:
     format: str = "alpaca"
     models: list[str] | None = None
     since: datetime | None = None
-    config: Path | None = None      # the training recipe whose base model's tokenizer and cutoff_len apply
+    config: Path | None = None  # the training recipe whose base model's tokenizer and cutoff_len apply
     overrides: list[str] = field(default_factory=list)  # KEY=VALUE on the recipe, as `finetune --set`
 
 
@@ -197,8 +227,10 @@ def run_from_chats(options: FromChatsOptions) -> Harvest:
         else:
             result = writer.preference(chats.votes(database, options.since, options.models), replies)
     except SQLAlchemyError as exc:
-        raise ValueError(f"cannot read the chats in {database.url} ({getattr(exc, 'orig', None) or exc}); "
-                         f"`llmchat serve` creates and upgrades the database when it starts") from exc
+        raise ValueError(
+            f"cannot read the chats in {database.url} ({getattr(exc, 'orig', None) or exc}); "
+            f"`llmchat serve` creates and upgrades the database when it starts"
+        ) from exc
     finally:
         database.dispose()
     write_jsonl(result.rows, options.out)

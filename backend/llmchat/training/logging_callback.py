@@ -23,8 +23,12 @@ class JsonlLogCallback(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:
             return
-        record = {"step": state.global_step, "epoch": state.epoch,
-                  "elapsed_s": round(time.monotonic() - self.started, 2), **logs}
+        record = {
+            "step": state.global_step,
+            "epoch": state.epoch,
+            "elapsed_s": round(time.monotonic() - self.started, 2),
+            **logs,
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")

@@ -13,6 +13,7 @@ from typing import Any
 from llmchat.models.loading import load_pretrained, resolve_base_path
 from llmchat.training.config import TrainConfig
 
+
 def _quantization(config: TrainConfig) -> dict[str, Any]:
     """bitsandbytes 4/8-bit loading (QLoRA-style); CUDA and the bitsandbytes package only."""
     if not config.load_in:
@@ -26,8 +27,7 @@ def _quantization(config: TrainConfig) -> dict[str, Any]:
     from transformers import BitsAndBytesConfig
 
     if config.load_in == "4bit":
-        quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                                   bnb_4bit_compute_dtype=torch.bfloat16)
+        quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
     elif config.load_in == "8bit":
         quant = BitsAndBytesConfig(load_in_8bit=True)
     else:

@@ -58,7 +58,7 @@ def answer_loss(model: Any, tokenizer: Any, style: str, records: list[dict], pro
         for record in tqdm(records, desc="eval loss", disable=not progress, leave=False):
             prompt_ids, target_ids = prompt_and_target(tokenizer, style, record)
             ids = torch.tensor([prompt_ids + target_ids], device=device)
-            logits = model(input_ids=ids).logits[0, len(prompt_ids) - 1:-1].float()
+            logits = model(input_ids=ids).logits[0, len(prompt_ids) - 1 : -1].float()
             targets = torch.tensor(target_ids, device=device)
             total_nll += torch.nn.functional.cross_entropy(logits, targets, reduction="sum").item()
             total_tokens += len(target_ids)

@@ -147,30 +147,51 @@ SEEN: dict[str, tuple[Phrasing, ...]] = {
 
 # Held out: never in a training split, only in the test split (one of each shape per task).
 UNSEEN: dict[str, tuple[Phrasing, ...]] = {
-    "add": (Phrasing("What is the sum of {a} and {b}?"),
-            Phrasing("Give the result of this addition.", "{a} plus {b}")),
-    "subtract": (Phrasing("What is the difference between {a} and {b}?"),
-                 Phrasing("Take the second number away from the first.", "{a} and {b}")),
-    "multiply": (Phrasing("What is the product of {a} and {b}?"),
-                 Phrasing("Give the result of this multiplication.", "{a} times {b}")),
-    "convert": (Phrasing("What is {n} {source} in {target}?"),
-                Phrasing("Turn this amount into {target}. Number only.", "{n} {source}")),
-    "sort": (Phrasing("Write the numbers {numbers} from the smallest to the biggest."),
-             Phrasing("Order these from least to greatest.", "{numbers}")),
-    "largest": (Phrasing("Name the highest value in {numbers}."),
-                Phrasing("Which of these numbers is the greatest?", "{numbers}")),
-    "uppercase": (Phrasing("Rewrite the word {word} using only capital letters."),
-                  Phrasing("Put this word in upper case letters.", "{word}")),
-    "reverse": (Phrasing("Spell the word {word} from the last letter to the first."),
-                Phrasing("Read this word from right to left and write it down.", "{word}")),
-    "count_letters": (Phrasing("What is the number of letters in the word {word}?"),
-                      Phrasing("Tell me how many letters this word contains.", "{word}")),
-    "first_letter": (Phrasing("What letter comes first in the word {word}?"),
-                     Phrasing("Tell me the starting letter of this word.", "{word}")),
-    "capital": (Phrasing("Tell me the capital city of {country}."),
-                Phrasing("Which city is the capital of the country below?", "{country}")),
-    "opposite": (Phrasing("Name a word with the opposite meaning of {word}."),
-                 Phrasing("What word is opposite in meaning to this one?", "{word}")),
+    "add": (Phrasing("What is the sum of {a} and {b}?"), Phrasing("Give the result of this addition.", "{a} plus {b}")),
+    "subtract": (
+        Phrasing("What is the difference between {a} and {b}?"),
+        Phrasing("Take the second number away from the first.", "{a} and {b}"),
+    ),
+    "multiply": (
+        Phrasing("What is the product of {a} and {b}?"),
+        Phrasing("Give the result of this multiplication.", "{a} times {b}"),
+    ),
+    "convert": (
+        Phrasing("What is {n} {source} in {target}?"),
+        Phrasing("Turn this amount into {target}. Number only.", "{n} {source}"),
+    ),
+    "sort": (
+        Phrasing("Write the numbers {numbers} from the smallest to the biggest."),
+        Phrasing("Order these from least to greatest.", "{numbers}"),
+    ),
+    "largest": (
+        Phrasing("Name the highest value in {numbers}."),
+        Phrasing("Which of these numbers is the greatest?", "{numbers}"),
+    ),
+    "uppercase": (
+        Phrasing("Rewrite the word {word} using only capital letters."),
+        Phrasing("Put this word in upper case letters.", "{word}"),
+    ),
+    "reverse": (
+        Phrasing("Spell the word {word} from the last letter to the first."),
+        Phrasing("Read this word from right to left and write it down.", "{word}"),
+    ),
+    "count_letters": (
+        Phrasing("What is the number of letters in the word {word}?"),
+        Phrasing("Tell me how many letters this word contains.", "{word}"),
+    ),
+    "first_letter": (
+        Phrasing("What letter comes first in the word {word}?"),
+        Phrasing("Tell me the starting letter of this word.", "{word}"),
+    ),
+    "capital": (
+        Phrasing("Tell me the capital city of {country}."),
+        Phrasing("Which city is the capital of the country below?", "{country}"),
+    ),
+    "opposite": (
+        Phrasing("Name a word with the opposite meaning of {word}."),
+        Phrasing("What word is opposite in meaning to this one?", "{word}"),
+    ),
 }
 
 

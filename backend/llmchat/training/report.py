@@ -25,21 +25,32 @@ def build_report(meta: dict, results: dict[str, dict]) -> dict:
     """Every model answered the same records: the records are listed once (`examples`), and each model's
     `answers` follow them in the same order."""
     first = next(iter(results.values()), {"rows": []})
-    return {"meta": meta, "models": {model: {k: v for k, v in r.items() if k != "rows"} for model, r in results.items()},
-            "examples": [_example_json(row) for row in first["rows"]],
-            "answers": {model: [_answer_json(row) for row in r["rows"]] for model, r in results.items()}}
+    return {
+        "meta": meta,
+        "models": {model: {k: v for k, v in r.items() if k != "rows"} for model, r in results.items()},
+        "examples": [_example_json(row) for row in first["rows"]],
+        "answers": {model: [_answer_json(row) for row in r["rows"]] for model, r in results.items()},
+    }
 
 
 def _example_json(row: Scored) -> dict:
-    return {"index": row.index, "instruction": row.record["instruction"], "input": row.record.get("input", ""),
-            "reference": row.record["output"],
-            **{field: row.record[field] for field in EXAMPLE_FIELDS if row.record.get(field)}}
+    return {
+        "index": row.index,
+        "instruction": row.record["instruction"],
+        "input": row.record.get("input", ""),
+        "reference": row.record["output"],
+        **{field: row.record[field] for field in EXAMPLE_FIELDS if row.record.get(field)},
+    }
 
 
 def _answer_json(row: Scored) -> dict:
-    return {"prediction": row.prediction, "exact": row.exact, "contains": row.contains,
-            **({"error": row.error} if row.error else {}),
-            **({"judge": row.record["_judge"]} if "_judge" in row.record else {})}
+    return {
+        "prediction": row.prediction,
+        "exact": row.exact,
+        "contains": row.contains,
+        **({"error": row.error} if row.error else {}),
+        **({"judge": row.record["_judge"]} if "_judge" in row.record else {}),
+    }
 
 
 def _has_phrasings(models: dict) -> bool:
@@ -90,15 +101,28 @@ def _gain_lines(models: dict) -> list[str]:
     if not gains or not _has_phrasings(models):
         return []
     first = next(iter(models))
-    lines = ["", f"## Exact-match gain over {first} (points)", "",
-             "| model | all | seen phrasings | unseen phrasings |", "|---|---|---|---|"]
+    lines = [
+        "",
+        f"## Exact-match gain over {first} (points)",
+        "",
+        "| model | all | seen phrasings | unseen phrasings |",
+        "|---|---|---|---|",
+    ]
     for name, gain in gains.items():
-        lines.append(f"| {name} | {gain['all']:+.1f} | " + " | ".join(
-            f"{gain[p]:+.1f}" if p in gain else "–" for p in PHRASINGS) + " |")
+        lines.append(
+            f"| {name} | {gain['all']:+.1f} | "
+            + " | ".join(f"{gain[p]:+.1f}" if p in gain else "–" for p in PHRASINGS)
+            + " |"
+        )
     sizes = next(r["summary"]["by_phrasing"] for r in models.values() if "by_phrasing" in r["summary"])
-    lines += ["", ("Seen: questions asked in one of the training phrasings (not the same questions); unseen: asked "
-                   f"in held-out phrasings no training example used (n = {sizes.get('seen', {}).get('n', 0)} seen, "
-                   f"{sizes.get('unseen', {}).get('n', 0)} unseen).")]
+    lines += [
+        "",
+        (
+            "Seen: questions asked in one of the training phrasings (not the same questions); unseen: asked "
+            f"in held-out phrasings no training example used (n = {sizes.get('seen', {}).get('n', 0)} seen, "
+            f"{sizes.get('unseen', {}).get('n', 0)} unseen)."
+        ),
+    ]
     return lines
 
 
@@ -126,19 +150,31 @@ def _task_lines(models: dict) -> list[str]:
 
 def render_markdown(report: dict) -> str:
     meta, models = report["meta"], report["models"]
-    lines = [f"# Evaluation {meta['created']}", "",
-             (f"Data: `{meta['data']}` ({meta['n']} examples), worker {meta['worker_url']}, greedy, "
-              f"max_tokens {meta['max_tokens']}. Exact match is case-sensitive after trimming whitespace."), ""]
+    lines = [
+        f"# Evaluation {meta['created']}",
+        "",
+        (
+            f"Data: `{meta['data']}` ({meta['n']} examples), worker {meta['worker_url']}, greedy, "
+            f"max_tokens {meta['max_tokens']}. Exact match is case-sensitive after trimming whitespace."
+        ),
+        "",
+    ]
     lines += _summary_table(meta, models) + _gain_lines(models) + _task_lines(models)
     lines += ["", "## Misses", ""]
     for name, answers in report["answers"].items():
         misses = [(example, a) for example, a in zip(report["examples"], answers) if not a["exact"]]
-        lines += [f"### {name}: {len(misses)} of {len(answers)} missed", "",
-                  "| # | phrasing | instruction | input | reference | answer |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"### {name}: {len(misses)} of {len(answers)} missed",
+            "",
+            "| # | phrasing | instruction | input | reference | answer |",
+            "|---|---|---|---|---|---|",
+        ]
         for example, miss in misses[:MISSES_SHOWN]:
             answer = f"error: {miss['error']}" if miss.get("error") else miss["prediction"]
-            lines.append(f"| {example['index']} | {example.get('phrasing', '–')} | {_cell(example['instruction'], 45)} | "
-                         f"{_cell(example['input'], 25)} | {_cell(example['reference'], 25)} | {_cell(answer)} |")
+            lines.append(
+                f"| {example['index']} | {example.get('phrasing', '–')} | {_cell(example['instruction'], 45)} | "
+                f"{_cell(example['input'], 25)} | {_cell(example['reference'], 25)} | {_cell(answer)} |"
+            )
         if len(misses) > MISSES_SHOWN:
             lines.append(f"\n… and {len(misses) - MISSES_SHOWN} more in report.json")
         lines.append("")
@@ -147,15 +183,17 @@ def render_markdown(report: dict) -> str:
 
 def _dump(report: dict) -> str:
     """Indented JSON, but one line per example and per answer: readable, diffable and small."""
+
     def rows(items: list[dict], indent: str) -> str:
         lines = (indent + json.dumps(item, ensure_ascii=False, separators=(",", ":")) for item in items)
         return "[\n" + ",\n".join(lines) + "\n" + indent[:-2] + "]"
 
     head = {k: report[k] for k in ("meta", "models")}
     text = json.dumps(head, indent=2, ensure_ascii=False)[:-2]
-    answers = ",\n".join(f"    {json.dumps(model)}: {rows(items, '      ')}" for model, items in report["answers"].items())
-    return (f"{text},\n  \"examples\": {rows(report['examples'], '    ')},\n"
-            f"  \"answers\": {{\n{answers}\n  }}\n}}\n")
+    answers = ",\n".join(
+        f"    {json.dumps(model)}: {rows(items, '      ')}" for model, items in report["answers"].items()
+    )
+    return f'{text},\n  "examples": {rows(report["examples"], "    ")},\n  "answers": {{\n{answers}\n  }}\n}}\n'
 
 
 def write_report(report: dict, out: Path) -> Path:

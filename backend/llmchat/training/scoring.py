@@ -25,8 +25,14 @@ class Scored:
 
 
 def score(index: int, record: dict, prediction: str, error: str | None = None) -> Scored:
-    return Scored(index, record, prediction, exact_match(prediction, record["output"]),
-                  contains_match(prediction, record["output"]), error)
+    return Scored(
+        index,
+        record,
+        prediction,
+        exact_match(prediction, record["output"]),
+        contains_match(prediction, record["output"]),
+        error,
+    )
 
 
 def _pct(values: list[bool]) -> float:
@@ -60,11 +66,16 @@ def summarize(rows: list[Scored]) -> dict:
         if by_phrasing:
             summary["by_task"][task]["by_phrasing"] = {
                 phrasing: {"n": len(group), "exact_match": _pct([r.exact for r in group])}
-                for phrasing, group in by_phrasing.items()}
+                for phrasing, group in by_phrasing.items()
+            }
     by_phrasing = _groups(rows, "phrasing")
     if by_phrasing:
         summary["by_phrasing"] = {
-            phrasing: {"n": len(group), "exact_match": _pct([r.exact for r in group]),
-                       "contains_match": _pct([r.contains for r in group])}
-            for phrasing, group in by_phrasing.items()}
+            phrasing: {
+                "n": len(group),
+                "exact_match": _pct([r.exact for r in group]),
+                "contains_match": _pct([r.contains for r in group]),
+            }
+            for phrasing, group in by_phrasing.items()
+        }
     return summary

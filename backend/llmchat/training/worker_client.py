@@ -61,8 +61,10 @@ class WorkerClient:
         except (WorkerUnavailable, WorkerRejected, ValueError) as exc:
             raise WorkerError(f"cannot list models at {self.base_url}/v1/models: {exc}") from exc
         # a third-party OpenAI server has no prompt_style: treat its models as chat models
-        return {row["id"]: ModelInfo(row["id"], row.get("prompt_style") or "chat", row.get("kind"),
-                                     row.get("base_model")) for row in rows}
+        return {
+            row["id"]: ModelInfo(row["id"], row.get("prompt_style") or "chat", row.get("kind"), row.get("base_model"))
+            for row in rows
+        }
 
     def answer(self, model: ModelInfo, record: dict, max_tokens: int) -> str:
         """The model's greedy answer to one record, in the model's own prompt style."""

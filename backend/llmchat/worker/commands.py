@@ -15,13 +15,22 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=None, help="model registry (default: configs/models.yaml)")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    parser.add_argument("--models-dir", type=Path, default=None, help="models/ folder (default: LLMCHAT_MODELS_DIR or models/)")
-    parser.add_argument("--engine", choices=["auto", "transformers", "openvino"], default=None,
-                        help="engine for models that do not name one (default: worker.engine in the config, auto: "
-                             "OpenVINO on CPU, transformers on CUDA)")
-    parser.add_argument("--api-key", default=None,
-                        help="require `Authorization: Bearer KEY` on every route but /health "
-                             "(default: env LLMCHAT_WORKER_API_KEY, else worker.api_key in the config, else none)")
+    parser.add_argument(
+        "--models-dir", type=Path, default=None, help="models/ folder (default: LLMCHAT_MODELS_DIR or models/)"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["auto", "transformers", "openvino"],
+        default=None,
+        help="engine for models that do not name one (default: worker.engine in the config, auto: "
+        "OpenVINO on CPU, transformers on CUDA)",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        help="require `Authorization: Bearer KEY` on every route but /health "
+        "(default: env LLMCHAT_WORKER_API_KEY, else worker.api_key in the config, else none)",
+    )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -33,14 +42,18 @@ def register(subparsers) -> None:
     models = subparsers.add_parser("models", help="prepare and list the models the worker serves")
     actions = models.add_subparsers(dest="models_command", metavar="ACTION")
     prepare = actions.add_parser(
-        "prepare", help="convert the packaged SmolLM2 GGUF once into models/ (safetensors), then export it to "
-                        "OpenVINO int8 for the CPU engine")
+        "prepare",
+        help="convert the packaged SmolLM2 GGUF once into models/ (safetensors), then export it to "
+        "OpenVINO int8 for the CPU engine",
+    )
     prepare.add_argument("--out", type=Path, default=None, help="target folder (default models/smollm2-135m-instruct)")
     prepare.add_argument("--force", action="store_true", help="convert again even if the folder exists")
     prepare.add_argument("--skip-openvino", action="store_true", help="only the safetensors folder")
     prepare.set_defaults(handler=run_prepare)
-    export = actions.add_parser("export", help="export a model of the registry (or a finished run) to OpenVINO "
-                                               "int8 now, instead of on its first request")
+    export = actions.add_parser(
+        "export",
+        help="export a model of the registry (or a finished run) to OpenVINO int8 now, instead of on its first request",
+    )
     export.add_argument("model_id")
     export.add_argument("--config", type=Path, default=None)
     export.add_argument("--models-dir", type=Path, default=None)
@@ -95,8 +108,10 @@ def run_worker(args: argparse.Namespace) -> int:
     threads = set_cpu_threads(settings.threads)
     pool = ModelPool(registry, settings, threads)
     logging.getLogger("llmchat.worker").info(
-        "threads: %d; models: %s", threads,
-        ", ".join(f"{spec.id} ({pool.engine_kind(spec)})" for spec in registry.specs()))
+        "threads: %d; models: %s",
+        threads,
+        ", ".join(f"{spec.id} ({pool.engine_kind(spec)})" for spec in registry.specs()),
+    )
     try:
         if settings.preload:
             pool.preload()
@@ -139,8 +154,9 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         spec = registry.get(args.model_id)
         base = registry.base_of(spec)
-        folder = ensure_export(resolve_source(base), spec.adapter if spec.kind == "lora" else None,
-                               registry.models_dir / ".cache")
+        folder = ensure_export(
+            resolve_source(base), spec.adapter if spec.kind == "lora" else None, registry.models_dir / ".cache"
+        )
     except (UnknownModelError, OSError, ValueError) as exc:
         print(f"llmchat: export failed: {exc}", file=sys.stderr)
         return 1
@@ -153,7 +169,6 @@ def run_list(args: argparse.Namespace) -> int:
     if registry is None:
         return 2
     from llmchat.models.sources import resolve_source
-
     from llmchat.worker.engines import engine_kind
 
     settings = _settings_or_exit(registry, argparse.Namespace(engine=None, api_key=None))

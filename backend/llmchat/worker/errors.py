@@ -6,8 +6,16 @@ from typing import Any
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, *, param: str | None = None, type_: str = "invalid_request_error",
-                 code: str | int | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        param: str | None = None,
+        type_: str = "invalid_request_error",
+        code: str | int | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.param, self.type, self.code = status, message, param, type_, code
         self.headers = headers or {}

@@ -32,8 +32,13 @@ class RequestGuard:
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
         problem = self._refusal(scope, headers)
         if problem is not None:
-            log.warning("refused %s %s from %s: %s", scope["method"], scope["path"],
-                        (scope.get("client") or ("?",))[0], problem.message)
+            log.warning(
+                "refused %s %s from %s: %s",
+                scope["method"],
+                scope["path"],
+                (scope.get("client") or ("?",))[0],
+                problem.message,
+            )
             return await _send_error(send, problem)
         await self.app(scope, self._limited(receive), send)
 
@@ -41,14 +46,21 @@ class RequestGuard:
         if self.api_key and scope["path"] not in OPEN_PATHS:
             given = headers.get("authorization", "")
             if not hmac.compare_digest(given.encode(), f"Bearer {self.api_key}".encode()):
-                return ApiError(401, "a valid API key is required (Authorization: Bearer <key>)",
-                                type_="authentication_error", code="invalid_api_key")
+                return ApiError(
+                    401,
+                    "a valid API key is required (Authorization: Bearer <key>)",
+                    type_="authentication_error",
+                    code="invalid_api_key",
+                )
         if scope["method"] == "POST":
             media_type = headers.get("content-type", "").split(";")[0].strip().lower()
             if media_type != "application/json":
                 # a form or text/plain body is what a web page can send cross-site without asking: refused
-                return ApiError(415, f"the body must be application/json, not {media_type or 'unspecified'}",
-                                code="unsupported_media_type")
+                return ApiError(
+                    415,
+                    f"the body must be application/json, not {media_type or 'unspecified'}",
+                    code="unsupported_media_type",
+                )
             length = headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
                 return _too_large(self.max_body_bytes)

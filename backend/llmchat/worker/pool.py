@@ -26,9 +26,10 @@ ADAPTER_LOAD_TIMEOUT_S = 300
 @dataclass(frozen=True)
 class Target:
     """Where a request for one model id runs."""
+
     spec: ModelSpec
-    engine: object        # an engine (engines/base.py)
-    adapter: str | None   # a runtime adapter on that engine (transformers only)
+    engine: object  # an engine (engines/base.py)
+    adapter: str | None  # a runtime adapter on that engine (transformers only)
     context_length: int
 
 
@@ -39,8 +40,8 @@ class ModelPool:
         self.threads = threads
         self._engines: dict[tuple, object] = {}
         self._loaded_ids: set[str] = set()
-        self._lock = threading.Lock()          # guards the dicts
-        self._load_lock = threading.Lock()     # one load at a time: two loads of one model would double memory
+        self._lock = threading.Lock()  # guards the dicts
+        self._load_lock = threading.Lock()  # one load at a time: two loads of one model would double memory
         self._openvino_scheduler = None
 
     def engine_kind(self, spec: ModelSpec) -> str:
@@ -77,8 +78,9 @@ class ModelPool:
             from llmchat.worker.engines.openvino import OpenVINOScheduler
 
             self._openvino_scheduler = OpenVINOScheduler()
-        return loaders.openvino_engine(spec, base, self.settings, self._openvino_scheduler,
-                                       Path(self.registry.models_dir) / ".cache", self.threads)
+        return loaders.openvino_engine(
+            spec, base, self.settings, self._openvino_scheduler, Path(self.registry.models_dir) / ".cache", self.threads
+        )
 
     def target(self, model_id: str) -> Target:
         """Load what `model_id` needs (blocking: it may export or load weights; call off the event loop).

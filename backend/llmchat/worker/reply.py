@@ -7,7 +7,7 @@ the sink then gets one Finished (or Failed) event with the usage counts.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from llmchat.worker.engines.base import Delta, Event, Failed, Finished, GenerationHandle
 from llmchat.worker.textstream import IncrementalDetokenizer, StopMatcher
@@ -26,8 +26,16 @@ def guarded(sink: Callable[[Event], None], handle: GenerationHandle) -> Callable
 
 
 class Reply:
-    def __init__(self, prompt_ids: list[int], max_tokens: int, stop: tuple[str, ...], eos_ids: frozenset[int],
-                 tokenizer, sink: Callable[[Event], None], handle: GenerationHandle):
+    def __init__(
+        self,
+        prompt_ids: list[int],
+        max_tokens: int,
+        stop: tuple[str, ...],
+        eos_ids: frozenset[int],
+        tokenizer,
+        sink: Callable[[Event], None],
+        handle: GenerationHandle,
+    ):
         self.prompt_tokens = len(prompt_ids)
         self.max_tokens = max_tokens
         self.eos_ids = eos_ids

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from llmchat.worker.engines.base import Delta, Failed, Finished, GenerationHandle
 
 
 def usage(finished: Finished) -> dict[str, int]:
-    return {"prompt_tokens": finished.prompt_tokens, "completion_tokens": finished.completion_tokens,
-            "total_tokens": finished.prompt_tokens + finished.completion_tokens}
+    return {
+        "prompt_tokens": finished.prompt_tokens,
+        "completion_tokens": finished.completion_tokens,
+        "total_tokens": finished.prompt_tokens + finished.completion_tokens,
+    }
 
 
 class CompletionShape:
@@ -56,20 +59,29 @@ class ChatShape(CompletionShape):
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
 
     def full(self, text: str, finished: Finished) -> dict:
-        choice = {"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
-                  "finish_reason": finished.reason}
+        choice = {
+            "index": 0,
+            "message": {"role": "assistant", "content": text},
+            "logprobs": None,
+            "finish_reason": finished.reason,
+        }
         body = self._envelope(self.object_full, [choice])
         body["usage"] = usage(finished)
         return body
 
     def opening(self) -> list[dict]:
-        return [self._envelope(self.object_chunk, [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                                    "logprobs": None, "finish_reason": None}])]
+        return [
+            self._envelope(
+                self.object_chunk,
+                [{"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}],
+            )
+        ]
 
     def chunk(self, text: str, finish_reason: str | None = None) -> dict:
         delta = {"content": text} if text or finish_reason is None else {}
-        return self._envelope(self.object_chunk, [{"index": 0, "delta": delta, "logprobs": None,
-                                                   "finish_reason": finish_reason}])
+        return self._envelope(
+            self.object_chunk, [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]
+        )
 
 
 def _sse(data: dict | str) -> str:
@@ -90,8 +102,16 @@ async def sse(stream, handle: GenerationHandle, shape: CompletionShape, include_
                 yield _sse(shape.chunk(event.text))
                 continue
             if isinstance(event, Failed):
-                yield _sse({"error": {"message": event.message, "type": "server_error", "code": "generation_failed",
-                                      "param": None}})
+                yield _sse(
+                    {
+                        "error": {
+                            "message": event.message,
+                            "type": "server_error",
+                            "code": "generation_failed",
+                            "param": None,
+                        }
+                    }
+                )
             elif isinstance(event, Finished) and event.reason != "cancelled":
                 last = shape.chunk("", event.reason)
                 last["usage"] = usage(event)
@@ -116,7 +136,16 @@ def health(pool) -> dict:
         "max_queue": pool.settings.max_queue,
         "active": sum(engine.active_count for engine in engines),
         "max_batch_seen": max((engine.stats.max_batch_seen for engine in engines), default=0),
-        "engines": [{"name": engine.name, "kind": engine.kind, "device": engine.device_type,
-                     "adapters": sorted(engine.adapters), "queue_depth": engine.queue_depth,
-                     "active": engine.active_count, "stats": vars(engine.stats).copy()} for engine in engines],
+        "engines": [
+            {
+                "name": engine.name,
+                "kind": engine.kind,
+                "device": engine.device_type,
+                "adapters": sorted(engine.adapters),
+                "queue_depth": engine.queue_depth,
+                "active": engine.active_count,
+                "stats": vars(engine.stats).copy(),
+            }
+            for engine in engines
+        ],
     }

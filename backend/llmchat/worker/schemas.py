@@ -43,7 +43,7 @@ class GenerationBody(BaseModel):
 
     model: str = Field(min_length=1, description="the id of a model from GET /v1/models")
     max_tokens: MaxTokens | None = None
-    max_completion_tokens: MaxTokens | None = None   # the newer OpenAI name of max_tokens
+    max_completion_tokens: MaxTokens | None = None  # the newer OpenAI name of max_tokens
     temperature: Temperature | None = None
     top_p: TopP | None = None
     repetition_penalty: RepetitionPenalty | None = None
@@ -156,8 +156,9 @@ def _invalid(error: dict) -> ApiError:
     for part in location:
         param += f"[{part}]" if isinstance(part, int) else (f".{part}" if param else str(part))
     if error["type"] == "missing" and param == "model":
-        return ApiError(400, "model: required, the id of a model from GET /v1/models", param="model",
-                        code="invalid_value")
+        return ApiError(
+            400, "model: required, the id of a model from GET /v1/models", param="model", code="invalid_value"
+        )
     message = error["msg"].removeprefix("Value error, ")
     return ApiError(400, f"{param}: {message}" if param else message, param=param or None, code="invalid_value")
 

@@ -14,11 +14,11 @@ from llmchat.models import cards
 from llmchat.models.specs import UnknownModelError, spec_summary
 from llmchat.worker import responses
 from llmchat.worker.engines import QueueFull
+from llmchat.worker.engines.base import GenerationRequest, SamplingParams
 from llmchat.worker.errors import ApiError
 from llmchat.worker.guards import BodyTooLarge, RequestGuard
 from llmchat.worker.pool import ModelPool, Target
 from llmchat.worker.schemas import ChatBody, CompletionBody, GenerationBody, TokenizeBody, parse
-from llmchat.worker.engines.base import GenerationRequest, SamplingParams
 from llmchat.worker.stream import EventStream
 from llmchat.worker.tokenizing import RETRY_AFTER_S, Tokenizing
 
@@ -51,8 +51,13 @@ def _room(target: Target, prompt_ids: list[int], param: str) -> int:
         raise ApiError(400, f"{param}: the prompt is empty (0 tokens)", param=param, code="invalid_value")
     room = target.context_length - len(prompt_ids)
     if room <= 0:
-        raise ApiError(400, f"the prompt is {len(prompt_ids)} tokens but the context of model {target.spec.id!r} "
-                            f"is {target.context_length} tokens", param=param, code="context_length_exceeded")
+        raise ApiError(
+            400,
+            f"the prompt is {len(prompt_ids)} tokens but the context of model {target.spec.id!r} "
+            f"is {target.context_length} tokens",
+            param=param,
+            code="context_length_exceeded",
+        )
     return room
 
 
@@ -66,18 +71,28 @@ def _generation_request(target: Target, prompt_ids: list[int], body: GenerationB
         sampling=SamplingParams(
             temperature=defaults.temperature if body.temperature is None else body.temperature,
             top_p=defaults.top_p if body.top_p is None else body.top_p,
-            repetition_penalty=(defaults.repetition_penalty if body.repetition_penalty is None
-                                else body.repetition_penalty),
-            seed=body.seed),
-        stop=body.stops, ignore_eos=body.ignore_eos, adapter=target.adapter)
+            repetition_penalty=(
+                defaults.repetition_penalty if body.repetition_penalty is None else body.repetition_penalty
+            ),
+            seed=body.seed,
+        ),
+        stop=body.stops,
+        ignore_eos=body.ignore_eos,
+        adapter=target.adapter,
+    )
 
 
 def _submit(target: Target, request: GenerationRequest, stream: EventStream):
     try:
         return target.engine.submit(request, stream.sink)
     except QueueFull as exc:
-        raise ApiError(503, f"the worker is busy ({exc}); retry shortly", type_="server_busy", code="queue_full",
-                       headers={"Retry-After": RETRY_AFTER_S}) from exc
+        raise ApiError(
+            503,
+            f"the worker is busy ({exc}); retry shortly",
+            type_="server_busy",
+            code="queue_full",
+            headers={"Retry-After": RETRY_AFTER_S},
+        ) from exc
 
 
 async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, chat: bool):
@@ -85,9 +100,12 @@ async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, c
     body = parse(ChatBody if chat else CompletionBody, raw)
     target = await _target(pool, body.model)
     if chat:
-        prompt_ids = await tokenizing.chat(target, [m.as_template_input() for m in body.messages],
-                                           add_generation_prompt=body.add_generation_prompt,
-                                           continue_final=body.continue_final_message)
+        prompt_ids = await tokenizing.chat(
+            target,
+            [m.as_template_input() for m in body.messages],
+            add_generation_prompt=body.add_generation_prompt,
+            continue_final=body.continue_final_message,
+        )
     else:
         prompt_ids = await tokenizing.prompt(target, body.text)
     generation = _generation_request(target, prompt_ids, body, "messages" if chat else "prompt")
@@ -95,8 +113,11 @@ async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, c
     handle = _submit(target, generation, stream)
     shape = responses.ChatShape(target.spec.id) if chat else responses.CompletionShape(target.spec.id)
     if body.stream:
-        return StreamingResponse(responses.sse(stream, handle, shape, body.include_usage),
-                                 media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            responses.sse(stream, handle, shape, body.include_usage),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+        )
     text, finished = await stream.collect(request, handle)
     return JSONResponse(shape.full(text, finished))
 
@@ -113,16 +134,18 @@ def create_app(pool: ModelPool) -> FastAPI:
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(_request: Request, _exc: BodyTooLarge):
-        error = ApiError(413, f"the request body is larger than {settings.max_body_bytes} bytes",
-                         code="request_too_large")
+        error = ApiError(
+            413, f"the request body is larger than {settings.max_body_bytes} bytes", code="request_too_large"
+        )
         return JSONResponse(error.body(), status_code=413)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
         # the details go to the log, not to the client: an exception text can tell paths and internals
         log.exception("%s %s failed", request.method, request.url.path)
-        return JSONResponse(ApiError(500, "internal error (see the worker's log)", type_="server_error").body(),
-                            status_code=500)
+        return JSONResponse(
+            ApiError(500, "internal error (see the worker's log)", type_="server_error").body(), status_code=500
+        )
 
     @app.get("/health")
     async def health():
@@ -154,9 +177,12 @@ def create_app(pool: ModelPool) -> FastAPI:
         body = parse(TokenizeBody, await _json_body(request))
         target = await _target(pool, body.model)
         if body.messages is not None and body.prompt is None:
-            ids = await tokenizing.chat(target, [m.as_template_input() for m in body.messages],
-                                        add_generation_prompt=body.add_generation_prompt,
-                                        continue_final=body.continue_final_message)
+            ids = await tokenizing.chat(
+                target,
+                [m.as_template_input() for m in body.messages],
+                add_generation_prompt=body.add_generation_prompt,
+                continue_final=body.continue_final_message,
+            )
         else:
             ids = await tokenizing.prompt(target, body.prompt)
         return {"count": len(ids), "max_model_len": target.context_length, "tokens": ids}

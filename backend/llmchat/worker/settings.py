@@ -16,14 +16,14 @@ class WorkerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     engine: Literal["auto", "transformers", "openvino"] = "auto"  # auto: transformers on CUDA, OpenVINO on CPU
-    max_batch_size: int = Field(16, ge=1)       # sequences decoded together in one step
-    max_queue: int = Field(64, ge=1)            # requests waiting for a batch slot; beyond it: 503
-    threads: int | None = Field(None, ge=1)     # CPU threads of either engine; None: min(2, cores)
-    preload: bool = True                        # load the config file's models at start-up
+    max_batch_size: int = Field(16, ge=1)  # sequences decoded together in one step
+    max_queue: int = Field(64, ge=1)  # requests waiting for a batch slot; beyond it: 503
+    threads: int | None = Field(None, ge=1)  # CPU threads of either engine; None: min(2, cores)
+    preload: bool = True  # load the config file's models at start-up
     max_prefill_per_step: int = Field(4, ge=1)  # new sequences prefilled between two decode steps (transformers)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)  # larger request bodies: 413
     max_tokenize_backlog_chars: int = Field(8_000_000, ge=1)  # text waiting for the tokenizer; beyond it: 503
-    api_key: str | None = None                  # when set, every route but /health needs `Authorization: Bearer`
+    api_key: str | None = None  # when set, every route but /health needs `Authorization: Bearer`
 
     @classmethod
     def from_section(cls, section: dict, source: str = "worker") -> WorkerSettings:

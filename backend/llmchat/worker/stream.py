@@ -6,8 +6,8 @@ import asyncio
 
 from fastapi import Request
 
-from llmchat.worker.errors import ApiError
 from llmchat.worker.engines.base import Delta, Event, Failed, Finished, GenerationHandle
+from llmchat.worker.errors import ApiError
 
 DISCONNECT_POLL_S = 0.5
 
@@ -33,10 +33,10 @@ class EventStream:
             while True:
                 try:
                     event = await self.next(DISCONNECT_POLL_S)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     if await request.is_disconnected():
                         handle.cancel()
-                        raise ApiError(499, "client closed the request", code="client_closed")
+                        raise ApiError(499, "client closed the request", code="client_closed") from None
                     continue
                 if isinstance(event, Delta):
                     parts.append(event.text)

@@ -23,19 +23,19 @@ class IncrementalDetokenizer:
     def push(self, token_id: int) -> str:
         """The new text this token completes ('' while a character is still partial)."""
         self.ids.append(token_id)
-        prefix = self._decode(self.ids[self.prefix_offset:self.read_offset])
-        full = self._decode(self.ids[self.prefix_offset:])
+        prefix = self._decode(self.ids[self.prefix_offset : self.read_offset])
+        full = self._decode(self.ids[self.prefix_offset :])
         if len(full) <= len(prefix) or full.endswith(REPLACEMENT):
             return ""
         self.prefix_offset, self.read_offset = self.read_offset, len(self.ids)
-        return full[len(prefix):]
+        return full[len(prefix) :]
 
     def flush(self) -> str:
         """Whatever is left undecoded when the reply ends (may hold a replacement character)."""
-        prefix = self._decode(self.ids[self.prefix_offset:self.read_offset])
-        full = self._decode(self.ids[self.prefix_offset:])
+        prefix = self._decode(self.ids[self.prefix_offset : self.read_offset])
+        full = self._decode(self.ids[self.prefix_offset :])
         self.prefix_offset = self.read_offset = len(self.ids)
-        return full[len(prefix):] if len(full) > len(prefix) else ""
+        return full[len(prefix) :] if len(full) > len(prefix) else ""
 
 
 class StopMatcher:
@@ -82,6 +82,6 @@ class StopMatcher:
 
     def _release(self, end: int) -> str:
         end = max(end, self.sent)
-        chunk = self.text[self.sent:end]
+        chunk = self.text[self.sent : end]
         self.sent = end
         return chunk

@@ -23,16 +23,27 @@ class Tokenizing:
     async def prompt(self, target, prompt: str) -> list[int]:
         return await self._run(len(prompt), _encode, target, prompt)
 
-    async def chat(self, target, messages: list[dict[str, str]], *, add_generation_prompt: bool = True,
-                   continue_final: bool = False) -> list[int]:
+    async def chat(
+        self,
+        target,
+        messages: list[dict[str, str]],
+        *,
+        add_generation_prompt: bool = True,
+        continue_final: bool = False,
+    ) -> list[int]:
         size = sum(len(message["content"]) for message in messages)
         return await self._run(size, _render_chat, target, messages, add_generation_prompt, continue_final)
 
     async def _run(self, size: int, function, *args) -> list[int]:
         with self._lock:
             if self._backlog and self._backlog + size > self.max_backlog_chars:  # one prompt alone always goes
-                raise ApiError(503, f"{self._backlog} characters are waiting to be tokenized; retry shortly",
-                               type_="server_busy", code="tokenizer_busy", headers={"Retry-After": RETRY_AFTER_S})
+                raise ApiError(
+                    503,
+                    f"{self._backlog} characters are waiting to be tokenized; retry shortly",
+                    type_="server_busy",
+                    code="tokenizer_busy",
+                    headers={"Retry-After": RETRY_AFTER_S},
+                )
             self._backlog += size
         try:
             return await run_in_threadpool(function, *args)
@@ -46,15 +57,25 @@ def _encode(target, prompt: str) -> list[int]:
         return list(target.engine.tokenizer(prompt, add_special_tokens=True)["input_ids"])
 
 
-def _render_chat(target, messages: list[dict[str, str]], add_generation_prompt: bool, continue_final: bool) -> list[int]:
+def _render_chat(
+    target, messages: list[dict[str, str]], add_generation_prompt: bool, continue_final: bool
+) -> list[int]:
     tokenizer = target.engine.tokenizer
     if not getattr(tokenizer, "chat_template", None):
-        raise ApiError(400, f"model {target.spec.id!r} has no chat template; use /v1/completions", param="model",
-                       code="no_chat_template")
+        raise ApiError(
+            400,
+            f"model {target.spec.id!r} has no chat template; use /v1/completions",
+            param="model",
+            code="no_chat_template",
+        )
     with target.engine.encode_lock:
         try:
-            text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt,
-                                                 continue_final_message=continue_final)
+            text = tokenizer.apply_chat_template(
+                messages,
+                tokenize=False,
+                add_generation_prompt=add_generation_prompt,
+                continue_final_message=continue_final,
+            )
         except Exception as exc:  # a template may reject a role order (e.g. two user turns)
             raise ApiError(400, f"the chat template rejected the messages: {exc}", param="messages") from exc
         return list(tokenizer(text, add_special_tokens=False)["input_ids"])

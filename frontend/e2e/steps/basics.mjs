@@ -5,7 +5,7 @@ import { sseBody } from '../helpers.mjs'
 const XSS = '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script> [link](javascript:window.__xss=3)'
 
 export async function basics({ page, step, h, shared }) {
-  const { composer, thread, lastReply, entry } = h
+  const { composer, thread, entry } = h
   const xssFired = () => page.evaluate(() => window.__xss)
 
   await step('loads the app and lists the models with kind and prompt style', async () => {

@@ -22,9 +22,17 @@ bp = Blueprint("cards", __name__, url_prefix="/api")
 
 def listed_card(info: ModelInfo) -> dict[str, Any]:
     """The card of a model whose server has none: the fields the catalog has."""
-    return {"id": info.id, "kind": info.kind, "base_model": info.base_model, "prompt_style": info.prompt_style,
-            "engine": info.engine, "context_length": info.context_length, "origin": info.origin,
-            "created": info.created, "run": None}
+    return {
+        "id": info.id,
+        "kind": info.kind,
+        "base_model": info.base_model,
+        "prompt_style": info.prompt_style,
+        "engine": info.engine,
+        "context_length": info.context_length,
+        "origin": info.origin,
+        "created": info.created,
+        "run": None,
+    }
 
 
 @bp.get("/models/<path:model_id>/card")
@@ -37,8 +45,9 @@ def model_card(model_id: str):
         endpoint = app.router.pick(info)
         served = app.router.client.model_card(endpoint, model_id)
     except WORKER_ERRORS as exc:
-        raise ApiError(503, "worker_unavailable", f"model server unavailable: {exc}",
-                       headers={"Retry-After": "5"}) from exc
+        raise ApiError(
+            503, "worker_unavailable", f"model server unavailable: {exc}", headers={"Retry-After": "5"}
+        ) from exc
     card = listed_card(info)
     if served is not None:
         try:  # the server's card, checked against what this API documents; a malformed one is not passed on
@@ -47,6 +56,7 @@ def model_card(model_id: str):
             pass
         else:
             if card["run"] is not None:  # a point has the losses it has: no nulls for the missing one
-                card["run"]["loss_curve"] = [{k: v for k, v in point.items() if v is not None}
-                                             for point in card["run"]["loss_curve"]]
+                card["run"]["loss_curve"] = [
+                    {k: v for k, v in point.items() if v is not None} for point in card["run"]["loss_curve"]
+                ]
     return jsonify(card)

@@ -92,5 +92,11 @@ def json_outcome(runner: TurnRunner, ip: str, turn: ChatTurn, last: dict[str, Ev
     done = last["done"][1]
     if turn.kind == "continue":
         return jsonify({"conversation_id": turn.conversation_id, "message": done["message"]})
-    return jsonify({"conversation_id": turn.conversation_id, "user_message": message_json(turn.user_message),
-                    "message": done["message"], "conversation": runner.summary(ip, turn.conversation_id)})
+    return jsonify(
+        {
+            "conversation_id": turn.conversation_id,
+            "user_message": message_json(turn.user_message),
+            "message": done["message"],
+            "conversation": runner.summary(ip, turn.conversation_id),
+        }
+    )

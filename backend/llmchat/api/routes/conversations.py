@@ -39,15 +39,18 @@ def create_conversation():
     try:
         models = _compare_models(app, body) if body.kind == "compare" else []
     except WORKER_ERRORS as exc:
-        raise ApiError(503, "worker_unavailable", f"model server unavailable: {exc}",
-                       headers={"Retry-After": "5"}) from exc
+        raise ApiError(
+            503, "worker_unavailable", f"model server unavailable: {exc}", headers={"Retry-After": "5"}
+        ) from exc
     if body.kind != "compare" and (body.models or body.blind):
         field = "models" if body.models else "blind"
-        raise ApiError(400, "invalid_field", f"{field}: only a compare session names its models or is blind",
-                       field=field)
+        raise ApiError(
+            400, "invalid_field", f"{field}: only a compare session names its models or is blind", field=field
+        )
     ip = caller_ip()
-    record = app.store.create_conversation(ip, "", None, kind=body.kind, models=models or None,
-                                           title_state="untitled", blind=body.blind)
+    record = app.store.create_conversation(
+        ip, "", None, kind=body.kind, models=models or None, title_state="untitled", blind=body.blind
+    )
     response = jsonify(conversation_json(app.chat.owned_conversation(ip, record.id)))
     response.status_code = 201
     return response
@@ -57,12 +60,14 @@ def _compare_models(app: Services, body) -> list[str]:
     """[left, right]: the two named (each one the servers offer), or, blind, two different ones drawn at random."""
     if body.blind:
         if body.models:
-            raise ApiError(400, "invalid_field", "models: a blind session's models are drawn, not named",
-                           field="models")
+            raise ApiError(
+                400, "invalid_field", "models: a blind session's models are drawn, not named", field="models"
+            )
         return draw_pair(app.router.catalog(fresh=True))
     if len(body.models) != 2:
-        raise ApiError(400, "invalid_field", "models: a compare session needs two models, [left, right]",
-                       field="models")
+        raise ApiError(
+            400, "invalid_field", "models: a compare session needs two models, [left, right]", field="models"
+        )
     for index, model in enumerate(body.models):
         app.chat.resolve_model(model, field=f"models.{index}")
     return list(body.models)

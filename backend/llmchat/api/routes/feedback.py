@@ -26,10 +26,15 @@ def set_feedback(message_id: int):
     correction = body.correction.strip() if body.correction is not None else None
     limit = app.config.limits.max_message_chars
     if correction is not None and len(correction) > limit:
-        raise ApiError(413, "message_too_large", f"correction has {len(correction)} characters; the limit is {limit}",
-                       field="correction")
-    record = app.feedback.set_feedback(caller_ip(), message_id, body.rating, correction,
-                                       keep_correction="correction" not in body.model_fields_set)
+        raise ApiError(
+            413,
+            "message_too_large",
+            f"correction has {len(correction)} characters; the limit is {limit}",
+            field="correction",
+        )
+    record = app.feedback.set_feedback(
+        caller_ip(), message_id, body.rating, correction, keep_correction="correction" not in body.model_fields_set
+    )
     if record is None:
         raise not_found("message")
     return jsonify(message_json(record))
@@ -41,8 +46,9 @@ def vote():
     app = services()
     body = validate(app.schemas.vote, json_body())
     try:
-        record, created = app.feedback.record_vote(caller_ip(), body.left_message_id, body.right_message_id,
-                                                   body.winner)
+        record, created = app.feedback.record_vote(
+            caller_ip(), body.left_message_id, body.right_message_id, body.winner
+        )
     except NotFound as exc:
         raise not_found("message") from exc
     except VoteRefused as exc:

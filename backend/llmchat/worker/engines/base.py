@@ -37,7 +37,7 @@ class EngineStats:
     prefill_passes: int = 0  # forward passes those prefills took (transformers: arrivals of similar length share one)
     tokens_generated: int = 0
     adapter_loads: int = 0
-    cancelled: int = 0       # sequences that left because their client went away
+    cancelled: int = 0  # sequences that left because their client went away
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class GenerationRequest:
     sampling: SamplingParams = field(default_factory=SamplingParams)
     stop: tuple[str, ...] = ()
     ignore_eos: bool = False
-    adapter: str | None = None   # a runtime adapter on the engine's model (transformers); None: the base weights
+    adapter: str | None = None  # a runtime adapter on the engine's model (transformers); None: the base weights
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Delta:
 
 @dataclass(frozen=True)
 class Finished:
-    reason: str          # "stop" | "length" | "cancelled"
+    reason: str  # "stop" | "length" | "cancelled"
     prompt_tokens: int
     completion_tokens: int
 

@@ -20,25 +20,42 @@ def transformers_engine(base: ModelSpec, settings: WorkerSettings):
     from llmchat.worker.engines.transformers.engine import Engine
 
     model, tokenizer = load_weights(base, placement_for(base))
-    return Engine(base.id, model, tokenizer, context_length_of(base, model),
-                  max_batch_size=settings.max_batch_size, max_queue=settings.max_queue,
-                  max_prefill_per_step=settings.max_prefill_per_step)
+    return Engine(
+        base.id,
+        model,
+        tokenizer,
+        context_length_of(base, model),
+        max_batch_size=settings.max_batch_size,
+        max_queue=settings.max_queue,
+        max_prefill_per_step=settings.max_prefill_per_step,
+    )
 
 
-def openvino_engine(spec: ModelSpec, base: ModelSpec, settings: WorkerSettings, scheduler, cache_dir: Path,
-                    threads: int):
+def openvino_engine(
+    spec: ModelSpec, base: ModelSpec, settings: WorkerSettings, scheduler, cache_dir: Path, threads: int
+):
     """`spec` may be a lora entry on `base`: its adapter is merged into the export."""
     from llmchat.worker.engines.openvino import OpenVINOEngine
 
     if placement_for(base).device.startswith("cuda"):
-        raise ValueError(f"model {spec.id!r}: the openvino engine runs on the CPU; set device: cpu or engine: "
-                         "transformers")
+        raise ValueError(
+            f"model {spec.id!r}: the openvino engine runs on the CPU; set device: cpu or engine: transformers"
+        )
     adapter = spec.adapter if spec.kind == "lora" else None
     folder = ensure_export(resolve_source(base), adapter, cache_dir)
     tokenizer = load_tokenizer(folder)
     context = spec.context_length or base.context_length or _config_context_length(folder)
-    return OpenVINOEngine(spec.id, folder, tokenizer, context, _eos_ids(folder, tokenizer), scheduler=scheduler,
-                          threads=threads, max_batch_size=settings.max_batch_size, max_queue=settings.max_queue)
+    return OpenVINOEngine(
+        spec.id,
+        folder,
+        tokenizer,
+        context,
+        _eos_ids(folder, tokenizer),
+        scheduler=scheduler,
+        threads=threads,
+        max_batch_size=settings.max_batch_size,
+        max_queue=settings.max_queue,
+    )
 
 
 def _config_context_length(folder: Path) -> int:

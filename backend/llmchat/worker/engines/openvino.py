@@ -18,20 +18,19 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmchat.worker.engines.base import EngineStats, QueueFull
+from llmchat.worker.engines.base import EngineStats, GenerationHandle, GenerationRequest, QueueFull
 from llmchat.worker.reply import Reply
-from llmchat.worker.engines.base import Event, GenerationHandle, GenerationRequest
 
 log = logging.getLogger("llmchat.worker")
-PREFILL_CHUNK_TOKENS = 1024     # prompt tokens one step may read; longer prompts are split over steps
+PREFILL_CHUNK_TOKENS = 1024  # prompt tokens one step may read; longer prompts are split over steps
 IDLE_WAIT_S = 0.5
 
 
 @dataclass
 class _Running:
     reply: Reply
-    ov_handle: object            # openvino_genai GenerationHandle
-    handle: GenerationHandle     # ours: the client's cancel
+    ov_handle: object  # openvino_genai GenerationHandle
+    handle: GenerationHandle  # ours: the client's cancel
 
 
 def _generation_config(request: GenerationRequest, eos_ids: frozenset[int]):
@@ -58,8 +57,19 @@ class OpenVINOEngine:
     kind = "openvino"
     device_type = "cpu"
 
-    def __init__(self, name: str, folder: Path, tokenizer, context_length: int, eos_ids: frozenset[int], *,
-                 scheduler: OpenVINOScheduler, threads: int, max_batch_size: int = 16, max_queue: int = 64):
+    def __init__(
+        self,
+        name: str,
+        folder: Path,
+        tokenizer,
+        context_length: int,
+        eos_ids: frozenset[int],
+        *,
+        scheduler: OpenVINOScheduler,
+        threads: int,
+        max_batch_size: int = 16,
+        max_queue: int = 64,
+    ):
         import openvino_genai
 
         self.name = name
@@ -77,16 +87,17 @@ class OpenVINOEngine:
         config.max_num_batched_tokens = max(PREFILL_CHUNK_TOKENS, max_batch_size)
         config.dynamic_split_fuse = True
         config.enable_prefix_caching = True
-        config.cache_size = 0       # with num_kv_blocks 0: the KV cache grows as the sequences need it
+        config.cache_size = 0  # with num_kv_blocks 0: the KV cache grows as the sequences need it
         self._pipeline = openvino_genai.ContinuousBatchingPipeline(
-            str(folder), config, "CPU", {"INFERENCE_NUM_THREADS": threads})
+            str(folder), config, "CPU", {"INFERENCE_NUM_THREADS": threads}
+        )
         # a separate HF tokenizer copy for turning ids into text on the scheduler thread: a fast tokenizer shared
         # with the thread that encodes prompts can fail with "Already borrowed"
         self._decode_tokenizer = _private_copy(tokenizer)
         self._waiting: collections.deque[tuple[GenerationRequest, Reply, GenerationHandle]] = collections.deque()
         self._running: dict[int, _Running] = {}
         self._next_id = 0
-        self._lock = threading.Lock()    # guards _waiting (submit runs on request threads)
+        self._lock = threading.Lock()  # guards _waiting (submit runs on request threads)
         self._scheduler = scheduler
         scheduler.add(self)
 
@@ -102,8 +113,15 @@ class OpenVINOEngine:
 
     def submit(self, request: GenerationRequest, sink) -> GenerationHandle:
         handle = GenerationHandle()
-        reply = Reply(request.prompt_ids, request.max_tokens, request.stop,
-                      frozenset() if request.ignore_eos else self.eos_ids, self._decode_tokenizer, sink, handle)
+        reply = Reply(
+            request.prompt_ids,
+            request.max_tokens,
+            request.stop,
+            frozenset() if request.ignore_eos else self.eos_ids,
+            self._decode_tokenizer,
+            sink,
+            handle,
+        )
         with self._lock:
             if len(self._waiting) >= self.max_queue:
                 raise QueueFull(f"{len(self._waiting)} requests are waiting for model {self.name}")

@@ -31,12 +31,12 @@ def upgrade() -> None:
     op.create_table(
         "votes",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("conversation_id", sa.String(32), sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "conversation_id", sa.String(32), sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("pair", sa.String(32), nullable=False, unique=True),
         sa.Column("left_message_id", sa.Integer(), sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("right_message_id", sa.Integer(), sa.ForeignKey("messages.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column("right_message_id", sa.Integer(), sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
         sa.Column("left_model", sa.String(200), nullable=True),
         sa.Column("right_model", sa.String(200), nullable=True),
         sa.Column("prompt", sa.Text(), nullable=False),

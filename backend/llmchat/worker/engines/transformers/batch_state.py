@@ -26,10 +26,10 @@ def _pad_left(tensor: torch.Tensor, amount: int, dim: int) -> torch.Tensor:
 class BatchState:
     def __init__(self, device: torch.device):
         self.device = device
-        self.cache = None                      # transformers DynamicCache, (B, heads, T, head_dim) per layer
-        self.mask = torch.zeros((0, 0), dtype=torch.long, device=device)   # (B, T): 1 where a real token is
-        self.positions = torch.zeros(0, dtype=torch.long, device=device)   # (B,): position of each row's next token
-        self.next_tokens = torch.zeros(0, dtype=torch.long, device=device) # (B,): each row's input for the next step
+        self.cache = None  # transformers DynamicCache, (B, heads, T, head_dim) per layer
+        self.mask = torch.zeros((0, 0), dtype=torch.long, device=device)  # (B, T): 1 where a real token is
+        self.positions = torch.zeros(0, dtype=torch.long, device=device)  # (B,): position of each row's next token
+        self.next_tokens = torch.zeros(0, dtype=torch.long, device=device)  # (B,): each row's input for the next step
 
     @property
     def size(self) -> int:
@@ -55,15 +55,20 @@ class BatchState:
         else:
             width = max(self.length, length)
             for mine, theirs in zip(_layers(self.cache), _layers(cache)):
-                mine.keys = torch.cat([_pad_left(mine.keys, width - self.length, -2),
-                                       _pad_left(theirs.keys, width - length, -2)], dim=0)
-                mine.values = torch.cat([_pad_left(mine.values, width - self.length, -2),
-                                         _pad_left(theirs.values, width - length, -2)], dim=0)
-            self.mask = torch.cat([_pad_left(self.mask, width - self.length, -1),
-                                   _pad_left(mask, width - length, -1)], dim=0)
+                mine.keys = torch.cat(
+                    [_pad_left(mine.keys, width - self.length, -2), _pad_left(theirs.keys, width - length, -2)], dim=0
+                )
+                mine.values = torch.cat(
+                    [_pad_left(mine.values, width - self.length, -2), _pad_left(theirs.values, width - length, -2)],
+                    dim=0,
+                )
+            self.mask = torch.cat(
+                [_pad_left(self.mask, width - self.length, -1), _pad_left(mask, width - length, -1)], dim=0
+            )
         self.positions = torch.cat([self.positions, mask.sum(dim=1)])
-        self.next_tokens = torch.cat([self.next_tokens, torch.tensor(next_tokens, dtype=torch.long,
-                                                                     device=self.device)])
+        self.next_tokens = torch.cat(
+            [self.next_tokens, torch.tensor(next_tokens, dtype=torch.long, device=self.device)]
+        )
         self._trim_padding()
 
     def step_inputs(self) -> dict:

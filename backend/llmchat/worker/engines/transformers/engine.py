@@ -12,16 +12,15 @@ import collections
 import copy
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Callable
 
 import torch
 
+from llmchat.worker.engines.base import EngineStats, Event, GenerationHandle, GenerationRequest, QueueFull
 from llmchat.worker.engines.transformers.batch_state import BatchState
-from llmchat.worker.engines.base import EngineStats, QueueFull
 from llmchat.worker.engines.transformers.prefill import padded_inputs, prefill_groups
 from llmchat.worker.engines.transformers.sampling import choose_tokens
-from llmchat.worker.engines.base import Event, GenerationHandle, GenerationRequest
 from llmchat.worker.engines.transformers.sequence import Sequence
 
 log = logging.getLogger("llmchat.worker")
@@ -47,8 +46,17 @@ def _private_copy(tokenizer):
 class Engine:
     kind = "transformers"
 
-    def __init__(self, name: str, model, tokenizer, context_length: int, *, max_batch_size: int = 16,
-                 max_queue: int = 64, max_prefill_per_step: int = 4):
+    def __init__(
+        self,
+        name: str,
+        model,
+        tokenizer,
+        context_length: int,
+        *,
+        max_batch_size: int = 16,
+        max_queue: int = 64,
+        max_prefill_per_step: int = 4,
+    ):
         self.name = name
         self.model = model
         self.tokenizer = tokenizer
@@ -151,8 +159,9 @@ class Engine:
         if isinstance(self.model, PeftModel):
             self.model.load_adapter(str(adapter_path), adapter_name=adapter_name, is_trainable=False)
         else:
-            self.model = PeftModel.from_pretrained(self.model, str(adapter_path), adapter_name=adapter_name,
-                                                   is_trainable=False)
+            self.model = PeftModel.from_pretrained(
+                self.model, str(adapter_path), adapter_name=adapter_name, is_trainable=False
+            )
         self.model.eval()
         self.adapters.add(adapter_name)
         self.stats.adapter_loads += 1
@@ -190,7 +199,7 @@ class Engine:
             sequences = [admitted[index] for index in group]
             try:
                 self._prefill(sequences)
-            except Exception as exc:  # a request the engine cannot take fails alone, never the engine thread
+            except Exception:  # a request the engine cannot take fails alone, never the engine thread
                 log.exception("prefill failed on %s", self.name)
                 for sequence in sequences:
                     if sequence not in self._active:
@@ -205,7 +214,7 @@ class Engine:
         try:
             output = self._forward(sequences, **inputs, past_key_values=cache, use_cache=True, logits_to_keep=1)
             tokens, errors = choose_tokens([sequence.sampler for sequence in sequences], output.logits[:, -1, :])
-        except Exception as exc:
+        except Exception:
             if len(sequences) > 1:  # one bad request must not fail the others that arrived with it
                 for sequence in sequences:
                     self._prefill([sequence])
@@ -225,8 +234,9 @@ class Engine:
             if not sequence.finished:
                 joining.append(row)
         if joining:
-            self._batch.add_rows(output.past_key_values, inputs["attention_mask"], [tokens[row] for row in joining],
-                                 joining)
+            self._batch.add_rows(
+                output.past_key_values, inputs["attention_mask"], [tokens[row] for row in joining], joining
+            )
             self._active.extend(sequences[row] for row in joining)
             self.stats.max_batch_seen = max(self.stats.max_batch_seen, len(self._active))
 
@@ -239,7 +249,7 @@ class Engine:
         try:
             output = self._forward(self._active, **self._batch.step_inputs(), logits_to_keep=1)
             tokens, errors = choose_tokens([sequence.sampler for sequence in self._active], output.logits[:, -1, :])
-        except Exception as exc:  # a failed forward pass fails its rows, never the worker
+        except Exception:  # a failed forward pass fails its rows, never the worker
             log.exception("decode step failed on %s", self.name)
             for sequence in self._active:
                 sequence.fail("generation failed (see the worker's log)")

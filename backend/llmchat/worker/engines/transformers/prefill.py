@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
-PREFILL_GROUP_TOKENS = 2048   # padded tokens in one prefill pass (a longer prompt runs alone)
-PADDING_SLACK = 1.25          # a group's padded size may exceed its real tokens by this factor...
-PADDING_ALLOWANCE = 32        # ...plus this many tokens (short prompts always group)
+PREFILL_GROUP_TOKENS = 2048  # padded tokens in one prefill pass (a longer prompt runs alone)
+PADDING_SLACK = 1.25  # a group's padded size may exceed its real tokens by this factor...
+PADDING_ALLOWANCE = 32  # ...plus this many tokens (short prompts always group)
 
 
 def prefill_groups(lengths: list[int]) -> list[list[int]]:
@@ -40,7 +40,7 @@ def padded_inputs(prompts: list[list[int]], device: torch.device, pad_id: int = 
     input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(prompts), width), dtype=torch.long)
     for row, ids in enumerate(prompts):
-        input_ids[row, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
-        mask[row, width - len(ids):] = 1
+        input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+        mask[row, width - len(ids) :] = 1
     positions = (mask.cumsum(dim=-1) - 1).clamp(min=0)
     return {"input_ids": input_ids.to(device), "attention_mask": mask.to(device), "position_ids": positions.to(device)}

@@ -10,14 +10,13 @@ independent, so a seed gives the same reply whatever else shares the batch, on w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
 
 from llmchat.worker.engines.base import SamplingParams
 
-NUCLEUS_CANDIDATES = 128   # top-p looks among this many most likely tokens; a wider nucleus falls back to a full sort
-NUCLEUS_MARGIN = 1e-4      # the candidates must cover top_p by this much, so rounding never decides the path
+NUCLEUS_CANDIDATES = 128  # top-p looks among this many most likely tokens; a wider nucleus falls back to a full sort
+NUCLEUS_MARGIN = 1e-4  # the candidates must cover top_p by this much, so rounding never decides the path
 
 
 class SamplingError(ValueError):
@@ -27,8 +26,9 @@ class SamplingError(ValueError):
 class Sampler:
     """Per-sequence sampling state: the generator (so a seed reproduces a reply) and the ids of the tokens seen."""
 
-    def __init__(self, params: SamplingParams, prompt_ids: list[int], vocab_size: int,
-                 device: torch.device | None = None):
+    def __init__(
+        self, params: SamplingParams, prompt_ids: list[int], vocab_size: int, device: torch.device | None = None
+    ):
         # `device` is accepted for callers of the former per-row sampler; the seen ids live on the CPU and travel
         # to the scores' device once per step for the whole batch
         self.params = params
@@ -41,7 +41,7 @@ class Sampler:
             else:
                 self.generator.seed()
         self._seen: set[int] = set()
-        self.seen_ids: torch.Tensor | None = None   # (n,) unique ids on the CPU; None without a penalty
+        self.seen_ids: torch.Tensor | None = None  # (n,) unique ids on the CPU; None without a penalty
         if params.needs_history:
             self._seen = {i for i in prompt_ids if 0 <= i < vocab_size}
             self.seen_ids = torch.tensor(sorted(self._seen), dtype=torch.long)
@@ -130,8 +130,9 @@ def _rows(tensor: torch.Tensor, rows: list[int]) -> torch.Tensor:
     return tensor.index_select(0, torch.tensor(rows, device=tensor.device))
 
 
-def _sample_rows(samplers: Sequence[Sampler], scores: torch.Tensor, rows: list[int], tokens: list[int],
-                 errors: dict[int, Exception]) -> None:
+def _sample_rows(
+    samplers: Sequence[Sampler], scores: torch.Tensor, rows: list[int], tokens: list[int], errors: dict[int, Exception]
+) -> None:
     """Temperature, nucleus and one seeded draw for each row in `rows` (writes `tokens` and `errors`)."""
     device = scores.device
     temperature = torch.tensor([samplers[r].params.temperature for r in rows], dtype=scores.dtype, device=device)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from llmchat.worker.engines.base import Event, GenerationHandle, GenerationRequest
 from llmchat.worker.engines.transformers.sampling import Sampler
@@ -10,10 +10,25 @@ from llmchat.worker.reply import Reply
 
 
 class Sequence(Reply):
-    def __init__(self, request: GenerationRequest, sink: Callable[[Event], None], handle: GenerationHandle,
-                 tokenizer, eos_ids: frozenset[int], vocab_size: int, device):
-        super().__init__(request.prompt_ids, request.max_tokens, request.stop,
-                         frozenset() if request.ignore_eos else eos_ids, tokenizer, sink, handle)
+    def __init__(
+        self,
+        request: GenerationRequest,
+        sink: Callable[[Event], None],
+        handle: GenerationHandle,
+        tokenizer,
+        eos_ids: frozenset[int],
+        vocab_size: int,
+        device,
+    ):
+        super().__init__(
+            request.prompt_ids,
+            request.max_tokens,
+            request.stop,
+            frozenset() if request.ignore_eos else eos_ids,
+            tokenizer,
+            sink,
+            handle,
+        )
         self.request = request
         self.sampler = Sampler(request.sampling, request.prompt_ids, vocab_size, device)
 
