@@ -19,6 +19,7 @@ from llmchat.models.specs import (
     PROMPT_STYLES,
     ConfigError,
     ModelSpec,
+    first_problem,
 )
 from llmchat.paths import PROJECT_ROOT
 
@@ -155,9 +156,7 @@ def parse_default_params(value: Any, fail) -> SamplingDefaults:
     try:
         return SamplingDefaults.model_validate(value)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(part) for part in first["loc"])
-        problem = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+        name, problem = first_problem(exc)
         raise fail(f"default_params.{name}", problem) from exc
 
 

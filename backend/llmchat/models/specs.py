@@ -24,6 +24,13 @@ class ConfigError(ValueError):
     """The registry file is wrong; the message names the entry and the field."""
 
 
+def first_problem(exc) -> tuple[str, str]:
+    """(dotted field name, what is wrong) of a pydantic ValidationError's first error, for a ConfigError."""
+    first = exc.errors()[0]
+    name = ".".join(str(part) for part in first["loc"])
+    return name, "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+
+
 class UnknownModelError(KeyError):
     """No model with this id (neither in the config file nor discovered)."""
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from llmchat.models.specs import ConfigError
+from llmchat.models.specs import ConfigError, first_problem
 
 DEFAULT_MAX_BODY_BYTES = 4 * 2**20  # a 4 MiB prompt is ~1M tokens: beyond any context this worker serves
 
@@ -34,7 +34,5 @@ class WorkerSettings(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            name = ".".join(str(part) for part in first["loc"])
-            problem = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+            name, problem = first_problem(exc)
             raise ConfigError(f"{source}: field '{name}': {problem}") from exc

@@ -25,6 +25,16 @@ from dataclasses import dataclass, field
 GREEDY_BELOW = 1e-5  # temperature at or under this means argmax, on every engine
 
 
+def private_tokenizer_copy(tokenizer):
+    """A copy for the engine's decoding thread: HF fast tokenizers are not safe to use from two threads at once."""
+    import copy
+
+    try:
+        return copy.deepcopy(tokenizer)
+    except Exception:  # a tokenizer that cannot be copied is shared; decoding does not change it
+        return tokenizer
+
+
 class QueueFull(RuntimeError):
     """More requests are waiting than the engine accepts; the caller should retry later."""
 

@@ -18,7 +18,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmchat.worker.engines.base import EngineStats, GenerationHandle, GenerationRequest, QueueFull
+from llmchat.worker.engines.base import (
+    EngineStats,
+    GenerationHandle,
+    GenerationRequest,
+    QueueFull,
+    private_tokenizer_copy,
+)
 from llmchat.worker.reply import Reply
 
 log = logging.getLogger("llmchat.worker")
@@ -93,7 +99,7 @@ class OpenVINOEngine:
         )
         # a separate HF tokenizer copy for turning ids into text on the scheduler thread: a fast tokenizer shared
         # with the thread that encodes prompts can fail with "Already borrowed"
-        self._decode_tokenizer = _private_copy(tokenizer)
+        self._decode_tokenizer = private_tokenizer_copy(tokenizer)
         self._waiting: collections.deque[tuple[GenerationRequest, Reply, GenerationHandle]] = collections.deque()
         self._running: dict[int, _Running] = {}
         self._next_id = 0
@@ -212,15 +218,6 @@ class OpenVINOEngine:
             waiting, self._waiting = list(self._waiting), collections.deque()
         for _, reply, _ in waiting:
             reply.fail("the worker is shutting down")
-
-
-def _private_copy(tokenizer):
-    import copy
-
-    try:
-        return copy.deepcopy(tokenizer)
-    except Exception:  # a tokenizer that cannot be copied is shared; decoding does not change it
-        return tokenizer
 
 
 class OpenVINOScheduler:

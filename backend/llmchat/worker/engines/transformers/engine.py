@@ -9,7 +9,6 @@ pass, so a new request only waits for the current step to end.
 from __future__ import annotations
 
 import collections
-import copy
 import logging
 import threading
 from collections.abc import Callable
@@ -17,7 +16,14 @@ from concurrent.futures import Future
 
 import torch
 
-from llmchat.worker.engines.base import EngineStats, Event, GenerationHandle, GenerationRequest, QueueFull
+from llmchat.worker.engines.base import (
+    EngineStats,
+    Event,
+    GenerationHandle,
+    GenerationRequest,
+    QueueFull,
+    private_tokenizer_copy,
+)
 from llmchat.worker.engines.transformers.batch_state import BatchState
 from llmchat.worker.engines.transformers.prefill import padded_inputs, prefill_groups
 from llmchat.worker.engines.transformers.sampling import choose_tokens
@@ -34,13 +40,6 @@ def eos_ids_of(model, tokenizer) -> frozenset[int]:
     configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
     ids.update(configured if isinstance(configured, (list, tuple)) else [configured])
     return frozenset(i for i in ids if i is not None)
-
-
-def _private_copy(tokenizer):
-    try:
-        return copy.deepcopy(tokenizer)
-    except Exception:  # a tokenizer that cannot be copied is shared; decoding does not change it
-        return tokenizer
 
 
 class Engine:
@@ -62,7 +61,7 @@ class Engine:
         self.tokenizer = tokenizer
         # the engine thread decodes with its own copy: a fast tokenizer shared with the encoding server thread can
         # fail with "Already borrowed" when both touch it at once
-        self._decode_tokenizer = _private_copy(tokenizer)
+        self._decode_tokenizer = private_tokenizer_copy(tokenizer)
         # the server encodes prompts on its thread pool (a long prompt must not block the event loop): one at a time
         self.encode_lock = threading.Lock()
         self.context_length = context_length
