@@ -34,8 +34,11 @@ def measure_engine(engine: str, args, prompts: list[str], long: str) -> dict:
     with run_worker_for(engine, args.threads) as worker:
         single_stream(worker.url, MODEL, "warm up", 4)
         for penalty in (1.0, 1.1):  # alternate, best of `repeats`: the machine's noise hits both alike
+            # a tag at the start makes every prompt new to a prefix cache, so the first token is a cold one
             runs = [
-                single_stream(worker.url, MODEL, f"{long} {i}{penalty}", args.tokens, repetition_penalty=penalty)
+                single_stream(
+                    worker.url, MODEL, f"Run {i} at {penalty}. {long}", args.tokens, repetition_penalty=penalty
+                )
                 for i in range(args.repeats)
             ]
             result[f"single_{penalty}"] = max(run["decode_tok_s"] for run in runs)

@@ -250,3 +250,27 @@ def test_a_prefill_pass_that_fails_is_retried_row_by_row(tiny, caplog):
         assert [finished.reason for _, finished, _ in results[:1] + results[2:]] == ["length"] * 3
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("budget", [1, 2048])
+def test_while_others_stream_arrivals_are_admitted_within_a_token_budget(tiny, budget):
+    """Short turns arriving together while a reply streams: with a budget of 2048 prompt tokens they are
+    prefilled in the passes their lengths need (as if nothing were streaming); with a budget of one token each
+    prompt still goes, one a step."""
+    from llmchat.worker.engines.transformers.prefill import prefill_groups
+
+    model, tokenizer = tiny
+    engine = Engine("tiny", model, tokenizer, context_length=512, max_batch_size=8, max_prefill_tokens_per_step=budget)
+    try:
+        streaming = submit_all(engine, [greedy_request(tokenizer, PROMPTS[0], 400)])[0]
+        streaming.get(timeout=30)  # its first piece: it is in the batch and decoding
+        requests = [greedy_request(tokenizer, prompt, 4) for prompt in PROMPTS]
+        passes_before = engine.stats.prefill_passes
+        answers = [collect(inbox) for inbox in submit_while_paused(engine, requests)]
+        assert all(isinstance(ending, Finished) for _, ending, _ in answers)
+        passes = engine.stats.prefill_passes - passes_before
+        lengths = [len(request.prompt_ids) for request in requests]
+        assert passes == (len(prefill_groups(lengths)) if budget == 2048 else len(requests))
+        assert isinstance(collect(streaming)[1], Finished)
+    finally:
+        engine.close()

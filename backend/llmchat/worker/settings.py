@@ -20,7 +20,8 @@ class WorkerSettings(BaseModel):
     max_queue: int = Field(64, ge=1)  # requests waiting for a batch slot; beyond it: 503
     threads: int | None = Field(None, ge=1)  # CPU threads of either engine; None: min(2, cores)
     preload: bool = True  # load the config file's models at start-up
-    max_prefill_per_step: int = Field(4, ge=1)  # new sequences prefilled between two decode steps (transformers)
+    # prompt tokens prefilled between two decode steps while others stream (transformers; one prompt always goes)
+    max_prefill_tokens_per_step: int = Field(2048, ge=1)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)  # larger request bodies: 413
     max_tokenize_backlog_chars: int = Field(8_000_000, ge=1)  # text waiting for the tokenizer; beyond it: 503
     api_key: str | None = None  # when set, every route but /health needs `Authorization: Bearer`

@@ -27,7 +27,7 @@ def transformers_engine(base: ModelSpec, settings: WorkerSettings):
         context_length_of(base, model),
         max_batch_size=settings.max_batch_size,
         max_queue=settings.max_queue,
-        max_prefill_per_step=settings.max_prefill_per_step,
+        max_prefill_tokens_per_step=settings.max_prefill_tokens_per_step,
     )
 
 
