@@ -59,6 +59,31 @@ def test_messages_keep_every_field(store: ChatStore):
     assert stored.message_count == 2
 
 
+def test_a_finished_reply_and_its_question_settle_together(store: ChatStore):
+    conversation = store.create_conversation("10.0.0.1", "t", "m1")
+    user = store.add_message(conversation.id, "user", "hello", model="m1", status="pending")
+    reply = store.add_message(conversation.id, "assistant", "", parent_id=user.id, model="m1", status="streaming")
+    done, question = store.finish_reply(reply.id, user.id, "complete", content="hi", status="stopped")
+    assert (done.status, done.content, question.status) == ("stopped", "hi", "complete")
+    assert [m.status for m in store.messages(conversation.id)] == ["complete", "stopped"]
+
+
+def test_a_reply_that_cannot_be_finished_leaves_its_question_as_it_was(store: ChatStore):
+    conversation = store.create_conversation("10.0.0.1", "t", "m1")
+    user = store.add_message(conversation.id, "user", "hello", model="m1", status="pending")
+    with pytest.raises(LookupError):
+        store.finish_reply(999999, user.id, "complete", content="x", status="complete")
+    assert [m.status for m in store.messages(conversation.id)] == ["pending"]
+    done, question = store.finish_reply(
+        store.add_message(conversation.id, "assistant", "", parent_id=user.id, status="streaming").id,
+        user.id,
+        None,  # an answered question stays as it is
+        content="hi",
+        status="complete",
+    )
+    assert question is None and done.status == "complete"
+
+
 def test_list_is_newest_first_with_counts(store: ChatStore):
     older = store.create_conversation("10.0.0.1", "older", "m")
     newer = store.create_conversation("10.0.0.1", "newer", "m")

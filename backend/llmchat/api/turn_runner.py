@@ -222,8 +222,11 @@ class TurnRunner:
         if completion is None:
             completion = self.service.count_quietly(turn.endpoint, turn.model, text)
         earlier = turn.previous
-        reply = self.store.update_message(
+        user_status = self._user_outcome(turn, "error" if status == "error" else "complete")
+        reply, user = self.store.finish_reply(
             turn.reply.id,
+            turn.user_message.id if turn.user_message is not None else None,
+            user_status,
             content=turn.prefix + text,
             status=status,
             finish_reason=finish_reason,
@@ -231,7 +234,8 @@ class TurnRunner:
             completion_tokens=completion + ((earlier.completion_tokens or 0) if earlier else 0),
             response_time_ms=turn.elapsed_ms() + ((earlier.response_time_ms or 0) if earlier else 0),
         )
-        self._settle_user(turn, "error" if status == "error" else "complete")
+        if user is not None:
+            turn.user_message = user
         return reply
 
     def _settle_failed_start(self, turn: ChatTurn):
@@ -246,12 +250,18 @@ class TurnRunner:
         self._settle_user(turn, "error")
         return None
 
-    def _settle_user(self, turn: ChatTurn, status: str) -> None:
-        """A pending (or failed) user message takes its reply's outcome; an answered one stays as it is."""
+    @staticmethod
+    def _user_outcome(turn: ChatTurn, status: str) -> str | None:
+        """The status a pending (or failed) user message takes from its reply; None: it stays as it is."""
         user = turn.user_message
         if user is None or turn.kind == "continue" or user.status == "complete" or user.status == status:
-            return
-        turn.user_message = self.store.update_message(user.id, status=status)
+            return None
+        return status
+
+    def _settle_user(self, turn: ChatTurn, status: str) -> None:
+        user_status = self._user_outcome(turn, status)
+        if user_status is not None:
+            turn.user_message = self.store.update_message(turn.user_message.id, status=user_status)
 
     # the JSON answer ----------------------------------------------------------------------------
     def collect(self, events: Iterator[Event]) -> dict[str, Event]:

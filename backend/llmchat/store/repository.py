@@ -297,14 +297,26 @@ class ChatStore:
         if "status" in fields:
             _check("assistant", fields["status"])
         with self._sessions.begin() as session:
-            message = session.get(Message, message_id)
-            if message is None:
-                raise NotFound(f"message {message_id} does not exist")
-            for name, value in fields.items():
-                setattr(message, name, value)
-            message.updated_at = utc_now()
-            session.flush()
+            message = _set_fields(session, message_id, fields)
             return self._record(session, message)
+
+    def finish_reply(
+        self, reply_id: int, user_message_id: int | None, user_status: str | None, **fields: Any
+    ) -> tuple[MessageRecord, MessageRecord | None]:
+        """The reply's final fields and, when `user_status` is given, its user message's outcome, in one
+        transaction: no reader ever sees a settled reply under a question still `pending`."""
+        unknown = set(fields) - UPDATABLE
+        if unknown:
+            raise ValueError(f"cannot update message fields {sorted(unknown)}")
+        for status in (fields.get("status"), user_status):
+            if status is not None:
+                _check("assistant", status)
+        with self._sessions.begin() as session:
+            reply = _set_fields(session, reply_id, fields)
+            user = None
+            if user_status is not None and user_message_id is not None:
+                user = _set_fields(session, user_message_id, {"status": user_status})
+            return self._record(session, reply), (self._record(session, user) if user is not None else None)
 
     def owned_message(self, ip: str, message_id: int) -> MessageRecord | None:
         """A message of one of this IP's conversations (stale streams settled first), else None."""
@@ -433,6 +445,17 @@ class ChatStore:
             .where(stale, Message.status == "pending", ~live)
             .values(status="error", updated_at=utc_now())
         )
+
+
+def _set_fields(session, message_id: int, fields: dict[str, Any]) -> Message:
+    message = session.get(Message, message_id)
+    if message is None:
+        raise NotFound(f"message {message_id} does not exist")
+    for name, value in fields.items():
+        setattr(message, name, value)
+    message.updated_at = utc_now()
+    session.flush()
+    return message
 
 
 def _check(role: str, status: str) -> None:
