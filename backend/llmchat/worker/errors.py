@@ -22,3 +22,11 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "type": self.type, "code": self.code, "param": self.param}}
+
+
+RETRY_AFTER_S = "1"  # a refusal for being busy passes in a moment: a queue place or the tokenizer frees up
+
+
+def busy(message: str, code: str) -> ApiError:
+    """503 `server_busy` with Retry-After: the request was fine, the worker is full right now."""
+    return ApiError(503, message, type_="server_busy", code=code, headers={"Retry-After": RETRY_AFTER_S})

@@ -15,12 +15,12 @@ from llmchat.models.specs import UnknownModelError, spec_summary
 from llmchat.worker import responses
 from llmchat.worker.engines import QueueFull
 from llmchat.worker.engines.base import GenerationRequest, SamplingParams
-from llmchat.worker.errors import ApiError
+from llmchat.worker.errors import ApiError, busy
 from llmchat.worker.guards import BodyTooLarge, RequestGuard
 from llmchat.worker.pool import ModelPool, Target
 from llmchat.worker.schemas import ChatBody, CompletionBody, GenerationBody, TokenizeBody, parse
 from llmchat.worker.stream import EventStream
-from llmchat.worker.tokenizing import RETRY_AFTER_S, Tokenizing
+from llmchat.worker.tokenizing import Tokenizing
 
 log = logging.getLogger("llmchat.worker")
 
@@ -86,13 +86,7 @@ def _submit(target: Target, request: GenerationRequest, stream: EventStream):
     try:
         return target.engine.submit(request, stream.sink)
     except QueueFull as exc:
-        raise ApiError(
-            503,
-            f"the worker is busy ({exc}); retry shortly",
-            type_="server_busy",
-            code="queue_full",
-            headers={"Retry-After": RETRY_AFTER_S},
-        ) from exc
+        raise busy(f"the worker is busy ({exc}); retry shortly", "queue_full") from exc
 
 
 async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, chat: bool):

@@ -9,9 +9,7 @@ import threading
 
 from starlette.concurrency import run_in_threadpool
 
-from llmchat.worker.errors import ApiError
-
-RETRY_AFTER_S = "1"
+from llmchat.worker.errors import ApiError, busy
 
 
 class Tokenizing:
@@ -37,13 +35,7 @@ class Tokenizing:
     async def _run(self, size: int, function, *args) -> list[int]:
         with self._lock:
             if self._backlog and self._backlog + size > self.max_backlog_chars:  # one prompt alone always goes
-                raise ApiError(
-                    503,
-                    f"{self._backlog} characters are waiting to be tokenized; retry shortly",
-                    type_="server_busy",
-                    code="tokenizer_busy",
-                    headers={"Retry-After": RETRY_AFTER_S},
-                )
+                raise busy(f"{self._backlog} characters are waiting to be tokenized; retry shortly", "tokenizer_busy")
             self._backlog += size
         try:
             return await run_in_threadpool(function, *args)
