@@ -17,6 +17,7 @@ import pytest
 
 from tests.support.api_server import ApiServer, from_address, start_serve_process
 from tests.support.slow_upstream import start_slow_upstream
+from tests.support.waiting import wait_for
 
 QUICK = {"max_tokens": 1}
 LONG = {"max_tokens": 600}  # a minute of pieces: still running when the test looks
@@ -66,16 +67,6 @@ def assert_cannot_touch(http: httpx.Client, conversation_id: str, headers: dict)
     ]:
         response = http.request(method, path, json=body, headers=headers)
         assert response.status_code == 404, (method, path, headers, response.text)
-
-
-def wait_for(check, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 # 1. identity behind a proxy ----------------------------------------------------------------------------------
@@ -241,7 +232,7 @@ def test_one_client_cannot_take_every_generation_and_the_api_stays_responsive(tm
                 response = stack.enter_context(contextlib.closing(open_stream(clients[address])))
                 assert response.status_code == 200, response.read()
                 streams.append((address, response))
-        assert wait_for(lambda: upstream_streams(upstream) >= 6)
+        assert wait_for(lambda: upstream_streams(upstream) >= 6, timeout=15)
 
         # a third stream of the same client: refused at once, with a time to come back
         started = time.monotonic()
@@ -264,8 +255,8 @@ def test_one_client_cannot_take_every_generation_and_the_api_stays_responsive(tm
         for _address, response in streams[:2]:
             response.close()
         clients["127.0.0.41"].close()
-        wait_for(lambda: upstream_streams(upstream) <= 4)
-        retried = wait_for(lambda: _accepted(open_stream(clients["127.0.0.44"])))
+        wait_for(lambda: upstream_streams(upstream) <= 4, timeout=15)
+        retried = wait_for(lambda: _accepted(open_stream(clients["127.0.0.44"])), timeout=15)
         retried.close()
         log = api.log()
     assert "refused 127.0.0.41 POST /api/chat: 429 too_many_generations" in log

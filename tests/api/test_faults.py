@@ -12,6 +12,7 @@ from tests.api.conftest import read_sse
 from tests.support.api_server import api_config, start_api
 from tests.support.servers import start_worker
 from tests.support.slow_upstream import start_slow_upstream
+from tests.support.waiting import wait_for
 
 # ignore_eos keeps the random model talking, so the stream is still running when the fault happens
 LONG = {"tiny-chat": ModelSettings(extra_body={"ignore_eos": True})}
@@ -22,16 +23,6 @@ LONG_REPLY = {"max_tokens": 480}
 def own_worker(models_yaml):
     with start_worker(models_yaml) as running:
         yield running
-
-
-def wait_for(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_worker_down_is_503_and_the_message_is_saved(own_worker, tmp_path):

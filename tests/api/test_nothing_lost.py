@@ -25,6 +25,7 @@ from tests.api.conftest import read_sse
 from tests.support.api_server import start_serve_process
 from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
+from tests.support.waiting import wait_for
 
 MODEL = "tiny-long"
 LONG = {"max_tokens": 4000}  # about 15 s of generation: far longer than any of these tests waits
@@ -77,16 +78,6 @@ def served(long_worker, tmp_path_factory):
 def client(served):
     with httpx.Client(base_url=served.url, timeout=60) as http:
         yield http
-
-
-def wait_for(check, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not met within {timeout} s")
 
 
 def cancelled(worker) -> int:
