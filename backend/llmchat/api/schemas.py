@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from llmchat.api.errors import ApiError
-from llmchat.generation import MAX_TOKENS_LIMIT, Temperature, TopP
+from llmchat.generation import MAX_TOKENS_LIMIT, Temperature, TopP, encodable
 
 MAX_MEMORY_WINDOW = 100
 MAX_SYSTEM_PROMPT_CHARS = 8000
@@ -28,11 +28,7 @@ def _storable(value: str) -> str:
     """Text every database and the model server take: no NUL (PostgreSQL refuses it), no lone surrogate (not UTF-8)."""
     if "\x00" in value:
         raise ValueError("must not contain NUL (\\u0000) characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"is not valid Unicode text ({exc.reason} at position {exc.start})") from exc
-    return value
+    return encodable(value)
 
 
 Text = Annotated[str, AfterValidator(_storable)]

@@ -11,6 +11,7 @@ from llmchat.generation.params import (
     Seed,
     Temperature,
     TopP,
+    encodable,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "Seed",
     "Temperature",
     "TopP",
+    "encodable",
 ]

@@ -16,6 +16,17 @@ MAX_STOPS = 16  # stop strings per request
 MAX_STOP_CHARS = 256  # characters per stop string
 MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed and OpenVINO's rng_seed take an unsigned 64-bit seed
 
+
+def encodable(value: str) -> str:
+    """A string a tokenizer can encode: a lone surrogate (a valid JSON escape, invalid UTF-8) is refused. For the
+    pydantic validators of prompts, messages and stop strings, in the worker and the chat API alike."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"is not valid Unicode text ({exc.reason} at position {exc.start})") from exc
+    return value
+
+
 Temperature = Annotated[float, Field(ge=0.0, le=2.0, description="0 is greedy; higher is more random")]
 TopP = Annotated[
     float,

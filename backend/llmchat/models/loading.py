@@ -15,7 +15,6 @@ from llmchat.models.sources import resolve_source
 from llmchat.models.specs import PACKAGE_PREFIX, ModelSpec, UnknownModelError
 
 log = logging.getLogger("llmchat.models")
-DTYPE_NAMES = ("float32", "bfloat16", "float16")
 
 
 @dataclass(frozen=True)

@@ -11,23 +11,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from llmchat.generation import MAX_STOP_CHARS, MAX_STOPS, MaxTokens, RepetitionPenalty, Seed, Temperature, TopP
+from llmchat.generation import (
+    MAX_STOP_CHARS,
+    MAX_STOPS,
+    MaxTokens,
+    RepetitionPenalty,
+    Seed,
+    Temperature,
+    TopP,
+    encodable,
+)
 from llmchat.worker.errors import ApiError
 
 ROLES = ("system", "user", "assistant", "tool")
 
 
-def _encodable(value: str) -> str:
-    """A string the tokenizer can encode: a lone surrogate (a valid JSON escape, invalid UTF-8) is refused."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"is not valid Unicode text ({exc.reason} at position {exc.start})") from exc
-    return value
-
-
-Text = Annotated[str, AfterValidator(_encodable)]
-Stop = Annotated[str, Field(max_length=MAX_STOP_CHARS), AfterValidator(_encodable)]
+Text = Annotated[str, AfterValidator(encodable)]
+Stop = Annotated[str, Field(max_length=MAX_STOP_CHARS), AfterValidator(encodable)]
 
 
 class StreamOptions(BaseModel):
