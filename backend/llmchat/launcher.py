@@ -1,6 +1,9 @@
 """`llmchat up`: the whole app on one machine — a model worker and the chat API — as `make run` starts it.
 
-Both run as child processes; Ctrl-C (or SIGTERM) stops both and waits for them, so no stray server is left.
+Both run as child processes under a small supervisor: a server that dies after it was up is started again with
+backoff (1 s, 2 s, 4 s … at most 30 s), and never takes the other down with it — the chat API keeps serving history
+and saving messages while the model worker restarts. Ctrl-C (or SIGTERM) stops both and waits for them, so no stray
+server is left.
 """
 
 from __future__ import annotations
@@ -25,6 +28,15 @@ class StackConfig:
     models_config: str | None = None
     app_config: str | None = None
     worker_start_timeout_s: float = 300.0
+    restart_backoff_s: tuple[float, ...] = (
+        1.0,
+        2.0,
+        4.0,
+        8.0,
+        16.0,
+        30.0,
+    )  # waits before restart 1, 2, …; then the last
+    stable_after_s: float = 60.0  # a server up this long has its backoff reset
 
     @property
     def worker_url(self) -> str:
@@ -103,33 +115,72 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
+class Supervised:
+    """One child server: started, watched, and started again with backoff when it dies."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], config: StackConfig):
+        self.name = name
+        self.command = command
+        self.env = env
+        self.config = config
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0  # consecutive ones, reset once the server stayed up `stable_after_s`
+        self.started_at = 0.0
+        self.restart_at: float | None = None
+
+    def start(self) -> subprocess.Popen:
+        self.process = subprocess.Popen(self.command, env=self.env)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+        return self.process
+
+    def watch(self, now: float) -> None:
+        """Called every half second: notices a death and restarts when its backoff has passed."""
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                print(f"llmchat: starting the {self.name} again (restart {self.restarts})", flush=True)
+                self.start()
+            return
+        if self.process is None or self.process.poll() is None:
+            if now - self.started_at >= self.config.stable_after_s:
+                self.restarts = 0
+            return
+        delay = self.config.restart_backoff_s[min(self.restarts, len(self.config.restart_backoff_s) - 1)]
+        self.restarts += 1
+        self.restart_at = now + delay
+        print(
+            f"llmchat: the {self.name} exited (code {self.process.returncode}); restarting it in {delay:g} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def run_stack(config: StackConfig) -> int:
     env = dict(os.environ, HF_HUB_OFFLINE="1")
-    processes: list[subprocess.Popen] = []
+    worker = Supervised("model worker", _worker_command(config), env, config)
+    api = Supervised("chat API", _api_command(config), env, config)
     # SIGTERM behaves like Ctrl-C so `kill` stops the children too; SIGINT is set explicitly because a shell
     # that starts us in the background leaves it ignored
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
     try:
         print(f"llmchat: starting the model worker on {config.worker_url} …", flush=True)
-        worker = subprocess.Popen(_worker_command(config), env=env)
-        processes.append(worker)
-        if not _wait_until_healthy(f"{config.worker_url}/health", worker, config.worker_start_timeout_s):
+        # a worker that never came up is a set-up problem (a bad models.yaml, a missing model): say so and stop
+        if not _wait_until_healthy(f"{config.worker_url}/health", worker.start(), config.worker_start_timeout_s):
             print("llmchat: the model worker did not start (see its log above)", file=sys.stderr)
             return 1
-        api = subprocess.Popen(_api_command(config), env=env)
-        processes.append(api)
         app_url = f"http://{config.host}:{config.port}"
-        if not _wait_until_healthy(f"{app_url}/api/health", api, 60):
+        if not _wait_until_healthy(f"{app_url}/api/health", api.start(), 60):
             print("llmchat: the chat API did not start (see its log above)", file=sys.stderr)
             return 1
         print(f"\nllmchat is running: open {app_url}  (Ctrl-C stops it)\n", flush=True)
-        while all(process.poll() is None for process in processes):
+        while True:
             time.sleep(0.5)
-        print("llmchat: a server stopped; stopping the other", file=sys.stderr)
-        return 1
+            now = time.monotonic()
+            worker.watch(now)
+            api.watch(now)
     except KeyboardInterrupt:
         print("\nllmchat: stopping …", flush=True)
         return 0
     finally:
-        _stop(processes)
+        _stop([server.process for server in (worker, api) if server.process is not None])

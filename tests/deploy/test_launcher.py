@@ -40,7 +40,8 @@ def _read_until(process: subprocess.Popen, marker: str) -> str:
     raise AssertionError("llmchat up exited before it was ready:\n" + "".join(lines)[-4000:])
 
 
-def test_up_serves_a_chat_and_ctrl_c_stops_everything(tmp_path):
+def _start_up(tmp_path) -> tuple[subprocess.Popen, int, int]:
+    """`llmchat up` on a tiny chat model, read until it says it is running."""
     model = make_tiny_model(tmp_path / "tiny")
     models_yaml = write_models_yaml(
         tmp_path / "models.yaml",
@@ -80,16 +81,30 @@ def test_up_serves_a_chat_and_ctrl_c_stops_everything(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
+    # the launcher says where the app is once both servers answer
+    banner = _read_until(up, "llmchat is running")
+    assert f"open http://127.0.0.1:{port}" in banner
+    return up, port, worker_port
+
+
+def _chat(port: int) -> httpx.Response:
+    return httpx.post(f"http://127.0.0.1:{port}/api/chat", json={"message": "hi", "model": "tiny-chat"}, timeout=60)
+
+
+def _worker_pid(up: subprocess.Popen) -> int:
+    for pid in _children(up.pid):
+        if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+            return pid
+    raise AssertionError("no worker among the launcher's children")
+
+
+def test_up_serves_a_chat_and_ctrl_c_stops_everything(tmp_path):
+    up, port, _ = _start_up(tmp_path)
     try:
-        # the launcher says where the app is once both servers answer
-        banner = _read_until(up, "llmchat is running")
-        assert f"open http://127.0.0.1:{port}" in banner
         wait_until_ok(f"http://127.0.0.1:{port}/api/health", up, timeout=10)
         children = _children(up.pid)
         assert len(children) == 2  # the worker and gunicorn's arbiter
-        reply = httpx.post(
-            f"http://127.0.0.1:{port}/api/chat", json={"message": "hi", "model": "tiny-chat"}, timeout=60
-        )
+        reply = _chat(port)
         assert reply.status_code == 200 and reply.json()["message"]["status"] == "complete"
 
         up.send_signal(signal.SIGINT)
@@ -99,4 +114,29 @@ def test_up_serves_a_chat_and_ctrl_c_stops_everything(tmp_path):
         assert not [pid for pid in children if _alive(pid)]
     finally:
         if up.poll() is None:
+            up.kill()
+
+
+def test_a_killed_worker_is_restarted_and_the_api_stays_up(tmp_path):
+    up, port, worker_port = _start_up(tmp_path)
+    try:
+        assert _chat(port).json()["message"]["status"] == "complete"
+        first_worker = _worker_pid(up)
+        os.kill(first_worker, signal.SIGKILL)
+        notice = _read_until(up, "restarting it in")
+        assert "model worker exited" in notice
+        # while the worker is gone the chat API answers: history reads work, a chat is a 503 with the message kept
+        assert httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/api/conversations", timeout=5).status_code == 200
+        _read_until(up, "starting the model worker again")
+        wait_until_ok(f"http://127.0.0.1:{worker_port}/health", up, timeout=120)
+        assert up.poll() is None
+        assert _worker_pid(up) != first_worker
+        reply = _chat(port)
+        assert reply.status_code == 200 and reply.json()["message"]["status"] == "complete"
+    finally:
+        up.send_signal(signal.SIGINT)
+        try:
+            up.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
             up.kill()
