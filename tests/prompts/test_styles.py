@@ -27,7 +27,25 @@ def test_fewshot_header_system_line_history_and_open_bot_title(builder):
     prompt = builder.render("fewshot", "Answer in one sentence.", HISTORY)
     assert prompt.text == fixture("fewshot_system.txt")
     assert prompt.endpoint == "/v1/completions"
-    assert prompt.stop == ("\nHuman:", "\nAI:")
+    assert prompt.stop[:2] == ("\nHuman:", "\nAI:")
+
+
+@pytest.mark.parametrize(
+    ("generated", "kept"),
+    [
+        ("Water boils at 100°C. Humans: Is that how much heat it needs?", "Water boils at 100°C. "),
+        ("It is 100°C.\nAi: Yes, at sea level.", "It is 100°C."),
+        ("Sure.\nhuman: and then?", "Sure.\n"),
+        ("I said so. AI: Indeed.", "I said so."),
+        ("Thai food is spicy; Shanghai: a city.", "Thai food is spicy; Shanghai: a city."),
+    ],
+)
+def test_fewshot_stops_catch_the_models_own_spellings_of_the_turn_markers(builder, generated, kept):
+    from llmchat.worker.textstream import StopMatcher
+
+    matcher = StopMatcher(list(builder.render("fewshot", "", [Turn("user", "Hi")]).stop))
+    sent = "".join(matcher.add(character) for character in generated) + matcher.finish()
+    assert sent == kept
 
 
 def test_fewshot_without_system_prompt_keeps_the_header_as_is(builder):
