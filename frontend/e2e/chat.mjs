@@ -9,6 +9,7 @@
 //   votes    a named vote (after both replies; again replaces it), a blind vote (names hidden, then revealed)
 //   leaderboard ratings with interval bars, sorting, model cards (from a row, from the picker, a run's card)
 //   keyboard the "?" overlay, shortcuts, roving tabindex in the history
+//   review   what the Chromium review found: action row in view, menus flip up, cursor inline, skip link, touch hints
 //   a11y     axe-core on every main screen, light and dark, wide and phone
 import { assert, createRunner, launch } from './browser.mjs'
 import { helpers } from './helpers.mjs'
@@ -22,13 +23,14 @@ import { votes } from './steps/votes.mjs'
 import { leaderboard } from './steps/leaderboard.mjs'
 import { keyboard } from './steps/keyboard.mjs'
 import { a11y } from './steps/a11y.mjs'
+import { review } from './steps/review.mjs'
 
 const base = (process.argv[2] || '').replace(/\/$/, '')
 if (!base) {
   console.error('usage: node e2e/chat.mjs <url of the app> [group,group…]')
   process.exit(2)
 }
-const GROUPS = { basics, tree, states, search, compare, feedback, votes, leaderboard, keyboard, a11y }
+const GROUPS = { basics, tree, states, search, compare, feedback, votes, leaderboard, keyboard, review, a11y }
 const only = process.argv[3] ? process.argv[3].split(',') : Object.keys(GROUPS)
 const TIMEOUT = Number(process.env.LLMCHAT_E2E_TIMEOUT_MS || 60000)
 

@@ -9,6 +9,13 @@ function dom(html) {
 }
 
 describe('renderMarkdown', () => {
+  it('makes code blocks and tables focusable, so a keyboard can scroll them sideways', () => {
+    const root = dom(renderMarkdown('```js\nconst x = 1\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |'))
+    expect(root.querySelector('pre').getAttribute('tabindex')).toBe('0')
+    expect(root.querySelector('pre').getAttribute('aria-label')).toBe('js code')
+    expect(root.querySelector('.table-wrap').getAttribute('tabindex')).toBe('0')
+  })
+
   it('renders headings, lists and emphasis', () => {
     const root = dom(renderMarkdown('# Title\n\n- one\n- **two**\n\n1. first'))
     expect(root.querySelector('h1').textContent).toBe('Title')

@@ -19,6 +19,14 @@ describe('MessageItem', () => {
     expect(finished.find('[data-testid="cut-off"]').exists()).toBe(false)
   })
 
+  it('marks the text of a streaming reply (the cursor is drawn after its last line) and drops the mark when it ends', async () => {
+    const wrapper = mount(MessageItem, { props: { message: reply({ status: 'streaming', content: 'Half a' }) } })
+    expect(wrapper.get('.markdown').classes()).toContain('streaming')
+    expect(wrapper.find('.cursor').exists()).toBe(false)
+    await wrapper.setProps({ message: reply({ content: 'Half a sentence.' }) })
+    expect(wrapper.get('.markdown').classes()).not.toContain('streaming')
+  })
+
   it('says an empty reply is empty and counts one token in the singular', () => {
     const wrapper = mount(MessageItem, { props: { message: reply({ content: '', usage: { completion_tokens: 1 } }) } })
     expect(wrapper.get('[data-testid="empty-reply"]').text()).toMatch(/empty reply/)

@@ -29,7 +29,8 @@ md.renderer.rules.fence = (tokens, idx) => {
   return (
     `<div class="code-block"><div class="code-head"><span class="code-lang">${escapeHtml(label)}</span>` +
     `<button type="button" class="copy-code" aria-label="Copy code">Copy</button></div>` +
-    `<pre><code class="hljs language-${escapeHtml(label)}">${body}</code></pre></div>`
+    // tabindex: a wide block scrolls sideways, and a keyboard user must be able to scroll it too
+    `<pre tabindex="0" aria-label="${escapeHtml(label)} code"><code class="hljs language-${escapeHtml(label)}">${body}</code></pre></div>`
   )
 }
 md.renderer.rules.code_block = md.renderer.rules.fence
@@ -44,7 +45,7 @@ md.renderer.rules.image = (tokens, idx, options, env, slf) => {
 }
 
 // Tables scroll sideways on narrow screens instead of breaking the layout.
-md.renderer.rules.table_open = () => '<div class="table-wrap"><table>'
+md.renderer.rules.table_open = () => '<div class="table-wrap" tabindex="0"><table>'
 md.renderer.rules.table_close = () => '</table></div>'
 
 const SAFE_URL = /^(https?:|mailto:|#|\/)/i
