@@ -1,12 +1,13 @@
 // What the Chromium review found, each fixed and checked here: the action row of a finished reply in view, the
 // history menu flipping up near the bottom, the streaming cursor at the end of the text, wide code keyboard-scrollable,
-// the skip link pointing at something that exists on every page, no keyboard hints on a touch screen.
+// the skip link pointing at something that exists on every page, no keyboard hints on a touch screen, a chip for
+// custom settings, and the picker following the conversation that is opened.
 import { assert } from '../browser.mjs'
 import { sseBody } from '../helpers.mjs'
 
 const inside = (box, frame) => box.y >= frame.y - 1 && box.y + box.height <= frame.y + frame.height + 1
 
-export async function review({ page, step, h }) {
+export async function review({ page, step, h, shared }) {
   const { composer, thread } = h
 
   await step('after a reply ends its action row is scrolled into view, not left behind the composer', async () => {
@@ -68,8 +69,13 @@ export async function review({ page, step, h }) {
     assert(await pre.evaluate((el) => el.scrollWidth > el.clientWidth), 'the block is wider than its box')
     await pre.focus()
     await page.keyboard.press('ArrowRight')
-    await page.keyboard.press('End')
-    assert(await pre.evaluate((el) => el.scrollLeft > 0), 'the keyboard scrolled it')
+    await page.keyboard.press('ArrowRight')
+    // keyboard scrolling may be animated: wait for it to move rather than read it at once
+    await pre.evaluate((el) => new Promise((resolve, reject) => {
+      const started = performance.now()
+      const check = () => (el.scrollLeft > 0 ? resolve() : performance.now() - started > 3000 ? reject(new Error('the keyboard did not scroll the code block')) : requestAnimationFrame(check))
+      check()
+    }))
     await page.goto(`${h.base}/#/`)
   })
 
@@ -80,6 +86,32 @@ export async function review({ page, step, h }) {
       await page.locator(href).waitFor({ state: 'attached' })
     }
     await page.goto(`${h.base}/#/`)
+  })
+
+  await step('custom settings show as a chip on the chat screen that opens them; reset removes it', async () => {
+    await h.newChat()
+    assert((await page.locator('[data-testid="custom-settings"]').count()) === 0, 'no chip with the defaults')
+    await h.setSettings({ max_tokens: 16 })
+    const chip = page.locator('[data-testid="custom-settings"] button')
+    assert((await chip.innerText()).includes('max tokens 16'), `the chip names the change: ${await chip.innerText()}`)
+    await chip.click()
+    await page.locator('[data-testid="settings"]').waitFor()
+    await page.keyboard.press('Escape')
+    await h.resetSettings()
+    await page.locator('[data-testid="custom-settings"]').waitFor({ state: 'detached' })
+  })
+
+  await step('opening a saved conversation puts its model in the picker', async () => {
+    const [first, second] = shared.models.map((m) => m.id)
+    await h.newChat()
+    await page.selectOption('#model-select', first)
+    await h.sendAndWait('Which model answers this?')
+    const id = h.conversationIdFromUrl()
+    await h.newChat()
+    await page.selectOption('#model-select', second)
+    await h.entry(id).locator('.conversation-link').click()
+    await page.waitForFunction((m) => document.querySelector('#model-select')?.value === m, first)
+    assert((await page.locator('[data-testid="model-switch"]').count()) === 0, 'no "next message goes to another model" note')
   })
 
   await step('a touch screen gets no keyboard hints under the composer', async () => {
