@@ -9,15 +9,16 @@ import { appState, provideApp, settle } from './support/appState.js'
 const BOARD = {
   models: [
     { model: 'tiny-lora', rating: 1032.5, ci95: [1001.2, 1070.8], battles: 14, wins: 9, losses: 3, ties: 2, win_rate: 0.64,
-      thumbs_up: 5, thumbs_down: 1, thumbs_up_share: 0.83 },
+      provisional: false, thumbs_up: 5, thumbs_down: 1, thumbs_up_share: 0.83 },
     { model: 'tiny-chat', rating: 967.5, ci95: [929.2, 998.8], battles: 14, wins: 3, losses: 9, ties: 2, win_rate: 0.21,
-      thumbs_up: 1, thumbs_down: 3, thumbs_up_share: 0.25 },
+      provisional: true, thumbs_up: 1, thumbs_down: 3, thumbs_up_share: 0.25 },
     { model: 'tiny-base', rating: null, ci95: null, battles: 0, wins: 0, losses: 0, ties: 0, win_rate: null,
       thumbs_up: 2, thumbs_down: 0, thumbs_up_share: 1 },
   ],
   votes: 14,
   method: 'Bradley-Terry (scipy), 1000 + 400·log10 scale, 95% bootstrap interval over votes (200 resamples)',
   ties: 'a tie counts as half a win for each side; both_bad counts as a tie for the rating and is reported',
+  min_battles: 20,
 }
 const MODELS = [{ id: 'tiny-chat', kind: 'chat' }, { id: 'tiny-lora', kind: 'lora' }, { id: 'tiny-base', kind: 'base' },
   { id: 'new-run', kind: 'alpaca' }]
@@ -81,6 +82,9 @@ describe('LeaderboardView', () => {
     expect(first.get('[data-col="battles"]').text()).toMatch(/^14\s+9–3–2$/)
     expect(first.get('[data-col="win_rate"]').text()).toBe('64%')
     expect(first.get('[data-col="thumbs"]').text()).toMatch(/^83%\s+5 of 6$/)
+    expect(first.find('[data-testid="provisional"]').exists()).toBe(false)
+    expect(rows[1].get('[data-testid="provisional"]').attributes('title')).toContain('Fewer than 20 battles')
+    expect(rows[2].find('[data-testid="provisional"]').exists()).toBe(false) // unrated: no rating to call provisional
     expect(rows[2].get('[data-col="rating"]').text()).toBe('–')
     expect(rows[2].find('svg.interval-bar').exists()).toBe(false)
     expect(wrapper.get('th[data-sort="rating"]').attributes('aria-sort')).toBe('descending')

@@ -81,8 +81,9 @@ def test_the_leaderboard_counts_battles_ties_both_bad_and_thumbs():
         "losses": 1,
         "ties": 2,
         "both_bad": 1,
-        "win_rate": 0.25,
+        "win_rate": 0.5,  # a tie is half a win
     }
+    assert rows["A"]["provisional"] and board["min_battles"] == 10
     assert rows["A"]["thumbs_up_share"] == 0.75
     assert rows["A"]["rating"] == pytest.approx(rows["B"]["rating"])  # one win each, two ties: level
     # thumbs but no battles: listed, unrated, last
@@ -96,4 +97,12 @@ def test_no_votes_no_ratings():
         "votes": 0,
         "method": leaderboard([], {})["method"],
         "ties": leaderboard([], {})["ties"],
+        "min_battles": 10,
     }
+
+
+def test_a_rating_is_provisional_until_the_model_has_min_battles():
+    votes = [Battle("A", "B", "left")] * 9
+    assert all(row["provisional"] for row in leaderboard(votes, {})["models"])
+    ranked = leaderboard([*votes, Battle("B", "A", "tie")], {})["models"]
+    assert not any(row["provisional"] for row in ranked)

@@ -174,7 +174,8 @@ class LeaderboardRow(BaseModel):
     losses: int
     ties: int = Field(description="tie and both_bad votes")
     both_bad: int
-    win_rate: float | None = Field(description="wins / battles")
+    win_rate: float | None = Field(description="(wins + ties / 2) / battles: a tie is half a win, as in the rating")
+    provisional: bool = Field(description="fewer battles than min_battles: the rating is not yet reliable")
     thumbs_up: int
     thumbs_down: int
     thumbs_up_share: float | None
@@ -185,6 +186,7 @@ class Leaderboard(BaseModel):
     votes: int = Field(description="votes counted (between two different models)")
     method: str
     ties: str = Field(description="how ties and both_bad count")
+    min_battles: int = Field(description="battles a model needs before its rating is no longer provisional")
 
 
 class ModelList(BaseModel):

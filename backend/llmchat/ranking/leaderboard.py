@@ -2,7 +2,8 @@
 
 How votes count: `left` / `right` is a win for that side; `tie` is half a win for each side; `both_bad` is a tie
 for the rating too (neither reply was better) and is reported apart. A vote between two replies of the same model
-says nothing about models and is left out. `win_rate` is wins / battles (ties are not wins).
+says nothing about models and is left out. `win_rate` counts a tie as half a win, as the rating does (one tie is
+50 %, not 0 %). A model with fewer than MIN_BATTLES battles is `provisional`: its interval is too wide to rank it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from llmchat.ranking.bradley_terry import BOOTSTRAP_SAMPLES, Outcome, bradley_terry
 
 SCORES = {"left": 1.0, "right": 0.0, "tie": 0.5, "both_bad": 0.5}
+MIN_BATTLES = 10  # below this a rating is shown as provisional: a few votes move it by hundreds of points
 METHOD = (
     f"Bradley-Terry (scipy), 1000 + 400·log10 scale, 95% bootstrap interval over votes ({BOOTSTRAP_SAMPLES} resamples)"
 )
@@ -35,6 +37,7 @@ class Row:
     ties: int = 0  # tie and both_bad votes
     both_bad: int = 0
     win_rate: float | None = None
+    provisional: bool = True
     thumbs_up: int = 0
     thumbs_down: int = 0
     thumbs_up_share: float | None = None
@@ -76,13 +79,20 @@ def leaderboard(battles: Iterable[Any], thumbs: Mapping[str, Mapping[str, int]])
     for row in rows.values():
         for key in ("battles", "wins", "losses", "ties", "both_bad"):
             setattr(row, key, row._record[key])
-        row.win_rate = _round(row.wins / row.battles, 3) if row.battles else None
+        row.win_rate = _round((row.wins + row.ties / 2) / row.battles, 3) if row.battles else None
+        row.provisional = row.battles < MIN_BATTLES
         rated = row.thumbs_up + row.thumbs_down
         row.thumbs_up_share = _round(row.thumbs_up / rated, 3) if rated else None
     ordered = sorted(
         rows.values(), key=lambda r: (r.rating is None, -(r.rating or 0.0), -(r.thumbs_up_share or 0.0), r.model)
     )
-    return {"models": [_public(row) for row in ordered], "votes": len(outcomes), "method": METHOD, "ties": TIES}
+    return {
+        "models": [_public(row) for row in ordered],
+        "votes": len(outcomes),
+        "method": METHOD,
+        "ties": TIES,
+        "min_battles": MIN_BATTLES,
+    }
 
 
 def _public(row: Row) -> dict[str, Any]:

@@ -102,6 +102,13 @@ export async function votes({ page, step, h, shared }) {
     assert((await column('right').locator('.compare-fixed strong').innerText()) === b, 'column B names its model now')
     await page.waitForFunction((m) => document.querySelector('[data-testid="compare-right"] article[data-role="assistant"] [data-testid="message-meta"]')
       ?.textContent.includes(m), b)
+    // the history entry names the models too, without a reload
+    await page.waitForFunction((m) => document.querySelector(`.conversation[data-id="${m.id}"] .conversation-meta`)?.textContent.includes(m.a),
+      { id, a })
+    // the pressed choice keeps its colours under the pointer (no white on white)
+    await voteButton('right').hover()
+    const colours = await voteButton('right').evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor])
+    assert(colours[0] !== colours[1], `text and background differ under the pointer: ${colours}`)
     await page.reload()
     await column('left').locator('article[data-role="assistant"]').first().waitFor() // the session is loaded
     assert((await column('left').locator('.compare-fixed strong').innerText()) === a, 'still revealed after a reload')

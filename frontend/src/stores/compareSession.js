@@ -64,6 +64,7 @@ export function createCompareSession({ api, onTurnFinished = () => {}, onTitle =
   async function reveal(cast) {
     const id = state.conversationId
     Object.assign(state, { models: [cast.left.model, cast.right.model], revealed: true })
+    onTurnFinished(id) // the history entry said "models hidden until you vote": it names them now, without a reload
     try {
       const detail = await api.conversation(id)
       if (state.conversationId === id) apply(detail) // unless the person moved on (New comparison) meanwhile

@@ -38,7 +38,7 @@ export function ratingScale(rows) {
 }
 
 export function createLeaderboard({ api }) {
-  const state = reactive({ rows: [], votes: 0, method: '', ties: '', loading: false, loaded: false, error: '',
+  const state = reactive({ rows: [], votes: 0, method: '', ties: '', minBattles: 10, loading: false, loaded: false, error: '',
     sort: { key: 'rating', direction: 'desc' } })
 
   async function load() {
@@ -49,7 +49,8 @@ export function createLeaderboard({ api }) {
       let rank = 0
       // the server's order is by rating: that is the rank, whichever column the table is sorted by
       state.rows = (data.models || []).map((row) => ({ ...row, rank: missing(row.rating) ? null : ++rank }))
-      Object.assign(state, { votes: data.votes || 0, method: data.method || '', ties: data.ties || '', loaded: true })
+      Object.assign(state, { votes: data.votes || 0, method: data.method || '', ties: data.ties || '',
+        minBattles: data.min_battles || state.minBattles, loaded: true })
     } catch (err) {
       state.error = toApiError(err).message
     } finally {
