@@ -107,8 +107,18 @@ export async function votes({ page, step, h, shared }) {
       { id, a })
     // the pressed choice keeps its colours under the pointer (no white on white)
     await voteButton('right').hover()
-    const colours = await voteButton('right').evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor])
-    assert(colours[0] !== colours[1], `text and background differ under the pointer: ${colours}`)
+    const contrast = await voteButton('right').evaluate((el) => {
+      const luminance = (colour) => {
+        const [r, g, b] = colour.match(/[\d.]+/g).slice(0, 3).map((v) => {
+          const c = Number(v) / 255
+          return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
+        })
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+      }
+      const [text, back] = [luminance(getComputedStyle(el).color), luminance(getComputedStyle(el).backgroundColor)]
+      return (Math.max(text, back) + 0.05) / (Math.min(text, back) + 0.05)
+    })
+    assert(contrast >= 3, `the pressed button's text stays readable under the pointer (contrast ${contrast.toFixed(2)})`)
     await page.reload()
     await column('left').locator('article[data-role="assistant"]').first().waitFor() // the session is loaded
     assert((await column('left').locator('.compare-fixed strong').innerText()) === a, 'still revealed after a reload')
