@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llmchat.models.registry import Registry
-from llmchat.models.sources import resolve_source
+from llmchat.models.sources import is_source_string, parse_source, resolve, resolve_source
 from llmchat.models.specs import PACKAGE_PREFIX, ModelSpec, UnknownModelError
 
 log = logging.getLogger("llmchat.models")
@@ -168,8 +168,14 @@ def load_model_and_tokenizer(spec: ModelSpec, registry: Registry, device: str = 
 
 
 def resolve_base_path(base_model: str, registry: Registry | None = None) -> Path:
-    """Where the weights of `base_model` are: the path itself, or the registry entry's source (so training and
-    serving agree on what "smollm2-chat" is)."""
+    """Where the weights of `base_model` are: the path itself, a source string (`hf:ORG/NAME` is pulled when it is
+    not in the cache yet, `ollama:NAME`, `package:`), or the registry entry's source (so training and serving agree
+    on what "smollm2-chat" is)."""
+    if is_source_string(base_model):
+        try:
+            return resolve(parse_source(base_model), pull=True)
+        except ValueError as exc:
+            raise ValueError(f"base_model {base_model!r}: {exc}") from exc
     path = Path(base_model).expanduser()
     if path.exists():
         return path
@@ -178,7 +184,10 @@ def resolve_base_path(base_model: str, registry: Registry | None = None) -> Path
     try:
         spec = (registry or load_registry()).get(base_model)
     except UnknownModelError as exc:
-        raise ValueError(f"base_model {base_model!r} is neither a path nor a model id in the registry: {exc}") from exc
+        raise ValueError(
+            f"base_model {base_model!r} is neither a path, a source (hf:ORG/NAME, ollama:NAME) nor a model id in "
+            f"the registry: {exc}"
+        ) from exc
     if spec.kind == "lora":
         raise ValueError(f"base_model {base_model!r} is a LoRA entry; train on its base {spec.base!r} instead")
-    return resolve_source(spec)
+    return resolve_source(spec, pull=True)
