@@ -26,6 +26,8 @@ def test_round_trip_gives_the_same_logits(reference, tiny_model_path, tmp_path, 
     assert gguf_tokenizer.decode(ids[0]) == TEXT
     assert gguf_tokenizer.eos_token == tokenizer.eos_token
     assert gguf_tokenizer.chat_template == tokenizer.chat_template
+    chat = tokenizer.apply_chat_template([{"role": "user", "content": TEXT}], tokenize=False)
+    assert gguf_tokenizer(chat)["input_ids"] == tokenizer(chat)["input_ids"]  # the markers are one token each
     with torch.no_grad():
         expected, got = model(ids).logits, gguf_model(ids).logits
     assert (expected - got).abs().max().item() < tolerance

@@ -15,6 +15,7 @@ from llmchat.models.sources import is_source_string, parse_source, resolve, reso
 from llmchat.models.specs import PACKAGE_PREFIX, ModelSpec, UnknownModelError
 
 log = logging.getLogger("llmchat.models")
+GGUF_CONTROL_TOKEN = 3  # tokenizer.ggml.token_type of special tokens (gguf.TokenType.CONTROL)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def load_gguf_tokenizer(gguf: Path):
         return tokens[index] if index is not None else None
 
     return PreTrainedTokenizerFast(
-        tokenizer_object=by_vocabulary(dict(vocabulary)).converted(),
+        tokenizer_object=with_control_tokens(by_vocabulary(dict(vocabulary)).converted(), vocabulary),
         bos_token=token("bos_token_id"),
         eos_token=token("eos_token_id"),
         unk_token=token("unk_token_id"),
@@ -99,6 +100,20 @@ def load_gguf_tokenizer(gguf: Path):
         chat_template=metadata.get("tokenizer_config", {}).get("chat_template"),
         model_max_length=metadata["config"].get("max_position_embeddings"),
     )
+
+
+def with_control_tokens(tokenizer, vocabulary: dict):
+    """Control tokens (GGUF token type 3: `<|im_start|>`, `<|im_end|>`, ...) matched whole, as llama.cpp does; the
+    byte-level converter alone would spell a chat prompt's markers out in pieces."""
+    from tokenizers import AddedToken
+
+    control = [
+        AddedToken(text, special=True, normalized=False)
+        for text, kind in zip(vocabulary["tokens"], vocabulary.get("token_type") or [], strict=False)
+        if kind == GGUF_CONTROL_TOKEN
+    ]
+    tokenizer.add_special_tokens(control)
+    return tokenizer
 
 
 def load_pretrained(source: Path, dtype: Any = None, **kwargs: Any) -> tuple[Any, Any]:
