@@ -140,3 +140,16 @@ def test_worker_answers_a_chat_from_an_ollama_model(store, tmp_path, tiny_model_
     assert replies[0] == replies[1] and replies[0]
     assert listed["from-ollama"]["context_length"] == 256
     assert listed["from-ollama"]["default_params"]["temperature"] == 0.2
+
+
+def test_a_recipe_can_name_a_source_as_its_base_model(in_store, tmp_path, monkeypatch):
+    from llmchat.models.loading import resolve_base_path
+    from llmchat.training.config import build_config
+
+    monkeypatch.setenv("LLMCHAT_MODELS_DIR", str(tmp_path / "models"))
+    path = resolve_base_path(build_config({"base_model": "ollama:tiny"}).base_model)
+    assert path.suffix == ".gguf" and path.resolve() == find_model(parse_ollama("tiny")).blob
+    with pytest.raises(SourceUnavailable, match="llmchat models pull test-org/never-pulled"):
+        resolve_base_path("hf:test-org/never-pulled")  # tests run with HF_HUB_OFFLINE=1: nothing to pull from
+    with pytest.raises(ValueError, match="base_model: not a Hub repo id"):
+        build_config({"base_model": "hf:a/b/c"})
