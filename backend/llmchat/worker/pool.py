@@ -59,7 +59,11 @@ class ModelPool:
         return ("transformers", source, placement.device, str(placement.dtype))
 
     def _engine_for(self, spec: ModelSpec):
-        key = self._key(spec, pull=True)
+        try:
+            key = self._key(spec)
+        except SourceUnavailable:
+            with self._load_lock:  # a model never pulled: one download at a time, as one load at a time
+                key = self._key(spec, pull=True)
         with self._lock:
             if key in self._engines:
                 return self._engines[key]
