@@ -153,3 +153,14 @@ def test_a_recipe_can_name_a_source_as_its_base_model(in_store, tmp_path, monkey
         resolve_base_path("hf:test-org/never-pulled")  # tests run with HF_HUB_OFFLINE=1: nothing to pull from
     with pytest.raises(ValueError, match="base_model: not a Hub repo id"):
         build_config({"base_model": "hf:a/b/c"})
+
+
+def test_the_link_follows_a_later_ollama_pull_of_the_tag(monkeypatch, tmp_path, tiny_model_path):
+    store = tmp_path / "store"
+    monkeypatch.setenv("OLLAMA_MODELS", str(store))
+    add_ollama_model(store, "tiny", write_llama_gguf(tiny_model_path, tmp_path / "a.gguf"))
+    spec = config_with(tmp_path, [{"id": "t", "kind": "chat", "source": "ollama:tiny"}]).specs[0]
+    first = resolve_source(spec).resolve()
+    add_ollama_model(store, "tiny", write_llama_gguf(tiny_model_path, tmp_path / "b.gguf", quant="Q8_0"))
+    link = resolve_source(spec)
+    assert link.resolve() != first and link.resolve() == find_model(parse_ollama("tiny")).blob

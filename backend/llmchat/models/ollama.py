@@ -76,7 +76,7 @@ def store_dir() -> Path:
     """$OLLAMA_MODELS, else ~/.ollama/models, else (Linux service install) /usr/share/ollama/.ollama/models."""
     configured = os.environ.get("OLLAMA_MODELS")
     if configured:
-        return Path(configured).expanduser()
+        return Path(configured).expanduser().absolute()  # absolute: the .gguf symlinks point into it
     home = Path.home() / ".ollama" / "models"
     return SERVICE_STORE if not home.is_dir() and SERVICE_STORE.is_dir() else home
 
@@ -132,11 +132,12 @@ def gguf_link(model: OllamaModel, cache_dir: Path) -> Path:
         part for part in model.ref.manifest_parts[:-1] if part not in (DEFAULT_HOST, DEFAULT_NAMESPACE)
     )
     link = folder / f"{safe_name}-{model.ref.tag}.gguf"
-    if link.is_symlink() and Path(os.readlink(link)) == model.blob:
+    blob = model.blob.absolute()
+    if link.is_symlink() and Path(os.readlink(link)) == blob:
         return link
     staging = link.with_name(f".{link.name}.{os.getpid()}")
     staging.unlink(missing_ok=True)
-    staging.symlink_to(model.blob)
+    staging.symlink_to(blob)
     os.replace(staging, link)  # atomic: a reader sees the old link or the new one
     return link
 
