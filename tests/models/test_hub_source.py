@@ -124,6 +124,10 @@ def test_offline_with_nothing_cached_says_how_to_pull(hub, tmp_path):
     assert result.returncode == 1
     assert f"hf:{REPO} is not in the Hugging Face cache" in result.stderr
     assert f"llmchat models pull {REPO}" in result.stderr
+    config = write_models_yaml(tmp_path / "models.yaml", [{"id": "from-hub", "kind": "chat", "source": f"hf:{REPO}"}])
+    listed = llmchat("models", "list", "--config", str(config), env=hub_env(hub, tmp_path, offline=True))
+    row = next(line for line in listed.stdout.splitlines() if line.startswith("from-hub"))
+    assert f"missing: hf:{REPO} is not in the Hugging Face cache yet; run `llmchat models pull {REPO}`" in row
 
 
 def test_a_wrong_repo_or_revision_is_named(hub, tmp_path):
