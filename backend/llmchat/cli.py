@@ -20,6 +20,8 @@ COMMAND_MODULES = (
 
 EPILOG = """examples:
   llmchat models prepare                      convert the packaged SmolLM2 GGUF once into models/
+  llmchat models pull Qwen/Qwen2.5-0.5B-Instruct   download a Hub model for `source: hf:Qwen/Qwen2.5-0.5B-Instruct`
+  llmchat models list                         the models the worker serves, and the ones Ollama has
   llmchat worker --port 8001                  serve the models in configs/models.yaml (OpenAI API)
   llmchat serve --port 5000                   the chat API and web app on http://127.0.0.1:5000
   llmchat up                                  worker + API together (what `make run` starts); Ctrl-C stops both

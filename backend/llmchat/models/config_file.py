@@ -10,15 +10,18 @@ import yaml
 from pydantic import ValidationError
 
 from llmchat.generation import SamplingDefaults
+from llmchat.models.ollama import OllamaRef, find_model
+from llmchat.models.ollama import context_length as ollama_context_length
+from llmchat.models.ollama import default_params as ollama_default_params
+from llmchat.models.sources import SOURCE_FORMS, parse_source
 from llmchat.models.specs import (
     DTYPES,
     ENGINES,
     KINDS,
-    PACKAGE_PREFIX,
-    PACKAGED_MODELS,
     PROMPT_STYLES,
     ConfigError,
     ModelSpec,
+    SourceUnavailable,
     first_problem,
 )
 from llmchat.paths import PROJECT_ROOT
@@ -94,6 +97,11 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
     if context is not None and (not isinstance(context, int) or isinstance(context, bool) or context < 16):
         raise _fail(path, where, "context_length", f"must be an integer >= 16, got {context!r}")
     source, base, adapter = _parse_weights(path, where, entry, kind)
+
+    def fail(field: str, problem: str) -> ConfigError:
+        return _fail(path, where, field, problem)
+
+    suggested_params, suggested_context = source_defaults(source, fail)
     return ModelSpec(
         id=entry["id"],
         kind=kind,
@@ -101,11 +109,11 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
         source=source,
         base=base,
         adapter=adapter,
-        context_length=context,
+        context_length=context or suggested_context,
         dtype=dtype,
         device=device,
         engine=engine,
-        default_params=parse_default_params(entry.get("default_params"), lambda f, p: _fail(path, where, f, p)),
+        default_params=parse_default_params(entry.get("default_params"), fail, suggested_params),
         models_dir=models_dir,
     )
 
@@ -134,12 +142,14 @@ def _parse_weights(path: Path, where: str, entry: dict, kind: str) -> tuple[str 
         return None, entry["base"], adapter
     source = entry.get("source")
     if not isinstance(source, str) or not source.strip():
-        raise _fail(path, where, "source", "required: an HF folder, a .gguf file or package:<name>")
-    if source.startswith(PACKAGE_PREFIX):
-        if source[len(PACKAGE_PREFIX) :] not in PACKAGED_MODELS:
-            raise _fail(path, where, "source", f"unknown package (known: {', '.join(PACKAGED_MODELS)})")
-        return source, None, None
-    resolved = resolve_project_path(source)
+        raise _fail(path, where, "source", f"required: {SOURCE_FORMS}")
+    try:
+        parsed = parse_source(source)
+    except ValueError as exc:
+        raise _fail(path, where, "source", f"{exc} (expected {SOURCE_FORMS})") from exc
+    if not isinstance(parsed, Path):
+        return source, None, None  # hub models are pulled on first use; Ollama ones are checked by source_defaults
+    resolved = resolve_project_path(parsed)
     if source.endswith(".gguf") and not resolved.is_file():
         raise _fail(path, where, "source", f"GGUF file not found: {resolved}")
     if not source.endswith(".gguf") and not (resolved / "config.json").is_file():
@@ -147,14 +157,38 @@ def _parse_weights(path: Path, where: str, entry: dict, kind: str) -> tuple[str 
     return str(resolved), None, None
 
 
-def parse_default_params(value: Any, fail) -> SamplingDefaults:
-    """An entry's default_params over the global defaults; each value is checked against generation/params.py."""
-    if value is None:
+def source_defaults(source: str | None, fail) -> tuple[dict, int | None]:
+    """(default_params, context_length) that the source itself suggests: an Ollama model's params layer. An
+    Ollama model that is not in the store is a config error, as a missing folder is."""
+    parsed = parse_source(source) if source else None
+    if not isinstance(parsed, OllamaRef):
+        return {}, None
+    try:
+        model = find_model(parsed)
+    except SourceUnavailable as exc:
+        raise fail("source", str(exc)) from exc
+    usable = {name: value for name, value in ollama_default_params(model.params).items() if _valid_default(name, value)}
+    return usable, ollama_context_length(model.params)
+
+
+def _valid_default(name: str, value: Any) -> bool:
+    """A suggested value outside llmchat's limits is left out (the global default stays), not a config error."""
+    try:
+        SamplingDefaults.model_validate({name: value})
+    except ValidationError:
+        return False
+    return True
+
+
+def parse_default_params(value: Any, fail, suggested: dict | None = None) -> SamplingDefaults:
+    """An entry's default_params over the source's suggestions (suggested) over the global defaults; each value is
+    checked against generation/params.py."""
+    if value is None and not suggested:
         return SamplingDefaults()
-    if not isinstance(value, dict):
+    if value is not None and not isinstance(value, dict):
         raise fail("default_params", "must be a mapping")
     try:
-        return SamplingDefaults.model_validate(value)
+        return SamplingDefaults.model_validate({**(suggested or {}), **(value or {})})
     except ValidationError as exc:
         name, problem = first_problem(exc)
         raise fail(f"default_params.{name}", problem) from exc

@@ -42,7 +42,9 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def _base_by_id(known: list[ModelSpec], base_id: Any) -> ModelSpec | None:
-    return next((s for s in known if s.id == base_id and s.kind != "lora"), None)
+    """The entry a run's base_model names: its id, or its source string (a recipe's `base_model: hf:ORG/NAME`)."""
+    bases = [s for s in known if s.kind != "lora"]
+    return next((s for s in bases if s.id == base_id), None) or next((s for s in bases if s.source == base_id), None)
 
 
 def _base_by_source(known: list[ModelSpec], base_name: str) -> ModelSpec | None:

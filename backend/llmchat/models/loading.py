@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from llmchat.models.registry import Registry
-from llmchat.models.sources import resolve_source
+from llmchat.models.sources import is_source_string, parse_source, resolve, resolve_source
 from llmchat.models.specs import PACKAGE_PREFIX, ModelSpec, UnknownModelError
 
 log = logging.getLogger("llmchat.models")
+GGUF_CONTROL_TOKEN = 3  # tokenizer.ggml.token_type of special tokens (gguf.TokenType.CONTROL)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def load_gguf_tokenizer(gguf: Path):
         return tokens[index] if index is not None else None
 
     return PreTrainedTokenizerFast(
-        tokenizer_object=by_vocabulary(dict(vocabulary)).converted(),
+        tokenizer_object=with_control_tokens(by_vocabulary(dict(vocabulary)).converted(), vocabulary),
         bos_token=token("bos_token_id"),
         eos_token=token("eos_token_id"),
         unk_token=token("unk_token_id"),
@@ -99,6 +100,20 @@ def load_gguf_tokenizer(gguf: Path):
         chat_template=metadata.get("tokenizer_config", {}).get("chat_template"),
         model_max_length=metadata["config"].get("max_position_embeddings"),
     )
+
+
+def with_control_tokens(tokenizer, vocabulary: dict):
+    """Control tokens (GGUF token type 3: `<|im_start|>`, `<|im_end|>`, ...) matched whole, as llama.cpp does; the
+    byte-level converter alone would spell a chat prompt's markers out in pieces."""
+    from tokenizers import AddedToken
+
+    control = [
+        AddedToken(text, special=True, normalized=False)
+        for text, kind in zip(vocabulary["tokens"], vocabulary.get("token_type") or [], strict=False)
+        if kind == GGUF_CONTROL_TOKEN
+    ]
+    tokenizer.add_special_tokens(control)
+    return tokenizer
 
 
 def load_pretrained(source: Path, dtype: Any = None, **kwargs: Any) -> tuple[Any, Any]:
@@ -168,8 +183,14 @@ def load_model_and_tokenizer(spec: ModelSpec, registry: Registry, device: str = 
 
 
 def resolve_base_path(base_model: str, registry: Registry | None = None) -> Path:
-    """Where the weights of `base_model` are: the path itself, or the registry entry's source (so training and
-    serving agree on what "smollm2-chat" is)."""
+    """Where the weights of `base_model` are: the path itself, a source string (`hf:ORG/NAME` is pulled when it is
+    not in the cache yet, `ollama:NAME`, `package:`), or the registry entry's source (so training and serving agree
+    on what "smollm2-chat" is)."""
+    if is_source_string(base_model):
+        try:
+            return resolve(parse_source(base_model), pull=True)
+        except ValueError as exc:
+            raise ValueError(f"base_model {base_model!r}: {exc}") from exc
     path = Path(base_model).expanduser()
     if path.exists():
         return path
@@ -178,7 +199,10 @@ def resolve_base_path(base_model: str, registry: Registry | None = None) -> Path
     try:
         spec = (registry or load_registry()).get(base_model)
     except UnknownModelError as exc:
-        raise ValueError(f"base_model {base_model!r} is neither a path nor a model id in the registry: {exc}") from exc
+        raise ValueError(
+            f"base_model {base_model!r} is neither a path, a source (hf:ORG/NAME, ollama:NAME) nor a model id in "
+            f"the registry: {exc}"
+        ) from exc
     if spec.kind == "lora":
         raise ValueError(f"base_model {base_model!r} is a LoRA entry; train on its base {spec.base!r} instead")
-    return resolve_source(spec)
+    return resolve_source(spec, pull=True)

@@ -1,7 +1,7 @@
 """Exports a model once to OpenVINO IR with int8 weights (optimum-intel + nncf) and reuses the export afterwards.
 
 The export sits beside what it was made from (`<folder>.openvino-int8/`), or under `models/.cache/openvino/` when
-that place cannot be written (a GGUF inside site-packages). A LoRA adapter is merged into its base with peft first
+that place cannot be written (a GGUF inside site-packages) or belongs to the Hugging Face cache (an `hf:` model). A LoRA adapter is merged into its base with peft first
 and exported as a model of its own: OpenVINO's continuous-batching pipeline cannot mix adapters in one step, and a
 merged model decodes at full speed where a runtime adapter halves it (README, "Engines"). A stamp file records what
 the export was made from; when the source changes, the next use exports again.
@@ -48,10 +48,17 @@ def export_location(source: Path, adapter: Path | None, cache_dir: Path) -> Path
     """Where the export of `source` (+ `adapter`, merged) lives."""
     origin = adapter or source
     beside = origin.parent / f"{origin.stem if origin.suffix == '.gguf' else origin.name}{SUFFIX}"
-    if os.access(origin.parent, os.W_OK) and "site-packages" not in origin.parts:  # never write into a package
+    # never write into a package, nor into the Hugging Face cache (its tools manage every folder in it)
+    if os.access(origin.parent, os.W_OK) and "site-packages" not in origin.parts and not _in_hf_cache(origin):
         return beside
     digest = hashlib.sha256(f"{source.resolve()}|{adapter.resolve() if adapter else ''}".encode()).hexdigest()[:16]
     return cache_dir / "openvino" / f"{origin.name}-{digest}{SUFFIX}"
+
+
+def _in_hf_cache(path: Path) -> bool:
+    from huggingface_hub import constants
+
+    return path.absolute().is_relative_to(Path(constants.HF_HUB_CACHE).absolute())
 
 
 def fingerprint(source: Path, adapter: Path | None) -> dict[str, Any]:

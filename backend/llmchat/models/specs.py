@@ -31,6 +31,11 @@ def first_problem(exc) -> tuple[str, str]:
     return name, "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
 
 
+class SourceUnavailable(FileNotFoundError):
+    """The weights a source names are not on this machine and cannot be had now (not pulled and offline, no such
+    repo or Ollama model); the message says which and the command that fixes it."""
+
+
 class UnknownModelError(KeyError):
     """No model with this id (neither in the config file nor discovered)."""
 
@@ -43,7 +48,7 @@ class ModelSpec:
     id: str
     kind: str
     prompt_style: str
-    source: str | None = None  # HF folder, .gguf file or "package:<name>"; None for a lora entry
+    source: str | None = None  # HF folder, .gguf file, package:, hf: or ollama: (models/sources.py); None: lora
     base: str | None = None  # lora: the id of the entry whose weights it adapts
     adapter: Path | None = None  # lora: the peft adapter folder
     context_length: int | None = None  # None: from the model config when loaded

@@ -116,11 +116,12 @@ def _finetune(args: argparse.Namespace) -> int:
         config = load_config(args.config, args.set)
     except (ValueError, OSError) as exc:
         return _fail(str(exc))
+    from llmchat.models.specs import SourceUnavailable
     from llmchat.training.finetune import run_finetune
 
     try:
         result = run_finetune(config, resume=args.resume, overwrite=args.overwrite)
-    except ValueError as exc:  # DataError included: file, line and field are in the message
+    except (ValueError, SourceUnavailable) as exc:  # DataError included; SourceUnavailable: a base_model not pulled
         return _fail(str(exc))
     if result.metrics:
         print(json.dumps(result.metrics, indent=2))

@@ -16,7 +16,8 @@ import yaml
 class TrainConfig:
     # what to train
     run_name: str = "run"
-    base_model: str = "smollm2-chat"  # registry id (configs/models.yaml) or a path: HF folder or .gguf
+    # registry id (configs/models.yaml), a path (HF folder or .gguf) or a source: hf:ORG/NAME, ollama:NAME[:TAG]
+    base_model: str = "smollm2-chat"
     method: Literal["full", "lora", "dpo"] = "lora"  # dpo: a LoRA trained on {prompt, chosen, rejected} rows
     data: str = "data/generated/alpaca_tasks.jsonl"
     output_dir: str = ""  # default: models/runs/<run_name>
@@ -112,7 +113,20 @@ def build_config(values: dict[str, Any]) -> TrainConfig:
     unknown = sorted(set(values) - set(_FIELDS))
     if unknown:
         raise ValueError(f"unknown config key(s): {', '.join(unknown)}; known: {', '.join(sorted(_FIELDS))}")
-    return TrainConfig(**{name: _coerce(name, value) for name, value in values.items()})
+    config = TrainConfig(**{name: _coerce(name, value) for name, value in values.items()})
+    _check_base_model(config.base_model)
+    return config
+
+
+def _check_base_model(base_model: str) -> None:
+    """A malformed `hf:`/`ollama:` base_model is refused with the recipe, not after the data is tokenised."""
+    from llmchat.models.sources import is_source_string, parse_source
+
+    if is_source_string(base_model):
+        try:
+            parse_source(base_model)
+        except ValueError as exc:
+            raise ValueError(f"base_model: {exc}") from exc
 
 
 def load_config(path: Path | str | None, overrides: list[str] | None = None) -> TrainConfig:

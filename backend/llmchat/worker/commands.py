@@ -1,4 +1,4 @@
-"""`llmchat worker` and `llmchat models prepare|list`. Heavy imports stay inside the handlers."""
+"""`llmchat worker` and `llmchat models prepare|pull|export|list`. Heavy imports stay inside the handlers."""
 
 from __future__ import annotations
 
@@ -58,7 +58,17 @@ def register(subparsers) -> None:
     export.add_argument("--config", type=Path, default=None)
     export.add_argument("--models-dir", type=Path, default=None)
     export.set_defaults(handler=run_export)
-    listing = actions.add_parser("list", help="the models in the registry and the ones found under models/")
+    pull = actions.add_parser(
+        "pull",
+        help="download a model from the Hugging Face Hub into its cache (HF_HOME), for `source: hf:ORG/NAME`",
+    )
+    pull.add_argument("repo", help="ORG/NAME (or hf:ORG/NAME[@REVISION][:FILE.gguf])")
+    pull.add_argument("--revision", default=None, help="branch, tag or commit (default: the repo's main branch)")
+    pull.add_argument("--file", default=None, help="the .gguf file to take from a repo that holds only GGUF files")
+    pull.set_defaults(handler=run_pull)
+    listing = actions.add_parser(
+        "list", help="the models in the registry, the ones found under models/ and the ones in Ollama's store"
+    )
     listing.add_argument("--config", type=Path, default=None)
     listing.add_argument("--models-dir", type=Path, default=None)
     listing.set_defaults(handler=run_list)
@@ -164,6 +174,38 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_pull(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from llmchat.models import hub
+    from llmchat.models.specs import SourceUnavailable
+
+    try:
+        ref = hub.parse_hub(args.repo.removeprefix(hub.HF_PREFIX))
+        ref = replace(ref, revision=args.revision or ref.revision, filename=args.file or ref.filename)
+        if ref.filename:
+            hub.parse_hub(f"{ref.repo_id}:{ref.filename}")  # the same check as in a source string
+        weights = hub.pull(ref)
+    except (ValueError, SourceUnavailable) as exc:
+        print(f"llmchat: pull failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"pulled {ref} into {weights}")
+    print(f"in configs/models.yaml:  source: {ref}")
+    return 0
+
+
+def print_ollama_models() -> None:
+    """The models `ollama pull` put in Ollama's store, with the source line that serves each."""
+    from llmchat.models import ollama
+
+    store = ollama.store_dir()
+    models = ollama.list_models(store)
+    print(f"\nOllama models in {store}: {len(models) or 'none'}")
+    for model in models:
+        size = f"{model.size / 1e9:.2f} GB" if model.size >= 1e8 else f"{model.size / 1e6:.1f} MB"
+        print(f"  {model.ref!s:40} {size:>10}   source: {ollama.OLLAMA_PREFIX}{model.ref}")
+
+
 def run_list(args: argparse.Namespace) -> int:
     registry = _registry_or_exit(args.config, args.models_dir)
     if registry is None:
@@ -182,4 +224,5 @@ def run_list(args: argparse.Namespace) -> int:
             weights = f"missing: {exc}"
         engine = engine_kind(registry.base_of(spec), settings.engine)
         print(f"{spec.id:28} {spec.kind:7} {spec.prompt_style:8} {spec.origin:8} {engine:12} {weights}")
+    print_ollama_models()
     return 0

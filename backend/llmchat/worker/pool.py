@@ -15,7 +15,7 @@ from pathlib import Path
 from llmchat.models.loading import cuda_available, placement_for
 from llmchat.models.registry import Registry
 from llmchat.models.sources import resolve_source
-from llmchat.models.specs import ModelSpec
+from llmchat.models.specs import ModelSpec, SourceUnavailable
 from llmchat.worker.engines import engine_kind, loaders
 from llmchat.worker.settings import WorkerSettings
 
@@ -48,16 +48,22 @@ class ModelPool:
         """A lora entry is served by the engine kind of its base."""
         return engine_kind(self.registry.base_of(spec), self.settings.engine)
 
-    def _key(self, spec: ModelSpec) -> tuple:
+    def _key(self, spec: ModelSpec, pull: bool = False) -> tuple:
+        """Which engine serves `spec`: entries whose weights are the same file share one. pull=True downloads an
+        `hf:` model that is not in the cache yet (its first use); without it, SourceUnavailable."""
         base = self.registry.base_of(spec)
-        source = str(resolve_source(base).resolve())
+        source = str(resolve_source(base, pull=pull).resolve())
         if self.engine_kind(spec) == "openvino":
             return ("openvino", source, str(spec.adapter) if spec.kind == "lora" else None)
         placement = placement_for(base)
         return ("transformers", source, placement.device, str(placement.dtype))
 
     def _engine_for(self, spec: ModelSpec):
-        key = self._key(spec)
+        try:
+            key = self._key(spec)
+        except SourceUnavailable:
+            with self._load_lock:  # a model never pulled: one download at a time, as one load at a time
+                key = self._key(spec, pull=True)
         with self._lock:
             if key in self._engines:
                 return self._engines[key]
@@ -110,8 +116,12 @@ class ModelPool:
         base = self.registry.base_of(spec)
         if spec.context_length or base.context_length:
             return spec.context_length or base.context_length
+        try:
+            key = self._key(spec)
+        except SourceUnavailable:  # not pulled yet: nothing to read it from
+            return None
         with self._lock:
-            engine = self._engines.get(self._key(spec))
+            engine = self._engines.get(key)
         return engine.context_length if engine else _config_context_length(base)
 
     @staticmethod

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from llmchat.models import cards
-from llmchat.models.specs import UnknownModelError, spec_summary
+from llmchat.models.specs import SourceUnavailable, UnknownModelError, spec_summary
 from llmchat.worker import responses
 from llmchat.worker.engines import QueueFull
 from llmchat.worker.engines.base import GenerationRequest, SamplingParams
@@ -44,6 +44,10 @@ async def _target(pool: ModelPool, model_id: str) -> Target:
         return await run_in_threadpool(pool.target, model_id)
     except UnknownModelError as exc:
         raise ApiError(404, str(exc), param="model", code="model_not_found", type_="not_found_error") from exc
+    except SourceUnavailable as exc:  # e.g. an hf: model never pulled on an offline machine: say how to fix it
+        raise ApiError(
+            503, f"model {model_id!r}: {exc}", param="model", code="model_unavailable", type_="server_error"
+        ) from exc
 
 
 def _room(target: Target, prompt_ids: list[int], param: str) -> int:
