@@ -82,7 +82,7 @@ def test_each_model_in_turn_leaves_exactly_one_loaded(one_at_a_time):
         assert response.status_code == 200, response.text
         assert response.json()["usage"]["completion_tokens"] == 8
         # the one before is unloaded once its request is done (by the next load, or the housekeeper)
-        assert wait_for(lambda: loaded(client) == {model_id}, 10, f"only {model_id} loaded")
+        assert wait_for(lambda wanted={model_id}: loaded(client) == wanted, 10, f"only {model_id} loaded")
     assert residency(client)["unloads"] >= 2
 
 
@@ -142,7 +142,9 @@ def test_unloading_a_busy_model_is_refused(one_at_a_time):
         refused = client.post("/v1/models/tiny-a/unload", json={})
         assert refused.status_code == 409 and refused.json()["error"]["code"] == "model_busy"
         assert [line for line in lines if line.startswith("data: ")][-1] == "data: [DONE]"
-    assert wait_for(lambda: client.post("/v1/models/tiny-a/unload", json={}).status_code == 200, 10, "unloaded once idle")
+    assert wait_for(
+        lambda: client.post("/v1/models/tiny-a/unload", json={}).status_code == 200, 10, "unloaded once idle"
+    )
     assert "tiny-a" not in loaded(client)
 
 
