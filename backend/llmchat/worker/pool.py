@@ -155,10 +155,9 @@ class ModelPool:
                     f"model {spec.id!r} is still loading after {self.settings.load_timeout_s:g} s; retry shortly"
                 )
         if load.error is not None:
-            # the exception's text may tell paths: it goes to the log (with its traceback), its kind to the client
+            # the exception may tell paths and internals: it goes to the log (with its traceback), not to the client
             raise ModelLoadFailed(
-                f"model {spec.id!r} could not be loaded ({type(load.error).__name__}; the worker's log says why); "
-                "the next request tries again"
+                f"model {spec.id!r} could not be loaded (the worker's log says why); the next request tries again"
             ) from load.error
         return load.slot
 
