@@ -171,6 +171,7 @@ class ModelPool:
 
     def _run_load(self, key: tuple, load: _Load) -> None:
         """On the loader thread: make room, load, then hand the slot (with one lease per waiter) to the waiters."""
+        engine = None
         try:
             size = self._estimate_bytes(load.spec, key)
             self._make_room(size, load.spec.id)
@@ -181,6 +182,8 @@ class ModelPool:
             log.info("loaded %s in %.1f s (%s, ~%d MB)", load.spec.id, time.monotonic() - started, key[0], size >> 20)
         except Exception as exc:  # the waiters get it; the next request starts a new load
             log.exception("loading %s failed", load.spec.id)
+            if engine is not None:
+                engine.close()
             with self._lock:
                 self.counters.load_failures += 1
                 load.error = exc
