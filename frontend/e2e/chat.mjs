@@ -2,7 +2,8 @@
 // The steps live in e2e/steps/, in the order they run (later groups use what earlier ones made):
 //   basics   models, streaming, title, reload, rename, export, settings, Stop, XSS, errors, delete, phone drawer
 //   tree     versions (regenerate), branches (edit), the branch on screen after reload and in export, Continue
-//   states   empty reply, Retry clears its error, length limit, corrected settings, bad links, loading, model switch
+//   states   empty reply, Retry clears its error, length limit, corrected settings, bad links, loading (the list, a
+//            model the worker loads on its first reply), model switch
 //   search   full-text search over messages with highlighted snippets
 //   compare  default pair, one entry per session, reopening it, tabs at phone width
 //   feedback the empty leaderboard, thumbs (and after a reload), a better answer (saved, edited, exported)

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.api_server import api_config, start_api
@@ -143,6 +144,9 @@ def worker(requirements_met, tmp_path_factory):
     _finetune(root, models_dir)
     with start_worker(config, models_dir=models_dir) as running:
         _evaluate(running.url, root, models_dir)
+        # the evaluation loaded the run; unloaded, its first reply in the browser shows "Loading tiny-run…"
+        unloaded = httpx.post(f"{running.url}/v1/models/{RUN_ID}/unload", json={}, timeout=60)
+        assert unloaded.status_code == 200 and RUN_ID in unloaded.json()["unloaded"], unloaded.text
         yield running
 
 

@@ -126,11 +126,15 @@ def test_stop_strings_are_bounded(guarded_worker):
 
 
 def test_an_internal_error_tells_no_details(guarded_worker):
-    """A failure the worker did not foresee (here: weights that do not load) is a 500 with a fixed message; the
-    exception, with its paths, goes to the worker's log only."""
+    """A failure inside the worker (here: weights that do not load) is a 500 that says which model failed to load and
+    no more; the exception, with its paths, goes to the worker's log only."""
     response = post(guarded_worker, "/v1/completions", json={**BODY, "model": "broken"})
     assert response.status_code == 500
-    assert response.json()["error"]["message"] == "internal error (see the worker's log)"
-    assert "SafetensorError" not in response.text
+    assert response.json()["error"] == {
+        "message": "model 'broken' could not be loaded (the worker's log says why); the next request tries again",
+        "type": "server_error",
+        "code": "model_load_failed",
+        "param": None,
+    }
     assert "SafetensorError" in guarded_worker.log()
     assert post(guarded_worker, "/v1/completions", json=BODY).status_code == 200

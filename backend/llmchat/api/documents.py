@@ -138,6 +138,11 @@ class Model(BaseModel):
         description="where the server found it: its registry file, an adapter folder, a fine-tuning run"
     )
     created: str | None = Field(description="runs: when the run finished (ISO 8601), else null")
+    loaded: bool | None = Field(
+        description="whether a server has it in memory now (else a chat waits for its load first); "
+        "null when its server does not say"
+    )
+    loading: bool = Field(description="a server is loading it now")
 
 
 class LossPoint(BaseModel):

@@ -34,6 +34,10 @@ class ModelInfo:
     engine: str | None = None  # llmchat's worker says which engine serves it; other servers do not
     origin: str = "config"  # config | adapters | runs (where llmchat's worker found it)
     created: str | None = None  # a run's finishing time
+    # whether a server has it in memory now (llmchat's worker says; None: the server does not): a chat to a model
+    # that is not loaded waits for its load first, which the web app says
+    loaded: bool | None = None
+    loading: bool = False
     endpoints: tuple[Endpoint, ...] = field(default=())
     extra_body: dict[str, Any] = field(default_factory=dict)
 
@@ -51,6 +55,23 @@ def _text_or_none(value: Any) -> str | None:
 def _known_style(style: str | None) -> str | None:
     """A style this API can render; anything else (another server's vocabulary) is ignored."""
     return style if style in PROMPT_STYLES else None
+
+
+def _residency(
+    model_id: str, endpoints: list[Endpoint], listings: dict[str, list[dict[str, Any]]]
+) -> tuple[bool | None, bool]:
+    """(loaded, loading) over the model's servers: loaded when one of them has it loaded (a chat can go there at
+    once), loading when none has but one is loading it; loaded is None when no server says."""
+    said = [
+        entry
+        for endpoint in endpoints
+        for entry in listings.get(endpoint.url, [])
+        if entry.get("id") == model_id and isinstance(entry.get("loaded"), bool)
+    ]
+    if not said:
+        return None, False
+    loaded = any(entry["loaded"] for entry in said)
+    return loaded, not loaded and any(entry.get("loading") is True for entry in said)
 
 
 class Router:
@@ -142,9 +163,11 @@ class Router:
                     entries.setdefault(model_id, entry)
                     # a model's own api_key applies on the shared servers too
                     servers.setdefault(model_id, []).append(Endpoint(url, settings.api_key or defaults[url].api_key))
-        return {m: self._info(entries[m], tuple(servers[m])) for m in entries}
+        return {m: self._info(entries[m], tuple(servers[m]), _residency(m, servers[m], listings)) for m in entries}
 
-    def _info(self, entry: dict[str, Any], endpoints: tuple[Endpoint, ...]) -> ModelInfo:
+    def _info(
+        self, entry: dict[str, Any], endpoints: tuple[Endpoint, ...], residency: tuple[bool | None, bool]
+    ) -> ModelInfo:
         settings = self.config.models.get(entry["id"], ModelSettings())
         app_defaults = asdict(self.config.defaults)
         served = {k: v for k, v in (entry.get("default_params") or {}).items() if k in PARAM_KEYS and v is not None}
@@ -160,6 +183,8 @@ class Router:
             engine=_text_or_none(entry.get("engine")),
             origin=entry.get("origin") if entry.get("origin") in ORIGINS else "config",
             created=_text_or_none(entry.get("created")),
+            loaded=residency[0],
+            loading=residency[1],
             endpoints=endpoints,
             extra_body=dict(settings.extra_body),
         )

@@ -33,11 +33,12 @@ def _unreachable(endpoint: Endpoint, exc: httpx.HTTPError) -> WorkerUnavailable:
 class WorkerRejected(Exception):
     """The server answered with an error (bad request, unknown model, queue full)."""
 
-    def __init__(self, status: int, message: str, retry_after: str | None = None):
+    def __init__(self, status: int, message: str, retry_after: str | None = None, code: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.retry_after = retry_after
+        self.code = code  # the OpenAI error body's `code` (llmchat's worker: queue_full, model_loading, ...)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,15 @@ class StreamState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
+
+
 def _error_message(response: httpx.Response) -> str:
     try:
         body = response.json()
@@ -85,7 +95,12 @@ def _error_message(response: httpx.Response) -> str:
 def _raise_for(response: httpx.Response) -> None:
     if response.status_code >= 400:
         response.read()
-        raise WorkerRejected(response.status_code, _error_message(response), response.headers.get("Retry-After"))
+        raise WorkerRejected(
+            response.status_code,
+            _error_message(response),
+            response.headers.get("Retry-After"),
+            _error_code(response),
+        )
 
 
 def _count(value: Any) -> int:

@@ -38,6 +38,7 @@ ENTRY_FIELDS = {
     "default_params",
     "base",
     "adapter",
+    "pin",
 }
 
 
@@ -96,6 +97,8 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
     context = entry.get("context_length")
     if context is not None and (not isinstance(context, int) or isinstance(context, bool) or context < 16):
         raise _fail(path, where, "context_length", f"must be an integer >= 16, got {context!r}")
+    if not isinstance(entry.get("pin", False), bool):
+        raise _fail(path, where, "pin", f"must be true or false, got {entry['pin']!r}")
     source, base, adapter = _parse_weights(path, where, entry, kind)
 
     def fail(field: str, problem: str) -> ConfigError:
@@ -114,6 +117,7 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
         device=device,
         engine=engine,
         default_params=parse_default_params(entry.get("default_params"), fail, suggested_params),
+        pin=entry.get("pin", False),
         models_dir=models_dir,
     )
 

@@ -56,6 +56,7 @@ class ModelSpec:
     device: str = "auto"
     engine: str | None = None  # None: the worker's default engine (worker.engine in models.yaml)
     default_params: SamplingDefaults = field(default_factory=SamplingDefaults)
+    pin: bool = False  # the worker keeps its engine loaded once loaded (never unloaded for room or idleness)
     origin: str = "config"  # config | adapters | runs
     models_dir: Path | None = field(default=None, compare=False)  # where prepared packaged models live
     run_dir: Path | None = field(default=None, compare=False)  # runs: the run folder (recipe, log, evaluation)

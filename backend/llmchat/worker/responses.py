@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
+from llmchat.worker import footprint
 from llmchat.worker.engines.base import Delta, Failed, Finished, GenerationHandle
 
 
@@ -125,27 +126,44 @@ async def sse(stream, handle: GenerationHandle, shape: CompletionShape, include_
 
 
 def health(pool) -> dict:
-    engines = pool.engines()
+    slots = pool.slots()
+    engines = [slot.engine for slot in slots]
     devices = {engine.device_type for engine in engines}
+    loaded = pool.loaded_ids()
+    settings = pool.settings
+    now = time.monotonic()
     return {
         "status": "ok",
         "device": "cuda" if "cuda" in devices or (not devices and pool.cuda_available()) else "cpu",
-        "models": pool.loaded_ids(),
-        "engine_of": {model_id: pool.engine_kind(pool.registry.get(model_id)) for model_id in pool.loaded_ids()},
+        "models": loaded,
+        "loading": pool.loading_ids(),
+        "engine_of": {model_id: pool.engine_kind(pool.registry.get(model_id)) for model_id in loaded},
         "queue_depth": sum(engine.queue_depth for engine in engines),
-        "max_queue": pool.settings.max_queue,
+        "max_queue": settings.max_queue,
         "active": sum(engine.active_count for engine in engines),
         "max_batch_seen": max((engine.stats.max_batch_seen for engine in engines), default=0),
+        "residency": {
+            **vars(pool.counters),
+            "loaded_bytes": sum(slot.size_bytes for slot in slots),
+            "max_loaded_models": settings.max_loaded_models,
+            "max_loaded_bytes": settings.max_loaded_bytes,
+            "idle_unload_s": settings.idle_unload_s,
+            "rss_bytes": footprint.rss_bytes(),
+        },
         "engines": [
             {
-                "name": engine.name,
-                "kind": engine.kind,
-                "device": engine.device_type,
-                "adapters": sorted(engine.adapters),
-                "queue_depth": engine.queue_depth,
-                "active": engine.active_count,
-                "stats": vars(engine.stats).copy(),
+                "name": slot.engine.name,
+                "kind": slot.engine.kind,
+                "device": slot.engine.device_type,
+                "models": sorted(slot.ids),
+                "adapters": sorted(slot.engine.adapters),
+                "pinned": slot.pinned,
+                "size_bytes": slot.size_bytes,
+                "idle_s": round(now - slot.last_used, 1) if slot.idle() else 0.0,
+                "queue_depth": slot.engine.queue_depth,
+                "active": slot.engine.active_count,
+                "stats": vars(slot.engine.stats).copy(),
             }
-            for engine in engines
+            for slot in slots
         ],
     }

@@ -1,5 +1,5 @@
 """The OpenAI-compatible HTTP API (FastAPI): /health, /v1/models, /v1/completions, /v1/chat/completions, /tokenize,
-and llmchat's own /v1/models/{id}/card."""
+and llmchat's own /v1/models/{id}/card and /v1/models/{id}/load|unload."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from llmchat.worker.engines import QueueFull
 from llmchat.worker.engines.base import GenerationRequest, SamplingParams
 from llmchat.worker.errors import ApiError, busy
 from llmchat.worker.guards import BodyTooLarge, RequestGuard
-from llmchat.worker.pool import ModelPool, Target
+from llmchat.worker.pool import ModelBusy, ModelLoadFailed, ModelLoading, ModelPool, Target
 from llmchat.worker.schemas import ChatBody, CompletionBody, GenerationBody, TokenizeBody, parse
 from llmchat.worker.stream import EventStream
 from llmchat.worker.tokenizing import Tokenizing
@@ -39,15 +39,25 @@ async def _spec(registry, model_id: str):
         raise ApiError(404, str(exc), param="model", code="model_not_found", type_="not_found_error") from exc
 
 
-async def _target(pool: ModelPool, model_id: str) -> Target:
+async def _loading(call, *args):
+    """`call(*args)` off the event loop, with the pool's refusals as HTTP errors: an unknown model is a 404, one still
+    loading after `load_timeout_s` a 503 with Retry-After (the load goes on), a failed load a 500 that says so."""
     try:
-        return await run_in_threadpool(pool.target, model_id)
+        return await run_in_threadpool(call, *args)
     except UnknownModelError as exc:
         raise ApiError(404, str(exc), param="model", code="model_not_found", type_="not_found_error") from exc
     except SourceUnavailable as exc:  # e.g. an hf: model never pulled on an offline machine: say how to fix it
         raise ApiError(
-            503, f"model {model_id!r}: {exc}", param="model", code="model_unavailable", type_="server_error"
+            503, f"model {args[0]!r}: {exc}", param="model", code="model_unavailable", type_="server_error"
         ) from exc
+    except ModelLoading as exc:
+        raise busy(str(exc), "model_loading") from exc
+    except ModelLoadFailed as exc:
+        raise ApiError(500, str(exc), type_="server_error", code="model_load_failed") from exc
+
+
+async def _target(pool: ModelPool, model_id: str) -> Target:
+    return await _loading(pool.target, model_id)
 
 
 def _room(target: Target, prompt_ids: list[int], param: str) -> int:
@@ -87,28 +97,36 @@ def _generation_request(target: Target, prompt_ids: list[int], body: GenerationB
 
 
 def _submit(target: Target, request: GenerationRequest, stream: EventStream):
+    """Queue the request; its lease on the engine is released with its final event."""
     try:
-        return target.engine.submit(request, stream.sink)
+        return target.engine.submit(request, target.lease.releasing(stream.sink))
     except QueueFull as exc:
         raise busy(f"the worker is busy ({exc}); retry shortly", "queue_full") from exc
+
+
+async def _prompt_ids(tokenizing: Tokenizing, target: Target, body: GenerationBody, chat: bool) -> list[int]:
+    if chat:
+        return await tokenizing.chat(
+            target,
+            [m.as_template_input() for m in body.messages],
+            add_generation_prompt=body.add_generation_prompt,
+            continue_final=body.continue_final_message,
+        )
+    return await tokenizing.prompt(target, body.text)
 
 
 async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, chat: bool):
     raw = await _json_body(request)
     body = parse(ChatBody if chat else CompletionBody, raw)
     target = await _target(pool, body.model)
-    if chat:
-        prompt_ids = await tokenizing.chat(
-            target,
-            [m.as_template_input() for m in body.messages],
-            add_generation_prompt=body.add_generation_prompt,
-            continue_final=body.continue_final_message,
-        )
-    else:
-        prompt_ids = await tokenizing.prompt(target, body.text)
-    generation = _generation_request(target, prompt_ids, body, "messages" if chat else "prompt")
-    stream = EventStream()
-    handle = _submit(target, generation, stream)
+    try:
+        prompt_ids = await _prompt_ids(tokenizing, target, body, chat)
+        generation = _generation_request(target, prompt_ids, body, "messages" if chat else "prompt")
+        stream = EventStream()
+        handle = _submit(target, generation, stream)
+    except BaseException:  # refused before it reached the engine: the engine may be unloaded again
+        target.lease.release()
+        raise
     shape = responses.ChatShape(target.spec.id) if chat else responses.CompletionShape(target.spec.id)
     if body.stream:
         return StreamingResponse(
@@ -118,6 +136,21 @@ async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, c
         )
     text, finished = await stream.collect(request, handle)
     return JSONResponse(shape.full(text, finished))
+
+
+def _model_rows(pool: ModelPool) -> list[dict]:
+    """/v1/models: each entry with the engine that serves it (or would) and whether it is loaded or loading now."""
+    rows = []
+    for spec in pool.registry.specs():
+        loaded, loading = pool.state(spec)
+        rows.append(
+            {
+                **spec_summary(spec, pool.context_length(spec), pool.engine_kind(spec)),
+                "loaded": loaded,
+                "loading": loading,
+            }
+        )
+    return rows
 
 
 def create_app(pool: ModelPool) -> FastAPI:
@@ -152,8 +185,22 @@ def create_app(pool: ModelPool) -> FastAPI:
     @app.get("/v1/models")
     async def models():
         await run_in_threadpool(registry.rescan)
-        rows = [spec_summary(spec, pool.context_length(spec), pool.engine_kind(spec)) for spec in registry.specs()]
-        return {"object": "list", "data": rows}
+        return {"object": "list", "data": await run_in_threadpool(_model_rows, pool)}
+
+    @app.post("/v1/models/{model_id:path}/load")
+    async def load_model(model_id: str):
+        """Load a model now (waits like a request, up to load_timeout_s): for an admin page."""
+        served = await _loading(pool.load, model_id)
+        return {"id": model_id, "loaded": True, "models": served}
+
+    @app.post("/v1/models/{model_id:path}/unload")
+    async def unload_model(model_id: str):
+        """Unload the engine serving a model (and every entry sharing it); 409 while it has requests."""
+        try:
+            unloaded = await _loading(pool.unload, model_id)
+        except ModelBusy as exc:
+            raise ApiError(409, str(exc), param="model", code="model_busy") from exc
+        return {"id": model_id, "loaded": False, "unloaded": unloaded}
 
     @app.get("/v1/models/{model_id:path}/card")
     async def model_card(model_id: str):
@@ -174,15 +221,18 @@ def create_app(pool: ModelPool) -> FastAPI:
     async def tokenize(request: Request):
         body = parse(TokenizeBody, await _json_body(request))
         target = await _target(pool, body.model)
-        if body.messages is not None and body.prompt is None:
-            ids = await tokenizing.chat(
-                target,
-                [m.as_template_input() for m in body.messages],
-                add_generation_prompt=body.add_generation_prompt,
-                continue_final=body.continue_final_message,
-            )
-        else:
-            ids = await tokenizing.prompt(target, body.prompt)
+        try:
+            if body.messages is not None and body.prompt is None:
+                ids = await tokenizing.chat(
+                    target,
+                    [m.as_template_input() for m in body.messages],
+                    add_generation_prompt=body.add_generation_prompt,
+                    continue_final=body.continue_final_message,
+                )
+            else:
+                ids = await tokenizing.prompt(target, body.prompt)
+        finally:
+            target.lease.release()
         return {"count": len(ids), "max_model_len": target.context_length, "tokens": ids}
 
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, api_key=settings.api_key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError
 
 from llmchat.models.specs import ConfigError, first_problem
 
@@ -19,7 +19,13 @@ class WorkerSettings(BaseModel):
     max_batch_size: int = Field(16, ge=1)  # sequences decoded together in one step
     max_queue: int = Field(64, ge=1)  # requests waiting for a batch slot; beyond it: 503
     threads: int | None = Field(None, ge=1)  # CPU threads of either engine; None: min(2, cores)
-    preload: bool = True  # load the config file's models at start-up
+    preload: bool = True  # load the config file's models at start-up (pinned first, as many as the limits allow)
+    # loading and unloading (docs/worker.md, "Loading and unloading"); None: no limit. An engine with requests is never
+    # unloaded: past a limit the pool loads over it and unloads the least recently used idle engine once one is idle
+    max_loaded_models: int | None = Field(None, ge=1)  # engines loaded at once (entries sharing weights count once)
+    max_loaded_bytes: ByteSize | None = Field(None, gt=0)  # their weights' size on disk in all ("8GiB", or bytes)
+    idle_unload_s: float | None = Field(None, gt=0)  # unload an unpinned engine unused this long
+    load_timeout_s: float = Field(120.0, gt=0)  # a request waits this long for its model's load, then 503 + Retry-After
     # prompt tokens prefilled between two decode steps while others stream (transformers; one prompt always goes)
     max_prefill_tokens_per_step: int = Field(2048, ge=1)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)  # larger request bodies: 413

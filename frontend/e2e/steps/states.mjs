@@ -1,6 +1,7 @@
 // Honest states: an empty reply says so, a Retry that worked clears its error line and toast, the length limit is
-// shown before sending, out-of-range settings are shown corrected, bad links get a message, loading says loading,
-// and switching model mid-chat applies from the next message (the sidebar names every model used).
+// shown before sending, out-of-range settings are shown corrected, bad links get a message, loading says loading
+// (the models list, and a model the worker loads on its first reply), and switching model mid-chat applies from the
+// next message (the sidebar names every model used).
 import { assert } from '../browser.mjs'
 import { sseBody } from '../helpers.mjs'
 
@@ -123,6 +124,33 @@ export async function states({ page, step, h, shared }) {
     release()
     await page.locator('[data-testid="models-state"]').waitFor({ state: 'detached' })
     await page.unroute('**/api/models')
+  })
+
+  await step('a model the worker has not loaded: the picker says so, the reply says "Loading <model>…" until its first token', async () => {
+    // the fine-tuning run is unloaded before the browser starts (test_browser.py): its first reply loads it
+    const listed = JSON.parse((await h.api('/api/models')).body).models
+    const cold = listed.find((m) => m.loaded === false)
+    assert(cold, `a model that is not loaded: ${JSON.stringify(listed.map((m) => [m.id, m.loaded]))}`)
+    const before = await page.locator('#model-select').inputValue()
+    await page.selectOption('#model-select', cold.id)
+    const badge = page.locator('[data-testid="model-select-load-state"]')
+    assert((await badge.innerText()) === 'not loaded', 'the selected model is marked not loaded')
+    assert((await page.locator(`#model-select option[value="${cold.id}"]`).innerText()).includes('(not loaded)'), 'its option too')
+    await h.newChat()
+    // the note may show for well under a second (a tiny model loads fast): record every text it showed
+    await page.evaluate(() => {
+      window.__loadingNotes = []
+      new MutationObserver(() => {
+        const note = document.querySelector('[data-testid="loading-model"]')
+        if (note) window.__loadingNotes.push(note.textContent)
+      }).observe(document.body, { childList: true, subtree: true, characterData: true })
+    })
+    await h.sendAndWait('Are you awake?')
+    const notes = await page.evaluate(() => window.__loadingNotes)
+    assert(notes.some((text) => text.includes(`Loading ${cold.id}…`)), `the pending reply said it was loading: ${notes}`)
+    assert(!(await lastReply().locator('[data-testid="loading-model"]').count()), 'gone once the reply came')
+    await badge.waitFor({ state: 'detached' }) // the list is asked again after the reply: it is loaded now
+    await page.selectOption('#model-select', before)
   })
 
   await step('switching model mid-chat applies from the next message; the sidebar names both models', async () => {

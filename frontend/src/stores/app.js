@@ -22,7 +22,13 @@ export function createAppState() {
   const conversations = createConversations({ api })
   const limits = createLimits({ api })
   const refreshList = () => conversations.load().catch(() => {})
-  const turns = { onTurnFinished: refreshList, onTitle: conversations.setTitle }
+  const models = createModels({ api })
+  // after a reply its model is loaded (and another may have been unloaded for it): the picker shows it
+  const onTurnFinished = () => {
+    refreshList()
+    models.refresh({ force: true })
+  }
+  const turns = { onTurnFinished, onTitle: conversations.setTitle, needsLoad: models.needsLoad }
   return {
     api,
     toasts,
@@ -30,7 +36,7 @@ export function createAppState() {
     refreshList,
     limits,
     search: createSearch({ api }),
-    models: createModels({ api }),
+    models,
     feedback: createFeedback({ api }),
     leaderboard: createLeaderboard({ api }),
     cards: createModelCards({ api }),

@@ -25,7 +25,12 @@ function pendingReply(model, extra = {}) {
     usage: null, response_time_ms: null, sibling_ids: [], ...extra }
 }
 
-export function createChatSession({ api, column = null, onTurnFinished = () => {}, onTitle = () => {} }) {
+/**
+ * @param needsLoad (modelId) => whether the model server has yet to load that model: its pending reply then says
+ *   "Loading <model>…" (`loadingModel`) until the first token, instead of looking hung for the load's duration.
+ */
+export function createChatSession({ api, column = null, onTurnFinished = () => {}, onTitle = () => {},
+  needsLoad = () => false }) {
   const state = reactive({ conversationId: null, title: '', kind: 'chat', models: [], messages: [], sending: false,
     loading: false })
   let controller = null
@@ -131,7 +136,7 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     const before = state.messages
     const cut = replaceFrom === null ? before.length : before.indexOf(replaceFrom)
     const user = reactive({ id: tempId('user'), role: 'user', content: text, status: 'pending', sibling_ids: [] })
-    const reply = reactive(pendingReply(model))
+    const reply = reactive(pendingReply(model, { loadingModel: needsLoad(model) }))
     state.messages = [...before.slice(0, cut === -1 ? before.length : cut), user, reply]
     const body = withColumn({ message: text, params })
     if (model) body.model = model // a blind compare column names none: the server knows its model
@@ -175,7 +180,7 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     const index = state.messages.indexOf(target)
     if (index === -1) return { ok: false, error: null }
     const before = state.messages
-    const reply = reactive(pendingReply(model))
+    const reply = reactive(pendingReply(model, { loadingModel: needsLoad(model) }))
     state.messages = [...before.slice(0, index + 1), reply]
     const body = withColumn({ params })
     if (model) body.model = model
@@ -190,7 +195,7 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
   async function continueReply(reply, { params } = {}) {
     if (state.sending || !isSaved(reply)) return { ok: false, error: null }
     const saved = { status: reply.status, finish_reason: reply.finish_reason, error: reply.error }
-    Object.assign(reply, { status: 'streaming', finish_reason: null })
+    Object.assign(reply, { status: 'streaming', finish_reason: null, loadingModel: needsLoad(reply.model) })
     const body = params?.max_tokens ? { params: { max_tokens: params.max_tokens } } : {}
     const result = await run((signal, onEvent) => api.continueStream(reply.id, body, { signal, onEvent }), null, reply)
     if (!result.started) Object.assign(reply, saved)

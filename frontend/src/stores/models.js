@@ -1,13 +1,18 @@
-// The models the API offers (GET /api/models).
+// The models the API offers (GET /api/models), with whether a model server has each in memory now (`loaded`,
+// `loading`; null when its server does not say): llmchat's worker loads a model on its first request.
 import { reactive } from 'vue'
 import { toApiError } from '../api/errors.js'
 
-export function createModels({ api }) {
+const REFRESH_AFTER_MS = 5000 // a quiet refresh (after a reply, on opening the picker) asks at most this often
+
+export function createModels({ api, clock = Date.now }) {
   const state = reactive({ items: [], loading: false, loaded: false, error: null })
+  let lastAsked = 0
 
   async function load() {
     state.loading = true
     state.error = null
+    lastAsked = clock()
     try {
       state.items = await api.models()
       state.loaded = true
@@ -19,7 +24,28 @@ export function createModels({ api }) {
     }
   }
 
-  return { state, load, byId: (id) => state.items.find((m) => m.id === id) || null }
+  /** Ask again which models are loaded, without showing "Loading…" or an error (the list stays as it was);
+   *  unless `force`, at most once in REFRESH_AFTER_MS. */
+  async function refresh({ force = false } = {}) {
+    if (state.loading || (!force && clock() - lastAsked < REFRESH_AFTER_MS)) return
+    lastAsked = clock()
+    try {
+      state.items = await api.models()
+    } catch {
+      // the list on screen stays; the next refresh asks again
+    }
+  }
+
+  const byId = (id) => state.items.find((m) => m.id === id) || null
+  /** Whether a reply from this model waits for its load first: true only when its server says it is not loaded. */
+  const needsLoad = (id) => byId(id)?.loaded === false
+  return { state, load, refresh, byId, needsLoad }
+}
+
+/** The picker's hint for a model the server has not loaded: "loading…", "not loaded", or '' (loaded or unknown). */
+export function loadHint(model) {
+  if (!model || model.loaded !== false) return ''
+  return model.loading ? 'loading…' : 'not loaded'
 }
 
 const FINE_TUNED = new Set(['lora', 'alpaca'])

@@ -218,6 +218,7 @@ class OpenVINOEngine:
             waiting, self._waiting = list(self._waiting), collections.deque()
         for _, reply, _ in waiting:
             reply.fail("the worker is shutting down")
+        self._pipeline = None  # its weights and KV cache go now, even while the scheduler's last list still holds us
 
 
 class OpenVINOScheduler:

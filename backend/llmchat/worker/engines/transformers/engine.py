@@ -124,6 +124,9 @@ class Engine:
             self._stopping = True
             self._wake.notify()
         self._thread.join(timeout)
+        # the weights and the KV cache leave with the engine (the pool unloads it), even if something still holds it
+        self.model = None
+        self._batch = BatchState(self.device)
 
     # ---- the engine thread ----
 
