@@ -126,6 +126,29 @@ export async function states({ page, step, h, shared }) {
     await page.unroute('**/api/models')
   })
 
+  await step('model server down when the page opens: it says so, takes a draft, and recovers by itself when the server is back', async () => {
+    // what the API answers while no model server is reachable (docs/api.md): 503 worker_unavailable
+    let down = true
+    await page.route('**/api/models', (route) => (down
+      ? route.fulfill({ status: 503, contentType: 'application/json', headers: { 'Retry-After': '5' },
+        body: JSON.stringify({ error: { message: 'no model server is reachable', code: 'worker_unavailable' } }) })
+      : route.continue()))
+    await page.goto(`${h.base}/#/`)
+    const state = page.locator('[data-testid="models-state"]')
+    await page.waitForFunction(() => /trying again in \d+ s/.test(document.querySelector('[data-testid="models-state"]')?.textContent || ''))
+    const text = await state.innerText()
+    assert(!/chat server/i.test(text) && /model server/i.test(text), `names the model server, not the chat server: ${text}`)
+    await composer().fill('a draft typed while the model server is down')
+    assert(await page.locator('[data-testid="send"]').isDisabled(), 'Send waits for a model')
+    down = false
+    await state.waitFor({ state: 'detached', timeout: 15000 })
+    await page.waitForFunction(() => document.querySelectorAll('#model-select option[value]:not([value=""])').length > 0)
+    assert((await composer().inputValue()) === 'a draft typed while the model server is down', 'the draft is still there')
+    assert(await page.locator('[data-testid="send"]').isEnabled(), 'and can be sent now, without a reload')
+    await composer().fill('')
+    await page.unroute('**/api/models')
+  })
+
   await step('a model the worker has not loaded: the picker says so, the reply says "Loading <model>…" until its first token', async () => {
     // the fine-tuning run is unloaded before the browser starts (test_browser.py): its first reply loads it
     const listed = JSON.parse((await h.api('/api/models')).body).models

@@ -4,10 +4,42 @@ import { reactive } from 'vue'
 import { toApiError } from '../api/errors.js'
 
 const REFRESH_AFTER_MS = 5000 // a quiet refresh (after a reply, on opening the picker) asks at most this often
+// while no model can be had (model server down or starting), the list is asked again after these waits (then the last)
+export const RETRY_DELAYS_MS = [2000, 3000, 5000, 10000]
 
-export function createModels({ api, clock = Date.now }) {
-  const state = reactive({ items: [], loading: false, loaded: false, error: null })
+export function createModels({ api, clock = Date.now, timers = { setTimeout, clearTimeout } }) {
+  // retryIn: seconds until the next automatic try while no model is available (null: none planned)
+  const state = reactive({ items: [], loading: false, loaded: false, error: null, retryIn: null })
   let lastAsked = 0
+  let retries = 0
+  let retryTimer = null
+  let onAvailable = () => {}
+
+  /**
+   * Load the list, and while it cannot be had (an error, or no model yet) keep asking by itself with growing waits:
+   * a page opened while the model server was down recovers when it comes back, without a reload.
+   * `available(items)` runs once models are there (again).
+   */
+  async function watch(available = () => {}) {
+    onAvailable = available
+    timers.clearTimeout(retryTimer)
+    retryTimer = null
+    try {
+      await load()
+    } catch {
+      // said in state.error; the next try is planned below
+    }
+    if (state.items.length) {
+      retries = 0
+      state.retryIn = null
+      onAvailable(state.items)
+      return
+    }
+    const delay = RETRY_DELAYS_MS[Math.min(retries, RETRY_DELAYS_MS.length - 1)]
+    retries += 1
+    state.retryIn = Math.round(delay / 1000)
+    retryTimer = timers.setTimeout(() => watch(onAvailable), delay)
+  }
 
   async function load() {
     state.loading = true
@@ -39,7 +71,7 @@ export function createModels({ api, clock = Date.now }) {
   const byId = (id) => state.items.find((m) => m.id === id) || null
   /** Whether a reply from this model waits for its load first: true only when its server says it is not loaded. */
   const needsLoad = (id) => byId(id)?.loaded === false
-  return { state, load, refresh, byId, needsLoad }
+  return { state, load, watch, refresh, byId, needsLoad }
 }
 
 /** The picker's hint for a model the server has not loaded: "loading…", "not loaded", or '' (loaded or unknown). */
