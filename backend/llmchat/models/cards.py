@@ -1,5 +1,6 @@
 """A model's card: what it is (kind, base, prompt style, engine, where it was found) and, for a fine-tuning run,
-how it was made (method, recipe, loss curve, last evaluation), read from its spec and run folder. The worker
+how it was made (method, recipe, loss curve, last evaluation), read from its spec and run folder, and for every
+model its latest standard-benchmark scores (models/benchmarks/). The worker
 serves it (`GET /v1/models/{id}/card`) so the chat API never needs the worker's disk.
 """
 
@@ -9,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from llmchat.models.benchmark_scores import read_scores
 from llmchat.models.manifest import MANIFEST
 from llmchat.models.run_files import (
     LOG_FILE,
@@ -18,6 +20,7 @@ from llmchat.models.run_files import (
     read_recipe,
 )
 from llmchat.models.specs import ModelSpec
+from llmchat.paths import models_dir
 
 
 def model_card(spec: ModelSpec, context_length: int | None, engine: str | None) -> dict[str, Any]:
@@ -31,6 +34,7 @@ def model_card(spec: ModelSpec, context_length: int | None, engine: str | None) 
         "origin": spec.origin,
         "created": spec.created,
         "run": run_card(spec.run_dir) if spec.run_dir is not None else None,
+        "benchmarks": read_scores(models_dir(), spec.id),
     }
 
 
