@@ -108,6 +108,15 @@ describe('ModelCardDialog', () => {
     expect(document.querySelector('[data-testid="no-benchmarks"]').textContent).toContain('llmchat evaluate --tasks arc_easy --models tiny-chat')
   })
 
+  it("puts a run's benchmark after training beside its base's", async () => {
+    const benchmarks = { tasks: ['arc_easy'], limit: null, base_model: 'tiny-chat', run: { arc_easy: { acc: 0.31, n: 100 } },
+      base: { arc_easy: { acc: 0.36, n: 100 } } }
+    await openCard({ ...CARD, run: { ...CARD.run, benchmarks } })
+    const table = document.querySelector('[data-testid="run-benchmarks"]')
+    expect(table.querySelector('thead').textContent).toContain('Base (tiny-chat)')
+    expect([...table.querySelector('tbody tr').children].map((c) => c.textContent)).toEqual(['arc_easy', '100', '31.0%', '36.0%'])
+  })
+
   it('says a configured model is no fine-tuning run, and a run without evaluation how to get one', async () => {
     await openCard({ id: 'tiny-chat', kind: 'chat', origin: 'config', run: null })
     expect(document.querySelector('[data-testid="no-run"]')).not.toBeNull()

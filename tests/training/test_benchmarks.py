@@ -195,3 +195,51 @@ def test_hellaswag_and_mmlu_files_in_their_own_columns_become_harness_tasks(tmp_
     algebra = by_name["mmlu_abstract_algebra"]
     assert [algebra.doc_to_target(d) for d in algebra.eval_docs] == [0, 2]
     assert algebra.doc_to_text(algebra.eval_docs[0]).endswith("D. 7\nAnswer:")
+
+
+def test_recipe_eval_tasks_score_the_run_and_its_base_after_training(
+    registry_env, trainable_tiny_path, task_data, tmp_path
+):
+    """`eval_tasks` in a recipe: after training, the run and its base (the adapter switched off) on the same task;
+    the base's score is the one a direct computation on the base weights gives."""
+    import torch
+
+    from llmchat.models.benchmark_scores import read_scores
+    from llmchat.paths import PROJECT_ROOT
+    from llmchat.training.config import load_config
+    from llmchat.training.finetune import run_finetune
+    from tests.training.conftest import TINY_ID, tiny_train_settings
+
+    scores = choice_logprobs(trainable_tiny_path)
+    write_arc(tmp_path / "tasks" / "arc_easy", [max(range(4), key=row.__getitem__) for row in scores])
+    torch.set_num_threads(1)
+    settings = tiny_train_settings(task_data, run_name="tiny-bench", max_steps=6, eval_steps=0, save_steps=100)
+    settings += ["eval_tasks=arc_easy", f"eval_data_dir={tmp_path / 'tasks'}", "eval_limit=5"]
+    result = run_finetune(load_config(PROJECT_ROOT / "configs/train/smollm2-lora.yaml", settings))
+
+    summary = json.loads((result.run_dir / "benchmarks.json").read_text())
+    assert summary["base_model"] == TINY_ID and summary["limit"] == 5
+    assert summary["base"]["arc_easy"]["acc"] == 1.0 and summary["base"]["arc_easy"]["n"] == 5
+    run_acc = summary["run"]["arc_easy"]["acc"]
+    assert 0.0 <= run_acc <= 1.0
+    assert result.metrics["benchmarks"] == {"arc_easy": {"run": run_acc, "base": 1.0}}
+    models_root = registry_env[1]
+    assert read_scores(models_root, TINY_ID)["arc_easy"]["acc"] == 1.0
+    assert read_scores(models_root, "tiny-bench")["arc_easy"]["acc"] == run_acc
+
+
+def test_missing_eval_task_data_fails_before_training(registry_env, task_data, tmp_path):
+    from llmchat.paths import PROJECT_ROOT
+    from llmchat.training.benchmark_tasks import BenchmarkDataError
+    from llmchat.training.config import load_config
+    from llmchat.training.finetune import run_finetune
+    from tests.training.conftest import tiny_train_settings
+
+    settings = [
+        *tiny_train_settings(task_data, run_name="tiny-nodata"),
+        "eval_tasks=arc_easy",
+        f"eval_data_dir={tmp_path}",
+    ]
+    with pytest.raises(BenchmarkDataError, match="arc_easy"):
+        run_finetune(load_config(PROJECT_ROOT / "configs/train/smollm2-lora.yaml", settings))
+    assert not (registry_env[1] / "runs" / "tiny-nodata").exists()

@@ -151,6 +151,11 @@ class RunCard(BaseModel):
     recipe: dict[str, Any] = Field(description="the training config the run was made with")
     loss_curve: list[LossPoint]
     evaluation: dict[str, Any] | None = Field(description="the last `llmchat evaluate` summary with this run in it")
+    benchmarks: dict[str, Any] | None = Field(
+        default=None,
+        description="the recipe's eval_tasks after training: {tasks, limit, base_model, run: {task: scores}, "
+        "base: {task: scores}}",
+    )
 
 
 class BenchmarkScore(BaseModel):

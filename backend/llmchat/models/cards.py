@@ -13,6 +13,7 @@ from typing import Any
 from llmchat.models.benchmark_scores import read_scores
 from llmchat.models.manifest import MANIFEST
 from llmchat.models.run_files import (
+    BENCHMARKS_FILE,
     LOG_FILE,
     loss_curve,
     read_evaluation,
@@ -49,4 +50,5 @@ def run_card(run_dir: Path) -> dict[str, Any]:
         "recipe": recipe,
         "loss_curve": loss_curve(read_log(run_dir / LOG_FILE)),
         "evaluation": read_evaluation(run_dir),
+        "benchmarks": read_evaluation(run_dir, BENCHMARKS_FILE),  # the recipe's eval_tasks: the run and its base
     }

@@ -32,3 +32,15 @@ export function benchmarkScore(card, task) {
   const value = card?.benchmarks?.[task]?.acc
   return Number.isFinite(value) ? value : null
 }
+
+/** A run's benchmarks after training (its recipe's eval_tasks): per task the run's accuracy beside its base's. */
+export function runBenchmarkRows(run) {
+  const summary = run?.benchmarks
+  if (!summary) return []
+  return (summary.tasks || []).map((task) => ({
+    task,
+    run: summary.run?.[task]?.acc ?? null,
+    base: summary.base?.[task]?.acc ?? null,
+    n: summary.run?.[task]?.n ?? null,
+  }))
+}
