@@ -31,7 +31,7 @@ class BenchmarkOptions:
     data_dir: Path | None = None
     limit: int | None = None
     num_fewshot: int | None = None
-    tokenizer: str | None = None  # an HF tokenizer folder or name; default: the model's own, from the registry
+    tokenizer: str | None = None  # an HF tokenizer folder or name; default: the model's own (registry, else its id)
     out: Path | None = None
     timeout_s: float = 300.0
     models_config: Path | None = None
@@ -47,14 +47,15 @@ class BenchmarkRun:
 
 
 def model_tokenizer(model_id: str, models_config: Path | None) -> str:
-    """The HF tokenizer folder of a model the local registry knows (a LoRA's is its base's)."""
+    """The HF tokenizer folder of a model the local registry knows (a LoRA's is its base's); for another server's
+    model (vLLM serves `HuggingFaceTB/SmolLM2-135M`), its id as an HF name, read from the local HF cache."""
     from llmchat.models.registry import load_registry
     from llmchat.models.sources import is_hf_folder, resolve_source
 
     registry = load_registry(models_config)
     spec = registry.find(model_id)
     if spec is None:
-        raise ValueError(f"model {model_id!r} is not in the local registry: pass --tokenizer (an HF tokenizer folder)")
+        return model_id
     source = resolve_source(registry.base_of(spec) if spec.kind == "lora" else spec)
     if not is_hf_folder(source):
         raise ValueError(f"model {model_id!r} loads from {source}, not an HF folder: pass --tokenizer")

@@ -307,6 +307,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument("--num-fewshot", type=int, default=None, help="--tasks: few-shot examples (task default)")
     evaluate.add_argument(
-        "--tokenizer", help="--tasks: HF tokenizer folder or name (default: the model's own, from the registry)"
+        "--tokenizer",
+        help="--tasks: HF tokenizer folder or name (default: the model's own from the registry, else the model id)",
     )
     evaluate.set_defaults(handler=_evaluate)
