@@ -196,3 +196,21 @@ def test_bad_logprob_requests_are_400s_naming_the_field(client, path, fields, pa
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert param in (error["param"] or "") or error["message"].startswith(param), error
+
+
+def test_an_eos_token_keeps_its_logprob_entry_outside_the_text(tiny_model_path):
+    """lm-evaluation-harness reads the prompt's logprobs as every entry but the last (the generated token): a reply
+    that is only EOS must still have that last entry."""
+    from transformers import AutoTokenizer
+
+    from llmchat.worker.engines.base import Delta, Finished, GenerationHandle, TokenLogprob
+    from llmchat.worker.reply import Reply
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_path))
+    events = []
+    eos = tokenizer.eos_token_id
+    reply = Reply([5, 6], 1, (), frozenset({eos}), tokenizer, events.append, GenerationHandle())
+    reply.accept(eos, TokenLogprob(eos, EOS, -0.5))
+    assert isinstance(events[-1], Finished) and events[-1].reason == "stop"
+    (delta,) = [event for event in events if isinstance(event, Delta)]
+    assert delta.text == "" and delta.logprobs == (TokenLogprob(eos, EOS, -0.5, in_text=False),)

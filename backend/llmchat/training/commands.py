@@ -173,6 +173,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from llmchat.training.evaluate import EvalOptions, run_evaluation
 
     if args.tasks:
+        held_out_only = [flag for flag, value in (("--data", args.data), ("--judge", args.judge)) if value]
+        if held_out_only:
+            return _fail(f"{', '.join(held_out_only)}: not with --tasks (benchmark data comes from --data-dir)")
         return _benchmarks(args)
     options = EvalOptions(
         models=[m.strip() for m in args.models.split(",") if m.strip()],

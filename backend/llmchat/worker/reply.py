@@ -65,15 +65,16 @@ class Reply:
 
     def accept(self, token_id: int, logprob: TokenLogprob | None = None) -> None:
         """Take the next token (and its logprob entry, when the request asked for them): send the text it makes
-        safe, finish if it ends the reply. EOS has no entry: it is not part of the text."""
+        safe, finish if it ends the reply. EOS keeps its entry, outside the text (as vLLM does): a client that
+        scores with max_tokens 1 reads the prompt's logprobs as all entries but the last."""
         if self.finished:
             return
         self.generated += 1
+        if logprob is not None:
+            in_text = token_id not in self._special_ids and token_id not in self.eos_ids
+            self._logprobs.append(logprob if in_text else dataclasses.replace(logprob, in_text=False))
         if token_id in self.eos_ids:
             return self.end("stop")
-        if logprob is not None:
-            in_text = token_id not in self._special_ids
-            self._logprobs.append(logprob if in_text else dataclasses.replace(logprob, in_text=False))
         self._send(self.stops.add(self.detokenizer.push(token_id)))
         if self.stops.stopped:
             return self._finish("stop")
