@@ -132,6 +132,33 @@ def test_accuracy_comes_from_the_workers_logprobs(worker, bench_dirs, task_dirs,
     assert shown["data"].endswith("wrong") and shown["report"].endswith("wrong")
 
 
+def test_the_openvino_engine_scores_the_clear_questions_the_same(
+    tmp_path_factory, tiny_model_path, task_dirs, tmp_path, monkeypatch
+):
+    """The default CPU engine (int8 OpenVINO, scored by its f32 pass): every question whose likeliest choice leads by
+    more than 2 nats in fp32 (int8 noise is ~0.07 nats a token) is answered the same way."""
+    root = tmp_path_factory.mktemp("bench-openvino")
+    config = write_models_yaml(
+        root / "models.yaml",
+        [{"id": "tiny-base", "kind": "base", "source": str(tiny_model_path), "prompt_style": "fewshot"}],
+        worker={"engine": "openvino", "threads": 1},
+    )
+    (root / "models").mkdir()
+    monkeypatch.setenv("LLMCHAT_MODELS_DIR", str(root / "models"))
+    scores = choice_logprobs(tiny_model_path)
+    clear = sum(1 for row in scores if sorted(row)[-1] - sorted(row)[-2] > 2.0)
+    assert clear >= 3  # the test data must have clear questions to say anything
+    right, wrong, _ = task_dirs
+    with start_worker(config, models_dir=root / "models", timeout=180) as worker:
+        results = {}
+        for name, folder in (("right", right), ("wrong", wrong)):
+            assert evaluate(worker, (config, root / "models"), folder, tmp_path / name) == 0
+            report = json.loads((tmp_path / name / "benchmarks.json").read_text())
+            results[name] = report["scores"]["tiny-base"]["arc_easy"]["acc"]
+    assert results["right"] >= clear / len(QUESTIONS)
+    assert results["wrong"] <= 1 - clear / len(QUESTIONS)
+
+
 def test_missing_task_data_names_the_file_it_looked_for(worker, bench_dirs, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LLMCHAT_MODELS_DIR", str(bench_dirs[1]))
     code = run_cli(
