@@ -104,6 +104,22 @@ describe('LeaderboardView', () => {
     expect(app.cards.state.cards['tiny-lora'].id).toBe('tiny-lora')
   })
 
+  it('offers a benchmark column when the rated models have scores, from their cards', async () => {
+    const scores = { 'tiny-lora': 0.31, 'tiny-chat': 0.36 }
+    const app = appState({ ...api(), modelCard: async (id) => ({ id, kind: 'lora', run: null,
+      benchmarks: id in scores ? { arc_easy: { acc: scores[id], acc_norm: null, n: 20, limit: 20, data: 'd', created: 'x' } } : {} }) })
+    await app.models.load()
+    const wrapper = mount(LeaderboardView, { attachTo: document.body, ...provideApp(app) })
+    await settle()
+    await settle()
+    expect(wrapper.find('[data-col="benchmark"]').exists()).toBe(false)
+    const select = wrapper.get('[data-testid="benchmark-column"]')
+    expect(select.findAll('option').map((o) => o.text())).toEqual(['none', 'arc_easy (acc)'])
+    await select.setValue('arc_easy')
+    const cells = wrapper.findAll('tbody tr').map((r) => [r.attributes('data-model'), r.get('[data-col="benchmark"]').text()])
+    expect(cells).toEqual([['tiny-lora', '31.0%'], ['tiny-chat', '36.0%'], ['tiny-base', '–']])
+  })
+
   it('says how to get votes when there are none', async () => {
     const { wrapper } = await mountView({ models: [], votes: 0, method: '', ties: '' })
     expect(wrapper.find('table').exists()).toBe(false)

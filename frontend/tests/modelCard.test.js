@@ -95,6 +95,28 @@ describe('ModelCardDialog', () => {
     expect(app.cards.state.openId).toBeNull()
   })
 
+  it("shows the latest benchmark scores of any model, a --limit run marked, and how to get them when there are none", async () => {
+    const benchmarks = {
+      mmlu: { acc: 0.2512, acc_norm: null, n: 100, limit: 20, data: 'data/benchmarks', created: '20261203-091500' },
+      arc_easy: { acc: 0.5, acc_norm: 0.4231, n: 2376, limit: null, data: 'datasets cache', created: '20261203-091500' },
+    }
+    await openCard({ id: 'tiny-chat', kind: 'chat', origin: 'config', run: null, benchmarks })
+    const rows = [...document.querySelectorAll('[data-testid="benchmarks"] tbody tr')].map((r) => [...r.children].map((c) => c.textContent).join(' '))
+    expect(rows).toEqual(['arc_easy 2376 50.0% 42.3%', 'mmlu(limit) 100 25.1% –'])
+    document.body.innerHTML = ''
+    await openCard({ id: 'tiny-chat', kind: 'chat', origin: 'config', run: null, benchmarks: {} })
+    expect(document.querySelector('[data-testid="no-benchmarks"]').textContent).toContain('llmchat evaluate --tasks arc_easy --models tiny-chat')
+  })
+
+  it("puts a run's benchmark after training beside its base's", async () => {
+    const benchmarks = { tasks: ['arc_easy'], limit: null, base_model: 'tiny-chat', run: { arc_easy: { acc: 0.31, n: 100 } },
+      base: { arc_easy: { acc: 0.36, n: 100 } } }
+    await openCard({ ...CARD, run: { ...CARD.run, benchmarks } })
+    const table = document.querySelector('[data-testid="run-benchmarks"]')
+    expect(table.querySelector('thead').textContent).toContain('Base (tiny-chat)')
+    expect([...table.querySelector('tbody tr').children].map((c) => c.textContent)).toEqual(['arc_easy', '100', '31.0%', '36.0%'])
+  })
+
   it('says a configured model is no fine-tuning run, and a run without evaluation how to get one', async () => {
     await openCard({ id: 'tiny-chat', kind: 'chat', origin: 'config', run: null })
     expect(document.querySelector('[data-testid="no-run"]')).not.toBeNull()

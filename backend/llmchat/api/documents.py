@@ -156,6 +156,22 @@ class RunCard(BaseModel):
     recipe: dict[str, Any] = Field(description="the training config the run was made with")
     loss_curve: list[LossPoint]
     evaluation: dict[str, Any] | None = Field(description="the last `llmchat evaluate` summary with this run in it")
+    benchmarks: dict[str, Any] | None = Field(
+        default=None,
+        description="the recipe's eval_tasks after training: {tasks, limit, base_model, run: {task: scores}, "
+        "base: {task: scores}}",
+    )
+
+
+class BenchmarkScore(BaseModel):
+    acc: float | None = Field(description="accuracy: the likeliest choice is the right one")
+    acc_norm: float | None = Field(description="accuracy with each choice's loglikelihood divided by its length")
+    n: int = Field(description="examples scored")
+    limit: int | None = Field(description="--limit: the first N examples of the task only; null: all")
+    num_fewshot: int | None = None
+    data: str = Field(description="where the task's data came from: a --data-dir folder, or the datasets cache")
+    created: str
+    report: str | None = None
 
 
 class ModelCard(BaseModel):
@@ -168,6 +184,9 @@ class ModelCard(BaseModel):
     origin: Literal["config", "adapters", "runs"]
     created: str | None
     run: RunCard | None = Field(description="a fine-tuning run's recipe, loss curve and evaluation; null otherwise")
+    benchmarks: dict[str, BenchmarkScore] = Field(
+        default_factory=dict, description="the latest `llmchat evaluate --tasks` score per task (arc_easy, ...)"
+    )
 
 
 class LeaderboardRow(BaseModel):

@@ -10,6 +10,7 @@ from llmchat.generation.params import (
     SamplingDefaults,
     Seed,
     Temperature,
+    TopLogprobs,
     TopP,
     encodable,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "SamplingDefaults",
     "Seed",
     "Temperature",
+    "TopLogprobs",
     "TopP",
     "encodable",
 ]

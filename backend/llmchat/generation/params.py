@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_TOKENS_LIMIT = 32768  # the most tokens one request may ask for, whatever the model's context
 MAX_STOPS = 16  # stop strings per request
 MAX_STOP_CHARS = 256  # characters per stop string
+MAX_TOP_LOGPROBS = 20  # most likely alternatives per token a request may ask for, as OpenAI allows
 MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed and OpenVINO's rng_seed take an unsigned 64-bit seed
 
 
@@ -37,6 +38,9 @@ RepetitionPenalty = Annotated[
     float, Field(gt=0.0, le=10.0, description="1 is off; above 1 discourages tokens already in the prompt or the reply")
 ]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED, description="the same seed and inputs give the same text")]
+TopLogprobs = Annotated[
+    int, Field(ge=0, le=MAX_TOP_LOGPROBS, description="the most likely alternatives to return beside each token")
+]
 
 
 class Sampling(BaseModel):

@@ -1,5 +1,6 @@
 """A model's card: what it is (kind, base, prompt style, engine, where it was found) and, for a fine-tuning run,
-how it was made (method, recipe, loss curve, last evaluation), read from its spec and run folder. The worker
+how it was made (method, recipe, loss curve, last evaluation), read from its spec and run folder, and for every
+model its latest standard-benchmark scores (models/benchmarks/). The worker
 serves it (`GET /v1/models/{id}/card`) so the chat API never needs the worker's disk.
 """
 
@@ -9,8 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from llmchat.models.benchmark_scores import read_scores
 from llmchat.models.manifest import MANIFEST
 from llmchat.models.run_files import (
+    BENCHMARKS_FILE,
     LOG_FILE,
     loss_curve,
     read_evaluation,
@@ -18,6 +21,7 @@ from llmchat.models.run_files import (
     read_recipe,
 )
 from llmchat.models.specs import ModelSpec
+from llmchat.paths import models_dir
 
 
 def model_card(spec: ModelSpec, context_length: int | None, engine: str | None) -> dict[str, Any]:
@@ -31,6 +35,7 @@ def model_card(spec: ModelSpec, context_length: int | None, engine: str | None) 
         "origin": spec.origin,
         "created": spec.created,
         "run": run_card(spec.run_dir) if spec.run_dir is not None else None,
+        "benchmarks": read_scores(models_dir(), spec.id),
     }
 
 
@@ -45,4 +50,5 @@ def run_card(run_dir: Path) -> dict[str, Any]:
         "recipe": recipe,
         "loss_curve": loss_curve(read_log(run_dir / LOG_FILE)),
         "evaluation": read_evaluation(run_dir),
+        "benchmarks": read_evaluation(run_dir, BENCHMARKS_FILE),  # the recipe's eval_tasks: the run and its base
     }

@@ -1,6 +1,6 @@
 """The files of a fine-tuning run folder (models/runs/<run>/) that describe it, besides its weights and manifest:
-the recipe (config.yaml), the Trainer's log (log.jsonl) and the last evaluation that included it
-(evaluation.json). `llmchat finetune` and `llmchat evaluate` write them; the worker reads them for model cards.
+the recipe (config.yaml), the Trainer's log (log.jsonl), the last evaluation that included it
+(evaluation.json) and the benchmarks its recipe's eval_tasks ran after training, beside its base's (benchmarks.json). `llmchat finetune` and `llmchat evaluate` write them; the worker reads them for model cards.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 CONFIG_FILE = "config.yaml"
 LOG_FILE = "log.jsonl"
 EVALUATION_FILE = "evaluation.json"
+BENCHMARKS_FILE = "benchmarks.json"
 
 
 def read_log(path: Path) -> list[dict]:
@@ -68,8 +69,9 @@ def write_evaluation(run_dir: Path, summary: dict[str, Any]) -> Path:
     return path
 
 
-def read_evaluation(run_dir: Path) -> dict[str, Any] | None:
-    path = Path(run_dir) / EVALUATION_FILE
+def read_evaluation(run_dir: Path, name: str = EVALUATION_FILE) -> dict[str, Any] | None:
+    """The run's evaluation summary (or, with `name`, another JSON summary of the run folder); None if absent."""
+    path = Path(run_dir) / name
     try:
         data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
     except (OSError, ValueError):

@@ -143,9 +143,41 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _benchmarks(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")  # task data: local files or the cache, never a download
+    from llmchat.training.benchmarks import BenchmarkOptions, run_benchmarks
+
+    options = BenchmarkOptions(
+        tasks=[t.strip() for t in args.tasks.split(",") if t.strip()],
+        models=[m.strip() for m in args.models.split(",") if m.strip()],
+        worker_url=args.worker_url.rstrip("/"),
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        limit=args.limit,
+        num_fewshot=args.num_fewshot,
+        tokenizer=args.tokenizer,
+        out=Path(args.out) if args.out else None,
+        timeout_s=args.timeout,
+        models_config=Path(args.models_config) if args.models_config else None,
+    )
+    try:
+        run = run_benchmarks(options)
+    except ValueError as exc:  # BenchmarkDataError included: it names the task and the file it looked for
+        return _fail(str(exc))
+    print(f"report written to {run.report_dir}")
+    print((run.report_dir / "report.md").read_text(encoding="utf-8"))
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from llmchat.training.evaluate import EvalOptions, run_evaluation
 
+    if args.tasks:
+        held_out_only = [flag for flag, value in (("--data", args.data), ("--judge", args.judge)) if value]
+        if held_out_only:
+            return _fail(f"{', '.join(held_out_only)}: not with --tasks (benchmark data comes from --data-dir)")
+        return _benchmarks(args)
     options = EvalOptions(
         models=[m.strip() for m in args.models.split(",") if m.strip()],
         data=args.data,
@@ -251,11 +283,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--out", help="output folder (default: models/runs/<run>/merged)")
     export.set_defaults(handler=_export)
 
-    evaluate = subparsers.add_parser("evaluate", help="score models side by side through the worker")
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help="score models side by side through the worker (held-out answers, or --tasks benchmarks)",
+        description="Without --tasks: each model's answers to held-out Alpaca examples, scored by exact/contains "
+        "match (and eval loss, judge). With --tasks: lm-evaluation-harness tasks scored from the worker's "
+        "logprobs (any OpenAI-compatible server with echo + logprobs, e.g. vLLM).",
+    )
     evaluate.add_argument("--models", required=True, help="comma-separated model ids, as the worker lists them")
     evaluate.add_argument("--data", help="Alpaca JSON/JSONL (default: test.jsonl of the first run among --models)")
     evaluate.add_argument("--worker-url", default="http://127.0.0.1:8001")
-    evaluate.add_argument("--limit", type=int, default=None, help="first N examples only")
+    evaluate.add_argument("--limit", type=int, default=None, help="first N examples only (--tasks: per task)")
     evaluate.add_argument("--judge", default=None, help="a worker model that grades free-form answers 1-5")
     evaluate.add_argument("--out", default=None, help="report folder (default reports/eval-<time>/)")
     evaluate.add_argument("--max-tokens", type=int, default=32)
@@ -264,4 +302,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--models-config", default=None, help="registry file for the local eval-loss pass (default configs/models.yaml)"
     )
     evaluate.add_argument("--timeout", type=float, default=120.0, help="seconds per worker request")
+    evaluate.add_argument(
+        "--tasks", help="lm-evaluation-harness tasks, comma-separated (arc_easy,arc_challenge,hellaswag,mmlu,...)"
+    )
+    evaluate.add_argument(
+        "--data-dir",
+        help="--tasks data: DIR/<task>/<split>.jsonl in the dataset's own columns (default: the datasets cache)",
+    )
+    evaluate.add_argument("--num-fewshot", type=int, default=None, help="--tasks: few-shot examples (task default)")
+    evaluate.add_argument(
+        "--tokenizer",
+        help="--tasks: HF tokenizer folder or name (default: the model's own from the registry, else the model id)",
+    )
     evaluate.set_defaults(handler=_evaluate)

@@ -53,6 +53,10 @@ class TrainConfig:
     load_in: str | None = None  # 4bit | 8bit (CUDA + bitsandbytes only) | null
     # DPO (method: dpo, TRL's DPOTrainer; the reference model is the base with the adapter disabled)
     dpo_beta: float = 0.1  # how far the run may move from the reference (higher: less)
+    # standard benchmarks after training (lm-evaluation-harness tasks, e.g. [arc_easy]): the run and its base
+    eval_tasks: list[str] = field(default_factory=list)
+    eval_limit: int | None = None  # the first N examples per task
+    eval_data_dir: str = ""  # DIR/<task>/<split>.jsonl; empty: the local datasets cache
 
     def run_dir(self, models_root: Path) -> Path:
         return Path(self.output_dir) if self.output_dir else models_root / "runs" / self.run_name

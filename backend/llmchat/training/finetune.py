@@ -23,6 +23,7 @@ from llmchat.training import data as datafile
 from llmchat.training.config import TrainConfig, save_config
 from llmchat.training.dpo import as_alpaca, dpo_trainer
 from llmchat.training.encoding import PadCollator, encode_records
+from llmchat.training.run_benchmarks import benchmark_after_training, check_benchmark_data, side_by_side
 
 
 @dataclass
@@ -116,6 +117,7 @@ def run_finetune(
     run_dir = config.run_dir(models_root or models_dir())
     # read and check the data before touching the run folder or loading a model: bad data fails in a second
     split = _split_for(config)
+    check_benchmark_data(config)
     prepare_run_dir(run_dir, resume, overwrite)
 
     model, tokenizer = load_base(config)
@@ -151,6 +153,9 @@ def run_finetune(
     if config.method == "dpo":  # DPO's eval loss is the preference loss, not a perplexity
         metrics["eval_perplexity"] = None
         metrics["eval_reward_accuracy"] = eval_metrics.get("eval_rewards/accuracies")
+    benchmarks = benchmark_after_training(config, run_dir, trainer.model, tokenizer, models_root or models_dir())
+    if benchmarks is not None:
+        metrics["benchmarks"] = side_by_side(benchmarks)
     save_config(config, run_dir / CONFIG_FILE)
     (run_dir / "data.sha256").write_text(f"{data_hash}  {config.data}\n", encoding="utf-8")
     _write_jsonl(test, run_dir / "test.jsonl")

@@ -24,6 +24,7 @@ class ModelInfo:
     prompt_style: str
     kind: str | None = None
     base_model: str | None = None
+    context_length: int | None = None  # llmchat's context_length, vLLM's max_model_len
 
 
 def user_text(record: dict) -> str:
@@ -62,7 +63,13 @@ class WorkerClient:
             raise WorkerError(f"cannot list models at {self.base_url}/v1/models: {exc}") from exc
         # a third-party OpenAI server has no prompt_style: treat its models as chat models
         return {
-            row["id"]: ModelInfo(row["id"], row.get("prompt_style") or "chat", row.get("kind"), row.get("base_model"))
+            row["id"]: ModelInfo(
+                row["id"],
+                row.get("prompt_style") or "chat",
+                row.get("kind"),
+                row.get("base_model"),
+                row.get("context_length") or row.get("max_model_len"),
+            )
             for row in rows
         }
 

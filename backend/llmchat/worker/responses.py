@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from llmchat.worker import footprint
-from llmchat.worker.engines.base import Delta, Failed, Finished, GenerationHandle
+from llmchat.worker.engines.base import Delta, Failed, Finished, GenerationHandle, PromptScored, TokenLogprob
+from llmchat.worker.logprob_format import chat_logprobs, completion_logprobs
+from llmchat.worker.stream import Collected
 
 
 def usage(finished: Finished) -> dict[str, int]:
@@ -20,30 +22,56 @@ def usage(finished: Finished) -> dict[str, int]:
 
 
 class CompletionShape:
+    """`logprobs`: None, or the alternatives asked per token; `echo`: the prompt text to put before the reply (None
+    without echo); `scored`: the prompt's logprobs come as a PromptScored event, which then carries the echo."""
+
     object_full = "text_completion"
     object_chunk = "text_completion"
 
-    def __init__(self, model: str):
+    def __init__(self, model: str, logprobs: int | None = None, echo: str | None = None, scored: bool = False):
         self.model = model
         self.id = f"cmpl-{uuid.uuid4().hex}"
         self.created = int(time.time())
+        self.logprobs = logprobs
+        self.echo = echo
+        self.scored = scored
+        self._sent = 0  # characters streamed so far: where the next chunk's tokens start
 
     def _envelope(self, kind: str, choices: list[dict]) -> dict:
         return {"id": self.id, "object": kind, "created": self.created, "model": self.model, "choices": choices}
 
-    def choice(self, text: str, finish_reason: str | None) -> dict:
-        return {"index": 0, "text": text, "logprobs": None, "finish_reason": finish_reason}
+    def _logprobs(self, entries: Sequence[TokenLogprob], offset: int) -> dict | None:
+        return None if self.logprobs is None else completion_logprobs(entries, offset)
 
-    def full(self, text: str, finished: Finished) -> dict:
-        body = self._envelope(self.object_full, [self.choice(text, finished.reason)])
-        body["usage"] = usage(finished)
+    def full(self, reply: Collected) -> dict:
+        text = (self.echo or "") + reply.text
+        entries = [*(reply.prompt_logprobs or ()), *reply.logprobs]
+        choice = {
+            "index": 0,
+            "text": text,
+            "logprobs": self._logprobs(entries, 0),
+            "finish_reason": reply.finished.reason,
+        }
+        body = self._envelope(self.object_full, [choice])
+        body["usage"] = usage(reply.finished)
         return body
 
     def opening(self) -> list[dict]:
-        return []
+        return [self.chunk(self.echo)] if self.echo and not self.scored else []
 
-    def chunk(self, text: str, finish_reason: str | None = None) -> dict:
-        return self._envelope(self.object_chunk, [self.choice(text, finish_reason)])
+    def prompt_chunk(self, entries: Sequence[TokenLogprob]) -> dict:
+        """The echoed prompt with its logprobs, before any generated text."""
+        return self.chunk(self.echo or "", None, entries)
+
+    def chunk(self, text: str, finish_reason: str | None = None, entries: Sequence[TokenLogprob] = ()) -> dict:
+        choice = {
+            "index": 0,
+            "text": text,
+            "logprobs": self._logprobs(entries, self._sent),
+            "finish_reason": finish_reason,
+        }
+        self._sent += len(text)
+        return self._envelope(self.object_chunk, [choice])
 
     def usage_chunk(self, finished: Finished) -> dict:
         body = self._envelope(self.object_chunk, [])
@@ -55,19 +83,22 @@ class ChatShape(CompletionShape):
     object_full = "chat.completion"
     object_chunk = "chat.completion.chunk"
 
-    def __init__(self, model: str):
-        super().__init__(model)
+    def __init__(self, model: str, logprobs: int | None = None):
+        super().__init__(model, logprobs)
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
 
-    def full(self, text: str, finished: Finished) -> dict:
+    def _logprobs(self, entries: Sequence[TokenLogprob], offset: int = 0) -> dict | None:
+        return None if self.logprobs is None else chat_logprobs(entries)
+
+    def full(self, reply: Collected) -> dict:
         choice = {
             "index": 0,
-            "message": {"role": "assistant", "content": text},
-            "logprobs": None,
-            "finish_reason": finished.reason,
+            "message": {"role": "assistant", "content": reply.text},
+            "logprobs": self._logprobs(reply.logprobs),
+            "finish_reason": reply.finished.reason,
         }
         body = self._envelope(self.object_full, [choice])
-        body["usage"] = usage(finished)
+        body["usage"] = usage(reply.finished)
         return body
 
     def opening(self) -> list[dict]:
@@ -78,11 +109,10 @@ class ChatShape(CompletionShape):
             )
         ]
 
-    def chunk(self, text: str, finish_reason: str | None = None) -> dict:
+    def chunk(self, text: str, finish_reason: str | None = None, entries: Sequence[TokenLogprob] = ()) -> dict:
         delta = {"content": text} if text or finish_reason is None else {}
-        return self._envelope(
-            self.object_chunk, [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]
-        )
+        choice = {"index": 0, "delta": delta, "logprobs": self._logprobs(entries), "finish_reason": finish_reason}
+        return self._envelope(self.object_chunk, [choice])
 
 
 def _sse(data: dict | str) -> str:
@@ -100,7 +130,10 @@ async def sse(stream, handle: GenerationHandle, shape: CompletionShape, include_
         while True:
             event = await stream.next()
             if isinstance(event, Delta):
-                yield _sse(shape.chunk(event.text))
+                yield _sse(shape.chunk(event.text, None, event.logprobs))
+                continue
+            if isinstance(event, PromptScored):
+                yield _sse(shape.prompt_chunk(event.logprobs))
                 continue
             if isinstance(event, Failed):
                 yield _sse(

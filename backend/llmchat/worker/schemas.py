@@ -1,6 +1,6 @@
 """The bodies of the OpenAI-style requests, as pydantic models built on llmchat.generation's parameter types.
 
-Fields OpenAI clients send that this worker does not use (user, logprobs, presence_penalty, ...) are ignored, as
+Fields OpenAI clients send that this worker does not use (user, presence_penalty, ...) are ignored, as
 OpenAI-compatible servers do; every field it does use is checked strictly ("0.5" is not a number) and a failure is
 a 400 that names the field.
 """
@@ -14,10 +14,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from llmchat.generation import (
     MAX_STOP_CHARS,
     MAX_STOPS,
+    MAX_TOKENS_LIMIT,
     MaxTokens,
     RepetitionPenalty,
     Seed,
     Temperature,
+    TopLogprobs,
     TopP,
     encodable,
 )
@@ -67,13 +69,58 @@ class GenerationBody(BaseModel):
     def include_usage(self) -> bool:
         return bool(self.stream_options and self.stream_options.include_usage)
 
-
-class CompletionBody(GenerationBody):
-    prompt: Text | Annotated[list[Text], Field(min_length=1, max_length=1)]
+    @property
+    def logprob_count(self) -> int | None:
+        """None: no logprobs; N: each token's logprob and its N most likely alternatives."""
+        return None
 
     @property
-    def text(self) -> str:
-        return self.prompt if isinstance(self.prompt, str) else self.prompt[0]
+    def echo_prompt(self) -> bool:
+        return False
+
+
+TokenIds = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
+
+
+class CompletionBody(GenerationBody):
+    """OpenAI's legacy completions: the prompt as text or as token ids (what lm-evaluation-harness sends), one
+    prompt per request; `logprobs: N` and `echo` (the prompt's own logprobs; with max_tokens 0 nothing is made)."""
+
+    prompt: (
+        Text
+        | Annotated[list[Text], Field(min_length=1, max_length=1)]
+        | TokenIds
+        | Annotated[list[TokenIds], Field(min_length=1, max_length=1)]
+    )
+    max_tokens: Annotated[int, Field(ge=0, le=MAX_TOKENS_LIMIT)] | None = None
+    logprobs: TopLogprobs | None = None
+    echo: bool = False
+
+    @model_validator(mode="after")
+    def _nothing_to_make_needs_echo(self):
+        if self.max_tokens == 0 and not self.echo:
+            raise ValueError("max_tokens: 0 is only allowed with echo: true (to score the prompt)")
+        return self
+
+    @property
+    def text(self) -> str | None:
+        """The prompt text, or None when it came as token ids."""
+        prompt = self.prompt if isinstance(self.prompt, str) else self.prompt[0]
+        return prompt if isinstance(prompt, str) else None
+
+    @property
+    def token_ids(self) -> list[int] | None:
+        if isinstance(self.prompt, str) or isinstance(self.prompt[0], str):
+            return None
+        return self.prompt[0] if isinstance(self.prompt[0], list) else self.prompt
+
+    @property
+    def logprob_count(self) -> int | None:
+        return self.logprobs
+
+    @property
+    def echo_prompt(self) -> bool:
+        return self.echo
 
 
 class TextPart(BaseModel):
@@ -118,6 +165,18 @@ class TemplateSwitches(BaseModel):
 
 class ChatBody(TemplateSwitches, GenerationBody):
     messages: Annotated[list[ChatMessage], Field(min_length=1)]
+    logprobs: bool = False
+    top_logprobs: TopLogprobs | None = None
+
+    @model_validator(mode="after")
+    def _top_logprobs_needs_logprobs(self):
+        if self.top_logprobs is not None and not self.logprobs:
+            raise ValueError("top_logprobs: needs logprobs: true")
+        return self
+
+    @property
+    def logprob_count(self) -> int | None:
+        return (self.top_logprobs or 0) if self.logprobs else None
 
 
 class TokenizeBody(TemplateSwitches):
@@ -141,7 +200,7 @@ def parse(model: type[BaseModel], body: Any) -> Any:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        raise _invalid(_most_telling(exc.errors())) from exc
+        raise _invalid(_most_telling(exc.errors()), set(model.model_fields)) from exc
 
 
 def _most_telling(errors: list[dict]) -> dict:
@@ -150,16 +209,19 @@ def _most_telling(errors: list[dict]) -> dict:
     return next((error for error in errors if not error["type"].endswith("_type")), errors[0])
 
 
-def _invalid(error: dict) -> ApiError:
+def _invalid(error: dict, fields: set[str]) -> ApiError:
     location = [part for part in error["loc"] if not _is_union_branch(part)]
     param = ""
     for part in location:
         param += f"[{part}]" if isinstance(part, int) else (f".{part}" if param else str(part))
+    message = error["msg"].removeprefix("Value error, ")
+    named = message.split(":", 1)[0]
+    if not param and named in fields:  # a check across fields (a model validator) says which field it is about
+        return ApiError(400, message, param=named, code="invalid_value")
     if error["type"] == "missing" and param == "model":
         return ApiError(
             400, "model: required, the id of a model from GET /v1/models", param="model", code="invalid_value"
         )
-    message = error["msg"].removeprefix("Value error, ")
     return ApiError(400, f"{param}: {message}" if param else message, param=param or None, code="invalid_value")
 
 

@@ -78,7 +78,7 @@ def _room(target: Target, prompt_ids: list[int], param: str) -> int:
 def _generation_request(target: Target, prompt_ids: list[int], body: GenerationBody, param: str) -> GenerationRequest:
     """The request's sampling fields over the model's defaults, its token limit cut to the room left in context."""
     defaults = target.spec.default_params
-    limit = body.token_limit or defaults.max_tokens
+    limit = defaults.max_tokens if body.token_limit is None else body.token_limit
     return GenerationRequest(
         prompt_ids=prompt_ids,
         max_tokens=min(limit, _room(target, prompt_ids, param)),
@@ -93,6 +93,8 @@ def _generation_request(target: Target, prompt_ids: list[int], body: GenerationB
         stop=body.stops,
         ignore_eos=body.ignore_eos,
         adapter=target.adapter,
+        logprobs=body.logprob_count,
+        echo=body.echo_prompt and body.logprob_count is not None,  # echo without logprobs needs no scoring
     )
 
 
@@ -112,6 +114,8 @@ async def _prompt_ids(tokenizing: Tokenizing, target: Target, body: GenerationBo
             add_generation_prompt=body.add_generation_prompt,
             continue_final=body.continue_final_message,
         )
+    if body.token_ids is not None:
+        return await tokenizing.token_ids(target, body.token_ids)
     return await tokenizing.prompt(target, body.text)
 
 
@@ -122,20 +126,27 @@ async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, c
     try:
         prompt_ids = await _prompt_ids(tokenizing, target, body, chat)
         generation = _generation_request(target, prompt_ids, body, "messages" if chat else "prompt")
+        if chat:
+            shape = responses.ChatShape(target.spec.id, generation.logprobs)
+        else:
+            echo = (
+                (body.text if body.token_ids is None else await tokenizing.text_of(target, prompt_ids))
+                if body.echo
+                else None
+            )
+            shape = responses.CompletionShape(target.spec.id, generation.logprobs, echo, scored=generation.echo)
         stream = EventStream()
         handle = _submit(target, generation, stream)
     except BaseException:  # refused before it reached the engine: the engine may be unloaded again
         target.lease.release()
         raise
-    shape = responses.ChatShape(target.spec.id) if chat else responses.CompletionShape(target.spec.id)
     if body.stream:
         return StreamingResponse(
             responses.sse(stream, handle, shape, body.include_usage),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
-    text, finished = await stream.collect(request, handle)
-    return JSONResponse(shape.full(text, finished))
+    return JSONResponse(shape.full(await stream.collect(request, handle)))
 
 
 def _model_rows(pool: ModelPool) -> list[dict]:

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from llmchat.worker.engines.base import Delta, Event, Failed, Finished, GenerationHandle
+from llmchat.worker.engines.base import Delta, Event, Failed, Finished, GenerationHandle, PromptScored, TokenLogprob
 from llmchat.worker.errors import ApiError
 
 DISCONNECT_POLL_S = 0.5
+
+
+@dataclass
+class Collected:
+    """A whole reply: its text, how it ended, and the logprob entries the request asked for."""
+
+    text: str
+    finished: Finished
+    prompt_logprobs: tuple[TokenLogprob, ...] | None = None  # echo
+    logprobs: list[TokenLogprob] = field(default_factory=list)  # the generated tokens'
 
 
 class EventStream:
@@ -26,9 +37,11 @@ class EventStream:
     async def next(self, timeout: float | None = None) -> Event:
         return await asyncio.wait_for(self._queue.get(), timeout)
 
-    async def collect(self, request: Request, handle: GenerationHandle) -> tuple[str, Finished]:
+    async def collect(self, request: Request, handle: GenerationHandle) -> Collected:
         """The whole reply; a client that disconnects while waiting cancels its generation."""
         parts: list[str] = []
+        prompt_logprobs = None
+        logprobs: list[TokenLogprob] = []
         try:
             while True:
                 try:
@@ -40,9 +53,12 @@ class EventStream:
                     continue
                 if isinstance(event, Delta):
                     parts.append(event.text)
+                    logprobs.extend(event.logprobs)
+                elif isinstance(event, PromptScored):
+                    prompt_logprobs = event.logprobs
                 elif isinstance(event, Failed):
                     raise ApiError(500, event.message, type_="server_error", code="generation_failed")
                 else:
-                    return "".join(parts), event
+                    return Collected("".join(parts), event, prompt_logprobs, logprobs)
         finally:
             handle.cancel()  # no-op once finished; stops the sequence if this task is cancelled

@@ -32,7 +32,24 @@ class Tokenizing:
         size = sum(len(message["content"]) for message in messages)
         return await self._run(size, _render_chat, target, messages, add_generation_prompt, continue_final)
 
-    async def _run(self, size: int, function, *args) -> list[int]:
+    async def token_ids(self, target, ids: list[int]) -> list[int]:
+        """A prompt sent as token ids (lm-evaluation-harness does): each must be in the model's vocabulary."""
+        vocabulary = len(target.engine.tokenizer)
+        outside = next((token for token in ids if token >= vocabulary), None)
+        if outside is not None:
+            raise ApiError(
+                400,
+                f"prompt: token id {outside} is outside the vocabulary of model {target.spec.id!r} ({vocabulary} tokens)",
+                param="prompt",
+                code="invalid_value",
+            )
+        return ids
+
+    async def text_of(self, target, ids: list[int]) -> str:
+        """The text of prompt token ids (echo of a prompt sent as ids)."""
+        return await self._run(len(ids), _decode, target, ids)
+
+    async def _run(self, size: int, function, *args):
         with self._lock:
             if self._backlog and self._backlog + size > self.max_backlog_chars:  # one prompt alone always goes
                 raise busy(f"{self._backlog} characters are waiting to be tokenized; retry shortly", "tokenizer_busy")
@@ -47,6 +64,11 @@ class Tokenizing:
 def _encode(target, prompt: str) -> list[int]:
     with target.engine.encode_lock:
         return list(target.engine.tokenizer(prompt, add_special_tokens=True)["input_ids"])
+
+
+def _decode(target, ids: list[int]) -> str:
+    with target.engine.encode_lock:
+        return target.engine.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
 
 
 def _render_chat(

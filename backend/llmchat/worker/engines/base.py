@@ -3,7 +3,8 @@
 An engine owns one set of weights and a thread that generates for many requests at once. The server tokenizes a
 prompt with `engine.tokenizer` (under `engine.encode_lock`), then `submit`s a GenerationRequest with a sink; the
 sink receives Delta events as text becomes safe to send, then exactly one Finished or Failed, on the engine's
-thread. `handle.cancel()` makes the request leave at the next step.
+thread. A request that asks for logprobs gets them on its events: the prompt's (echo) in one PromptScored event
+before any Delta, each generated token's on the Delta that carries its text (or on a last empty Delta). `handle.cancel()` makes the request leave at the next step.
 
     name: str                 the first model id it was loaded for (logs, /health)
     kind: str                 "transformers" | "openvino"
@@ -74,11 +75,32 @@ class GenerationRequest:
     stop: tuple[str, ...] = ()
     ignore_eos: bool = False
     adapter: str | None = None  # a runtime adapter on the engine's model (transformers); None: the base weights
+    logprobs: int | None = None  # None: no logprobs; N: each token's logprob and the N most likely alternatives
+    echo: bool = False  # score the prompt too (PromptScored); with max_tokens 0 nothing is generated
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    """One token's log-probability under the model's own distribution (before temperature, top_p and penalties),
+    and the most likely tokens at its position, most likely first. `logprob` is None for the first prompt token:
+    nothing comes before it."""
+
+    token_id: int
+    token: str  # the token's text, decoded alone (a partial multi-byte character shows as U+FFFD)
+    logprob: float | None
+    top: tuple[tuple[str, float], ...] = ()
+    in_text: bool = True  # False for a generated special token: the reply's text leaves it out
 
 
 @dataclass(frozen=True)
 class Delta:
     text: str
+    logprobs: tuple[TokenLogprob, ...] = ()  # the generated tokens released with this text
+
+
+@dataclass(frozen=True)
+class PromptScored:
+    logprobs: tuple[TokenLogprob, ...]  # one per prompt token
 
 
 @dataclass(frozen=True)
@@ -93,7 +115,7 @@ class Failed:
     message: str
 
 
-Event = Delta | Finished | Failed
+Event = Delta | PromptScored | Finished | Failed
 
 
 class GenerationHandle:

@@ -4,6 +4,7 @@ OpenVINO does the batching, the paged KV cache with prefix caching (a follow-up 
 again) and the sampling (temperature, top_p, repetition_penalty, per-request seed). llmchat keeps the rest, shared
 with the transformers engine: the HF tokenizer (so /tokenize and chat templates agree across engines), text out of
 token ids, stop strings with hold-back, usage counts, the bounded queue and cancellation (worker/reply.py).
+Logprobs come from a teacher-forced pass on the same export beside the pipeline (openvino_scoring.py).
 
 Every OpenVINO engine of a worker is stepped by one scheduler thread, one pipeline step at a time: on a CPU two
 pipelines stepping at once would only fight over the same cores.
@@ -25,6 +26,7 @@ from llmchat.worker.engines.base import (
     QueueFull,
     private_tokenizer_copy,
 )
+from llmchat.worker.engines.openvino_scoring import OpenVINOScorer, Scoring
 from llmchat.worker.reply import Reply
 
 log = logging.getLogger("llmchat.worker")
@@ -37,6 +39,7 @@ class _Running:
     reply: Reply
     ov_handle: object  # openvino_genai GenerationHandle
     handle: GenerationHandle  # ours: the client's cancel
+    scoring: Scoring | None = None  # the teacher-forced pass of a request that asked for logprobs
 
 
 def _generation_config(request: GenerationRequest, eos_ids: frozenset[int]):
@@ -104,6 +107,7 @@ class OpenVINOEngine:
         self._running: dict[int, _Running] = {}
         self._next_id = 0
         self._lock = threading.Lock()  # guards _waiting (submit runs on request threads)
+        self._scorer = OpenVINOScorer(folder, threads)
         self._scheduler = scheduler
         scheduler.add(self)
 
@@ -171,15 +175,28 @@ class OpenVINOEngine:
                 continue
             request_id, self._next_id = self._next_id, self._next_id + 1
             try:
+                scoring = self._score_prompt(request, reply)
+                if request.max_tokens == 0:  # only the prompt's logprobs were asked for
+                    reply.end("length")
+                    continue
                 ids = openvino.Tensor(np.array([request.prompt_ids], dtype=np.int64))
                 ov_handle = self._pipeline.add_request(request_id, ids, _generation_config(request, self.eos_ids))
             except Exception:
                 log.exception("OpenVINO could not take a request on %s", self.name)
                 reply.fail("generation failed")
                 continue
-            self._running[request_id] = _Running(reply, ov_handle, handle)
+            self._running[request_id] = _Running(reply, ov_handle, handle, scoring)
             self.stats.prefills += 1
             self.stats.max_batch_seen = max(self.stats.max_batch_seen, len(self._running))
+
+    def _score_prompt(self, request: GenerationRequest, reply: Reply) -> Scoring | None:
+        """For a request with logprobs: read its prompt in the scoring pass (and send the prompt's, for echo)."""
+        if request.logprobs is None and not request.echo:
+            return None
+        scoring, entries = self._scorer.start(request, self._decode_tokenizer)
+        if entries is not None:
+            reply.prompt_scored(entries)
+        return scoring
 
     def _collect(self, request_id: int, running: _Running) -> None:
         import openvino_genai
@@ -193,7 +210,7 @@ class OpenVINOEngine:
             for output in ov_handle.read().values():
                 for token in output.generated_ids:
                     self.stats.tokens_generated += 1
-                    reply.accept(int(token))
+                    self._accept(running, int(token))
         status = ov_handle.get_status()
         if not reply.finished and status != openvino_genai.GenerationStatus.RUNNING:
             if status == openvino_genai.GenerationStatus.FINISHED:
@@ -204,6 +221,16 @@ class OpenVINOEngine:
             if status == openvino_genai.GenerationStatus.RUNNING:
                 ov_handle.cancel()  # a stop string ended it: the pipeline need not go on
             del self._running[request_id]
+
+    def _accept(self, running: _Running, token: int) -> None:
+        scoring = running.scoring
+        try:
+            running.reply.accept(token, scoring.entry(token) if scoring else None)
+            if scoring and not running.reply.finished:
+                scoring.advance(token)
+        except Exception:  # a scoring pass that fails fails its request alone
+            log.exception("OpenVINO scoring failed on %s", self.name)
+            running.reply.fail("generation failed: scoring the tokens failed")
 
     def _fail_all(self, message: str) -> None:
         for running in self._running.values():

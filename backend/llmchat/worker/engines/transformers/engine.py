@@ -22,8 +22,10 @@ from llmchat.worker.engines.base import (
     GenerationHandle,
     GenerationRequest,
     QueueFull,
+    TokenLogprob,
     private_tokenizer_copy,
 )
+from llmchat.worker.engines.logprobs import prompt_tokens, scored_tokens
 from llmchat.worker.engines.transformers.batch_state import BatchState
 from llmchat.worker.engines.transformers.prefill import padded_inputs, prefill_groups
 from llmchat.worker.engines.transformers.sampling import choose_tokens
@@ -219,14 +221,31 @@ class Engine:
                         sequence.fail("generation failed (see the worker's log)")
 
     def _prefill(self, sequences: list[Sequence]) -> None:
-        """One forward pass over these prompts; their first tokens are chosen and the rows join the batch."""
+        """One forward pass over these prompts; their first tokens are chosen and the rows join the batch.
+
+        A prompt to score (echo) needs the logits of every position, not just the last: it runs alone, so the
+        pass holds one prompt's logits (positions × vocab) and no padding."""
         from transformers import DynamicCache
 
+        echo = any(sequence.request.echo for sequence in sequences)
+        if echo and len(sequences) > 1:
+            for sequence in sequences:
+                self._prefill([sequence])
+            return
         inputs = padded_inputs([sequence.request.prompt_ids for sequence in sequences], self.device)
         cache = DynamicCache(config=getattr(self.model, "config", None))
         try:
-            output = self._forward(sequences, **inputs, past_key_values=cache, use_cache=True, logits_to_keep=1)
-            tokens, errors = choose_tokens([sequence.sampler for sequence in sequences], output.logits[:, -1, :])
+            output = self._forward(
+                sequences, **inputs, past_key_values=cache, use_cache=True, logits_to_keep=0 if echo else 1
+            )
+            last = output.logits[:, -1, :]
+            tokens, errors = choose_tokens([sequence.sampler for sequence in sequences], last)
+            if echo:
+                request = sequences[0].request
+                sequences[0].prompt_scored(
+                    prompt_tokens(self._decode_tokenizer, output.logits[0], request.prompt_ids, request.logprobs or 0)
+                )
+            entries = self._token_logprobs(sequences, last, tokens)
         except Exception:
             if len(sequences) > 1:  # one bad request must not fail the others that arrived with it
                 for sequence in sequences:
@@ -239,11 +258,14 @@ class Engine:
         self.stats.prefill_passes += 1
         joining = []
         for row, (sequence, token) in enumerate(zip(sequences, tokens)):
+            if sequence.request.max_tokens == 0:  # only the prompt's logprobs were asked for
+                sequence.end("length")
+                continue
             if row in errors:
                 self._fail_sampling(sequence, errors[row])
                 continue
             self.stats.tokens_generated += 1
-            sequence.accept(token)
+            sequence.accept(token, entries[row])
             if not sequence.finished:
                 joining.append(row)
         if joining:
@@ -253,6 +275,17 @@ class Engine:
             self._active.extend(sequences[row] for row in joining)
             self.stats.max_batch_seen = max(self.stats.max_batch_seen, len(self._active))
 
+    def _token_logprobs(
+        self, sequences: list[Sequence], logits: torch.Tensor, tokens: list[int]
+    ) -> list[TokenLogprob | None]:
+        """The chosen tokens' entries for the rows that asked for logprobs (None for the others)."""
+        entries: list[TokenLogprob | None] = [None] * len(sequences)
+        for row, sequence in enumerate(sequences):
+            if sequence.request.logprobs is not None:
+                top_n = sequence.request.logprobs
+                entries[row] = scored_tokens(self._decode_tokenizer, logits[row : row + 1], [tokens[row]], top_n)[0]
+        return entries
+
     def _fail_sampling(self, sequence: Sequence, error: Exception) -> None:
         """This row's own sampling failed (a tiny repetition_penalty makes its scores infinite): it alone fails."""
         log.warning("sampling failed on %s: %s", self.name, error)
@@ -261,7 +294,9 @@ class Engine:
     def _decode_step(self) -> None:
         try:
             output = self._forward(self._active, **self._batch.step_inputs(), logits_to_keep=1)
-            tokens, errors = choose_tokens([sequence.sampler for sequence in self._active], output.logits[:, -1, :])
+            last = output.logits[:, -1, :]
+            tokens, errors = choose_tokens([sequence.sampler for sequence in self._active], last)
+            entries = self._token_logprobs(self._active, last, tokens)
         except Exception:  # a failed forward pass fails its rows, never the worker
             log.exception("decode step failed on %s", self.name)
             for sequence in self._active:
@@ -273,13 +308,13 @@ class Engine:
         self.stats.steps += 1
         self.stats.tokens_generated += len(tokens) - len(errors)
         self._batch.advance(torch.tensor(tokens, dtype=torch.long))
-        for sequence, token in zip(self._active, tokens):
+        for sequence, token, entry in zip(self._active, tokens, entries):
             if sequence.finished:  # its sampling failed just now
                 continue
             if sequence.handle.cancelled:
                 self._cancel(sequence)
             else:
-                sequence.accept(token)
+                sequence.accept(token, entry)
         keep = [row for row, sequence in enumerate(self._active) if not sequence.finished]
         self._batch.keep_rows(keep)
         self._active = [self._active[row] for row in keep]

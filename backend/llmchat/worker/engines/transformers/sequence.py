@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from llmchat.worker.engines.base import Event, GenerationHandle, GenerationRequest
+from llmchat.worker.engines.base import Event, GenerationHandle, GenerationRequest, TokenLogprob
 from llmchat.worker.engines.transformers.sampling import Sampler
 from llmchat.worker.reply import Reply
 
@@ -32,9 +32,9 @@ class Sequence(Reply):
         self.request = request
         self.sampler = Sampler(request.sampling, request.prompt_ids, vocab_size, device)
 
-    def accept(self, token_id: int) -> None:
+    def accept(self, token_id: int, logprob: TokenLogprob | None = None) -> None:
         """Take the token chosen for this sequence: the sampler remembers it (repetition penalty), the reply sends
         the text it makes safe and ends if it ends the reply."""
         if token_id not in self.eos_ids:
             self.sampler.observe(token_id)
-        super().accept(token_id)
+        super().accept(token_id, logprob)
