@@ -21,6 +21,7 @@ from llmchat.models.specs import (
     ModelSpec,
     first_problem,
 )
+from llmchat.models.weight_formats import WEIGHT_FORMATS
 from llmchat.paths import PROJECT_ROOT
 
 ENTRY_FIELDS = {
@@ -32,6 +33,7 @@ ENTRY_FIELDS = {
     "dtype",
     "device",
     "engine",
+    "weight_format",
     "default_params",
     "base",
     "adapter",
@@ -87,6 +89,9 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
     style = _choice(path, where, entry, "prompt_style", PROMPT_STYLES, _default_style(kind))
     dtype = _choice(path, where, entry, "dtype", DTYPES, "auto")
     engine = _choice(path, where, entry, "engine", ENGINES, None) if "engine" in entry else None
+    weight_format = (
+        _choice(path, where, entry, "weight_format", WEIGHT_FORMATS, None) if "weight_format" in entry else None
+    )
     device = str(entry.get("device", "auto"))
     if device != "auto" and device != "cpu" and not device.startswith("cuda"):
         raise _fail(path, where, "device", f"must be auto, cpu or cuda[:N], got {device!r}")
@@ -105,6 +110,7 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
         dtype=dtype,
         device=device,
         engine=engine,
+        weight_format=weight_format,
         default_params=parse_default_params(entry.get("default_params"), lambda f, p: _fail(path, where, f, p)),
         models_dir=models_dir,
     )

@@ -17,6 +17,7 @@ from llmchat.models.registry import Registry
 from llmchat.models.sources import resolve_source
 from llmchat.models.specs import ModelSpec
 from llmchat.worker.engines import engine_kind, loaders
+from llmchat.worker.engines.choice import served_weight_format
 from llmchat.worker.settings import WorkerSettings
 
 log = logging.getLogger("llmchat.worker")
@@ -105,6 +106,11 @@ class ModelPool:
         with self._lock:
             return sorted(self._loaded_ids)
 
+    def weight_format(self, spec: ModelSpec) -> str | None:
+        """What the engine of `spec` runs (or would, once loaded): `int8`, `int4`, `gguf Q4_0`, `float32`, ..."""
+        base = self.registry.base_of(spec)
+        return served_weight_format(spec, base, self.engine_kind(spec), self.settings.weight_format)
+
     def context_length(self, spec: ModelSpec) -> int | None:
         """Known without loading when the spec says it; else from its engine if loaded, else the config file."""
         base = self.registry.base_of(spec)
@@ -128,10 +134,15 @@ class ModelPool:
 
 
 def _config_context_length(spec: ModelSpec) -> int | None:
-    """max_position_embeddings from an HF folder's config.json, without loading weights."""
+    """max_position_embeddings from an HF folder's config.json, or `<arch>.context_length` from a GGUF's metadata,
+    without loading weights."""
     import json
 
     source = resolve_source(spec)
+    if source.suffix == ".gguf":
+        from llmchat.models.gguf_file import read_gguf_info
+
+        return read_gguf_info(source).context_length
     try:
         config = json.loads((source / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

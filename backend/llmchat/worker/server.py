@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from llmchat.models import cards
+from llmchat.models.gguf_convert import UnservableGGUF
 from llmchat.models.specs import UnknownModelError, spec_summary
 from llmchat.worker import responses
 from llmchat.worker.engines import QueueFull
@@ -44,6 +45,8 @@ async def _target(pool: ModelPool, model_id: str) -> Target:
         return await run_in_threadpool(pool.target, model_id)
     except UnknownModelError as exc:
         raise ApiError(404, str(exc), param="model", code="model_not_found", type_="not_found_error") from exc
+    except UnservableGGUF as exc:
+        raise ApiError(400, f"model {model_id!r}: {exc}", param="model", code="model_not_servable") from exc
 
 
 def _room(target: Target, prompt_ids: list[int], param: str) -> int:
@@ -147,9 +150,14 @@ def create_app(pool: ModelPool) -> FastAPI:
 
     @app.get("/v1/models")
     async def models():
-        await run_in_threadpool(registry.rescan)
-        rows = [spec_summary(spec, pool.context_length(spec), pool.engine_kind(spec)) for spec in registry.specs()]
-        return {"object": "list", "data": rows}
+        def rows() -> list[dict]:  # off the event loop: it rescans models/ and may read GGUF headers
+            registry.rescan()
+            return [
+                spec_summary(spec, pool.context_length(spec), pool.engine_kind(spec), pool.weight_format(spec))
+                for spec in registry.specs()
+            ]
+
+        return {"object": "list", "data": await run_in_threadpool(rows)}
 
     @app.get("/v1/models/{model_id:path}/card")
     async def model_card(model_id: str):
