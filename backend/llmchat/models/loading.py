@@ -15,6 +15,7 @@ from llmchat.models.sources import resolve_source
 from llmchat.models.specs import PACKAGE_PREFIX, ModelSpec, UnknownModelError
 
 log = logging.getLogger("llmchat.models")
+GGUF_CONTROL_TOKEN = 3  # tokenizer.ggml.token_type of special tokens (gguf.TokenType.CONTROL)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def load_gguf_tokenizer(gguf: Path):
     byte-level BPE vocabulary (`tokenizer.ggml.model = gpt2`, as SmolLM2 is) then gets a SentencePiece-style
     tokenizer: a BOS token glued to every text, EOS taken from the BOS id and a decoder that, once saved, leaves
     `Ġ` and `Ċ` in the text. For such a file the tokenizer is built from the converter the vocabulary names."""
+    from tokenizers import AddedToken
     from transformers import AutoTokenizer, PreTrainedTokenizerFast
     from transformers.integrations.ggml import GGUF_TO_FAST_CONVERTERS
     from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
@@ -90,7 +92,7 @@ def load_gguf_tokenizer(gguf: Path):
         index = vocabulary.get(key)
         return tokens[index] if index is not None else None
 
-    return PreTrainedTokenizerFast(
+    tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=by_vocabulary(dict(vocabulary)).converted(),
         bos_token=token("bos_token_id"),
         eos_token=token("eos_token_id"),
@@ -99,6 +101,11 @@ def load_gguf_tokenizer(gguf: Path):
         chat_template=metadata.get("tokenizer_config", {}).get("chat_template"),
         model_max_length=metadata["config"].get("max_position_embeddings"),
     )
+    # control tokens (chat markers such as <|im_start|>) are single tokens, never spelled out by the BPE
+    kinds = vocabulary.get("token_type") or []
+    control = [tokens[index] for index, kind in enumerate(kinds) if kind == GGUF_CONTROL_TOKEN]
+    tokenizer.add_tokens([AddedToken(text, special=True, normalized=False) for text in control], special_tokens=True)
+    return tokenizer
 
 
 def load_pretrained(source: Path, dtype: Any = None, **kwargs: Any) -> tuple[Any, Any]:
