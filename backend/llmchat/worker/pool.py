@@ -52,8 +52,8 @@ class ModelPool:
     def _key(self, spec: ModelSpec) -> tuple:
         base = self.registry.base_of(spec)
         source = str(resolve_source(base).resolve())
-        if self.engine_kind(spec) == "openvino":
-            return ("openvino", source, str(spec.adapter) if spec.kind == "lora" else None)
+        if self.engine_kind(spec) == "openvino":  # one engine per export: the format is part of what it runs
+            return ("openvino", source, str(spec.adapter) if spec.kind == "lora" else None, self.weight_format(spec))
         placement = placement_for(base)
         return ("transformers", source, placement.device, str(placement.dtype))
 
