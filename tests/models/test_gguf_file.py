@@ -11,8 +11,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from llmchat.models.gguf_convert import UnservableGGUF, readable_gguf
-from llmchat.models.gguf_file import read_gguf_info
+from llmchat.models.gguf_convert import readable_gguf
+from llmchat.models.gguf_file import UnservableGGUF, read_gguf_info
+from llmchat.models.gguf_to_hf import write_hf_folder
 from tests.support.gguf_model import write_llama_gguf
 from tests.support.tiny_model import CHAT_TEMPLATE
 
@@ -63,9 +64,29 @@ def test_unreadable_weights_are_rewritten_once_as_q8_0(ggufs, tmp_path, caplog):
     assert readable_gguf(ggufs["F32"], tmp_path / "cache") == rewritten and rewritten.stat().st_mtime_ns == made
 
 
-def test_an_architecture_openvino_does_not_build_is_refused_clearly(ggufs, tmp_path):
-    with pytest.raises(UnservableGGUF, match=r"cannot read a GGUF of architecture madeupllm.*engine: transformers"):
+def test_a_gguf_becomes_a_bf16_hf_folder_with_the_same_model(ggufs, tmp_path):
+    import torch
+
+    from llmchat.models.loading import load_pretrained
+
+    folder = write_hf_folder(ggufs["Q8_0"], tmp_path / "hf")
+    assert json.loads((folder / "config.json").read_text())["dtype"] == "bfloat16"
+    assert json.loads((folder / "model.safetensors.index.json").read_text())["weight_map"]
+    converted, tokenizer = load_pretrained(folder)
+    whole, gguf_tokenizer = load_pretrained(ggufs["Q8_0"])  # transformers' own (whole-file) de-quantisation
+    ids = gguf_tokenizer("Hello! Who are you?", return_tensors="pt")["input_ids"]
+    assert tokenizer("Hello! Who are you?")["input_ids"] == ids[0].tolist() and tokenizer.model_max_length == 512
+    with torch.no_grad():
+        expected, got = whole(ids).logits, converted(ids).logits
+    assert (expected - got).abs().max().item() < 0.1 * expected.abs().max().item()  # bf16 rounding only
+    assert torch.equal(expected.argmax(-1), got.argmax(-1))
+
+
+def test_an_architecture_nobody_reads_is_refused_clearly(ggufs, tmp_path):
+    with pytest.raises(ValueError, match="it needs an export"):
         readable_gguf(ggufs["made-up"], tmp_path / "cache")
+    with pytest.raises(UnservableGGUF, match=r"neither OpenVINO GenAI nor transformers read .* madeupllm"):
+        write_hf_folder(ggufs["made-up"], tmp_path / "hf")
 
 
 def test_the_tokenizer_reads_the_header_not_the_tensors(tiny_model_path, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.gguf_model import write_llama_gguf
 from tests.support.servers import start_worker
-from tests.support.tiny_model import make_tiny_model, write_models_yaml
+from tests.support.tiny_model import make_tiny_lora, make_tiny_model, write_models_yaml
 
 CONTEXT = 320  # not the tiny model's usual 512: it must come from the GGUF's metadata
 SAME_TOKENS = 6
@@ -22,6 +22,7 @@ def files(tmp_path_factory):
     hf = make_tiny_model(root / "hf", seed=5, max_position_embeddings=CONTEXT)
     ggufs = root / "ggufs"
     written = {quant: write_llama_gguf(hf, ggufs / f"tiny-{quant}.gguf", quant) for quant in ("Q8_0", "Q4_0", "F32")}
+    make_tiny_lora(hf, root / "lora")
     return root, hf, written
 
 
@@ -32,6 +33,7 @@ def worker(files):
         {"id": f"tiny-{quant.lower()}", "kind": "chat", "source": str(path), "prompt_style": "chat"}
         for quant, path in ggufs.items()
     ]
+    entries.append({"id": "tiny-q8_0-lora", "kind": "lora", "base": "tiny-q8_0", "adapter": str(root / "lora")})
     config = write_models_yaml(root / "models.yaml", entries, worker={"engine": "openvino", "max_batch_size": 4})
     with start_worker(config, models_dir=root / "models", timeout=240) as running:
         yield running
@@ -69,7 +71,8 @@ def test_gguf_is_read_directly_without_an_export(files, worker, client):
     for quant in ("Q8_0", "Q4_0"):
         assert f"OpenVINO reads {ggufs[quant]}" in worker.log()
         assert not list(ggufs[quant].parent.glob(f"tiny-{quant}.openvino-*"))
-    assert not list(root.rglob("*.openvino-int*")) and not list(root.rglob("openvino_model.xml"))
+    # the one export is the lora entry's merge (below); the GGUF entries have none
+    assert [path.parent.name for path in root.rglob("openvino_model.xml")] == ["lora.openvino-int8"]
 
 
 def test_models_show_the_files_context_length_and_format(client):
@@ -111,16 +114,29 @@ def test_unreadable_weights_are_converted_and_served(files, worker, client):
     assert reply == reference_reply(hf, SAME_TOKENS)
 
 
+def test_a_lora_on_a_gguf_base_is_merged_into_an_export(files, client):
+    """The GGUF is written out as a bf16 HF folder tensor by tensor, the adapter merged in, then exported."""
+    root, _hf, _ggufs = files
+    stamp = (root / "lora.openvino-int8" / "llmchat_export.json").read_text()
+    assert "tiny-Q8_0.gguf" in stamp
+    body = {"model": "tiny-q8_0-lora", "prompt": "Hello there", "max_tokens": 8, "temperature": 0, "ignore_eos": True}
+    merged = client.post("/v1/completions", json=body).json()["choices"][0]["text"]
+    plain = client.post("/v1/completions", json={**body, "model": "tiny-q8_0"}).json()["choices"][0]["text"]
+    assert merged and merged != plain  # the adapter changes the answer
+
+
 def test_an_architecture_openvino_cannot_build_gets_a_clear_400(files, tmp_path):
     _root, hf, _ggufs = files
     made_up = write_llama_gguf(hf, tmp_path / "made-up.gguf", "Q8_0", architecture="madeupllm")
     entry = {"id": "made-up", "kind": "chat", "source": str(made_up), "prompt_style": "chat"}
     config = write_models_yaml(tmp_path / "models.yaml", [entry], worker={"engine": "openvino", "preload": False})
     with start_worker(config, models_dir=tmp_path / "models", timeout=120) as running:
-        response = httpx.post(f"{running.url}/v1/chat/completions", json={"model": "made-up", "messages": MESSAGES})
+        response = httpx.post(
+            f"{running.url}/v1/chat/completions", json={"model": "made-up", "messages": MESSAGES}, timeout=120
+        )
         assert response.status_code == 400, response.text
         error = response.json()["error"]
         assert (error["param"], error["code"]) == ("model", "model_not_servable")
-        assert "cannot read a GGUF of architecture madeupllm" in error["message"]
+        assert "neither OpenVINO GenAI nor transformers read a GGUF of architecture madeupllm" in error["message"]
         assert str(made_up) not in error["message"]  # paths stay in the log
-        assert "cannot serve" in running.log() and str(made_up) in running.log()
+        assert f"converting {made_up}: OpenVINO GenAI cannot read architecture madeupllm directly" in running.log()

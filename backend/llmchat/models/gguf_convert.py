@@ -7,7 +7,7 @@ Each tensor is de-quantised, re-quantised and written before the next is read, s
 of the largest tensor, never of the model. The copy sits beside the file (`<name>.openvino-q8_0.gguf`) or in the
 cache, with a stamp of what it was made from; the worker reads it directly as it would the original.
 
-An architecture OpenVINO GenAI does not build has no such route: UnservableGGUF says so.
+A file of an architecture OpenVINO GenAI does not build goes through an export instead (gguf_to_hf.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from llmchat.models.gguf_file import (
-    OPENVINO_ARCHITECTURES,
     OPENVINO_VECTOR_TYPES,
     OPENVINO_WEIGHT_TYPES,
     GGUFInfo,
@@ -36,22 +35,15 @@ Q8_0_FILE_TYPE = 7  # llama.cpp's LLAMA_FTYPE_MOSTLY_Q8_0
 _WRITER_KEYS = {"general.architecture", "general.file_type"}
 
 
-class UnservableGGUF(ValueError):
-    """A GGUF the OpenVINO engine cannot serve; the message says why and what to do."""
-
-
 def readable_gguf(source: Path, cache_dir: Path) -> Path:
-    """`source` itself when OpenVINO GenAI reads it, else its Q8_0 rewrite (made now unless current)."""
+    """`source` itself when OpenVINO GenAI reads it, else its Q8_0 rewrite (made now unless current). Only for an
+    architecture GenAI builds (`GGUFInfo.openvino_builds`)."""
     info = read_gguf_info(source)
     refusal = info.openvino_refusal()
     if refusal is None:
         return source
-    if info.architecture not in OPENVINO_ARCHITECTURES:
-        log.error("cannot serve %s on the OpenVINO engine: it has %s", source, refusal)
-        raise UnservableGGUF(
-            f"OpenVINO GenAI cannot read a GGUF of {refusal} (it reads {', '.join(sorted(OPENVINO_ARCHITECTURES))}); "
-            "serve it with `engine: transformers`, or give an HF folder of the model as its source"
-        )
+    if not info.openvino_builds:
+        raise ValueError(f"{source}: OpenVINO GenAI does not build {refusal}; it needs an export")
     target = export_location(source, None, cache_dir, SUFFIX)
     if _is_current(target, source):
         return target

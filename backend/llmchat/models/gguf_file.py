@@ -17,6 +17,10 @@ OPENVINO_WEIGHT_TYPES = frozenset({"F16", "Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q6_K"
 OPENVINO_VECTOR_TYPES = OPENVINO_WEIGHT_TYPES | {"F32"}
 
 
+class UnservableGGUF(ValueError):
+    """A GGUF the OpenVINO engine can neither read nor convert; the message says why and what to do."""
+
+
 @dataclass(frozen=True)
 class GGUFInfo:
     path: Path
@@ -34,6 +38,11 @@ class GGUFInfo:
         """What /v1/models shows: the file's type as llama.cpp names it (`gguf Q4_0`)."""
         main = self.file_type or "/".join(sorted(self.weight_types))
         return f"gguf {main}"
+
+    @property
+    def openvino_builds(self) -> bool:
+        """Whether GenAI's GGUF reader builds this architecture (then any weight type can be made readable)."""
+        return self.architecture in OPENVINO_ARCHITECTURES
 
     def openvino_refusal(self) -> str | None:
         """Why OpenVINO GenAI cannot read this file directly (`<arch>/<types>`), or None when it can."""

@@ -42,7 +42,7 @@ WEIGHT_FILES = (
     "tokenizer_config.json",
     "chat_template.jinja",
 )
-STEPS = ("load weights", "merge adapter", "export to OpenVINO", "convert tokenizer", "move into place")
+STEPS = ("convert a GGUF", "merge adapter", "export to OpenVINO", "convert tokenizer", "move into place")
 
 
 def suffix(weight_format: str) -> str:
@@ -138,27 +138,17 @@ def exclusive(lock_path: Path) -> Iterator[None]:
 
 
 def export(source: Path, adapter: Path | None, out: Path, weight_format: str) -> Path:
-    """Write the OpenVINO IR in `weight_format`, the HF tokenizer (the worker encodes with it) and OpenVINO's tokenizer and
-    detokenizer (the pipeline needs them) into `out`, replacing it whole."""
-    import torch
-
-    from llmchat.models.loading import load_pretrained
-
+    """Write the OpenVINO IR in `weight_format`, the HF tokenizer (the worker encodes with it) and OpenVINO's
+    tokenizer and detokenizer (the pipeline needs them) into `out`, replacing it whole. optimum exports from an HF
+    folder: a GGUF is written as one first, tensor by tensor (gguf_to_hf.py), and a LoRA is merged into a bf16 copy."""
     with tqdm(total=len(STEPS), desc=f"export {out.name}", unit="step") as progress:
         with staged_folder(out) as staging, tempfile.TemporaryDirectory(dir=out.parent) as scratch:
             progress.set_postfix_str(STEPS[0])
-            hf_folder = source
-            needs_copy = adapter is not None or source.suffix == ".gguf"
-            model, tokenizer = load_pretrained(source, torch.bfloat16) if needs_copy else (None, None)
+            hf_folder = _hf_folder_of(source, Path(scratch) / "hf") if source.suffix == ".gguf" else source
             progress.update()
             progress.set_postfix_str(STEPS[1])
-            if needs_copy:  # optimum exports from an HF folder: a GGUF or a merged LoRA is written as one first
-                if adapter is not None:
-                    model = _merged(model, adapter)
-                hf_folder = Path(scratch) / "hf"
-                model.save_pretrained(hf_folder)
-                tokenizer.save_pretrained(hf_folder)
-                del model
+            if adapter is not None:
+                hf_folder = _merged(hf_folder, adapter, Path(scratch) / "merged")
             progress.update()
             progress.set_postfix_str(STEPS[2])
             _export_ir(hf_folder, staging, weight_format)
@@ -174,11 +164,27 @@ def export(source: Path, adapter: Path | None, out: Path, weight_format: str) ->
     return out
 
 
-def _merged(model: Any, adapter: Path) -> Any:
-    """peft's own merge: W + (lora_alpha / r) B A, exactly the scale PEFT applies at run time."""
+def _hf_folder_of(gguf: Path, out: Path) -> Path:
+    from llmchat.models.gguf_file import read_gguf_info
+    from llmchat.models.gguf_to_hf import write_hf_folder
+
+    refusal = read_gguf_info(gguf).openvino_refusal()
+    if refusal and not read_gguf_info(gguf).openvino_builds:
+        log.warning("converting %s: OpenVINO GenAI cannot read %s directly; exporting it from bf16", gguf, refusal)
+    return write_hf_folder(gguf, out)
+
+
+def _merged(hf_folder: Path, adapter: Path, out: Path) -> Path:
+    """peft's own merge (W + (lora_alpha / r) B A, exactly the scale PEFT applies at run time) on a bf16 copy."""
+    import torch
     from peft import PeftModel
 
-    return PeftModel.from_pretrained(model, str(adapter), is_trainable=False).merge_and_unload()
+    from llmchat.models.loading import load_pretrained
+
+    model, tokenizer = load_pretrained(hf_folder, torch.bfloat16)
+    PeftModel.from_pretrained(model, str(adapter), is_trainable=False).merge_and_unload().save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
 
 
 def _export_ir(hf_folder: Path, out: Path, weight_format: str) -> None:

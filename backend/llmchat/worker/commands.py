@@ -155,6 +155,7 @@ def run_export(args: argparse.Namespace) -> int:
     if registry is None:
         return 2
     from llmchat.models.gguf_convert import readable_gguf
+    from llmchat.models.gguf_file import read_gguf_info
     from llmchat.models.openvino_export import ensure_export
     from llmchat.models.sources import resolve_source
     from llmchat.models.specs import UnknownModelError
@@ -166,12 +167,12 @@ def run_export(args: argparse.Namespace) -> int:
         spec = registry.get(args.model_id)
         base = registry.base_of(spec)
         source, cache = resolve_source(base), registry.models_dir / ".cache"
-        if source.suffix == ".gguf" and spec.kind != "lora":
+        if source.suffix == ".gguf" and spec.kind != "lora" and read_gguf_info(source).openvino_builds:
             folder = readable_gguf(source, cache)
         else:
             wanted = args.weight_format or spec.weight_format or base.weight_format or settings.weight_format
             folder = ensure_export(source, spec.adapter if spec.kind == "lora" else None, cache, wanted)
-    except (UnknownModelError, OSError, ValueError) as exc:
+    except (UnknownModelError, OSError, ValueError) as exc:  # UnservableGGUF is a ValueError
         print(f"llmchat: export failed: {exc}", file=sys.stderr)
         return 1
     print(f"OpenVINO export of {spec.id}: {folder}")

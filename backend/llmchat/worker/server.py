@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from llmchat.models import cards
-from llmchat.models.gguf_convert import UnservableGGUF
+from llmchat.models.gguf_file import UnservableGGUF
 from llmchat.models.specs import UnknownModelError, spec_summary
 from llmchat.worker import responses
 from llmchat.worker.engines import QueueFull

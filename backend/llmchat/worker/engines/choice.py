@@ -17,19 +17,18 @@ def engine_kind(spec: ModelSpec, worker_default: str) -> str:
 
 def served_weight_format(spec: ModelSpec, base: ModelSpec, kind: str, worker_default: str) -> str | None:
     """`float32`/`bfloat16` (transformers), `gguf Q4_0` (a GGUF OpenVINO reads as it is), `gguf Q5_K -> Q8_0`
-    (one it reads after a rewrite) or the export's `int8`/`int4`/`fp16`; None when the weights are not there."""
-    from llmchat.models.gguf_file import OPENVINO_ARCHITECTURES, read_gguf_info
+    (one it reads after a rewrite) or the export's `int8`/`int4`/`fp16` (HF folders, LoRA merges, GGUFs of other
+    architectures); None when the weights are not there."""
+    from llmchat.models.gguf_file import read_gguf_info
     from llmchat.models.openvino_export import export_format
 
     if kind == "transformers":
         return str(placement_for(base).dtype).removeprefix("torch.")
     try:
         source = resolve_source(base)
-        if source.suffix == ".gguf" and spec.kind != "lora":
-            info = read_gguf_info(source)
-            if info.openvino_refusal() is None:
-                return info.weight_format
-            return f"{info.weight_format} -> Q8_0" if info.architecture in OPENVINO_ARCHITECTURES else None
+        info = read_gguf_info(source) if source.suffix == ".gguf" else None
+        if info is not None and spec.kind != "lora" and info.openvino_builds:
+            return info.weight_format if info.openvino_refusal() is None else f"{info.weight_format} -> Q8_0"
         return export_format(source, spec.weight_format or base.weight_format or worker_default)
     except (OSError, ValueError):
         return None

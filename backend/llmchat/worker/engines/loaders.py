@@ -1,6 +1,7 @@
 """Build an engine for a model entry: the transformers engine on the loaded weights, or the OpenVINO engine on what
-OpenVINO reads fastest — a .gguf as it is (or its Q8_0 rewrite when GenAI cannot read its weight types), else the
-(cached) export of the entry's weights in its weight format, with the LoRA adapter merged in for a lora entry."""
+OpenVINO reads fastest — a .gguf of an architecture GenAI's GGUF reader builds as it is (or its Q8_0 rewrite when
+GenAI cannot read its weight types), else the (cached) export of the entry's weights in its weight format (a GGUF
+of another architecture is converted for it tensor by tensor), with the LoRA adapter merged in for a lora entry."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def openvino_engine(
             f"model {spec.id!r}: the openvino engine runs on the CPU; set device: cpu or engine: transformers"
         )
     source = resolve_source(base)
-    if source.suffix == ".gguf" and spec.kind != "lora":
+    if source.suffix == ".gguf" and spec.kind != "lora" and read_gguf_info(source).openvino_builds:
         model_path, tokenizer, context, eos_ids = _gguf_model(source, cache_dir)
     else:
         adapter = spec.adapter if spec.kind == "lora" else None
