@@ -99,3 +99,19 @@ def test_worker_section_weight_format_and_kv_cache_precision():
     for field, value in (("weight_format", "int5"), ("kv_cache_precision", "u4")):
         with pytest.raises(ConfigError, match=f"field '{field}'"):
             WorkerSettings.from_section({field: value})
+
+
+def test_models_list_shows_each_entrys_weight_format(tiny_model_path, tmp_path, capsys):
+    from llmchat.cli import main
+    from tests.support.gguf_model import write_llama_gguf
+
+    gguf = write_llama_gguf(tiny_model_path, tmp_path / "tiny.Q4_0.gguf", "Q4_0")
+    entries = [
+        {"id": "hf-auto", "kind": "chat", "source": str(tiny_model_path)},
+        {"id": "hf-int4", "kind": "chat", "source": str(tiny_model_path), "weight_format": "int4"},
+        {"id": "gguf", "kind": "chat", "source": str(gguf)},
+    ]
+    config = write_models_yaml(tmp_path / "m.yaml", entries, worker={"engine": "openvino"})
+    assert main(["models", "list", "--config", str(config), "--models-dir", str(tmp_path / "models")]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
+    assert (rows["hf-auto"][5], rows["hf-int4"][5], rows["gguf"][5:7]) == ("int8", "int4", ["gguf", "Q4_0"])
