@@ -39,20 +39,24 @@ def single_stream(url: str, model: str, prompt: str, tokens: int, **fields) -> d
         "temperature": 0,
         "ignore_eos": True,
         "stream": True,
+        "stream_options": {"include_usage": True},
         **fields,
     }
-    started, first, usage = time.perf_counter(), None, {}
-    with httpx.stream("POST", f"{url}/v1/completions", json=body, timeout=600) as response:
+    started, first, usage, pieces = time.perf_counter(), None, {}, 0
+    with httpx.stream("POST", f"{url}/v1/completions", json=body, timeout=1800) as response:
+        response.raise_for_status()
         for line in response.iter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
                 continue
             chunk = json.loads(line[6:])
-            if first is None and chunk["choices"] and chunk["choices"][0]["text"]:
-                first = time.perf_counter() - started
+            if chunk.get("choices") and chunk["choices"][0].get("text"):
+                pieces += 1
+                if first is None:
+                    first = time.perf_counter() - started
             usage = chunk.get("usage") or usage
     total = time.perf_counter() - started
     first = first or total
-    made = usage.get("completion_tokens", 0)
+    made = usage.get("completion_tokens") or pieces  # a server that reports no usage streams one token a chunk
     return {"ttft": first, "decode_tok_s": (made - 1) / max(total - first, 1e-9), "tokens": made}
 
 

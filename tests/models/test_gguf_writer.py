@@ -15,7 +15,7 @@ def reference(tiny_model_path):
     return load_pretrained(tiny_model_path)
 
 
-@pytest.mark.parametrize(("quant", "tolerance"), [("F32", 1e-5), ("Q8_0", 0.5)])
+@pytest.mark.parametrize(("quant", "tolerance"), [("F32", 1e-5), ("F16", 0.05), ("Q8_0", 0.5)])
 def test_round_trip_gives_the_same_logits(reference, tiny_model_path, tmp_path, quant, tolerance):
     import torch
 

@@ -234,9 +234,11 @@ def test_exports_sit_beside_their_source_or_in_the_cache(tmp_path):
     cache = tmp_path / "cache"
     for made in (folder, gguf.parent, tmp_path / "runs" / "r1" / "adapter"):
         made.mkdir(parents=True)
-    assert export_location(folder, None, cache) == tmp_path / "my-model.openvino-int8"
-    assert export_location(gguf, None, cache) == tmp_path / "weights" / "my-model.Q4.openvino-int8"
+    assert export_location(folder, None, cache, ".openvino-int8") == tmp_path / "my-model.openvino-int8"
+    assert export_location(gguf, None, cache, ".openvino-int8") == tmp_path / "weights" / "my-model.Q4.openvino-int8"
     adapter = tmp_path / "runs" / "r1" / "adapter"
-    assert export_location(folder, adapter, cache) == tmp_path / "runs" / "r1" / "adapter.openvino-int8"
+    assert (
+        export_location(folder, adapter, cache, ".openvino-int8") == tmp_path / "runs" / "r1" / "adapter.openvino-int8"
+    )
     packaged = Path(sys.prefix) / "lib" / "site-packages" / "some_model" / "m.gguf"  # never write into a package
-    assert export_location(packaged, None, cache).parent == cache / "openvino"
+    assert export_location(packaged, None, cache, ".openvino-int8").parent == cache / "openvino"

@@ -76,6 +76,7 @@ def test_models_lists_config_and_discovered(client, engine):
         "context_length": 512,
         "base_model": None,
         "engine": engine,
+        "weight_format": {"transformers": "float32", "openvino": "int8"}[engine],
         "default_params": None,
         "origin": "config",
         "created": None,

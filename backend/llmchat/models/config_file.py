@@ -24,6 +24,7 @@ from llmchat.models.specs import (
     SourceUnavailable,
     first_problem,
 )
+from llmchat.models.weight_formats import WEIGHT_FORMATS
 from llmchat.paths import PROJECT_ROOT
 
 ENTRY_FIELDS = {
@@ -35,6 +36,7 @@ ENTRY_FIELDS = {
     "dtype",
     "device",
     "engine",
+    "weight_format",
     "default_params",
     "base",
     "adapter",
@@ -91,6 +93,9 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
     style = _choice(path, where, entry, "prompt_style", PROMPT_STYLES, _default_style(kind))
     dtype = _choice(path, where, entry, "dtype", DTYPES, "auto")
     engine = _choice(path, where, entry, "engine", ENGINES, None) if "engine" in entry else None
+    weight_format = (
+        _choice(path, where, entry, "weight_format", WEIGHT_FORMATS, None) if "weight_format" in entry else None
+    )
     device = str(entry.get("device", "auto"))
     if device != "auto" and device != "cpu" and not device.startswith("cuda"):
         raise _fail(path, where, "device", f"must be auto, cpu or cuda[:N], got {device!r}")
@@ -116,6 +121,7 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
         dtype=dtype,
         device=device,
         engine=engine,
+        weight_format=weight_format,
         default_params=parse_default_params(entry.get("default_params"), fail, suggested_params),
         pin=entry.get("pin", False),
         models_dir=models_dir,

@@ -55,6 +55,7 @@ class ModelSpec:
     dtype: str = "auto"
     device: str = "auto"
     engine: str | None = None  # None: the worker's default engine (worker.engine in models.yaml)
+    weight_format: str | None = None  # OpenVINO export: auto|int8|int4|fp16; None: worker.weight_format
     default_params: SamplingDefaults = field(default_factory=SamplingDefaults)
     pin: bool = False  # the worker keeps its engine loaded once loaded (never unloaded for room or idleness)
     origin: str = "config"  # config | adapters | runs
@@ -67,8 +68,9 @@ class ModelSpec:
         return self.base if self.kind == "lora" else None
 
 
-def spec_summary(spec: ModelSpec, context_length: int | None, engine: str | None) -> dict:
-    """The /v1/models row for a spec; `engine` is the engine that serves it (or would, once loaded)."""
+def spec_summary(spec: ModelSpec, context_length: int | None, engine: str | None, weight_format: str | None) -> dict:
+    """The /v1/models row for a spec; `engine` is the engine that serves it (or would, once loaded) and
+    `weight_format` what that engine runs (`int8`, `int4`, `gguf Q4_0`, `float32`, ...)."""
     return {
         "id": spec.id,
         "object": "model",
@@ -78,6 +80,7 @@ def spec_summary(spec: ModelSpec, context_length: int | None, engine: str | None
         "context_length": context_length,
         "base_model": spec.base_model,
         "engine": engine,
+        "weight_format": weight_format,
         "default_params": spec.default_params.as_dict(),
         "origin": spec.origin,
         "created": spec.created,

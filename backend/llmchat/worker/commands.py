@@ -52,7 +52,14 @@ def register(subparsers) -> None:
     prepare.set_defaults(handler=run_prepare)
     export = actions.add_parser(
         "export",
-        help="export a model of the registry (or a finished run) to OpenVINO int8 now, instead of on its first request",
+        help="export a model of the registry (or a finished run) for the OpenVINO engine now, instead of on its first "
+        "request (a GGUF OpenVINO reads as it is needs nothing)",
+    )
+    export.add_argument(
+        "--weight-format",
+        choices=["auto", "int8", "int4", "fp16"],
+        default=None,
+        help="default: the entry's weight_format, else worker.weight_format (auto: int8 below ~1B parameters, else int4)",
     )
     export.add_argument("model_id")
     export.add_argument("--config", type=Path, default=None)
@@ -146,7 +153,7 @@ def run_prepare(args: argparse.Namespace) -> int:
             from llmchat.models.openvino_export import ensure_export
             from llmchat.paths import models_dir
 
-            print(f"OpenVINO export: {ensure_export(folder, None, models_dir() / '.cache')}")
+            print(f"OpenVINO export: {ensure_export(folder, None, models_dir() / '.cache', 'int8')}")
     except (OSError, ValueError) as exc:
         print(f"llmchat: prepare failed: {exc}", file=sys.stderr)
         return 1
@@ -157,17 +164,25 @@ def run_export(args: argparse.Namespace) -> int:
     registry = _registry_or_exit(args.config, args.models_dir)
     if registry is None:
         return 2
+    from llmchat.models.gguf_convert import readable_gguf
+    from llmchat.models.gguf_file import read_gguf_info
     from llmchat.models.openvino_export import ensure_export
     from llmchat.models.sources import resolve_source
     from llmchat.models.specs import UnknownModelError
 
+    settings = _settings_or_exit(registry, argparse.Namespace(engine=None, api_key=None))
+    if settings is None:
+        return 2
     try:
         spec = registry.get(args.model_id)
         base = registry.base_of(spec)
-        folder = ensure_export(
-            resolve_source(base), spec.adapter if spec.kind == "lora" else None, registry.models_dir / ".cache"
-        )
-    except (UnknownModelError, OSError, ValueError) as exc:
+        source, cache = resolve_source(base), registry.models_dir / ".cache"
+        if source.suffix == ".gguf" and spec.kind != "lora" and read_gguf_info(source).openvino_builds:
+            folder = readable_gguf(source, cache)
+        else:
+            wanted = args.weight_format or spec.weight_format or base.weight_format or settings.weight_format
+            folder = ensure_export(source, spec.adapter if spec.kind == "lora" else None, cache, wanted)
+    except (UnknownModelError, OSError, ValueError) as exc:  # UnservableGGUF is a ValueError
         print(f"llmchat: export failed: {exc}", file=sys.stderr)
         return 1
     print(f"OpenVINO export of {spec.id}: {folder}")
@@ -212,17 +227,22 @@ def run_list(args: argparse.Namespace) -> int:
         return 2
     from llmchat.models.sources import resolve_source
     from llmchat.worker.engines import engine_kind
+    from llmchat.worker.engines.choice import served_weight_format
 
     settings = _settings_or_exit(registry, argparse.Namespace(engine=None, api_key=None))
     if settings is None:
         return 2
-    print(f"{'id':28} {'kind':7} {'style':8} {'from':8} {'engine':12} weights")
+    print(f"{'id':28} {'kind':7} {'style':8} {'from':8} {'engine':12} {'format':16} weights")
     for spec in registry.specs():
         try:
             weights = f"{spec.base} + {spec.adapter}" if spec.kind == "lora" else str(resolve_source(spec))
         except FileNotFoundError as exc:
             weights = f"missing: {exc}"
-        engine = engine_kind(registry.base_of(spec), settings.engine)
-        print(f"{spec.id:28} {spec.kind:7} {spec.prompt_style:8} {spec.origin:8} {engine:12} {weights}")
+        base = registry.base_of(spec)
+        engine = engine_kind(base, settings.engine)
+        weight_format = served_weight_format(spec, base, engine, settings.weight_format) or "-"
+        print(
+            f"{spec.id:28} {spec.kind:7} {spec.prompt_style:8} {spec.origin:8} {engine:12} {weight_format:16} {weights}"
+        )
     print_ollama_models()
     return 0

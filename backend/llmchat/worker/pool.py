@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llmchat.models.loading import cuda_available, placement_for
-from llmchat.models.openvino_export import export_location
+from llmchat.models.openvino_export import export_location, suffix
 from llmchat.models.registry import Registry
 from llmchat.models.sources import resolve_source
 from llmchat.models.specs import ModelSpec, SourceUnavailable
+from llmchat.models.weight_formats import WEIGHT_FORMATS
 from llmchat.worker import footprint
 from llmchat.worker.engines import engine_kind, loaders
+from llmchat.worker.engines.choice import served_weight_format
 from llmchat.worker.residency import Lease, Slot, idle_too_long, over_limits, to_unload
 from llmchat.worker.settings import WorkerSettings
 
@@ -106,8 +108,8 @@ class ModelPool:
         `hf:` model that is not in the cache yet (its first use); without it, SourceUnavailable."""
         base = self.registry.base_of(spec)
         source = str(resolve_source(base, pull=pull).resolve())
-        if self.engine_kind(spec) == "openvino":
-            return ("openvino", source, str(spec.adapter) if spec.kind == "lora" else None)
+        if self.engine_kind(spec) == "openvino":  # one engine per export: the format is part of what it runs
+            return ("openvino", source, str(spec.adapter) if spec.kind == "lora" else None, self.weight_format(spec))
         placement = placement_for(base)
         return ("transformers", source, placement.device, str(placement.dtype))
 
@@ -225,9 +227,11 @@ class ModelPool:
     def _estimate_bytes(self, spec: ModelSpec, key: tuple) -> int:
         base = self.registry.base_of(spec)
         source = resolve_source(base)
-        if key[0] == "openvino":
+        if key[0] == "openvino":  # the export when there is one, else the source (a GGUF served as it is)
             adapter = spec.adapter if spec.kind == "lora" else None
-            return footprint.openvino_bytes(export_location(source, adapter, self._cache_dir()), source)
+            export_format = key[3] if key[3] in WEIGHT_FORMATS else "int8"
+            export = export_location(source, adapter, self._cache_dir(), suffix(export_format))
+            return footprint.openvino_bytes(export, source)
         return footprint.transformers_bytes(source, str(placement_for(base).dtype).removeprefix("torch."))
 
     def _make_room(self, incoming_bytes: int, model_id: str) -> None:
@@ -349,6 +353,11 @@ class ModelPool:
         with self._lock:
             return list(self._slots.values())
 
+    def weight_format(self, spec: ModelSpec) -> str | None:
+        """What the engine of `spec` runs (or would, once loaded): `int8`, `int4`, `gguf Q4_0`, `float32`, ..."""
+        base = self.registry.base_of(spec)
+        return served_weight_format(spec, base, self.engine_kind(spec), self.settings.weight_format)
+
     def context_length(self, spec: ModelSpec) -> int | None:
         """Known without loading when the spec says it; else from its engine if loaded, else the config file."""
         base = self.registry.base_of(spec)
@@ -389,11 +398,17 @@ def _free_memory() -> None:
 
 
 def _config_context_length(spec: ModelSpec) -> int | None:
-    """max_position_embeddings from an HF folder's config.json, without loading weights."""
+    """max_position_embeddings from an HF folder's config.json, or `<arch>.context_length` from a GGUF's metadata,
+    without loading weights."""
     import json
 
     try:  # an hf: model not pulled yet (SourceUnavailable is an OSError) has nothing to read it from
-        config = json.loads((resolve_source(spec) / "config.json").read_text(encoding="utf-8"))
+        source = resolve_source(spec)
+        if source.suffix == ".gguf":
+            from llmchat.models.gguf_file import read_gguf_info
+
+            return read_gguf_info(source).context_length
+        config = json.loads((source / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return config.get("max_position_embeddings")

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from llmchat.models import cards
+from llmchat.models.gguf_file import UnservableGGUF
 from llmchat.models.specs import SourceUnavailable, UnknownModelError, spec_summary
 from llmchat.worker import responses
 from llmchat.worker.engines import QueueFull
@@ -50,6 +51,8 @@ async def _loading(call, *args):
         raise ApiError(
             503, f"model {args[0]!r}: {exc}", param="model", code="model_unavailable", type_="server_error"
         ) from exc
+    except UnservableGGUF as exc:  # a GGUF of an architecture nothing here reads: the request cannot succeed
+        raise ApiError(400, f"model {args[0]!r}: {exc}", param="model", code="model_not_servable") from exc
     except ModelLoading as exc:
         raise busy(str(exc), "model_loading") from exc
     except ModelLoadFailed as exc:
@@ -77,6 +80,14 @@ def _room(target: Target, prompt_ids: list[int], param: str) -> int:
 
 def _generation_request(target: Target, prompt_ids: list[int], body: GenerationBody, param: str) -> GenerationRequest:
     """The request's sampling fields over the model's defaults, its token limit cut to the room left in context."""
+    if body.logprob_count is not None and not target.engine.can_score:
+        raise ApiError(
+            400,
+            f"model {target.spec.id!r}: the {target.engine.kind} engine reads this .gguf file directly and cannot score "
+            "tokens (logprobs, echo); serve an HF folder or an export of it, or use engine: transformers",
+            param="logprobs",
+            code="logprobs_unsupported",
+        )
     defaults = target.spec.default_params
     limit = defaults.max_tokens if body.token_limit is None else body.token_limit
     return GenerationRequest(
@@ -156,7 +167,7 @@ def _model_rows(pool: ModelPool) -> list[dict]:
         loaded, loading = pool.state(spec)
         rows.append(
             {
-                **spec_summary(spec, pool.context_length(spec), pool.engine_kind(spec)),
+                **spec_summary(spec, pool.context_length(spec), pool.engine_kind(spec), pool.weight_format(spec)),
                 "loaded": loaded,
                 "loading": loading,
             }

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError
 
 from llmchat.models.specs import ConfigError, first_problem
+from llmchat.models.weight_formats import WEIGHT_FORMATS
 
 DEFAULT_MAX_BODY_BYTES = 4 * 2**20  # a 4 MiB prompt is ~1M tokens: beyond any context this worker serves
 
@@ -16,6 +17,10 @@ class WorkerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     engine: Literal["auto", "transformers", "openvino"] = "auto"  # auto: transformers on CUDA, OpenVINO on CPU
+    # OpenVINO exports of models that do not name one: auto = int8 below ~1B parameters, int4 symmetric from there
+    weight_format: Literal[WEIGHT_FORMATS] = "auto"
+    # OpenVINO's KV cache element type; auto: the CPU plugin's choice (u8 on this CPU kind: half of bf16's memory)
+    kv_cache_precision: Literal["auto", "u8", "bf16", "f16", "f32"] = "auto"
     max_batch_size: int = Field(16, ge=1)  # sequences decoded together in one step
     max_queue: int = Field(64, ge=1)  # requests waiting for a batch slot; beyond it: 503
     threads: int | None = Field(None, ge=1)  # CPU threads of either engine; None: min(2, cores)

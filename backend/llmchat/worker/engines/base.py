@@ -12,6 +12,7 @@ before any Delta, each generated token's on the Delta that carries its text (or 
     tokenizer, encode_lock    the HF tokenizer and the lock that guards it
     context_length: int
     adapters: set[str]        runtime LoRA adapters loaded on it (transformers only)
+    can_score: bool           whether it answers requests with logprobs / echo (not OpenVINO on a .gguf read directly)
     stats: EngineStats
     queue_depth, active_count
     submit(request, sink) -> GenerationHandle     raises QueueFull

@@ -1,9 +1,10 @@
 """Which engine serves a model: the entry's `engine`, else the worker's, where `auto` means transformers on CUDA
-(bf16, exact PEFT adapters) and OpenVINO on CPU (int8, 3-8x faster there)."""
+(bf16, exact PEFT adapters) and OpenVINO on CPU (int8/int4, 3-8x faster there); and what weights that engine runs."""
 
 from __future__ import annotations
 
 from llmchat.models.loading import placement_for
+from llmchat.models.sources import resolve_source
 from llmchat.models.specs import ModelSpec
 
 
@@ -12,3 +13,22 @@ def engine_kind(spec: ModelSpec, worker_default: str) -> str:
     if wanted != "auto":
         return wanted
     return "transformers" if placement_for(spec).device.startswith("cuda") else "openvino"
+
+
+def served_weight_format(spec: ModelSpec, base: ModelSpec, kind: str, worker_default: str) -> str | None:
+    """`float32`/`bfloat16` (transformers), `gguf Q4_0` (a GGUF OpenVINO reads as it is), `gguf Q5_K -> Q8_0`
+    (one it reads after a rewrite) or the export's `int8`/`int4`/`fp16` (HF folders, LoRA merges, GGUFs of other
+    architectures); None when the weights are not there."""
+    from llmchat.models.gguf_file import read_gguf_info
+    from llmchat.models.openvino_export import export_format
+
+    if kind == "transformers":
+        return str(placement_for(base).dtype).removeprefix("torch.")
+    try:
+        source = resolve_source(base)
+        info = read_gguf_info(source) if source.suffix == ".gguf" else None
+        if info is not None and spec.kind != "lora" and info.openvino_builds:
+            return info.weight_format if info.openvino_refusal() is None else f"{info.weight_format} -> Q8_0"
+        return export_format(source, spec.weight_format or base.weight_format or worker_default)
+    except (OSError, ValueError):
+        return None

@@ -1,5 +1,7 @@
-"""Build an engine for a model entry: the transformers engine on the loaded weights, or the OpenVINO engine on the
-(cached) int8 export of the entry's weights — with the LoRA adapter merged in, for a lora entry."""
+"""Build an engine for a model entry: the transformers engine on the loaded weights, or the OpenVINO engine on what
+OpenVINO reads fastest — a .gguf of an architecture GenAI's GGUF reader builds as it is (or its Q8_0 rewrite when
+GenAI cannot read its weight types), else the (cached) export of the entry's weights in its weight format (a GGUF
+of another architecture is converted for it tensor by tensor), with the LoRA adapter merged in for a lora entry."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import json
 import logging
 from pathlib import Path
 
+from llmchat.models.gguf_convert import readable_gguf
+from llmchat.models.gguf_file import read_gguf_info
 from llmchat.models.loading import context_length_of, load_tokenizer, load_weights, placement_for
 from llmchat.models.openvino_export import ensure_export
 from llmchat.models.sources import resolve_source
@@ -34,28 +38,47 @@ def transformers_engine(base: ModelSpec, settings: WorkerSettings):
 def openvino_engine(
     spec: ModelSpec, base: ModelSpec, settings: WorkerSettings, scheduler, cache_dir: Path, threads: int
 ):
-    """`spec` may be a lora entry on `base`: its adapter is merged into the export."""
+    """`spec` may be a lora entry on `base`: its adapter is merged into an export."""
     from llmchat.worker.engines.openvino import OpenVINOEngine
 
     if placement_for(base).device.startswith("cuda"):
         raise ValueError(
             f"model {spec.id!r}: the openvino engine runs on the CPU; set device: cpu or engine: transformers"
         )
-    adapter = spec.adapter if spec.kind == "lora" else None
-    folder = ensure_export(resolve_source(base), adapter, cache_dir)
-    tokenizer = load_tokenizer(folder)
-    context = spec.context_length or base.context_length or _config_context_length(folder)
+    source = resolve_source(base)
+    if source.suffix == ".gguf" and spec.kind != "lora" and read_gguf_info(source).openvino_builds:
+        model_path, tokenizer, context, eos_ids = _gguf_model(source, cache_dir)
+    else:
+        adapter = spec.adapter if spec.kind == "lora" else None
+        wanted = spec.weight_format or base.weight_format or settings.weight_format
+        model_path = ensure_export(source, adapter, cache_dir, wanted)
+        tokenizer = load_tokenizer(model_path)
+        context = _config_context_length(model_path)
+        eos_ids = _eos_ids(model_path, tokenizer)
+    log.info("%s: OpenVINO reads %s", spec.id, model_path)
     return OpenVINOEngine(
         spec.id,
-        folder,
+        model_path,
         tokenizer,
-        context,
-        _eos_ids(folder, tokenizer),
+        spec.context_length or base.context_length or context,
+        eos_ids,
         scheduler=scheduler,
         threads=threads,
+        kv_cache_precision=settings.kv_cache_precision,
         max_batch_size=settings.max_batch_size,
         max_queue=settings.max_queue,
     )
+
+
+def _gguf_model(source: Path, cache_dir: Path) -> tuple[Path, object, int, frozenset[int]]:
+    """(the file OpenVINO reads, the HF tokenizer, the context length, EOS ids) of a GGUF served without export:
+    the tokenizer, chat template, context length and EOS come from the file's metadata."""
+    model_path = readable_gguf(source, cache_dir)
+    info = read_gguf_info(source)
+    tokenizer = load_tokenizer(source)
+    tokenizer.model_max_length = info.context_length or 2048  # the GGUF tokenizer reports ~1e30
+    ids = {tokenizer.eos_token_id, info.eos_token_id}
+    return model_path, tokenizer, info.context_length or 2048, frozenset(i for i in ids if i is not None)
 
 
 def _config_context_length(folder: Path) -> int:

@@ -1,4 +1,5 @@
-"""The OpenVINO engine: OpenVINO GenAI's ContinuousBatchingPipeline on an int8 export (llmchat.models.openvino_export).
+"""The OpenVINO engine: OpenVINO GenAI's ContinuousBatchingPipeline on an export (llmchat.models.openvino_export) or
+on a .gguf file read as it is (GenAI's GGUF reader; llmchat.models.gguf_file).
 
 OpenVINO does the batching, the paged KV cache with prefix caching (a follow-up turn does not read the history
 again) and the sampling (temperature, top_p, repetition_penalty, per-request seed). llmchat keeps the rest, shared
@@ -62,6 +63,18 @@ def _generation_config(request: GenerationRequest, eos_ids: frozenset[int]):
     return config
 
 
+def _cpu_properties(threads: int, kv_cache_precision: str) -> dict:
+    """The CPU plugin's settings. The plugin's own defaults otherwise hold: the LATENCY hint, bf16 activations where
+    the CPU has them, a u8 KV cache (half of bf16's memory, a little faster to read)."""
+    properties: dict = {"INFERENCE_NUM_THREADS": threads}
+    if kv_cache_precision != "auto":
+        import openvino
+
+        types = {"u8": openvino.Type.u8, "bf16": openvino.Type.bf16, "f16": openvino.Type.f16, "f32": openvino.Type.f32}
+        properties["KV_CACHE_PRECISION"] = types[kv_cache_precision]
+    return properties
+
+
 class OpenVINOEngine:
     kind = "openvino"
     device_type = "cpu"
@@ -69,20 +82,21 @@ class OpenVINOEngine:
     def __init__(
         self,
         name: str,
-        folder: Path,
+        model_path: Path,
         tokenizer,
         context_length: int,
         eos_ids: frozenset[int],
         *,
         scheduler: OpenVINOScheduler,
         threads: int,
+        kv_cache_precision: str = "auto",
         max_batch_size: int = 16,
         max_queue: int = 64,
     ):
         import openvino_genai
 
         self.name = name
-        self.folder = folder
+        self.model_path = model_path  # an export folder or a .gguf file
         self.tokenizer = tokenizer
         self.encode_lock = threading.Lock()
         self.context_length = context_length
@@ -98,7 +112,7 @@ class OpenVINOEngine:
         config.enable_prefix_caching = True
         config.cache_size = 0  # with num_kv_blocks 0: the KV cache grows as the sequences need it
         self._pipeline = openvino_genai.ContinuousBatchingPipeline(
-            str(folder), config, "CPU", {"INFERENCE_NUM_THREADS": threads}
+            str(model_path), config, "CPU", _cpu_properties(threads, kv_cache_precision)
         )
         # a separate HF tokenizer copy for turning ids into text on the scheduler thread: a fast tokenizer shared
         # with the thread that encodes prompts can fail with "Already borrowed"
@@ -107,11 +121,18 @@ class OpenVINOEngine:
         self._running: dict[int, _Running] = {}
         self._next_id = 0
         self._lock = threading.Lock()  # guards _waiting (submit runs on request threads)
-        self._scorer = OpenVINOScorer(folder, threads)
+        # token scores come from the export's IR compiled a second time (openvino_scoring.py); a .gguf read directly has
+        # no IR to compile, so an engine on one cannot score (the server refuses logprobs for it with a 400)
+        self._scorer = OpenVINOScorer(model_path, threads) if model_path.is_dir() else None
         self._scheduler = scheduler
         scheduler.add(self)
 
     # ---- any thread ----
+
+    @property
+    def can_score(self) -> bool:
+        """Whether requests with logprobs or echo can be answered (not on a .gguf read directly)."""
+        return self._scorer is not None
 
     @property
     def queue_depth(self) -> int:

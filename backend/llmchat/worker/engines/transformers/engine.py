@@ -46,6 +46,7 @@ def eos_ids_of(model, tokenizer) -> frozenset[int]:
 
 class Engine:
     kind = "transformers"
+    can_score = True  # logprobs come from the logits every step computes anyway
 
     def __init__(
         self,
