@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = (
     "llmchat.worker.commands",  # worker, models
     "llmchat.api.commands",  # serve
+    "llmchat.api.account_commands",  # users, keys
     "llmchat.training.commands",  # data, finetune, export, evaluate
     "llmchat.launcher",  # up
 )
