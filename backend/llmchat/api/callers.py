@@ -47,8 +47,7 @@ NOBODY = Caller(identity="", name="", admin=False, limit_key="")
 
 
 def ip_caller(address: str, admins: tuple[Network, ...]) -> Caller:
-    admin = ipaddress.ip_address(address) in admins if admins else False
-    return Caller(identity=f"ip:{address}", name=address, admin=admin, limit_key=limit_key(address))
+    return Caller(identity=f"ip:{address}", name=address, admin=_in_any(address, admins), limit_key=limit_key(address))
 
 
 def _in_any(address: str, networks: tuple[Network, ...]) -> bool:
