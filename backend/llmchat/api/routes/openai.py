@@ -166,12 +166,16 @@ def _relay(
             if data == "[DONE]":
                 break
             chunk = json.loads(data)
-            usage = chunk.get("usage") or usage
             choices = chunk.get("choices") or []
             if choices:
                 text.append(str((choices[0].get("delta") or {}).get("content") or ""))
-            elif not asked_usage:
-                continue  # the usage-only chunk we asked for on the client's behalf
+            if "usage" in chunk and not asked_usage:
+                # we asked for the counts on the client's behalf: they are ours, not passed on
+                usage = chunk.pop("usage") or usage
+                if not choices:
+                    continue
+                data = json.dumps(chunk, ensure_ascii=False)
+            usage = chunk.get("usage") or usage
             yield f"data: {data}\n\n"
         yield "data: [DONE]\n\n"
     except (httpx.HTTPError, json.JSONDecodeError) as exc:
