@@ -11,6 +11,7 @@ from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig, check_config, load_config
 from llmchat.api.errors import register_error_handlers
 from llmchat.api.limits import GenerationSlots, generation_cap, install_rate_limit
+from llmchat.api.metrics import install_metrics
 from llmchat.api.routes import (
     account,
     admin,
@@ -86,7 +87,9 @@ def create_app(config: AppConfig | None = None) -> Flask:
         callers=callers,
     )
 
-    # order matters: which address, whether the request is acceptable, who is asking, then the rate limits
+    # order matters: the metrics' timer, which address, whether the request is acceptable, who is asking, then the
+    # rate limits
+    install_metrics(app, config.metrics_networks)
     install_security(app, config)
     install_callers(app, callers)
     install_rate_limit(app, limits, account.bp, config.accounts.signin_rate_limit)

@@ -15,13 +15,12 @@ mode an IPv6 client counts as its whole /64 (identity.limit_key).
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 from flask import Flask, Request, request
 
 from llmchat.api.errors import Refused
-from llmchat.api.identity import ENVIRON_KEY, Network, canonical, limit_key, parse_networks
+from llmchat.api.identity import ENVIRON_KEY, Network, canonical, in_networks, limit_key, parse_networks
 
 CALLER_KEY = "llmchat.caller"  # where the resolved caller lives in the WSGI environ
 SESSION_COOKIE = "llmchat_session"
@@ -47,12 +46,9 @@ NOBODY = Caller(identity="", name="", admin=False, limit_key="")
 
 
 def ip_caller(address: str, admins: tuple[Network, ...]) -> Caller:
-    return Caller(identity=f"ip:{address}", name=address, admin=_in_any(address, admins), limit_key=limit_key(address))
-
-
-def _in_any(address: str, networks: tuple[Network, ...]) -> bool:
-    ip = ipaddress.ip_address(address)
-    return any(ip in network for network in networks)
+    return Caller(
+        identity=f"ip:{address}", name=address, admin=in_networks(address, admins), limit_key=limit_key(address)
+    )
 
 
 def user_caller(name: str, admin: bool, by_key: bool = False) -> Caller:
@@ -101,7 +97,7 @@ class CallerResolver:
         return self._by_cookie(req)
 
     def from_proxy(self, address: str) -> bool:
-        return _in_any(address, self.proxies)
+        return in_networks(address, self.proxies)
 
     def owner_caller(self, identity: str, by_key: bool = False) -> Caller | None:
         """The Caller an identity stands for now (a user must still exist and be active); None otherwise."""
@@ -127,7 +123,7 @@ class CallerResolver:
     def _by_header(self, req: Request) -> Caller:
         peer = canonical(req.remote_addr or "")
         name = (req.headers.get(self.header) or "").strip()
-        if peer is None or not _in_any(peer, self.proxies):
+        if peer is None or not in_networks(peer, self.proxies):
             raise unauthenticated(f"sign in through the sign-in proxy ({self.header} is only believed from it)")
         if not name or len(name) > 190:
             raise unauthenticated(f"the sign-in proxy sent no user ({self.header})")

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from llmchat.models import cards
 from llmchat.models.specs import UnknownModelError, spec_summary
-from llmchat.worker import responses
+from llmchat.worker import metrics, responses
 from llmchat.worker.engines import QueueFull
 from llmchat.worker.engines.base import GenerationRequest, SamplingParams
 from llmchat.worker.errors import ApiError, busy
@@ -82,9 +82,9 @@ def _generation_request(target: Target, prompt_ids: list[int], body: GenerationB
     )
 
 
-def _submit(target: Target, request: GenerationRequest, stream: EventStream):
+def _submit(target: Target, request: GenerationRequest, sink):
     try:
-        return target.engine.submit(request, stream.sink)
+        return target.engine.submit(request, sink)
     except QueueFull as exc:
         raise busy(f"the worker is busy ({exc}); retry shortly", "queue_full") from exc
 
@@ -104,7 +104,7 @@ async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, c
         prompt_ids = await tokenizing.prompt(target, body.text)
     generation = _generation_request(target, prompt_ids, body, "messages" if chat else "prompt")
     stream = EventStream()
-    handle = _submit(target, generation, stream)
+    handle = _submit(target, generation, request.app.state.metrics.track(target.spec.id, stream.sink))
     shape = responses.ChatShape(target.spec.id) if chat else responses.CompletionShape(target.spec.id)
     if body.stream:
         return StreamingResponse(
@@ -121,6 +121,7 @@ def create_app(pool: ModelPool) -> FastAPI:
     registry = pool.registry
     tokenizing = Tokenizing(settings.max_tokenize_backlog_chars)
     app = FastAPI(title="llmchat worker", version="1")
+    metrics.install(app, pool)
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError):
