@@ -64,7 +64,9 @@ def test_api_metrics_add_up_every_gunicorn_process(tmp_path):
             )
             assert total(families["llmchat:api_streams_live"], "llmchat:api_streams_live") == 1
             requests = families["llmchat:api_requests"]
-            assert total(requests, "llmchat:api_requests_total", route="/api/chat", status="200") == chats + 1  # + the stream
+            assert (
+                total(requests, "llmchat:api_requests_total", route="/api/chat", status="200") == chats + 1
+            )  # + the stream
             assert total(requests, "llmchat:api_requests_total", route="/api/chat", status="415") == 1
             refusals = families["llmchat:api_refusals"]
             assert total(refusals, "llmchat:api_refusals_total", reason="unsupported_media_type") == 1
@@ -86,8 +88,14 @@ def test_worker_metrics_are_named_like_vllm(worker, tmp_path):
             assert [line for line in response.iter_lines() if line]
         families = scrape(http)
     model = {"model_name": "tiny-chat"}
-    assert total(families["llmchat:time_to_first_token_seconds"], "llmchat:time_to_first_token_seconds_count", **model) >= 2
-    assert total(families["llmchat:e2e_request_latency_seconds"], "llmchat:e2e_request_latency_seconds_count", **model) >= 2
+    assert (
+        total(families["llmchat:time_to_first_token_seconds"], "llmchat:time_to_first_token_seconds_count", **model)
+        >= 2
+    )
+    assert (
+        total(families["llmchat:e2e_request_latency_seconds"], "llmchat:e2e_request_latency_seconds_count", **model)
+        >= 2
+    )
     assert "llmchat:time_per_output_token_seconds" in families
     generated = total(families["llmchat:generation_tokens"], "llmchat:generation_tokens_total", **model)
     assert generated >= 2 and total(families["llmchat:prompt_tokens"], "llmchat:prompt_tokens_total", **model) >= 2

@@ -75,7 +75,9 @@ def test_usage_chunk_when_asked_and_errors_in_openai_shape(accounts_api, key):
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "Hi"}])
     with pytest.raises(openai.BadRequestError) as too_many:
-        client.chat.completions.create(model="tiny-chat", messages=[{"role": "user", "content": "Hi"}], max_tokens=10**6)
+        client.chat.completions.create(
+            model="tiny-chat", messages=[{"role": "user", "content": "Hi"}], max_tokens=10**6
+        )
     assert "max_tokens" in str(too_many.value)
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=f"{accounts_api.url}/v1", api_key="llmc-wrong", max_retries=0).models.list()
