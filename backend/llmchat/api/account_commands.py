@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -46,12 +48,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         parser.add_argument("--config", type=Path, default=None, help="app config (default configs/app.yaml)")
 
 
-def _open(args: argparse.Namespace):
+@contextlib.contextmanager
+def _database(args: argparse.Namespace) -> Iterator[tuple]:
+    """The app config and its database (migrated when the config says so), released afterwards."""
     from llmchat.api.config import load_config
     from llmchat.store import open_database
 
     config = load_config(args.config)
-    return config, open_database(config.database_url, migrate=config.migrate_on_start)
+    database = open_database(config.database_url, migrate=config.migrate_on_start)
+    try:
+        yield config, database
+    finally:
+        database.dispose()
 
 
 def read_password(stdin=None) -> str:
@@ -68,14 +76,12 @@ def read_password(stdin=None) -> str:
 def add_user(args: argparse.Namespace) -> int:
     from llmchat.store import AccountError, AccountStore
 
-    _, database = _open(args)
-    try:
-        user = AccountStore(database).add_user(args.name, read_password(), role="admin" if args.admin else "user")
-    except AccountError as exc:
-        print(f"llmchat users add: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        database.dispose()
+    with _database(args) as (_, database):
+        try:
+            user = AccountStore(database).add_user(args.name, read_password(), role="admin" if args.admin else "user")
+        except AccountError as exc:
+            print(f"llmchat users add: {exc}", file=sys.stderr)
+            return 2
     print(f"added {user.name} ({user.role})")
     return 0
 
@@ -83,23 +89,17 @@ def add_user(args: argparse.Namespace) -> int:
 def list_users(args: argparse.Namespace) -> int:
     from llmchat.store import AccountStore
 
-    _, database = _open(args)
-    try:
+    with _database(args) as (_, database):
         for user in AccountStore(database).users():
             print(f"{user.name}\t{user.role}\t{user.status}\t{user.created_at:%Y-%m-%d}")
-    finally:
-        database.dispose()
     return 0
 
 
 def set_user(args: argparse.Namespace) -> int:
     from llmchat.store import AccountStore
 
-    _, database = _open(args)
-    try:
+    with _database(args) as (_, database):
         user = AccountStore(database).update_user(args.name, role=args.role, status=args.status)
-    finally:
-        database.dispose()
     if user is None:
         print(f"llmchat users set: no user {args.name!r}", file=sys.stderr)
         return 2
@@ -115,14 +115,12 @@ def assign_ip(args: argparse.Namespace) -> int:
     if address is None:
         print(f"llmchat users assign-ip: {args.address!r} is not an address", file=sys.stderr)
         return 2
-    _, database = _open(args)
-    try:
-        moved = AccountStore(database).assign_conversations(f"ip:{address}", args.name)
-    except AccountError as exc:
-        print(f"llmchat users assign-ip: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        database.dispose()
+    with _database(args) as (_, database):
+        try:
+            moved = AccountStore(database).assign_conversations(f"ip:{address}", args.name)
+        except AccountError as exc:
+            print(f"llmchat users assign-ip: {exc}", file=sys.stderr)
+            return 2
     print(f"{moved} conversations of {address} now belong to {args.name}")
     return 0
 
@@ -143,15 +141,12 @@ def key_owner(config, user: str | None, ip: str | None) -> str:
 def create_key(args: argparse.Namespace) -> int:
     from llmchat.store import AccountStore, KeyStore
 
-    config, database = _open(args)
-    try:
+    with _database(args) as (config, database):
         owner = key_owner(config, args.user, args.ip)
         if config.identity == "accounts" and AccountStore(database).user(args.user) is None:
             print(f"llmchat keys create: no user {args.user!r}", file=sys.stderr)
             return 2
         record, key = KeyStore(database).create(owner, args.name)
-    finally:
-        database.dispose()
     print(f"key {record.id} ({record.name}) for {owner}; it is shown only now:")
     print(key)
     return 0
@@ -160,25 +155,19 @@ def create_key(args: argparse.Namespace) -> int:
 def list_keys(args: argparse.Namespace) -> int:
     from llmchat.store import KeyStore
 
-    _, database = _open(args)
-    try:
+    with _database(args) as (_, database):
         for key in KeyStore(database).list():
             used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never used"
             state = "revoked" if key.revoked else "live"
             print(f"{key.id}\t{key.identity}\t{key.name}\t{key.prefix}…\t{used}\t{state}")
-    finally:
-        database.dispose()
     return 0
 
 
 def revoke_key(args: argparse.Namespace) -> int:
     from llmchat.store import KeyStore
 
-    _, database = _open(args)
-    try:
+    with _database(args) as (_, database):
         revoked = KeyStore(database).revoke(args.id)
-    finally:
-        database.dispose()
     if not revoked:
         print(f"llmchat keys revoke: no live key {args.id}", file=sys.stderr)
         return 2

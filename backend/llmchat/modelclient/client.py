@@ -235,17 +235,7 @@ class ModelClient:
     def open_stream(self, endpoint: Endpoint, path: str, payload: dict[str, Any]) -> WorkerStream:
         """Send the request and check its status now, so a refusal is a normal HTTP error, not a broken stream."""
         body = {**payload, "stream": True, "stream_options": {"include_usage": True}}
-        request = self._http.build_request("POST", endpoint.url + path, json=body, headers=endpoint.headers())
-        try:
-            response = self._http.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise _unreachable(endpoint, exc) from exc
-        try:
-            _raise_for(response)
-        except WorkerRejected:
-            response.close()
-            raise
-        return WorkerStream(response)
+        return WorkerStream(self.open_relay(endpoint, path, body))
 
 
 class WorkerStream:
