@@ -240,13 +240,20 @@ def test_a_password_change_ends_the_other_sign_ins(accounts_api):
 
 
 def test_approval_leaves_new_accounts_pending_until_an_admin_approves(tmp_path, upstream):
-    config = {"identity": "accounts", "accounts": {"signup": "approval"}}
+    config = {"identity": "accounts", "accounts": {"signup": "approval"}, "trusted_proxies": ["127.0.0.23"]}
     with (
         serve(tmp_path, upstream, **config) as api,
         from_address(api.url, "127.0.0.21") as admin,
         from_address(api.url, "127.0.0.22") as newcomer,
+        from_address(api.url, "127.0.0.23") as https_proxy,
     ):
         assert sign_up(admin, "root").status_code == 201
+        https = {"X-Forwarded-Proto": "https"}
+        # behind an https proxy the cookie is Secure; a client's own claim of https is not believed
+        proxied = https_proxy.post("/api/auth/signin", json={"name": "root", "password": PASSWORD}, headers=https)
+        assert "secure" in proxied.headers["set-cookie"].lower().split("; ")
+        claimed = admin.post("/api/auth/signin", json={"name": "root", "password": PASSWORD}, headers=https)
+        assert "secure" not in claimed.headers["set-cookie"].lower().split("; ")
         pending = sign_up(newcomer, "erin")
         assert pending.status_code == 202 and pending.json()["status"] == "pending"
         assert sign_in(newcomer, "erin").json()["error"]["code"] == "account_pending"
