@@ -26,8 +26,10 @@ def test_passwords_are_argon2_hashes_and_verify_only_the_right_one(database):
     with pytest.raises(AccountError) as short:
         accounts.add_user("bob", "short")
     assert short.value.field == "password"
-    with pytest.raises(AccountError):
-        accounts.add_user("../etc", "long enough password")
+    for bad in ("../etc", "alice\n", "a\x00b", ""):
+        with pytest.raises(AccountError):
+            accounts.add_user(bad, "long enough password")
+        assert accounts.verify(bad, "long enough password") is None and accounts.user(bad) is None
 
 
 def test_the_first_sign_up_is_an_admin_and_approval_leaves_the_rest_pending(database):
@@ -65,6 +67,7 @@ def test_keys_are_kept_as_hashes_and_revoked_for_their_owner_only(database):
     assert keys.owner(key) == "user:alice"
     assert keys.owner(key + "x") is None
     assert not keys.revoke(record.id, "user:bob")
+    assert not keys.revoke(2**63, "user:alice")  # no id that large: not found, not an integer overflow
     assert keys.owner(key) == "user:alice"
     assert keys.revoke(record.id, "user:alice")
     assert keys.owner(key) is None

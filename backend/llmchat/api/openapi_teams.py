@@ -169,7 +169,9 @@ def team_paths() -> dict[str, Any]:
             },
         },
         "/api/keys/{key_id}": {
-            "parameters": [{"name": "key_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "parameters": [
+                {"name": "key_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+            ],
             "delete": {
                 "summary": "revoke one of the caller's keys",
                 "responses": {"204": {"description": "revoked"}, **_errors(404)},

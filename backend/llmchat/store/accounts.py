@@ -23,7 +23,7 @@ from llmchat.store.records import as_utc
 
 ROLES = ("admin", "user")
 STATUSES = ("active", "pending", "disabled")
-USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024  # argon2 hashes any length; this bounds the work one request can ask for
 
@@ -62,7 +62,7 @@ def token_hash(token: str) -> str:
 
 
 def check_name(name: str) -> str:
-    if not USER_NAME.match(name or ""):
+    if not USER_NAME.fullmatch(name or ""):
         raise AccountError("name", "name: 1 to 64 letters, digits or . _ @ -, starting with a letter or digit")
     return name
 
@@ -107,12 +107,16 @@ class AccountStore:
             return [_record(u) for u in session.scalars(select(User).order_by(User.id))]
 
     def user(self, name: str) -> UserRecord | None:
+        if not USER_NAME.fullmatch(name):
+            return None  # no such name can exist (and PostgreSQL refuses a NUL even in a WHERE clause)
         with self._sessions() as session:
             user = session.scalar(select(User).where(User.name == name))
             return _record(user) if user else None
 
     def update_user(self, name: str, role: str | None = None, status: str | None = None) -> UserRecord | None:
         changes = {k: v for k, v in (("role", role), ("status", status)) if v is not None}
+        if not USER_NAME.fullmatch(name):
+            return None
         with self._sessions.begin() as session:
             user = session.scalar(select(User).where(User.name == name))
             if user is None:
@@ -125,9 +129,11 @@ class AccountStore:
 
     def verify(self, name: str, password: str) -> UserRecord | None:
         """The user when the password is theirs (whatever their status: the caller decides); else None."""
-        with self._sessions() as session:
-            user = session.scalar(select(User).where(User.name == name))
-            stored = user.password_hash if user else self._decoy
+        user = None
+        if USER_NAME.fullmatch(name):
+            with self._sessions() as session:
+                user = session.scalar(select(User).where(User.name == name))
+        stored = user.password_hash if user else self._decoy
         try:
             self._hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from llmchat.store.database import Database
 from llmchat.store.models import ApiKey, utc_now
 from llmchat.store.records import as_utc
+from llmchat.store.repository import MAX_ID
 
 KEY_PREFIX = "llmc-"
 SHOWN_CHARS = 12  # "llmc-" and 7 random characters: enough to tell keys apart, far too few to guess the rest
@@ -81,6 +82,8 @@ class KeyStore:
 
     def revoke(self, key_id: int, identity: str | None = None) -> bool:
         """Revoke a key of `identity` (None: anyone's, for the CLI); False when there is no such live key."""
+        if not 0 < key_id <= MAX_ID:
+            return False
         with self._sessions.begin() as session:
             row = session.get(ApiKey, key_id)
             if row is None or row.revoked_at is not None or (identity is not None and row.identity != identity):
