@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from llmchat.store.repository import MAX_ID
 KEY_PREFIX = "llmc-"
 SHOWN_CHARS = 12  # "llmc-" and 7 random characters: enough to tell keys apart, far too few to guess the rest
 MAX_NAME_CHARS = 100
+LAST_USE_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,10 @@ class KeyStore:
             row = session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash(key), ApiKey.revoked_at.is_(None)))
             if row is None:
                 return None
-            row.last_used_at = utc_now()
+            now = utc_now()
+            # noted once a minute at most: a script's every request need not be a write
+            if row.last_used_at is None or now - as_utc(row.last_used_at) > LAST_USE_PRECISION:
+                row.last_used_at = now
             return row.identity
 
     def list(self, identity: str | None = None) -> list[KeyRecord]:
