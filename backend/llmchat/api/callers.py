@@ -89,7 +89,7 @@ class CallerResolver:
     def resolve(self, req: Request, client_address: str) -> Caller:
         token = bearer_token(req)
         if token:
-            return self._by_key(token, client_address)
+            return self._by_key(token)
         if self.mode == "ip":
             return ip_caller(client_address, self.admin_ips)
         if self.mode == "header":
@@ -111,7 +111,7 @@ class CallerResolver:
             return user_caller(name, user.admin, by_key)
         return user_caller(name, name in self.admin_users, by_key)
 
-    def _by_key(self, token: str, client_address: str) -> Caller:
+    def _by_key(self, token: str) -> Caller:
         identity = self.keys.owner(token)
         caller = self.owner_caller(identity, by_key=True) if identity else None
         if caller is None:
