@@ -4,16 +4,14 @@ tests/support/slow_upstream.py."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.api.test_attacks import assert_cannot_touch, chat, titles
-from tests.support.api_server import ApiServer, from_address, start_serve_process
+from tests.api.test_attacks import assert_cannot_touch, chat, serve, titles
+from tests.support.api_server import ApiServer, from_address
 from tests.support.slow_upstream import start_slow_upstream
 
 PASSWORD = "correct horse battery"
@@ -23,21 +21,6 @@ PASSWORD = "correct horse battery"
 def upstream() -> Iterator[str]:
     with start_slow_upstream(delay=0.01) as url:
         yield url
-
-
-@contextlib.contextmanager
-def serve(tmp_path: Path, upstream: str, **config: Any) -> Iterator[ApiServer]:
-    limits = {"rate_limit_requests": 0, **config.pop("limits", {})}
-    data = {
-        "database_url": f"sqlite:///{tmp_path / 'teams.db'}",
-        "worker_urls": [upstream],
-        "health_cache_s": 0.5,
-        "models_cache_s": 1.0,
-        "limits": limits,
-        **config,
-    }
-    with start_serve_process(data) as api:
-        yield api
 
 
 def sign_up(http: httpx.Client, name: str, password: str = PASSWORD) -> httpx.Response:
