@@ -20,6 +20,9 @@ describe('account store', () => {
     await address.load()
     expect(address.needsSignIn()).toBe(false)
     expect(address.state.admin).toBe(true)
+    const unnamed = createAccount({ api: fakeApi({ identity: null, name: null, admin: false, mode: 'header', signup: 'closed' }) })
+    await unnamed.load()
+    expect(unnamed.needsSignIn()).toBe(true) // the proxy named no one: the page says to come through it
   })
 
   it('a pending sign-up does not sign in; a sign-in reloads who is asking', async () => {

@@ -1,5 +1,6 @@
-// The signed-in caller (GET /api/me): who, whether an admin, how one signs in here. In accounts mode a caller
-// nobody signed in as sees the sign-in page instead of the app.
+// The signed-in caller (GET /api/me): who, whether an admin, how one signs in here. A caller the server does not
+// know (accounts mode: nobody signed in; header mode: the sign-in proxy named no one) sees the sign-in page instead
+// of the app.
 import { reactive } from 'vue'
 
 export function createAccount({ api }) {
@@ -12,7 +13,7 @@ export function createAccount({ api }) {
   return {
     state,
     load,
-    needsSignIn: () => state.loaded && state.mode === 'accounts' && !state.identity,
+    needsSignIn: () => state.loaded && state.mode !== 'ip' && !state.identity,
     async signIn(name, password) {
       await api.signIn(name, password)
       await load()
