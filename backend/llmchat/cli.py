@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = (
     "llmchat.worker.commands",  # worker, models
     "llmchat.api.commands",  # serve
+    "llmchat.api.account_commands",  # users, keys
     "llmchat.training.commands",  # data, finetune, export, evaluate
     "llmchat.launcher",  # up
 )
@@ -25,6 +26,8 @@ EPILOG = """examples:
   llmchat worker --port 8001                  serve the models in configs/models.yaml (OpenAI API)
   llmchat serve --port 5000                   the chat API and web app on http://127.0.0.1:5000
   llmchat up                                  worker + API together (what `make run` starts); Ctrl-C stops both
+  llmchat users add alice --admin             a local account (identity: accounts); the password from stdin
+  llmchat keys create laptop --user alice     a personal API key for the chat server's /v1 (printed once)
   llmchat data make                           write the shipped Alpaca-format dataset
   llmchat finetune --config configs/train/smollm2-lora.yaml --set max_steps=5
   llmchat evaluate --models smollm2-chat,smollm2-lora

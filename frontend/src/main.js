@@ -7,5 +7,6 @@ import './styles/chat.css'
 import './styles/markdown.css'
 import './styles/feedback.css'
 import './styles/leaderboard.css'
+import './styles/account.css'
 
 createApp(App).provide(APP_KEY, createAppState()).mount('#app')

@@ -8,6 +8,8 @@ import { matchShortcut } from '../src/lib/shortcuts.js'
 describe('parseHash', () => {
   it('reads a conversation id, the compare view, the leaderboard, or a new chat', () => {
     expect(parseHash('#/leaderboard')).toEqual({ view: 'leaderboard', conversationId: null, badLink: null })
+    expect(parseHash('#/account')).toEqual({ view: 'account', conversationId: null, badLink: null })
+    expect(parseHash('#/admin')).toEqual({ view: 'admin', conversationId: null, badLink: null })
     expect(parseHash('#/c/abc-123')).toEqual({ view: 'chat', conversationId: 'abc-123', badLink: null })
     expect(parseHash('#/c/a%20b')).toEqual({ view: 'chat', conversationId: 'a b', badLink: null })
     expect(parseHash('#/compare')).toEqual({ view: 'compare', conversationId: null, badLink: null })

@@ -155,7 +155,7 @@ def test_api_killed_mid_stream_leaves_a_stopped_reply_with_its_text(long_worker,
     time.sleep(STALE_AFTER_S)
     database = open_database(database_url, migrate=False)
     try:
-        record = ChatStore(database, stale_after_s=STALE_AFTER_S).get_conversation("127.0.0.1", conversation_id)
+        record = ChatStore(database, stale_after_s=STALE_AFTER_S).get_conversation("ip:127.0.0.1", conversation_id)
     finally:
         database.dispose()
     user, reply = record.messages

@@ -4,7 +4,7 @@ with `redis://` storage across several API processes."""
 from __future__ import annotations
 
 import pytest
-from flask import Flask
+from flask import Blueprint, Flask
 
 from llmchat.api.config import Limits
 from llmchat.api.limits import install_rate_limit
@@ -49,4 +49,4 @@ def test_two_api_processes_share_one_budget_through_redis(tmp_path):
 def test_an_unreachable_rate_limit_storage_stops_the_start():
     limits = Limits(rate_limit_requests=3, rate_limit_storage="redis://127.0.0.1:9/0")
     with pytest.raises(RuntimeError, match="does not answer"):
-        install_rate_limit(Flask("t"), limits)
+        install_rate_limit(Flask("t"), limits, Blueprint("signin", __name__), "10 per minute")

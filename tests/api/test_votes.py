@@ -130,7 +130,7 @@ def test_blind_draws_two_different_served_models_at_random(api, client):
     for _ in range(12):
         session = client.post("/api/conversations", json={"kind": "compare", "blind": True}).json()
         assert session["models"] == [None, None]
-        drawn = store.get_conversation("127.0.0.1", session["id"]).models
+        drawn = store.get_conversation("ip:127.0.0.1", session["id"]).models
         assert len(set(drawn)) == 2 and set(drawn) <= SERVED
         pairs.append(drawn)
     assert len(set(pairs)) > 1  # 12 draws of the same ordered pair out of 6: chance 6**-11

@@ -65,3 +65,36 @@ def test_dockerfiles_copy_paths_that_exist():
                 sources = line.split()[1:-1]
                 for source in sources:
                     assert (ROOT / source).exists(), f"{dockerfile.name}: COPY {source} does not exist"
+
+
+def test_the_monitoring_profile_scrapes_what_the_api_and_worker_serve(compose):
+    services = compose["services"]
+    assert services["prometheus"]["profiles"] == services["grafana"]["profiles"] == ["monitoring"]
+    address = services["prometheus"]["networks"]["monitoring"]["ipv4_address"]
+    api_env = services["api"]["environment"]
+    assert address in api_env["LLMCHAT_METRICS_NETWORKS"].split(",")
+    assert "api" in api_env["LLMCHAT_ALLOWED_HOSTS"].split(",")  # the Host Prometheus sends
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in scrape["scrape_configs"]}
+    assert targets == {"llmchat-api": ["api:5000"], "llmchat-worker": ["worker:8001"]}
+    for volume in services["prometheus"]["volumes"] + services["grafana"]["volumes"]:
+        assert (ROOT / volume.split(":")[0]).exists(), volume
+
+
+def test_the_dashboard_queries_metrics_the_code_defines():
+    import json
+
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "llmchat.json").read_text())
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+        for name in re.findall(r"llmchat:[a-z0-9_:]+", target["expr"])
+    }
+    code = (ROOT / "backend/llmchat/worker/metrics.py").read_text() + (
+        ROOT / "backend/llmchat/api/metrics.py"
+    ).read_text()
+    for name in queried:
+        base = re.sub(r"_(bucket|total)$", "", name)
+        assert f'"{base}"' in code, f"the dashboard queries {name}, which nothing exports"
+    assert len(queried) >= 10

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from llmchat.store import ChatStore, FeedbackStore, NotFound, VoteRefused, open_database
 from llmchat.store.database import MIGRATIONS_DIR, make_engine
 
-IP, OTHER = "10.0.0.1", "10.0.0.2"
+IP, OTHER = "ip:10.0.0.1", "ip:10.0.0.2"  # owners are identities (migration 0004)
 
 
 @pytest.fixture

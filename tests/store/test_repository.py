@@ -11,11 +11,21 @@ from llmchat.store import ChatStore, open_database
 def test_migrations_create_the_tables_and_are_idempotent(database_url):
     first = open_database(database_url)
     names = set(inspect(first.engine).get_table_names())
-    assert {"clients", "conversations", "messages", "feedback", "votes", "alembic_version"} <= names
+    assert {
+        "clients",
+        "conversations",
+        "messages",
+        "feedback",
+        "votes",
+        "users",
+        "sign_ins",
+        "api_keys",
+        "usage",
+    } <= names
     first.dispose()
     again = open_database(database_url)  # a second start-up runs `upgrade head` again: no error, same revision
     with again.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
     again.dispose()
 
 

@@ -78,7 +78,8 @@ def test_upgrade_from_0001_keeps_data_and_links_messages_in_id_order(database_ur
     database = open_database(database_url)  # the app's start-up: upgrade head
     try:
         store = ChatStore(database)
-        old = store.get_conversation("10.0.0.1", "a")
+        assert store.get_conversation("10.0.0.1", "a") is None  # 0004: the owner is now the identity ip:10.0.0.1
+        old = store.get_conversation("ip:10.0.0.1", "a")
         assert [(m.content, m.status) for m in old.messages] == [
             ("hello old world", "complete"),
             ("hi there", "complete"),
@@ -87,8 +88,10 @@ def test_upgrade_from_0001_keeps_data_and_links_messages_in_id_order(database_ur
         ]
         assert [m.parent_id for m in old.messages] == [None, 1, 2, 4]
         assert old.current_leaf_id == 5 and old.title == "Old" and old.title_state == "final"
-        assert [(m.status, m.parent_id) for m in store.get_conversation("10.0.0.1", "b").messages] == [("error", None)]
-        assert [h.message_id for h in store.search("10.0.0.1", "old world")] == [1]  # indexed by the upgrade
+        assert [(m.status, m.parent_id) for m in store.get_conversation("ip:10.0.0.1", "b").messages] == [
+            ("error", None)
+        ]
+        assert [h.message_id for h in store.search("ip:10.0.0.1", "old world")] == [1]  # indexed by the upgrade
         assert not store.claim_title("a")  # an existing title is never replaced by a generated one
     finally:
         database.dispose()

@@ -95,8 +95,11 @@ def start_api(config, host: str = "127.0.0.1") -> Iterator[ApiServer]:
 
 
 @contextlib.contextmanager
-def start_serve_process(config_data: dict[str, Any], timeout: float = 60.0, threads: int = 8) -> Iterator[ApiServer]:
-    """`llmchat serve` (gunicorn, gthread, `threads` threads) as a subprocess with an app.yaml from `config_data`."""
+def start_serve_process(
+    config_data: dict[str, Any], timeout: float = 60.0, threads: int = 8, workers: int = 1
+) -> Iterator[ApiServer]:
+    """`llmchat serve` (gunicorn, gthread, `workers` processes of `threads` threads) as a subprocess with an app.yaml
+    from `config_data`."""
     port = free_port()
     folder = Path(tempfile.mkdtemp(prefix="llmchat-api-"))
     config_path = folder / "app.yaml"
@@ -105,6 +108,6 @@ def start_serve_process(config_data: dict[str, Any], timeout: float = 60.0, thre
     config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "llmchat.cli", "serve", "--config", str(config_path)]
-    env = worker_env({"LLMCHAT_GUNICORN_THREADS": str(threads)})
+    env = worker_env({"LLMCHAT_GUNICORN_THREADS": str(threads), "LLMCHAT_GUNICORN_WORKERS": str(workers)})
     with run_server(command, url, "/api/health", env, timeout, "llmchat-api-") as (process, log_path):
         yield ApiServer(url=url, process=process, log_path=log_path)

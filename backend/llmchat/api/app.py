@@ -6,18 +6,25 @@ import logging
 
 from flask import Flask
 
+from llmchat.api.callers import CallerResolver, install_callers
 from llmchat.api.chat_service import ChatService
-from llmchat.api.config import AppConfig, load_config
+from llmchat.api.config import AppConfig, check_config, load_config
 from llmchat.api.errors import register_error_handlers
 from llmchat.api.limits import GenerationSlots, generation_cap, install_rate_limit
+from llmchat.api.metrics import install_metrics
 from llmchat.api.routes import (
+    account,
+    admin,
     cards,
     chat,
     conversations,
     feedback,
+    keys,
     leaderboard,
     meta,
+    openai,
     search,
+    usage,
 )
 from llmchat.api.routes.frontend import install_frontend
 from llmchat.api.routing import Router
@@ -28,11 +35,27 @@ from llmchat.api.titles import TitleWriter
 from llmchat.api.turn_runner import TurnRunner
 from llmchat.modelclient import ModelClient
 from llmchat.prompts import PromptBuilder
-from llmchat.store import ChatStore, FeedbackStore, open_database
+from llmchat.store import AccountStore, ChatStore, FeedbackStore, KeyStore, UsageStore, open_database
+
+BLUEPRINTS = (
+    meta.bp,
+    account.me_bp,
+    account.bp,
+    cards.bp,
+    chat.bp,
+    conversations.bp,
+    search.bp,
+    feedback.bp,
+    leaderboard.bp,
+    keys.bp,
+    usage.bp,
+    admin.bp,
+    openai.bp,
+)
 
 
 def create_app(config: AppConfig | None = None) -> Flask:
-    config = config or load_config()
+    config = check_config(config or load_config())
     logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-plugin INFO lines say nothing useful
     app = Flask("llmchat.api", static_folder=None)
@@ -46,6 +69,8 @@ def create_app(config: AppConfig | None = None) -> Flask:
     router = Router(config, client)
     limits = config.limits
     service = ChatService(config, store, router, PromptBuilder(config.prompts_path()))
+    accounts, keys_store, usage_store = AccountStore(database), KeyStore(database), UsageStore(database)
+    callers = CallerResolver(config, accounts, keys_store)
     app.extensions[EXTENSION] = Services(
         config=config,
         database=database,
@@ -53,15 +78,22 @@ def create_app(config: AppConfig | None = None) -> Flask:
         feedback=FeedbackStore(database),
         router=router,
         chat=service,
-        runner=TurnRunner(service, TitleWriter(service)),
+        runner=TurnRunner(service, TitleWriter(service), usage_store),
         schemas=request_schemas(limits.max_tokens, limits.max_message_chars),
         generations=GenerationSlots(limits.max_concurrent_per_ip, generation_cap(limits, threads=None)),
+        accounts=accounts,
+        keys=keys_store,
+        usage=usage_store,
+        callers=callers,
     )
 
-    # order matters: who is asking and whether the request is acceptable, before the rate limit counts it
+    # order matters: the metrics' timer, which address, whether the request is acceptable, who is asking, then the
+    # rate limits
+    install_metrics(app, config.metrics_networks)
     install_security(app, config)
-    install_rate_limit(app, limits)
-    for blueprint in (meta.bp, cards.bp, chat.bp, conversations.bp, search.bp, feedback.bp, leaderboard.bp):
+    install_callers(app, callers)
+    install_rate_limit(app, limits, account.bp, config.accounts.signin_rate_limit)
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     install_frontend(app, config.frontend_path())

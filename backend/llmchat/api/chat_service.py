@@ -1,6 +1,6 @@
 """Preparing a chat turn: conversation, parent, model, params, memory along the branch, prompt, server, rows.
 
-Request state lives in local objects only (no shared prompt state), so any number of IPs can chat at once.
+Request state lives in local objects only (no shared prompt state), so any number of callers can chat at once.
 """
 
 from __future__ import annotations
@@ -100,14 +100,14 @@ class ChatService:
         return params
 
     # conversations -----------------------------------------------------------------------
-    def owned_conversation(self, ip: str, conversation_id: str) -> ConversationRecord:
-        conversation = self.store.get_conversation(ip, conversation_id)
+    def owned_conversation(self, owner: str, conversation_id: str) -> ConversationRecord:
+        conversation = self.store.get_conversation(owner, conversation_id)
         if conversation is None:
             raise not_found()
         return conversation
 
-    def owned_message(self, ip: str, message_id: int) -> MessageRecord:
-        message = self.store.owned_message(ip, message_id)
+    def owned_message(self, owner: str, message_id: int) -> MessageRecord:
+        message = self.store.owned_message(owner, message_id)
         if message is None:
             raise not_found("message")
         return message
@@ -238,11 +238,11 @@ class ChatService:
         return StoreChatMessageHistory(self.store, conversation_id, leaf_id=leaf_id).messages
 
     # the three kinds of turn -------------------------------------------------------------------
-    def message_turn(self, ip: str, request: Any, message: str) -> ChatTurn:
+    def message_turn(self, owner: str, request: Any, message: str) -> ChatTurn:
         """POST /api/chat: a new user message (after the branch on screen, or under `parent_id`) and its reply."""
-        conversation = self.owned_conversation(ip, request.conversation_id) if request.conversation_id else None
+        conversation = self.owned_conversation(owner, request.conversation_id) if request.conversation_id else None
         column, model_id = self._column(conversation, request)
-        parent_id = self._parent(ip, conversation, request, column)
+        parent_id = self._parent(owner, conversation, request, column)
         requested = request.params.model_dump(exclude_none=True)
         conversation_id = conversation.id if conversation else None
         try:
@@ -252,7 +252,7 @@ class ChatService:
             turn = self.prepare("message", conversation_id or "", message, history, model, params)
         except WORKER_ERRORS as exc:
             # the user's words are kept (status error) so the UI can show them and offer a retry
-            conversation_id = conversation_id or self._new_conversation(ip, message, model_id)
+            conversation_id = conversation_id or self._new_conversation(owner, message, model_id)
             self._first_message_title(conversation, message)
             user = self.store.add_message(
                 conversation_id,
@@ -265,7 +265,7 @@ class ChatService:
                 status="error",
             )
             raise worker_error(exc, conversation_id, user) from exc
-        turn.conversation_id = conversation_id or self._new_conversation(ip, message, model.id)
+        turn.conversation_id = conversation_id or self._new_conversation(owner, message, model.id)
         self._first_message_title(conversation, message)
         turn.column = column
         turn.user_message = self.store.add_message(
@@ -281,10 +281,10 @@ class ChatService:
         turn.reply = self._new_reply(turn, turn.user_message)
         return turn
 
-    def regenerate_turn(self, ip: str, conversation_id: str, request: Any) -> ChatTurn:
+    def regenerate_turn(self, owner: str, conversation_id: str, request: Any) -> ChatTurn:
         """A new version of the reply to a user message; the earlier versions stay."""
-        conversation = self.owned_conversation(ip, conversation_id)
-        user = self._user_to_answer(ip, conversation, request.message_id)
+        conversation = self.owned_conversation(owner, conversation_id)
+        user = self._user_to_answer(owner, conversation, request.message_id)
         column_model = self._column_model(conversation, user.column)
         if conversation.models_hidden and request.model is not None:
             raise _blind_model_named()
@@ -311,9 +311,9 @@ class ChatService:
         turn.reply = self._new_reply(turn, user)
         return turn
 
-    def continue_turn(self, ip: str, message_id: int, request: Any) -> ChatTurn:
+    def continue_turn(self, owner: str, message_id: int, request: Any) -> ChatTurn:
         """Extend a reply that was cut off at max_tokens or stopped: same message, the text appended."""
-        reply = self.owned_message(ip, message_id)
+        reply = self.owned_message(owner, message_id)
         if reply.status == "streaming":
             raise ApiError(409, "busy", "this reply is being generated right now")
         if reply.role != "assistant" or not (reply.finish_reason == "length" or reply.status == "stopped"):
@@ -340,8 +340,8 @@ class ChatService:
         return turn
 
     # helpers -----------------------------------------------------------------------------------
-    def _new_conversation(self, ip: str, message: str, model: str) -> str:
-        return self.store.create_conversation(ip, shorten_title(message, self.config.title_max_chars), model).id
+    def _new_conversation(self, owner: str, message: str, model: str) -> str:
+        return self.store.create_conversation(owner, shorten_title(message, self.config.title_max_chars), model).id
 
     def _first_message_title(self, conversation: ConversationRecord | None, message: str) -> None:
         if conversation is not None and conversation.title_state == "untitled":
@@ -407,12 +407,12 @@ class ChatService:
                 400, "unknown_model", "this blind session's model is no longer served; start a new one", field="model"
             ) from exc
 
-    def _parent(self, ip: str, conversation: ConversationRecord | None, request: Any, column: int) -> int | None:
+    def _parent(self, owner: str, conversation: ConversationRecord | None, request: Any, column: int) -> int | None:
         if "parent_id" not in request.model_fields_set:
             return self.store.default_parent(conversation.id, column) if conversation else None
         if request.parent_id is None:
             return None
-        parent = self.owned_message(ip, request.parent_id)
+        parent = self.owned_message(owner, request.parent_id)
         if conversation is None or parent.conversation_id != conversation.id or parent.column != column:
             raise ApiError(
                 400,
@@ -423,14 +423,14 @@ class ChatService:
             )
         return parent.id
 
-    def _user_to_answer(self, ip: str, conversation: ConversationRecord, message_id: int | None) -> MessageRecord:
+    def _user_to_answer(self, owner: str, conversation: ConversationRecord, message_id: int | None) -> MessageRecord:
         if message_id is None:
             shown = conversation.messages or (conversation.columns[0].messages if conversation.columns else ())
             user = next((m for m in reversed(shown) if m.role == "user"), None)
             if user is None:
                 raise ApiError(400, "nothing_to_regenerate", "the conversation has no user message to answer")
             return user
-        user = self.owned_message(ip, message_id)
+        user = self.owned_message(owner, message_id)
         if user.conversation_id != conversation.id:
             raise not_found("message")
         if user.role != "user":

@@ -41,6 +41,10 @@ def serve_config(args: argparse.Namespace):
 
 
 def serve(args: argparse.Namespace) -> int:
+    if not args.dev:
+        from llmchat.api.gunicorn_app import prepare_metrics_dir
+
+        prepare_metrics_dir()  # before anything imports prometheus_client: the workers write their metrics there
     from llmchat.api.app import create_app
     from llmchat.store import open_database
 

@@ -48,6 +48,8 @@ class Limits:
     # None: a quarter of gunicorn's threads stay free for everything else (24 of 32)
     max_concurrent_generations: int | None = None
     max_tokens: int = 4096  # the most tokens a reply may ask for, whatever the model or the request says
+    # prompt + completion tokens one identity may use per UTC day (chat and /v1 together); None: no quota
+    tokens_per_day: int | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,21 @@ class TitleSettings:
     generate: bool = True
     max_tokens: int = 16
     model: str | None = None  # None: the conversation's model
+
+
+IDENTITY_MODES = ("ip", "header", "accounts")
+SIGNUP_MODES = ("closed", "open", "approval")
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """identity: accounts. `signup`: closed (only `llmchat users add`), open (anyone; the first account is an admin)
+    or approval (new accounts wait for an admin)."""
+
+    signup: str = "closed"
+    session_days: float = 30.0
+    # Flask-Limiter notation, per client address: password guessing is slowed to this
+    signin_rate_limit: str = "10 per minute"
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,15 @@ class AppConfig:
     prompts_dir: str = ""
     title_max_chars: int = 60
     log_level: str = "INFO"
+    # who is asking: ip (the client address), header (a sign-in proxy's header, from trusted_proxies only) or
+    # accounts (local accounts, signed in with a password)
+    identity: str = "ip"
+    identity_header: str = "X-Forwarded-User"
+    admin_ips: tuple[str, ...] = ("127.0.0.1", "::1")  # identity: ip
+    admin_users: tuple[str, ...] = ()  # identity: header (accounts keep their role in the database)
+    # who may read /metrics (Prometheus): addresses or networks
+    metrics_networks: tuple[str, ...] = ("127.0.0.1", "::1")
+    accounts: AccountSettings = field(default_factory=AccountSettings)
     defaults: GenerationDefaults = field(default_factory=GenerationDefaults)
     limits: Limits = field(default_factory=Limits)
     replies: ReplySettings = field(default_factory=ReplySettings)
@@ -141,6 +167,13 @@ ENVIRONMENT: dict[str, tuple[str, str, Any]] = {
     "LLMCHAT_FRONTEND_DIST": ("", "frontend_dist", str),
     "LLMCHAT_PROMPTS_DIR": ("", "prompts_dir", str),
     "LLMCHAT_LOG_LEVEL": ("", "log_level", str),
+    "LLMCHAT_IDENTITY": ("", "identity", str),
+    "LLMCHAT_IDENTITY_HEADER": ("", "identity_header", str),
+    "LLMCHAT_ADMIN_IPS": ("", "admin_ips", _split),
+    "LLMCHAT_ADMIN_USERS": ("", "admin_users", _split),
+    "LLMCHAT_METRICS_NETWORKS": ("", "metrics_networks", _split),
+    "LLMCHAT_SIGNUP": ("accounts", "signup", str),
+    "LLMCHAT_TOKENS_PER_DAY": ("limits", "tokens_per_day", int),
     "LLMCHAT_MAX_MESSAGE_CHARS": ("limits", "max_message_chars", int),
     "LLMCHAT_GENERATE_TITLES": ("titles", "generate", _as_bool),
     "LLMCHAT_RATE_LIMIT_REQUESTS": ("limits", "rate_limit_requests", int),
@@ -155,7 +188,14 @@ ENVIRONMENT: dict[str, tuple[str, str, Any]] = {
 }
 
 
-SECTIONS = {"defaults": GenerationDefaults, "limits": Limits, "replies": ReplySettings, "titles": TitleSettings}
+LIST_KEYS = ("admin_ips", "admin_users", "metrics_networks")
+SECTIONS = {
+    "accounts": AccountSettings,
+    "defaults": GenerationDefaults,
+    "limits": Limits,
+    "replies": ReplySettings,
+    "titles": TitleSettings,
+}
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
@@ -180,10 +220,21 @@ def config_from_dict(data: dict[str, Any]) -> AppConfig:
         if style is not None and style not in PROMPT_STYLES:
             raise ValueError(f"models.{model_id}.prompt_style: {style!r} is not one of {PROMPT_STYLES}")
         models[str(model_id)] = _build(ModelSettings, settings, f"models.{model_id}")
-    for name in ("worker_urls", "trusted_proxies", "allowed_hosts", "cors_origins"):
+    for name in ("worker_urls", "trusted_proxies", "allowed_hosts", "cors_origins", *LIST_KEYS):
         if name in data:
             data[name] = tuple(data[name] or ())
     return _build(AppConfig, {**data, **sections, "models": models}, "app config")
+
+
+def check_config(config: AppConfig) -> AppConfig:
+    """The choices that must be one of a few words, checked once whatever set them (file or environment)."""
+    if config.identity not in IDENTITY_MODES:
+        raise ValueError(f"identity: {config.identity!r} is not one of {IDENTITY_MODES}")
+    if config.accounts.signup not in SIGNUP_MODES:
+        raise ValueError(f"accounts.signup: {config.accounts.signup!r} is not one of {SIGNUP_MODES}")
+    if config.limits.tokens_per_day is not None and config.limits.tokens_per_day < 1:
+        raise ValueError("limits.tokens_per_day must be 1 or more (or null for no quota)")
+    return config
 
 
 def apply_environment(config: AppConfig, environ: dict[str, str] | None = None) -> AppConfig:
@@ -210,4 +261,4 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a mapping")
-    return apply_environment(config_from_dict(data), environ)
+    return check_config(apply_environment(config_from_dict(data), environ))

@@ -14,6 +14,7 @@ from llmchat.store import NotFound
 log = logging.getLogger(__name__)
 # one line per refused request (who, what, why): hosts, origins, media types, rate limits, generation caps
 refusals = logging.getLogger("llmchat.api.refused")
+REFUSED_KEY = "llmchat.refused"  # the refusal's code, in the WSGI environ, for the metrics (api/metrics.py)
 
 
 class ApiError(Exception):
@@ -41,6 +42,7 @@ class Refused(ApiError):
 
 def log_refusal(status: int, code: str, message: str) -> None:
     who = request.environ.get(ENVIRON_KEY) or request.remote_addr or "-"
+    request.environ[REFUSED_KEY] = code
     refusals.warning("refused %s %s %s: %s %s (%s)", who, request.method, request.path[:200], status, code, message)
 
 

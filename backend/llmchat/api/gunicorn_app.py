@@ -1,8 +1,15 @@
-"""gunicorn's BaseApplication around the app factory, configured from configs/gunicorn.conf.py."""
+"""gunicorn's BaseApplication around the app factory, configured from configs/gunicorn.conf.py, and the metrics
+folder of prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR): every worker process writes its
+metrics there and /metrics adds them up. It must be set before prometheus_client is first imported (the mode is
+chosen at import) and be empty at start: `prepare_metrics_dir()` runs first thing in `llmchat serve`."""
 
 from __future__ import annotations
 
+import glob
+import os
 import runpy
+import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,7 @@ class LlmchatApplication(BaseApplication):
         for key, value in self.settings.items():
             if key in self.cfg.settings and value is not None:
                 self.cfg.set(key.lower(), value)
+        self.cfg.set("child_exit", _worker_exited)
 
     def load(self):
         from llmchat.api.app import create_app
@@ -32,6 +40,36 @@ class LlmchatApplication(BaseApplication):
         limits = self.app_config.limits
         limits = replace(limits, max_concurrent_generations=generation_cap(limits, self.cfg.threads))
         return create_app(replace(self.app_config, limits=limits))
+
+
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_metrics_dir() -> str:
+    """The operator's PROMETHEUS_MULTIPROC_DIR emptied of an earlier run's files, or a new temporary folder;
+    set in the environment, which gunicorn's workers inherit. Returns the folder."""
+    folder = os.environ.get(METRICS_DIR)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for stale in glob.glob(os.path.join(folder, "*.db")):
+            os.remove(stale)
+    else:
+        folder = tempfile.mkdtemp(prefix="llmchat-metrics-")
+        os.environ[METRICS_DIR] = folder
+        os.environ["LLMCHAT_OWN_METRICS_DIR"] = "1"  # ours to remove at exit
+    return folder
+
+
+def remove_own_metrics_dir() -> None:
+    if os.environ.get("LLMCHAT_OWN_METRICS_DIR") == "1" and os.environ.get(METRICS_DIR):
+        shutil.rmtree(os.environ[METRICS_DIR], ignore_errors=True)
+
+
+def _worker_exited(_server, worker) -> None:
+    """A worker that died or was replaced hands back its live gauges (streams it was serving)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def read_settings(path: Path | None) -> dict[str, Any]:
@@ -45,4 +83,7 @@ def read_settings(path: Path | None) -> dict[str, Any]:
 def run_gunicorn(config: AppConfig, settings_path: Path | None = None) -> None:
     settings = read_settings(settings_path)
     settings["bind"] = f"{config.host}:{config.port}"
-    LlmchatApplication(config, settings).run()
+    try:
+        LlmchatApplication(config, settings).run()
+    finally:
+        remove_own_metrics_dir()

@@ -65,7 +65,7 @@ def canonical(address: str) -> str | None:
     return None
 
 
-def _in(address: str, networks: Sequence[Network]) -> bool:
+def in_networks(address: str, networks: Sequence[Network]) -> bool:
     ip = ipaddress.ip_address(address)
     return any(ip in network for network in networks)
 
@@ -74,7 +74,7 @@ def client_ip(remote_addr: str | None, forwarded_for: str | None, proxies: Proxy
     """The client's address in canonical form; None when there is none to go by (the request is refused)."""
     peer = canonical(remote_addr) if remote_addr else None
     hops = [hop for hop in (forwarded_for or "").split(",") if hop.strip()]
-    peer_is_proxy = peer is not None and _in(peer, proxies.trusted)
+    peer_is_proxy = peer is not None and in_networks(peer, proxies.trusted)
     if proxies.hops:
         if proxies.trusted and not peer_is_proxy:
             return peer  # operators who name their proxies too: the header counts only from them
@@ -85,7 +85,7 @@ def client_ip(remote_addr: str | None, forwarded_for: str | None, proxies: Proxy
         hop = canonical(raw)
         if hop is None:
             break  # a malformed entry: nothing further left can be believed
-        if not _in(hop, proxies.trusted):
+        if not in_networks(hop, proxies.trusted):
             return hop
     return peer
 

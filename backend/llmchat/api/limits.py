@@ -9,7 +9,12 @@
   A slot is held for a generation's whole life: a JSON reply until it is written, a stream until it ends or its
   client goes away.
 
-Clients are counted by address, IPv6 clients by their /64 (identity.limit_key).
+- Token quota: `limits.tokens_per_day` prompt + completion tokens per identity and UTC day (chat and /v1
+  together, from the usage table). Over it: 429 `quota_exceeded` naming the limit, with `resets_at` (the next UTC
+  midnight) and Retry-After.
+- Sign-in: `accounts.signin_rate_limit` attempts per client address on /api/auth/* (429 `rate_limited`).
+
+Callers are counted by identity (callers.Caller.limit_key): by address in ip mode, an IPv6 client by its /64.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from collections import Counter
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, current_app, request
+from flask import Blueprint, Flask, current_app, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 
+from llmchat.api.callers import current_caller
 from llmchat.api.config import Limits
 from llmchat.api.errors import Refused, api_error_response
 from llmchat.api.identity import ENVIRON_KEY, limit_key
+from llmchat.store.usage import next_utc_midnight
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +65,7 @@ class GenerationSlots:
                     429,
                     "too_many_generations",
                     f"{self._running[key]} replies are being written for "
-                    f"this address already; the limit is {self.per_client} at once",
+                    f"you already; the limit is {self.per_client} at once",
                     headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
                 )
             if sum(self._running.values()) >= self.total:
@@ -101,8 +108,29 @@ def generation_cap(limits: Limits, threads: int | None) -> int:
     return configured
 
 
-def client_key() -> str:
+def caller_key() -> str:
+    return current_caller().limit_key
+
+
+def address_key() -> str:
+    """The client address (an IPv6 client's /64): what sign-in attempts are counted by, before anyone is known."""
     return limit_key(request.environ[ENVIRON_KEY])
+
+
+def check_quota(tokens_used: int, tokens_per_day: int | None) -> None:
+    """429 `quota_exceeded` once today's tokens reach the quota; it resets at the next UTC midnight."""
+    if tokens_per_day is None or tokens_used < tokens_per_day:
+        return
+    resets = next_utc_midnight()
+    wait = max(1, math.ceil(resets.timestamp() - time.time()))
+    raise Refused(
+        429,
+        "quota_exceeded",
+        f"limits.tokens_per_day: {tokens_used} of {tokens_per_day} tokens used today; the quota resets at "
+        f"{resets.isoformat()}",
+        headers={"Retry-After": str(wait)},
+        extra={"limit": "tokens_per_day", "resets_at": resets.isoformat()},
+    )
 
 
 def generation(view):
@@ -113,7 +141,10 @@ def generation(view):
     def generating(*args, **kwargs):
         from llmchat.api.services import services  # services.py holds the slots and imports this module
 
-        release = services().generations.acquire(client_key())
+        app = services()
+        caller = current_caller()
+        check_quota(app.usage.tokens_today(caller.identity), app.config.limits.tokens_per_day)
+        release = app.generations.acquire(caller.limit_key)
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except BaseException:
@@ -141,17 +172,16 @@ def rate_limit(limits: Limits) -> str | None:
     return f"{limits.rate_limit_requests} per {max(1, round(limits.rate_limit_window_s))} second"
 
 
-def install_rate_limit(app: Flask, limits: Limits) -> Limiter | None:
-    """Flask-Limiter over every generating route together (one budget per client), after the security checks."""
+def install_rate_limit(app: Flask, limits: Limits, signin: Blueprint, signin_limit: str) -> Limiter:
+    """Flask-Limiter over every generating route together (one budget per caller), and over the sign-in routes
+    (per address), after the security checks and the caller's resolution."""
     value = rate_limit(limits)
-    if value is None:
-        return None
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)  # our own refusal line says it once
-    generating = ApplicationLimit(value, scope="generation", exempt_when=_not_generating)
+    generating = [ApplicationLimit(value, scope="generation", exempt_when=_not_generating)] if value else []
     limiter = Limiter(
-        client_key,
+        caller_key,
         app=app,
-        application_limits=[generating],
+        application_limits=generating,
         storage_uri=limits.rate_limit_storage,
         strategy="moving-window",
         in_memory_fallback_enabled=True,
@@ -159,17 +189,22 @@ def install_rate_limit(app: Flask, limits: Limits) -> Limiter | None:
     )
     if not limiter.storage.check():
         raise RuntimeError(f"limits.rate_limit_storage {limits.rate_limit_storage} does not answer")
+    limiter.limit(signin_limit, key_func=address_key, scope="signin")(signin)
 
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(_exc: RateLimitExceeded):
         current = limiter.current_limit
         # when the oldest counted request leaves the window (RequestLimit.reset_at adds a second to it)
         wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 1
+        allowed = (
+            f"at most {limits.rate_limit_requests} per {limits.rate_limit_window_s:g} s"
+            if _not_generating() is False
+            else f"at most {signin_limit} from one address"
+        )
         refusal = Refused(
             429,
             "rate_limited",
-            f"too many requests: at most {limits.rate_limit_requests} per "
-            f"{limits.rate_limit_window_s:g} s; retry in {wait} s",
+            f"too many requests: {allowed}; retry in {wait} s",
             headers={"Retry-After": str(wait)},
         )
         return api_error_response(refusal)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from llmchat import __version__ as VERSION
-from llmchat.api import documents
+from llmchat.api import documents, openapi_teams
 from llmchat.api.schemas import MAX_QUERY_CHARS, MAX_SEARCH_RESULTS, RequestSchemas
 
 REF = "#/components/schemas/{model}"
@@ -35,7 +35,7 @@ def _json(model: type[BaseModel] | dict[str, Any], description: str = "OK") -> d
 def _errors(*statuses: int) -> dict[str, Any]:
     reasons = {
         400: "invalid request (not_enough_models: a blind session needs two served models)",
-        404: "not found (or not this IP's)",
+        404: "not found (or not this identity's)",
         405: "method not allowed",
         409: "busy: the reply is being generated",
         413: "too large",
@@ -226,7 +226,7 @@ def _paths(requests: RequestSchemas) -> dict[str, Any]:
         "/api/leaderboard": {
             "get": {
                 "summary": "per model: Bradley-Terry rating with a 95% bootstrap interval, battles, win rate, thumbs "
-                "(every IP's votes; no prompts or replies)",
+                "(everyone's votes; no prompts or replies)",
                 "responses": {"200": _json(documents.Leaderboard)},
             }
         },
@@ -253,8 +253,8 @@ def _paths(requests: RequestSchemas) -> dict[str, Any]:
 
 
 def component_schemas(requests: RequestSchemas) -> dict[str, Any]:
-    models = [(model, "validation") for model in requests.all()]
-    models += [(model, "serialization") for model in documents.RESPONSES]
+    models = [(model, "validation") for model in [*requests.all(), *openapi_teams.REQUESTS]]
+    models += [(model, "serialization") for model in [*documents.RESPONSES, *openapi_teams.RESPONSES]]
     _, top = models_json_schema(models, ref_template=REF)
     return top["$defs"]
 
@@ -265,9 +265,9 @@ def openapi_document(requests: RequestSchemas) -> dict[str, Any]:
         "info": {
             "title": "llmchat chat API",
             "version": VERSION,
-            "description": "Conversations are scoped to the client IP; errors are "
+            "description": "Conversations are scoped to the caller's identity (ip, header or accounts mode); errors are "
             '{"error": {"message", "code", "field"?}}.',
         },
-        "paths": _paths(requests),
+        "paths": {**_paths(requests), **openapi_teams.team_paths()},
         "components": {"schemas": component_schemas(requests)},
     }

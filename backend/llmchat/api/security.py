@@ -173,7 +173,7 @@ def install_security(app: Flask, config: AppConfig) -> None:
 
     @app.before_request
     def check_content_type():
-        if has_body() and request.path.startswith("/api/") and request.mimetype != "application/json":
+        if has_body() and request.path.startswith(("/api/", "/v1/")) and request.mimetype != "application/json":
             raise Refused(
                 415,
                 "unsupported_media_type",

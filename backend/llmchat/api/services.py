@@ -8,15 +8,15 @@ from typing import Any
 from flask import current_app, request
 from werkzeug.exceptions import BadRequest
 
+from llmchat.api.callers import CallerResolver, current_caller
 from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig
 from llmchat.api.errors import ApiError
-from llmchat.api.identity import ENVIRON_KEY
 from llmchat.api.limits import GenerationSlots
 from llmchat.api.routing import Router
 from llmchat.api.schemas import RequestSchemas
 from llmchat.api.turn_runner import TurnRunner
-from llmchat.store import ChatStore, Database, FeedbackStore
+from llmchat.store import AccountStore, ChatStore, Database, FeedbackStore, KeyStore, UsageStore
 
 EXTENSION = "llmchat"
 
@@ -32,15 +32,20 @@ class Services:
     runner: TurnRunner
     schemas: RequestSchemas
     generations: GenerationSlots
+    accounts: AccountStore
+    keys: KeyStore
+    usage: UsageStore
+    callers: CallerResolver
 
 
 def services() -> Services:
     return current_app.extensions[EXTENSION]
 
 
-def caller_ip() -> str:
-    """The client address, resolved before the route runs (security.install_security, identity.client_ip)."""
-    return request.environ[ENVIRON_KEY]
+def caller() -> str:
+    """The caller's identity (`ip:...` or `user:...`), resolved before the route runs (callers.install_callers):
+    whatever the route reads or writes belongs to it."""
+    return current_caller().identity
 
 
 def json_body(optional: bool = False) -> dict[str, Any]:

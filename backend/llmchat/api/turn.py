@@ -29,6 +29,7 @@ class ChatTurn:
     prompt_tokens: int
     endpoint: Endpoint
     column: int = 0
+    owner: str = ""  # the caller's identity: whose usage the reply's tokens are
     # the user message being answered (for a Continue: the one the reply answers)
     user_message: MessageRecord | None = None
     # the assistant row: saved `streaming` before the first word, so its id is known from the start

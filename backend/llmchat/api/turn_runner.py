@@ -35,7 +35,7 @@ from llmchat.api.titles import TitleWriter
 from llmchat.api.turn import ChatTurn
 from llmchat.modelclient import WorkerRejected, WorkerStream, WorkerUnavailable
 from llmchat.prompts import StreamCutter
-from llmchat.store import NotFound
+from llmchat.store import NotFound, UsageStore
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,9 @@ def _error_event(exc: BaseException | None) -> dict[str, Any]:
 
 
 class TurnRunner:
-    def __init__(self, service: ChatService, titles: TitleWriter):
+    def __init__(self, service: ChatService, titles: TitleWriter, usage: UsageStore):
         self.service = service
+        self.usage = usage
         self.store = service.store
         self.titles = titles
         self.save_interval_s = service.config.replies.save_interval_s
@@ -221,6 +222,7 @@ class TurnRunner:
         completion = state.completion_tokens if status == "complete" else None
         if completion is None:
             completion = self.service.count_quietly(turn.endpoint, turn.model, text)
+        self._record_usage(turn, state.prompt_tokens or turn.prompt_tokens, completion)
         earlier = turn.previous
         user_status = self._user_outcome(turn, "error" if status == "error" else "complete")
         reply, user = self.store.finish_reply(
@@ -237,6 +239,13 @@ class TurnRunner:
         if user is not None:
             turn.user_message = user
         return reply
+
+    def _record_usage(self, turn: ChatTurn, prompt_tokens: int, completion_tokens: int) -> None:
+        """This generation's tokens (a Continue's earlier ones were counted then); a failed count loses no reply."""
+        try:
+            self.usage.record(turn.owner, turn.model.id, prompt_tokens, completion_tokens)
+        except Exception:
+            log.exception("could not record the usage of conversation %s", turn.conversation_id)
 
     def _settle_failed_start(self, turn: ChatTurn):
         """Nothing was written: a Continue's reply goes back to what it was; a new reply row is removed."""
@@ -272,6 +281,6 @@ class TurnRunner:
                 last[name] = (name, data)
         return last
 
-    def summary(self, ip: str, conversation_id: str) -> dict[str, Any] | None:
-        record = self.store.get_conversation(ip, conversation_id)
+    def summary(self, owner: str, conversation_id: str) -> dict[str, Any] | None:
+        record = self.store.get_conversation(owner, conversation_id)
         return conversation_summary(record) if record else None

@@ -221,10 +221,21 @@ class ModelClient:
             finish_reason=choice.get("finish_reason"),
         )
 
-    def open_stream(self, endpoint: Endpoint, path: str, payload: dict[str, Any]) -> WorkerStream:
-        """Send the request and check its status now, so a refusal is a normal HTTP error, not a broken stream."""
-        body = {**payload, "stream": True, "stream_options": {"include_usage": True}}
-        request = self._http.build_request("POST", endpoint.url + path, json=body, headers=endpoint.headers())
+    def relay(self, endpoint: Endpoint, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST `payload` as it is and return the server's JSON answer as it is (the chat API's /v1 pass-through)."""
+        try:
+            response = self._http.post(endpoint.url + path, json=payload, headers=endpoint.headers())
+        except httpx.HTTPError as exc:
+            raise _unreachable(endpoint, exc) from exc
+        _raise_for(response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise WorkerUnavailable(f"{endpoint.url}: the answer is not JSON") from exc
+
+    def open_relay(self, endpoint: Endpoint, path: str, payload: dict[str, Any]) -> httpx.Response:
+        """Send a streamed request as it is; the open response (status checked) is the caller's to read and close."""
+        request = self._http.build_request("POST", endpoint.url + path, json=payload, headers=endpoint.headers())
         try:
             response = self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
@@ -234,7 +245,12 @@ class ModelClient:
         except WorkerRejected:
             response.close()
             raise
-        return WorkerStream(response)
+        return response
+
+    def open_stream(self, endpoint: Endpoint, path: str, payload: dict[str, Any]) -> WorkerStream:
+        """Send the request and check its status now, so a refusal is a normal HTTP error, not a broken stream."""
+        body = {**payload, "stream": True, "stream_options": {"include_usage": True}}
+        return WorkerStream(self.open_relay(endpoint, path, body))
 
 
 class WorkerStream:

@@ -1,8 +1,10 @@
-"""Conversations and messages (a tree of versions), feedback and votes, kept in any SQLAlchemy database (SQLite,
+"""Conversations and messages (a tree of versions), feedback and votes, accounts, API keys and usage, kept in any SQLAlchemy database (SQLite,
 PostgreSQL)."""
 
+from llmchat.store.accounts import AccountError, AccountStore, UserRecord
 from llmchat.store.database import Database, open_database
 from llmchat.store.feedback import Battle, FeedbackStore, VoteRefused
+from llmchat.store.keys import KeyRecord, KeyStore
 from llmchat.store.records import (
     ColumnRecord,
     ConversationRecord,
@@ -13,8 +15,11 @@ from llmchat.store.records import (
     VoteSide,
 )
 from llmchat.store.repository import ChatStore, NotFound
+from llmchat.store.usage import UsageRow, UsageStore
 
 __all__ = [
+    "AccountError",
+    "AccountStore",
     "Battle",
     "ChatStore",
     "ColumnRecord",
@@ -22,9 +27,14 @@ __all__ = [
     "Database",
     "FeedbackRecord",
     "FeedbackStore",
+    "KeyRecord",
+    "KeyStore",
     "MessageRecord",
     "NotFound",
     "SearchHit",
+    "UsageRow",
+    "UsageStore",
+    "UserRecord",
     "VoteRecord",
     "VoteRefused",
     "VoteSide",

@@ -1,5 +1,5 @@
-"""Feedback on replies (a thumb, a better answer) and votes between two replies, scoped to the caller's IP like
-every conversation read; plus the counts the shared leaderboard is computed from (every IP's, no text).
+"""Feedback on replies (a thumb, a better answer) and votes between two replies, scoped to the caller's identity like
+every conversation read; plus the counts the shared leaderboard is computed from (every identity's, no text).
 """
 
 from __future__ import annotations
@@ -54,26 +54,26 @@ class FeedbackStore:
         self._sessions = database.sessions
 
     @staticmethod
-    def _owned_reply(session: Session, ip: str, message_id: int) -> Message | None:
+    def _owned_reply(session: Session, owner: str, message_id: int) -> Message | None:
         if not 0 < message_id <= MAX_ID:
             return None
         return session.scalar(
             select(Message)
             .join(Conversation, Conversation.id == Message.conversation_id)
             .join(Client, Client.id == Conversation.client_id)
-            .where(Message.id == message_id, Message.role == "assistant", Client.ip == ip)
+            .where(Message.id == message_id, Message.role == "assistant", Client.identity == owner)
         )
 
     # feedback -------------------------------------------------------------------------------
     def set_feedback(
-        self, ip: str, message_id: int, rating: str | None, correction: str | None, *, keep_correction: bool = False
+        self, owner: str, message_id: int, rating: str | None, correction: str | None, *, keep_correction: bool = False
     ) -> MessageRecord | None:
-        """Set (or, with neither a rating nor a correction left, remove) the feedback on one of this IP's replies;
+        """Set (or, with neither a rating nor a correction left, remove) the feedback on one of this identity's replies;
         None when it is not one. `keep_correction`: leave the stored correction as it is."""
         if rating is not None and rating not in RATINGS:
             raise ValueError(f"rating must be one of {RATINGS} or None, not {rating!r}")
         with self._sessions.begin() as session:
-            message = self._owned_reply(session, ip, message_id)
+            message = self._owned_reply(session, owner, message_id)
             if message is None:
                 return None
             row = session.get(Feedback, message_id)
@@ -91,16 +91,16 @@ class FeedbackStore:
             return message_snapshot(session, message)
 
     # votes ------------------------------------------------------------------------------------
-    def record_vote(self, ip: str, left_id: int, right_id: int, winner: str) -> tuple[VoteRecord, bool]:
-        """Store a vote between two of this IP's finished replies to the same prompt; a vote on the same pair
+    def record_vote(self, owner: str, left_id: int, right_id: int, winner: str) -> tuple[VoteRecord, bool]:
+        """Store a vote between two of this identity's finished replies to the same prompt; a vote on the same pair
         replaces the earlier one. Returns (vote, created). The first vote in a blind session reveals its models.
-        Raises NotFound (a reply that is not this IP's) or VoteRefused."""
+        Raises NotFound (a reply that is not this identity's) or VoteRefused."""
         if winner not in VOTE_WINNERS:
             raise VoteRefused("winner", f"winner must be one of {', '.join(VOTE_WINNERS)}")
         if left_id == right_id:
             raise VoteRefused("right_message_id", "left and right must be two different replies")
         with self._sessions.begin() as session:
-            left, right = self._owned_reply(session, ip, left_id), self._owned_reply(session, ip, right_id)
+            left, right = self._owned_reply(session, owner, left_id), self._owned_reply(session, owner, right_id)
             if left is None or right is None:
                 raise NotFound(f"message {left_id if left is None else right_id} not found")
             prompt = self._common_prompt(session, left, right)
@@ -154,7 +154,7 @@ class FeedbackStore:
         vote.updated_at = utc_now()
         return vote, False
 
-    # what the leaderboard is computed from (every IP's) ----------------------------------------------
+    # what the leaderboard is computed from (every identity's) ----------------------------------------------
     def battles(self) -> list[Battle]:
         with self._sessions() as session:
             rows = session.execute(select(Vote.left_model, Vote.right_model, Vote.winner).order_by(Vote.id))

@@ -1,6 +1,6 @@
-"""Every read and write of conversations, always scoped to the caller's IP.
+"""Every read and write of conversations, always scoped to the caller's identity.
 
-A conversation of another IP is simply not found (the API answers 404): its existence is never revealed.
+A conversation of another identity is simply not found (the API answers 404): its existence is never revealed.
 Nothing here deletes a message except the conversation delete (and an empty reply whose generation failed).
 """
 
@@ -51,7 +51,7 @@ UPDATABLE = {
 
 
 class NotFound(LookupError):
-    """The conversation or message is gone (deleted, perhaps by another request of the same IP meanwhile)."""
+    """The conversation or message is gone (deleted, perhaps by another request of the same identity meanwhile)."""
 
 
 class ChatStore:
@@ -63,32 +63,32 @@ class ChatStore:
         self.stale_after_s = stale_after_s
 
     # clients and conversations -------------------------------------------------------------
-    def _client_id(self, session: Session, ip: str) -> int:
-        client_id = session.scalar(select(Client.id).where(Client.ip == ip))
+    def _client_id(self, session: Session, owner: str) -> int:
+        client_id = session.scalar(select(Client.id).where(Client.identity == owner))
         if client_id is not None:
             return client_id
         try:
             with session.begin_nested():
-                client = Client(ip=ip)
+                client = Client(identity=owner)
                 session.add(client)
             return client.id
         except IntegrityError:
-            # another request of the same IP created it first
-            return session.scalar(select(Client.id).where(Client.ip == ip))
+            # another request of the same identity created it first
+            return session.scalar(select(Client.id).where(Client.identity == owner))
 
-    def _owned(self, session: Session, ip: str, conversation_id: str) -> Conversation | None:
+    def _owned(self, session: Session, owner: str, conversation_id: str) -> Conversation | None:
         if "\x00" in conversation_id:  # no id has one, and PostgreSQL refuses NUL even in a WHERE clause
             return None
         query = (
             select(Conversation)
             .join(Client, Client.id == Conversation.client_id)
-            .where(Conversation.id == conversation_id, Client.ip == ip)
+            .where(Conversation.id == conversation_id, Client.identity == owner)
         )
         return session.scalar(query)
 
     def create_conversation(
         self,
-        ip: str,
+        owner: str,
         title: str,
         model: str | None,
         *,
@@ -104,7 +104,7 @@ class ChatStore:
             raise ValueError("only a compare session can be blind")
         with self._sessions.begin() as session:
             conversation = Conversation(
-                client_id=self._client_id(session, ip),
+                client_id=self._client_id(session, owner),
                 title=title[:200],
                 model=model,
                 kind=kind,
@@ -117,7 +117,7 @@ class ChatStore:
             session.flush()
             return conversation_record(conversation, 0)
 
-    def list_conversations(self, ip: str) -> list[ConversationRecord]:
+    def list_conversations(self, owner: str) -> list[ConversationRecord]:
         counts = (
             select(Message.conversation_id, func.count(Message.id).label("n"))
             .group_by(Message.conversation_id)
@@ -127,7 +127,7 @@ class ChatStore:
             select(Conversation, func.coalesce(counts.c.n, 0))
             .join(Client, Client.id == Conversation.client_id)
             .outerjoin(counts, counts.c.conversation_id == Conversation.id)
-            .where(Client.ip == ip)
+            .where(Client.identity == owner)
             .order_by(Conversation.updated_at.desc(), Conversation.created_at.desc())
         )
         with self._sessions() as session:
@@ -152,10 +152,10 @@ class ChatStore:
             firsts[conversation_id].append((first, model))
         return {cid: tuple(model for _, model in sorted(pairs)) for cid, pairs in firsts.items()}
 
-    def get_conversation(self, ip: str, conversation_id: str) -> ConversationRecord | None:
+    def get_conversation(self, owner: str, conversation_id: str) -> ConversationRecord | None:
         """The summary with the branch on screen (chat) or each column's newest branch (compare)."""
         with self._sessions.begin() as session:
-            conversation = self._owned(session, ip, conversation_id)
+            conversation = self._owned(session, owner, conversation_id)
             if conversation is None:
                 return None
             self._settle(session, conversation_id)
@@ -176,35 +176,35 @@ class ChatStore:
             branch = tuple(tree.branch_on_screen(messages, conversation.current_leaf_id))
             return conversation_record(conversation, len(messages), used, messages=branch)
 
-    def rename_conversation(self, ip: str, conversation_id: str, title: str) -> ConversationRecord | None:
+    def rename_conversation(self, owner: str, conversation_id: str, title: str) -> ConversationRecord | None:
         with self._sessions.begin() as session:
-            conversation = self._owned(session, ip, conversation_id)
+            conversation = self._owned(session, owner, conversation_id)
             if conversation is None:
                 return None
             conversation.title = title[:200]
             conversation.title_state = "final"  # the user's title is never replaced by a generated one
             conversation.updated_at = utc_now()
-        return self.get_conversation(ip, conversation_id)
+        return self.get_conversation(owner, conversation_id)
 
-    def delete_conversation(self, ip: str, conversation_id: str) -> bool:
+    def delete_conversation(self, owner: str, conversation_id: str) -> bool:
         with self._sessions.begin() as session:
-            conversation = self._owned(session, ip, conversation_id)
+            conversation = self._owned(session, owner, conversation_id)
             if conversation is None:
                 return False
             session.delete(conversation)
             return True
 
-    def set_current(self, ip: str, conversation_id: str, message_id: int) -> ConversationRecord | None:
-        """Show the branch through `message_id`, down to the newest leaf under it; None if it is not this IP's."""
+    def set_current(self, owner: str, conversation_id: str, message_id: int) -> ConversationRecord | None:
+        """Show the branch through `message_id`, down to the newest leaf under it; None if it is not this identity's."""
         with self._sessions.begin() as session:
-            conversation = self._owned(session, ip, conversation_id)
+            conversation = self._owned(session, owner, conversation_id)
             if conversation is None:
                 return None
             messages = self._messages(session, conversation_id)
             if not any(m.id == message_id for m in messages):
                 return None
             conversation.current_leaf_id = tree.newest_leaf_under(messages, message_id)
-        return self.get_conversation(ip, conversation_id)
+        return self.get_conversation(owner, conversation_id)
 
     # titles --------------------------------------------------------------------------------
     def title_from_first_message(self, conversation_id: str, title: str) -> None:
@@ -318,8 +318,8 @@ class ChatStore:
                 user = _set_fields(session, user_message_id, {"status": user_status})
             return self._record(session, reply), (self._record(session, user) if user is not None else None)
 
-    def owned_message(self, ip: str, message_id: int) -> MessageRecord | None:
-        """A message of one of this IP's conversations (stale streams settled first), else None."""
+    def owned_message(self, owner: str, message_id: int) -> MessageRecord | None:
+        """A message of one of this identity's conversations (stale streams settled first), else None."""
         if not 0 < message_id <= MAX_ID:
             return None
         with self._sessions.begin() as session:
@@ -327,7 +327,7 @@ class ChatStore:
                 select(Message)
                 .join(Conversation, Conversation.id == Message.conversation_id)
                 .join(Client, Client.id == Conversation.client_id)
-                .where(Message.id == message_id, Client.ip == ip)
+                .where(Message.id == message_id, Client.identity == owner)
             )
             message = session.scalar(query)
             if message is None:
@@ -395,9 +395,9 @@ class ChatStore:
             session.execute(update(Message).where(Message.conversation_id == conversation_id).values(parent_id=None))
             session.execute(delete(Message).where(Message.conversation_id == conversation_id))
 
-    def search(self, ip: str, query: str, limit: int = 20) -> list[SearchHit]:
+    def search(self, owner: str, query: str, limit: int = 20) -> list[SearchHit]:
         with self._sessions() as session:
-            return search_messages(session, ip, query, limit)
+            return search_messages(session, owner, query, limit)
 
     def ping(self) -> None:
         """Raises when the database cannot answer (used by /api/health)."""

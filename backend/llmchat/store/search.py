@@ -24,7 +24,7 @@ FROM messages_fts
 JOIN messages AS m ON m.id = messages_fts.rowid
 JOIN conversations AS c ON c.id = m.conversation_id
 JOIN clients AS cl ON cl.id = c.client_id
-WHERE messages_fts MATCH :query AND cl.ip = :ip
+WHERE messages_fts MATCH :query AND cl.identity = :owner
 ORDER BY bm25(messages_fts), m.id DESC
 LIMIT :limit
 """).columns(created_at=DateTime(timezone=True))
@@ -37,7 +37,7 @@ FROM messages AS m
 CROSS JOIN (SELECT to_tsquery('simple', :query) AS query) AS q
 JOIN conversations AS c ON c.id = m.conversation_id
 JOIN clients AS cl ON cl.id = c.client_id
-WHERE m.search_vector @@ q.query AND cl.ip = :ip
+WHERE m.search_vector @@ q.query AND cl.identity = :owner
 ORDER BY ts_rank(m.search_vector, q.query) DESC, m.id DESC
 LIMIT :limit
 """).columns(created_at=DateTime(timezone=True))
@@ -57,7 +57,7 @@ def segments(snippet: str) -> tuple[tuple[str, bool], ...]:
     return tuple(parts)
 
 
-def search_messages(session: Session, ip: str, query: str, limit: int) -> list[SearchHit]:
+def search_messages(session: Session, owner: str, query: str, limit: int) -> list[SearchHit]:
     terms = query_terms(query)
     if not terms:
         return []
@@ -68,7 +68,7 @@ def search_messages(session: Session, ip: str, query: str, limit: int) -> list[S
         statement, compiled = POSTGRES, " & ".join(f"{term}:*" for term in terms)
     else:
         raise NotImplementedError(f"full-text search is not set up for {dialect}")
-    rows = session.execute(statement, {"query": compiled, "ip": ip, "limit": limit})
+    rows = session.execute(statement, {"query": compiled, "owner": owner, "limit": limit})
     return [
         SearchHit(
             conversation_id=row.conversation_id,

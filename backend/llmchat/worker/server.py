@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from llmchat.models import cards
 from llmchat.models.gguf_file import UnservableGGUF
 from llmchat.models.specs import SourceUnavailable, UnknownModelError, spec_summary
-from llmchat.worker import responses
+from llmchat.worker import metrics, responses
 from llmchat.worker.engines import QueueFull
 from llmchat.worker.engines.base import GenerationRequest, SamplingParams
 from llmchat.worker.errors import ApiError, busy
@@ -109,10 +109,10 @@ def _generation_request(target: Target, prompt_ids: list[int], body: GenerationB
     )
 
 
-def _submit(target: Target, request: GenerationRequest, stream: EventStream):
+def _submit(target: Target, request: GenerationRequest, sink):
     """Queue the request; its lease on the engine is released with its final event."""
     try:
-        return target.engine.submit(request, target.lease.releasing(stream.sink))
+        return target.engine.submit(request, target.lease.releasing(sink))
     except QueueFull as exc:
         raise busy(f"the worker is busy ({exc}); retry shortly", "queue_full") from exc
 
@@ -147,7 +147,7 @@ async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, c
             )
             shape = responses.CompletionShape(target.spec.id, generation.logprobs, echo, scored=generation.echo)
         stream = EventStream()
-        handle = _submit(target, generation, stream)
+        handle = _submit(target, generation, request.app.state.metrics.track(target.spec.id, stream.sink))
     except BaseException:  # refused before it reached the engine: the engine may be unloaded again
         target.lease.release()
         raise
@@ -180,6 +180,7 @@ def create_app(pool: ModelPool) -> FastAPI:
     registry = pool.registry
     tokenizing = Tokenizing(settings.max_tokenize_backlog_chars)
     app = FastAPI(title="llmchat worker", version="1")
+    metrics.install(app, pool)
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError):

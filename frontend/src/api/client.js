@@ -3,10 +3,10 @@ import axios from 'axios'
 import { errorFromResponse, toApiError } from './errors.js'
 import { streamPost } from './sse.js'
 
-const http = axios.create({ baseURL: '/api', timeout: 120000 })
+export const http = axios.create({ baseURL: '/api', timeout: 120000 })
 const path = (id) => encodeURIComponent(id)
 
-async function call(promise) {
+export async function call(promise) {
   try {
     const response = await promise
     return response.data

@@ -1,6 +1,8 @@
 // Builds the app's stores once and hands them to components through provide/inject.
 import { inject } from 'vue'
 import { api } from '../api/client.js'
+import { accountApi } from '../api/account.js'
+import { createAccount } from './account.js'
 import { createChatSession } from './chatSession.js'
 import { createCompareSession } from './compareSession.js'
 import { createConversations } from './conversations.js'
@@ -31,6 +33,8 @@ export function createAppState() {
   const turns = { onTurnFinished, onTitle: conversations.setTitle, needsLoad: models.needsLoad }
   return {
     api,
+    accountApi,
+    account: createAccount({ api: accountApi }),
     toasts,
     conversations,
     refreshList,

@@ -1,9 +1,11 @@
 // A tiny hash router: #/c/<conversation id>, #/compare (a new compare session), #/compare/<id>, #/leaderboard,
-// or #/ for a new chat. The hash keeps the open conversation across reloads and makes it linkable. A link that names
+// #/account (usage, keys, password), #/admin, or #/ for a new chat. The hash keeps the open conversation across reloads and makes it linkable. A link that names
 // nothing we know (a typo, a cut-off or badly encoded id) is answered with `badLink`, never a crash.
 import { reactive } from 'vue'
 
 const NEW_CHAT = { view: 'chat', conversationId: null, badLink: null }
+// views with no conversation: the address is the view's name
+export const PAGES = ['leaderboard', 'account', 'admin']
 
 function decode(raw) {
   try {
@@ -17,7 +19,7 @@ export function parseHash(hash) {
   const path = (hash || '').replace(/^#\/?/, '')
   if (path === '') return { ...NEW_CHAT }
   if (path === 'compare') return { view: 'compare', conversationId: null, badLink: null }
-  if (path === 'leaderboard') return { view: 'leaderboard', conversationId: null, badLink: null }
+  if (PAGES.includes(path)) return { view: path, conversationId: null, badLink: null }
   const match = /^(c|compare)\/(.+)$/.exec(path)
   const id = match ? decode(match[2]) : null
   if (id && id.trim()) return { view: match[1] === 'c' ? 'chat' : 'compare', conversationId: id, badLink: null }
@@ -42,6 +44,8 @@ export function createRouter(win = window) {
     newChat: () => go('#/'),
     compare: () => go('#/compare'),
     leaderboard: () => go('#/leaderboard'),
+    account: () => go('#/account'),
+    admin: () => go('#/admin'),
   }
 }
 

@@ -17,7 +17,7 @@ from llmchat.api.errors import ApiError
 from llmchat.api.limits import generation
 from llmchat.api.schemas import validate
 from llmchat.api.serializers import message_json
-from llmchat.api.services import Services, caller_ip, check_message, json_body, services
+from llmchat.api.services import Services, caller, check_message, json_body, services
 from llmchat.api.turn import ChatTurn
 from llmchat.api.turn_runner import Event, TurnRunner
 
@@ -28,32 +28,33 @@ bp = Blueprint("chat", __name__, url_prefix="/api")
 @generation
 def chat():
     app = services()
-    ip = caller_ip()
+    owner = caller()
     body = validate(app.schemas.chat, json_body())
-    turn = app.chat.message_turn(ip, body, check_message(body.message))
-    return run_turn(app, ip, turn, body.stream)
+    turn = app.chat.message_turn(owner, body, check_message(body.message))
+    return run_turn(app, owner, turn, body.stream)
 
 
 @bp.post("/conversations/<conversation_id>/regenerate")
 @generation
 def regenerate(conversation_id: str):
     app = services()
-    ip = caller_ip()
+    owner = caller()
     body = validate(app.schemas.regenerate, json_body(optional=True))
-    return run_turn(app, ip, app.chat.regenerate_turn(ip, conversation_id, body), body.stream)
+    return run_turn(app, owner, app.chat.regenerate_turn(owner, conversation_id, body), body.stream)
 
 
 @bp.post("/messages/<int:message_id>/continue")
 @generation
 def continue_reply(message_id: int):
     app = services()
-    ip = caller_ip()
+    owner = caller()
     body = validate(app.schemas.continue_, json_body(optional=True))
-    return run_turn(app, ip, app.chat.continue_turn(ip, message_id, body), body.stream)
+    return run_turn(app, owner, app.chat.continue_turn(owner, message_id, body), body.stream)
 
 
-def run_turn(app: Services, ip: str, turn: ChatTurn, stream: bool):
+def run_turn(app: Services, owner: str, turn: ChatTurn, stream: bool):
     """Start the generation of `turn` and answer with its events (SSE) or its outcome (JSON)."""
+    turn.owner = owner
     try:
         worker = app.runner.open(turn)
     except WORKER_ERRORS as exc:
@@ -62,7 +63,7 @@ def run_turn(app: Services, ip: str, turn: ChatTurn, stream: bool):
     if stream:
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return Response(sse_stream(events), mimetype="text/event-stream", headers=headers)
-    return json_outcome(app.runner, ip, turn, app.runner.collect(events))
+    return json_outcome(app.runner, owner, turn, app.runner.collect(events))
 
 
 def sse(event: str, data: dict[str, Any]) -> str:
@@ -78,7 +79,7 @@ def sse_stream(events):
         events.close()
 
 
-def json_outcome(runner: TurnRunner, ip: str, turn: ChatTurn, last: dict[str, Event]):
+def json_outcome(runner: TurnRunner, owner: str, turn: ChatTurn, last: dict[str, Event]):
     """The non-streamed answer: the saved reply (and user message), or the error with what was saved."""
     if "error" in last:
         data = last["error"][1]
@@ -97,6 +98,6 @@ def json_outcome(runner: TurnRunner, ip: str, turn: ChatTurn, last: dict[str, Ev
             "conversation_id": turn.conversation_id,
             "user_message": message_json(turn.user_message),
             "message": done["message"],
-            "conversation": runner.summary(ip, turn.conversation_id),
+            "conversation": runner.summary(owner, turn.conversation_id),
         }
     )

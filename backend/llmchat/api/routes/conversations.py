@@ -1,4 +1,4 @@
-"""The caller's conversations: list, create, read, rename, delete, export, switch versions. Another IP's is 404."""
+"""The caller's conversations: list, create, read, rename, delete, export, switch versions. Another identity's is 404."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from llmchat.api.serializers import (
     export_json,
     export_markdown,
 )
-from llmchat.api.services import Services, caller_ip, json_body, services
+from llmchat.api.services import Services, caller, json_body, services
 
 bp = Blueprint("conversations", __name__, url_prefix="/api/conversations")
 
@@ -27,7 +27,7 @@ EXPORTS = {
 
 @bp.get("")
 def list_conversations():
-    records = services().store.list_conversations(caller_ip())
+    records = services().store.list_conversations(caller())
     return jsonify({"conversations": [conversation_summary(r) for r in records]})
 
 
@@ -47,11 +47,11 @@ def create_conversation():
         raise ApiError(
             400, "invalid_field", f"{field}: only a compare session names its models or is blind", field=field
         )
-    ip = caller_ip()
+    owner = caller()
     record = app.store.create_conversation(
-        ip, "", None, kind=body.kind, models=models or None, title_state="untitled", blind=body.blind
+        owner, "", None, kind=body.kind, models=models or None, title_state="untitled", blind=body.blind
     )
-    response = jsonify(conversation_json(app.chat.owned_conversation(ip, record.id)))
+    response = jsonify(conversation_json(app.chat.owned_conversation(owner, record.id)))
     response.status_code = 201
     return response
 
@@ -75,7 +75,7 @@ def _compare_models(app: Services, body) -> list[str]:
 
 @bp.get("/<conversation_id>")
 def get_conversation(conversation_id: str):
-    return jsonify(conversation_json(services().chat.owned_conversation(caller_ip(), conversation_id)))
+    return jsonify(conversation_json(services().chat.owned_conversation(caller(), conversation_id)))
 
 
 @bp.patch("/<conversation_id>")
@@ -85,7 +85,7 @@ def rename_conversation(conversation_id: str):
     title = " ".join(body.title.split())
     if not title:
         raise ApiError(400, "invalid_field", "title must not be blank", field="title")
-    record = app.store.rename_conversation(caller_ip(), conversation_id, title)
+    record = app.store.rename_conversation(caller(), conversation_id, title)
     if record is None:
         raise not_found()
     return jsonify(conversation_summary(record))
@@ -95,7 +95,7 @@ def rename_conversation(conversation_id: str):
 def delete_conversation(conversation_id: str):
     # a reply being written finds its rows gone at its next save: its stream ends with an event, its generation
     # is cancelled (in whichever API process it runs)
-    if not services().store.delete_conversation(caller_ip(), conversation_id):
+    if not services().store.delete_conversation(caller(), conversation_id):
         raise not_found()
     return Response(status=204)
 
@@ -105,9 +105,9 @@ def set_current(conversation_id: str):
     """Show another version: the branch on screen goes through `message_id`, down to its newest leaf."""
     app = services()
     body = validate(app.schemas.set_current, json_body())
-    ip = caller_ip()
-    app.chat.owned_conversation(ip, conversation_id)
-    record = app.store.set_current(ip, conversation_id, body.message_id)
+    owner = caller()
+    app.chat.owned_conversation(owner, conversation_id)
+    record = app.store.set_current(owner, conversation_id, body.message_id)
     if record is None:
         raise not_found("message")
     return jsonify(conversation_json(record))
@@ -118,7 +118,7 @@ def export_conversation(conversation_id: str):
     name = request.args.get("format", "markdown")
     if name not in EXPORTS:
         raise ApiError(400, "invalid_field", f"format must be one of {sorted(EXPORTS)}", field="format")
-    record = services().chat.owned_conversation(caller_ip(), conversation_id)
+    record = services().chat.owned_conversation(caller(), conversation_id)
     mimetype, suffix, render = EXPORTS[name]
     return Response(
         render(record),

@@ -1,6 +1,6 @@
 """Feedback on a reply (PUT /api/messages/<id>/feedback) and votes between two replies (POST /api/votes).
 
-Both write only to the caller's own replies (another IP's: 404). Neither makes the model write, so neither counts
+Both write only to the caller's own replies (another identity's: 404). Neither makes the model write, so neither counts
 against the rate limit; both are covered by the JSON-only and Origin checks like every write (security.py).
 """
 
@@ -12,7 +12,7 @@ from llmchat.api.chat_service import not_found
 from llmchat.api.errors import ApiError
 from llmchat.api.schemas import validate
 from llmchat.api.serializers import message_json, vote_json
-from llmchat.api.services import caller_ip, json_body, services
+from llmchat.api.services import caller, json_body, services
 from llmchat.store import NotFound, VoteRefused
 
 bp = Blueprint("feedback", __name__, url_prefix="/api")
@@ -33,7 +33,7 @@ def set_feedback(message_id: int):
             field="correction",
         )
     record = app.feedback.set_feedback(
-        caller_ip(), message_id, body.rating, correction, keep_correction="correction" not in body.model_fields_set
+        caller(), message_id, body.rating, correction, keep_correction="correction" not in body.model_fields_set
     )
     if record is None:
         raise not_found("message")
@@ -46,9 +46,7 @@ def vote():
     app = services()
     body = validate(app.schemas.vote, json_body())
     try:
-        record, created = app.feedback.record_vote(
-            caller_ip(), body.left_message_id, body.right_message_id, body.winner
-        )
+        record, created = app.feedback.record_vote(caller(), body.left_message_id, body.right_message_id, body.winner)
     except NotFound as exc:
         raise not_found("message") from exc
     except VoteRefused as exc:

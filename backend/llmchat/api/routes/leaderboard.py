@@ -1,4 +1,4 @@
-"""GET /api/leaderboard: every model's rating from every IP's votes (no prompts or replies are shown)."""
+"""GET /api/leaderboard: every model's rating from everyone's votes (no prompts or replies are shown)."""
 
 from __future__ import annotations
 
