@@ -113,5 +113,6 @@ def test_models_list_shows_each_entrys_weight_format(tiny_model_path, tmp_path, 
     ]
     config = write_models_yaml(tmp_path / "m.yaml", entries, worker={"engine": "openvino"})
     assert main(["models", "list", "--config", str(config), "--models-dir", str(tmp_path / "models")]) == 0
-    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
+    table = capsys.readouterr().out.split("\n\n")[0]  # the models; Ollama's store follows after a blank line
+    rows = {line.split()[0]: line.split() for line in table.splitlines()[1:]}
     assert (rows["hf-auto"][5], rows["hf-int4"][5], rows["gguf"][5:7]) == ("int8", "int4", ["gguf", "Q4_0"])

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from llmchat.models.gguf_file import UnservableGGUF
 from llmchat.models.loading import cuda_available, placement_for
 from llmchat.models.openvino_export import export_location, suffix
 from llmchat.models.registry import Registry
@@ -166,6 +167,8 @@ class ModelPool:
                 raise ModelLoading(
                     f"model {spec.id!r} is still loading after {self.settings.load_timeout_s:g} s; retry shortly"
                 )
+        if isinstance(load.error, UnservableGGUF):  # no retry can help, and its message is meant for the client
+            raise UnservableGGUF(str(load.error)) from load.error  # a new one per waiter: they are on other threads
         if load.error is not None:
             # the exception may tell paths and internals: it goes to the log (with its traceback), not to the client
             raise ModelLoadFailed(
