@@ -19,7 +19,10 @@ const alice = await browser.newContext({ viewport: { width: 1280, height: 800 } 
 const page = await alice.newPage()
 page.setDefaultTimeout(TIMEOUT)
 const pageErrors = []
-page.on('pageerror', (err) => pageErrors.push(String(err)))
+page.on('pageerror', (err) => {
+  pageErrors.push(String(err))
+  console.log(`# page error: ${err.message}`)
+})
 const step = createRunner(page)
 
 async function shot(name) {
@@ -112,6 +115,17 @@ try {
     await shot('teams-admin')
     await page.locator('[data-testid="make-admin-bob"]').click()
     await page.waitForFunction(() => document.querySelector('[data-testid="user-bob"]')?.innerText.includes('admin'))
+  })
+
+  await step('the Admin page unloads a model from its server and loads it again', async () => {
+    const model = JSON.parse(await page.evaluate(() => fetch('/api/models').then((r) => r.text()))).models.find((m) => m.loaded)
+    assert(model, 'a loaded model to unload')
+    const state = page.locator(`[data-testid="residency-${model.id}"]`)
+    await page.locator(`[data-testid="unload-${model.id}"]`).click()
+    await page.waitForFunction((id) => document.querySelector(`[data-testid="residency-${id}"]`)?.textContent === 'not loaded', model.id)
+    await page.locator(`[data-testid="load-${model.id}"]`).click()
+    await page.waitForFunction((id) => document.querySelector(`[data-testid="residency-${id}"]`)?.textContent === 'loaded', model.id, { timeout: 120000 })
+    assert((await state.innerText()) === 'loaded', 'loaded again')
   })
 
   await step('sign out: back to the sign-in page; a wrong password says so', async () => {

@@ -79,6 +79,15 @@ class UsageTotal(BaseModel):
     completion_tokens: int
 
 
+class ModelResidency(BaseModel):
+    """The model server's answer to a load or unload (llmchat's worker)."""
+
+    id: str
+    loaded: bool
+    models: list[str] | None = None  # load: every model id the loaded engine serves
+    unloaded: list[str] | None = None  # unload: every model id that went with it ([] when it was not loaded)
+
+
 class EveryonesUsage(BaseModel):
     usage: list[IdentityUsageRow]
     totals: list[UsageTotal]
@@ -97,7 +106,18 @@ class UserList(BaseModel):
 
 
 REQUESTS: list[type[BaseModel]] = [SignInRequest, PasswordChange, NewKey, UserUpdate]
-RESPONSES: list[type[BaseModel]] = [Me, SignedIn, Key, NewKeyResult, KeyList, MyUsage, EveryonesUsage, User, UserList]
+RESPONSES: list[type[BaseModel]] = [
+    Me,
+    SignedIn,
+    Key,
+    NewKeyResult,
+    KeyList,
+    MyUsage,
+    EveryonesUsage,
+    User,
+    UserList,
+    ModelResidency,
+]
 
 DAYS = {"name": "days", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 366, "default": 30}}
 REASONS = {
@@ -107,7 +127,10 @@ REASONS = {
     404: "not found (or not this identity's; or no local accounts in this identity mode)",
     413: "too large",
     415: "the body is not JSON",
+    409: "the model has requests in progress",
     429: "too many attempts (Retry-After)",
+    502: "the model server answered with an error",
+    503: "no model server reachable, or the model still loading (Retry-After)",
 }
 
 
@@ -196,6 +219,16 @@ def team_paths() -> dict[str, Any]:
                 "summary": "the local accounts (admins)",
                 "responses": {"200": _json(UserList), **_errors(403, 404)},
             }
+        },
+        "/api/admin/models/{model_id}/{action}": {
+            "parameters": [
+                {"name": "model_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "action", "in": "path", "required": True, "schema": {"enum": ["load", "unload"]}},
+            ],
+            "post": {
+                "summary": "load a model on its server now, or unload it (admins; 409 while it has requests)",
+                "responses": {"200": _json(ModelResidency), **_errors(400, 403, 404, 409, 502, 503)},
+            },
         },
         "/api/admin/users/{name}": {
             "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],

@@ -16,4 +16,6 @@ export const accountApi = {
   adminUsers: () => call(http.get('/admin/users')).then((data) => data.users || []),
   updateUser: (name, changes) => call(http.patch(`/admin/users/${encodeURIComponent(name)}`, changes)),
   adminUsage: (days = 30) => call(http.get('/admin/usage', { params: { days } })),
+  /** action: 'load' | 'unload' — on the model's server, now (a load may take minutes on a first export) */
+  modelResidency: (id, action) => call(http.post(`/admin/models/${encodeURIComponent(id)}/${action}`)),
 }

@@ -7,7 +7,10 @@ const REFRESH_AFTER_MS = 5000 // a quiet refresh (after a reply, on opening the 
 // while no model can be had (model server down or starting), the list is asked again after these waits (then the last)
 export const RETRY_DELAYS_MS = [2000, 3000, 5000, 10000]
 
-export function createModels({ api, clock = Date.now, timers = { setTimeout, clearTimeout } }) {
+// the browser's timers must be called as functions of the window, never as methods of another object
+const WINDOW_TIMERS = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (id) => clearTimeout(id) }
+
+export function createModels({ api, clock = Date.now, timers = WINDOW_TIMERS }) {
   // retryIn: seconds until the next automatic try while no model is available (null: none planned)
   const state = reactive({ items: [], loading: false, loaded: false, error: null, retryIn: null })
   let lastAsked = 0

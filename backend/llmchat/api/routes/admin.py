@@ -1,19 +1,22 @@
-"""The Admin page's data: users (identity: accounts), everyone's usage. Admins see counts, never anyone's chats:
-no route here reads a conversation."""
+"""The Admin page's data: users (identity: accounts), everyone's usage, and loading or unloading a model on its
+server. Admins see counts, never anyone's chats: no route here reads a conversation."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from functools import wraps
+from urllib.parse import quote
 
 from flask import Blueprint, jsonify
 
 from llmchat.api.callers import current_caller
+from llmchat.api.chat_service import worker_error
 from llmchat.api.errors import ApiError, Refused
 from llmchat.api.routes.usage import row_json, since, usage_days
 from llmchat.api.schemas import validate
 from llmchat.api.services import json_body, services
 from llmchat.api.team_schemas import UserUpdate
+from llmchat.modelclient import WorkerRejected, WorkerUnavailable
 from llmchat.store import UserRecord
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
@@ -82,3 +85,25 @@ def everyone_usage():
             "totals": [{"identity": identity, **total} for identity, total in ranked],
         }
     )
+
+
+@bp.post("/models/<path:model_id>/<any(load, unload):action>")
+def model_residency(model_id: str, action: str):
+    """Load a model on its server now, or unload it (llmchat's worker: POST /v1/models/{id}/load|unload). A model
+    with requests in flight is not unloaded (409); a server without these routes answers 404 here."""
+    app = services()
+    try:
+        model = app.chat.resolve_model(model_id)
+        endpoint = app.router.pick(model)
+        answer = app.router.client.relay(endpoint, f"/v1/models/{quote(model_id, safe='')}/{action}", {})
+    except WorkerRejected as exc:
+        if exc.status in (404, 405):
+            raise ApiError(
+                404, "not_supported", f"the server of {model_id} cannot {action} models (llmchat's worker can)"
+            ) from exc
+        if exc.status == 409:
+            raise ApiError(409, "model_busy", f"the model server refused: {exc.message}") from exc
+        raise worker_error(exc, None, None) from exc
+    except WorkerUnavailable as exc:
+        raise worker_error(exc, None, None) from exc
+    return jsonify(answer)
