@@ -167,11 +167,9 @@ def check_database(database_url: str, ledgers: list[Ledger]) -> tuple[list[str],
     database = open_database(database_url, migrate=False)
     try:
         with database.sessions() as session:
-            owner = dict(
-                session.execute(
-                    select(Conversation.id, Client.ip).join(Client, Client.id == Conversation.client_id)
-                ).all()
-            )
+            owned = select(Conversation.id, Client.identity).join(Client, Client.id == Conversation.client_id)
+            # identities are `ip:<address>` in the default identity mode the soak runs in: compare the addresses
+            owner = {cid: identity.removeprefix("ip:") for cid, identity in session.execute(owned).all()}
             statuses = Counter(
                 dict(session.execute(select(Message.status, func.count()).group_by(Message.status)).all())
             )

@@ -117,7 +117,9 @@ def test_generated_tokens_carry_the_models_own_logprobs_not_the_sampling_ones(cl
     generated = tokenizer(choice["text"], add_special_tokens=False)["input_ids"]
     assert spells(logprobs["tokens"], choice["text"])
     assert logprobs["text_offset"][0] == 0
-    assert all(3 <= len(top) <= 4 for top in logprobs["top_logprobs"])
+    # top 3 plus the sampled token when it is not among them; the legacy format keys them by text, so partial
+    # UTF-8 tokens that all read "\ufffd" collapse into one key (the only way two tokens share a text here)
+    assert all(len(top) <= 4 and (len(top) >= 3 or "\ufffd" in top) for top in logprobs["top_logprobs"])
     ids = prompt_ids + generated
     if len(generated) == len(logprobs["tokens"]):  # the text re-encodes to the same tokens (usual)
         rows = direct(ids)
