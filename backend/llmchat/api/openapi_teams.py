@@ -220,15 +220,15 @@ def team_paths() -> dict[str, Any]:
                 "responses": {"200": _json(UserList), **_errors(403, 404)},
             }
         },
-        "/api/admin/models/{model_id}/{action}": {
-            "parameters": [
-                {"name": "model_id", "in": "path", "required": True, "schema": {"type": "string"}},
-                {"name": "action", "in": "path", "required": True, "schema": {"enum": ["load", "unload"]}},
-            ],
-            "post": {
-                "summary": "load a model on its server now, or unload it (admins; 409 while it has requests)",
-                "responses": {"200": _json(ModelResidency), **_errors(400, 403, 404, 409, 502, 503)},
-            },
+        **{
+            f"/api/admin/models/{{model_id}}/{action}": {
+                "parameters": [{"name": "model_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "post": {
+                    "summary": f"{action} a model on its server now (admins; unload: 409 while it has requests)",
+                    "responses": {"200": _json(ModelResidency), **_errors(400, 403, 404, 409, 502, 503)},
+                },
+            }
+            for action in ("load", "unload")
         },
         "/api/admin/users/{name}": {
             "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],

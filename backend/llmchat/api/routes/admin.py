@@ -87,7 +87,8 @@ def everyone_usage():
     )
 
 
-@bp.post("/models/<path:model_id>/<any(load, unload):action>")
+@bp.post("/models/<path:model_id>/load", defaults={"action": "load"})
+@bp.post("/models/<path:model_id>/unload", defaults={"action": "unload"})
 def model_residency(model_id: str, action: str):
     """Load a model on its server now, or unload it (llmchat's worker: POST /v1/models/{id}/load|unload). A model
     with requests in flight is not unloaded (409); a server without these routes answers 404 here."""
