@@ -204,13 +204,14 @@ def test_a_bad_hub_source_is_a_config_error_naming_the_entry(tmp_path, source, p
 def test_an_openvino_export_of_a_hub_model_stays_out_of_the_hf_cache(tmp_path, monkeypatch):
     from huggingface_hub import constants
 
-    from llmchat.models.openvino_export import export_location
+    from llmchat.models.openvino_export import export_location, suffix
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     snapshot = tmp_path / "hub" / "models--test-org--tiny" / "snapshots" / "0123abc"
     snapshot.mkdir(parents=True)
-    location = export_location(snapshot, None, tmp_path / "models" / ".cache")
+    location = export_location(snapshot, None, tmp_path / "models" / ".cache", suffix("int8"))
     assert location.parent == tmp_path / "models" / ".cache" / "openvino"
     folder = tmp_path / "mine" / "tiny"
     folder.mkdir(parents=True)
-    assert export_location(folder, None, tmp_path / "models" / ".cache") == tmp_path / "mine" / "tiny.openvino-int8"
+    beside = export_location(folder, None, tmp_path / "models" / ".cache", suffix("int4"))
+    assert beside == tmp_path / "mine" / "tiny.openvino-int4"

@@ -134,6 +134,7 @@ export async function states({ page, step, h, shared }) {
         body: JSON.stringify({ error: { message: 'no model server is reachable', code: 'worker_unavailable' } }) })
       : route.continue()))
     await page.goto(`${h.base}/#/`)
+    await page.reload() // a change of the hash alone does not load the page again
     const state = page.locator('[data-testid="models-state"]')
     await page.waitForFunction(() => /trying again in \d+ s/.test(document.querySelector('[data-testid="models-state"]')?.textContent || ''))
     const text = await state.innerText()
