@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from llmchat.store.database import Database
 from llmchat.store.models import Client, Conversation, SignIn, User, utc_now
-from llmchat.store.records import as_utc
+from llmchat.store.records import FieldError, as_utc
 
 ROLES = ("admin", "user")
 STATUSES = ("active", "pending", "disabled")
@@ -28,12 +28,8 @@ MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024  # argon2 hashes any length; this bounds the work one request can ask for
 
 
-class AccountError(ValueError):
+class AccountError(FieldError):
     """A name or password that cannot be used; `field` names the request field at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

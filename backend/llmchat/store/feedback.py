@@ -22,17 +22,13 @@ from llmchat.store.models import (
     Vote,
     utc_now,
 )
-from llmchat.store.records import MessageRecord, VoteRecord, vote_record
+from llmchat.store.records import FieldError, MessageRecord, VoteRecord, vote_record
 from llmchat.store.repository import MAX_ID, NotFound
 from llmchat.store.snapshots import message_snapshot
 
 
-class VoteRefused(ValueError):
+class VoteRefused(FieldError):
     """The two replies cannot be compared; `field` names the request field at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

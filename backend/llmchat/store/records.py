@@ -12,6 +12,14 @@ def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+class FieldError(ValueError):
+    """A request the store refuses because of one of its fields; `field` names it (the API's 400 says which)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class FeedbackRecord:
     rating: str | None  # "up" | "down" | None
