@@ -15,7 +15,7 @@ WORKER_PORT ?= 8001
 TORCH_INDEX_URL ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-test frontend model lint test-python test-frontend bench bench-engine bench-real soak clean
+.PHONY: run test setup setup-test frontend model lint test-python test-frontend bench bench-engine bench-real bench-llama-server soak clean
 
 run: setup frontend model
 	$(VENV)/bin/llmchat up --host $(HOST) --port $(PORT) --worker-port $(WORKER_PORT)
@@ -78,7 +78,11 @@ bench-engine: setup model
 # a 1B llama shape (random weights): the worker's int4/int8 exports and GGUFs read directly beside llama.cpp
 # (llama-server on PATH, or BENCH_ARGS="--llama-cpp-python VENV/bin/python") and HF generate; README "Memory and speed"
 bench-real: setup
-	$(PY) bench/real_shapes.py --shape 1b $(BENCH_ARGS)
+	$(PY) bench/real_shapes.py --shape 1b $(if $(wildcard bench/llama.cpp/bin/llama-server),--llama-server bench/llama.cpp/bin/llama-server) $(BENCH_ARGS)
+
+# llama.cpp's llama-server compiled for this CPU, for bench-real's comparison only (~8 minutes on 2 cores)
+bench-llama-server: setup
+	bench/build_llama_server.sh
 
 # 16 users from 16 loopback addresses for 5 minutes against the real API + worker (SmolLM2); README "Benchmarks"
 soak: setup model
