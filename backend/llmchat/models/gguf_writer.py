@@ -1,5 +1,6 @@
-"""Write a llama-architecture GGUF from an HF Llama folder (the tiny test model), the way llama.cpp's
-convert_hf_to_gguf.py lays one out, so tests have real GGUF files without llama.cpp or a download.
+"""Write a llama-architecture GGUF from an HF Llama folder, the way llama.cpp's convert_hf_to_gguf.py lays one out,
+with the `gguf` package only: `llmchat export --gguf` writes a run's merged folder with it, and tests have real GGUF
+files of the tiny model without llama.cpp or a download.
 
 Metadata: llama.* hyper-parameters, a byte-level BPE vocabulary (`tokenizer.ggml.model = gpt2`, as SmolLM2's GGUF
 has), the chat template. Tensors: llama.cpp's names (token_embd.weight, blk.N.attn_q.weight, ...) from gguf-py's own
@@ -157,6 +158,8 @@ def write_llama_gguf(hf_folder: Path, out_path: Path, quant: str = "F32", archit
         raise ValueError(f"quant must be one of {QUANTS}, not {quant!r}")
     hf_folder, out_path = Path(hf_folder), Path(out_path)
     config = json.loads((hf_folder / "config.json").read_text(encoding="utf-8"))
+    if config.get("model_type") != "llama":
+        raise ValueError(f"{hf_folder}: only llama-architecture models are written, not {config.get('model_type')!r}")
     tokenizer_config = json.loads((hf_folder / "tokenizer_config.json").read_text(encoding="utf-8"))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = gguf.GGUFWriter(str(out_path), arch=architecture)
