@@ -52,7 +52,12 @@ def load_recipe(name: str) -> TrainConfig:
 
 
 def default_recipe(format_name: str, source: str) -> str:
-    return (CHAT_RECIPES if source == "chats" else DEFAULT_RECIPES)[format_name]
+    """The demo (or, for a chat export, the chat) recipe of the format; when that file is gone, the first recipe
+    whose method trains on the format."""
+    name = (CHAT_RECIPES if source == "chats" else DEFAULT_RECIPES)[format_name]
+    if (recipes_dir() / f"{name}.yaml").is_file():
+        return name
+    return next((r["name"] for r in recipes() if r.get("format") == format_name), name)
 
 
 def row_length(tokenizer: Any, template: Any, format_name: str, row: dict) -> int:
