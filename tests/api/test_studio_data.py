@@ -74,7 +74,7 @@ def test_an_upload_with_a_bad_row_names_its_line_and_saves_nothing(studio):
     assert answer.status_code == 400
     body = answer.json()
     assert body["error"]["code"] == "bad_rows" and body["error"]["field"] == "text"
-    assert "line 3" in body["error"]["message"] and body["error_count"] == 2
+    assert "the first: line 3, field 'output': is missing" in body["error"]["message"] and body["error_count"] == 2
     assert [(e["line"], e["field"]) for e in body["errors"]] == [(3, "output"), (4, None)]
     assert not (root / "data" / "uploads" / "mine.jsonl").exists()
 

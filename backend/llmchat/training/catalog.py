@@ -59,7 +59,14 @@ class Dataset:
 
 
 def error_json(error: DataError) -> dict[str, Any]:
-    return {"line": error.line, "field": error.field, "message": str(error).split(": ", 1)[-1].strip()}
+    return {"line": error.line, "field": error.field, "message": error.reason}
+
+
+def describe_error(error: DataError) -> str:
+    """`line 3, field 'output': is missing`: where in the file and what, without the file's path."""
+    where = [f"line {error.line}"] if error.line is not None else []
+    where += [f"field {error.field!r}"] if error.field else []
+    return f"{', '.join(where)}: {error.reason}" if where else error.reason
 
 
 def _first_record(name: str, text: str) -> dict:

@@ -33,7 +33,7 @@ class DataError(ValueError):
     """A data file that cannot be used; the message says where and why."""
 
     def __init__(self, path: Path, message: str, line: int | None = None, field: str | None = None):
-        self.path, self.line, self.field = Path(path), line, field
+        self.path, self.line, self.field, self.reason = Path(path), line, field, message
         where = str(path) + (f":{line}" if line is not None else "")
         what = f" field {field!r}:" if field else ""
         super().__init__(f"{where}:{what} {message}")

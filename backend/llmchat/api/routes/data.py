@@ -72,12 +72,10 @@ def upload():
     try:
         dataset = catalog.save_upload(data_dir(), body.name, body.text, body.format)
     except catalog.UploadRejected as exc:
-        first = exc.errors[0]
-        where = f"line {first.line}: " if first.line is not None else ""
         raise ApiError(
             400,
             "bad_rows",
-            f"{len(exc.errors)} bad row(s), nothing saved; {where}{catalog.error_json(first)['message']}",
+            f"{len(exc.errors)} bad row(s), nothing saved; the first: {catalog.describe_error(exc.errors[0])}",
             field="text",
             extra={
                 "errors": [catalog.error_json(e) for e in exc.errors[: catalog.MAX_ERRORS]],
