@@ -4,7 +4,6 @@ body is a 400 naming the field; the same models make their OpenAPI entries (open
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -30,8 +29,9 @@ class FromChatsRequest(BaseModel):
     format: DataFormat = "alpaca"
     name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")] | None = None
     models: Annotated[list[ModelId], Field(max_length=50)] | None = None
-    since: date | None = None  # replies written (votes cast) since this day, UTC
-    recipe: Annotated[str, Field(min_length=1, max_length=100)] | None = None  # configs/train/<recipe>.yaml
+    # replies written (votes cast) since this day, UTC: YYYY-MM-DD
+    since: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    recipe: Annotated[str, Field(max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] | None = None
 
 
 class ExportBody(BaseModel):

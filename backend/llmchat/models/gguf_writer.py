@@ -158,8 +158,6 @@ def write_llama_gguf(hf_folder: Path, out_path: Path, quant: str = "F32", archit
         raise ValueError(f"quant must be one of {QUANTS}, not {quant!r}")
     hf_folder, out_path = Path(hf_folder), Path(out_path)
     config = json.loads((hf_folder / "config.json").read_text(encoding="utf-8"))
-    if config.get("model_type") != "llama":
-        raise ValueError(f"{hf_folder}: only llama-architecture models are written, not {config.get('model_type')!r}")
     tokenizer_config = json.loads((hf_folder / "tokenizer_config.json").read_text(encoding="utf-8"))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     writer = gguf.GGUFWriter(str(out_path), arch=architecture)

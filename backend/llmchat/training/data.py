@@ -177,6 +177,7 @@ def _read_csv(path: Path, text: str, check: Check, errors: Errors = None, requir
 
 def _parse(path: Path, text: str, format_name: str, errors: Errors) -> list[dict]:
     check = CHECKS[format_name]
+    text = text.removeprefix("\ufeff")  # the byte order mark spreadsheet programs put before a CSV header
     if path.suffix.lower() == ".csv":
         return _read_csv(path, text, check, errors, REQUIRED_COLUMNS[format_name])
     if path.suffix == ".json" or text.lstrip().startswith("["):

@@ -72,13 +72,15 @@ def _tokenizer_of(weights: Path, base_model: str) -> Any:
     return load_tokenizer(resolve_base_path(base_model))
 
 
+def standalone_message(run_dir: Path, manifest: dict) -> str:
+    return f"run {manifest['id']!r} is a full fine-tune: {run_dir / manifest['path']} is already standalone"
+
+
 def merge_run(run_dir: Path, out: Path) -> Path:
     """Fold the LoRA deltas into the base weights and save an HF folder (model + tokenizer) that needs no peft."""
     manifest = read_manifest(run_dir)
     if manifest["kind"] != "lora":
-        raise ValueError(
-            f"run {manifest['id']!r} is a full fine-tune: {run_dir / manifest['path']} is already standalone"
-        )
+        raise ValueError(standalone_message(run_dir, manifest))
     model, tokenizer = load_run_model(run_dir)
     merged = model.merge_and_unload()
     out.mkdir(parents=True, exist_ok=True)
@@ -123,6 +125,8 @@ def export_run(run: str, request: ExportRequest) -> list[Path]:
     request.check()
     run_dir = find_run(run, models_dir())
     manifest = read_manifest(run_dir)
+    if request.merge and manifest["kind"] != "lora":
+        raise ValueError(standalone_message(run_dir, manifest))
     written: list[Path] = []
     hf_folder = _hf_folder(run_dir, manifest, request.out, written)
     if request.merge and not written and manifest["kind"] == "lora":

@@ -8,7 +8,7 @@ replies and votes, which is why only an admin may run it; it writes rows, never 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flask import Blueprint, jsonify, request
@@ -100,12 +100,16 @@ def from_chats():
     recipe = data_stats.recipes_dir() / f"{body.recipe}.yaml" if body.recipe else None
     if recipe is not None and not recipe.is_file():
         raise ApiError(400, "invalid_field", f"recipe: no configs/train/{body.recipe}.yaml", field="recipe")
+    try:
+        since = datetime.combine(date.fromisoformat(body.since), datetime.min.time(), UTC) if body.since else None
+    except ValueError as exc:
+        raise ApiError(400, "invalid_field", f"since: {body.since!r} is not a day", field="since") from exc
     options = FromChatsOptions(
         out=out,
         database_url=services().config.database_url,
         format=body.format,
         models=body.models,
-        since=datetime.combine(body.since, datetime.min.time(), UTC) if body.since else None,
+        since=since,
         config=recipe,
     )
     try:

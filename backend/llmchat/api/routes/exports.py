@@ -19,7 +19,7 @@ from llmchat.api.routes.admin import admins_only
 from llmchat.api.schemas import validate
 from llmchat.api.services import json_body
 from llmchat.api.studio_schemas import ExportBody
-from llmchat.models.manifest import find_run
+from llmchat.models.manifest import MANIFEST
 from llmchat.paths import models_dir
 from llmchat.training.export import EXPORTS, list_exports
 
@@ -31,12 +31,11 @@ bp.before_request(admins_only)
 
 
 def _run_dir(run_id: str) -> Path:
-    if "/" in run_id or run_id.startswith("."):
+    """models/runs/<run_id>, finished; a run id only, never a path."""
+    run_dir = models_dir() / "runs" / run_id
+    if "/" in run_id or "\\" in run_id or run_id.startswith(".") or not (run_dir / MANIFEST).is_file():
         raise ApiError(404, "not_found", f"no finished run {run_id!r}")
-    try:
-        return find_run(run_id, models_dir())
-    except ValueError as exc:
-        raise ApiError(404, "not_found", f"no finished run {run_id!r}") from exc
+    return run_dir
 
 
 def _exports_json(run_id: str, run_dir: Path, log: str | None = None) -> dict:
