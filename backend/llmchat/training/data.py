@@ -163,15 +163,19 @@ def _read_json(path: Path, text: str, check: Check, errors: Errors = None) -> li
 def _read_csv(path: Path, text: str, check: Check, errors: Errors = None, required: tuple[str, ...] = ()) -> list[dict]:
     """A CSV with a header row naming the fields; a cell left out of a short row counts as a missing field."""
     reader = csv.DictReader(io.StringIO(text))
-    missing = [column for column in required if column not in (reader.fieldnames or [])]
-    if missing:
-        raise DataError(path, f"is not a column of the header ({', '.join(reader.fieldnames or [])})", 1, missing[0])
-    records = []
-    for row in reader:
-        record = {key: value for key, value in row.items() if key is not None and value is not None}
-        checked = _checked(path, reader.line_num, record, check, errors)
-        if checked is not None:
-            records.append(checked)
+    try:
+        missing = [column for column in required if column not in (reader.fieldnames or [])]
+        if missing:
+            header = ", ".join(reader.fieldnames or [])
+            raise DataError(path, f"is not a column of the header ({header})", 1, missing[0])
+        records = []
+        for row in reader:
+            record = {key: value for key, value in row.items() if key is not None and value is not None}
+            checked = _checked(path, reader.line_num, record, check, errors)
+            if checked is not None:
+                records.append(checked)
+    except csv.Error as exc:  # a stray quote, a NUL, a cell over the csv module's size limit: the rest is unreadable
+        raise DataError(path, f"not valid CSV ({exc})", reader.line_num or 1) from exc
     return records
 
 

@@ -55,7 +55,10 @@ def dataset_detail(source: str, name: str):
         recipe = data_stats.load_recipe(recipe_name)
     except ValueError as exc:
         raise ApiError(400, "invalid_field", str(exc), field="recipe") from exc
-    stats = data_stats.describe(dataset.format, dataset.rows, recipe)
+    try:
+        stats = data_stats.describe(dataset.format, dataset.rows, recipe)
+    except (ValueError, OSError) as exc:  # the recipe's base model is not on this machine (SourceUnavailable)
+        raise ApiError(400, "invalid_field", f"recipe {recipe_name}: {exc}", field="recipe") from exc
     return jsonify(
         {
             "dataset": dataset.summary(),
