@@ -112,7 +112,9 @@ def write_gguf(hf_folder: Path, run_id: str, gguf_type: str, exports: Path) -> l
             f"(use --openvino, or llama.cpp's convert_hf_to_gguf.py on {hf_folder})"
         )
     stem = f"{run_id}-{gguf_type.lower()}"
-    gguf_path = write_llama_gguf(hf_folder, exports / f"{stem}.gguf", quant=gguf_type)
+    gguf_path = exports / f"{stem}.gguf"
+    partial = exports / f".{stem}.gguf.partial"  # listed only once whole
+    write_llama_gguf(hf_folder, partial, quant=gguf_type).replace(gguf_path)
     modelfile = exports / f"{stem}.Modelfile"
     modelfile.write_text(ollama_modelfile(gguf_path.name, load_alpaca_template()), encoding="utf-8")
     return [gguf_path, modelfile]
