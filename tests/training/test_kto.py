@@ -7,10 +7,9 @@ import pytest
 
 from llmchat.paths import PROJECT_ROOT
 from llmchat.prompts import load_alpaca_template
-from llmchat.training.config import load_config
 from llmchat.training.data import load_examples, load_kto
 from tests.training.cli_helper import run_cli
-from tests.training.conftest import TINY_ID, _point_at, tiny_train_settings
+from tests.training.conftest import TINY_ID, tiny_preference_settings, tiny_train_settings, train_tiny
 
 KTO_YAML = PROJECT_ROOT / "configs/train/smollm2-kto.yaml"
 
@@ -24,26 +23,8 @@ def kto_data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def kto_run(registry_dirs, kto_data):
-    import torch
-
-    from llmchat.training.finetune import run_finetune
-
-    torch.set_num_threads(1)
-    settings = tiny_train_settings(
-        kto_data,
-        run_name="tiny-kto",
-        method="kto",
-        max_steps=12,
-        learning_rate=1e-2,
-        eval_steps=6,
-        save_steps=6,
-        validation_size=4,
-        test_size=4,
-        kto_beta=0.1,
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        _point_at(patch, registry_dirs)
-        return run_finetune(load_config(KTO_YAML, settings)).run_dir
+    settings = tiny_preference_settings(kto_data, run_name="tiny-kto", method="kto", kto_beta=0.1)
+    return train_tiny(registry_dirs, KTO_YAML.name, settings)
 
 
 def test_kto_run_writes_an_adapter_and_a_lora_manifest(kto_run):

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from llmchat.api import documents, studio_schemas
-from llmchat.api.openapi_teams import REASONS
+from llmchat.api.openapi_teams import REASONS, _body, _json
 
 STUDIO_REASONS = {
     **REASONS,
@@ -20,20 +18,8 @@ STUDIO_REASONS = {
 }
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
-
-
-def _json(model: type[BaseModel], description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
-
-
 def _errors(*statuses: int) -> dict[str, Any]:
     return {str(status): _json(documents.Error, STUDIO_REASONS[status]) for status in statuses}
-
-
-def _body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {"application/json": {"schema": _ref(model)}}}
 
 
 def _path(name: str) -> dict[str, Any]:
@@ -72,7 +58,7 @@ def studio_paths() -> dict[str, Any]:
             "post": {
                 "summary": "write data/chats/<name>.jsonl from the users' thumbs, corrections and votes, with the "
                 "skip report (admins; `llmchat data from-chats`)",
-                "requestBody": _body(s.FromChatsRequest, required=False),
+                "requestBody": {**_body(s.FromChatsRequest), "required": False},
                 "responses": {"201": _json(s.FromChatsResult, "written"), **_errors(400, 403, 413, 415)},
             }
         },

@@ -67,50 +67,42 @@ def _check_record(path: Path, line: int, record: object) -> dict:
     return {**record, "input": record.get("input") or ""}
 
 
-def _check_preference(path: Path, line: int, record: object) -> dict:
-    """A DPO row: `prompt` (rendered as the Alpaca instruction; an optional `input` as its input), the preferred
-    answer `chosen` and the worse one `rejected`."""
+def _prompt_row(path: Path, line: int, record: object, fields: tuple[str, ...], texts: tuple[str, ...]) -> dict:
+    """A row of `fields` whose `texts` are non-empty strings, with an optional string `input` ("" when absent)."""
     if not isinstance(record, dict):
-        raise DataError(
-            path, f"expected an object with fields {', '.join(PREFERENCE_FIELDS)}, got {type(record).__name__}", line
-        )
-    for field in PREFERENCE_FIELDS:
+        raise DataError(path, f"expected an object with fields {', '.join(fields)}, got {type(record).__name__}", line)
+    for field in fields:
         if field not in record:
             raise DataError(path, "is missing", line, field)
+    for field in texts:
         if not isinstance(record[field], str):
             raise DataError(path, f"must be a string, got {type(record[field]).__name__}", line, field)
         if not record[field].strip():
             raise DataError(path, "is empty", line, field)
     if not isinstance(record.get("input") or "", str):
         raise DataError(path, f"must be a string, got {type(record['input']).__name__}", line, "input")
-    if record["chosen"] == record["rejected"]:
-        raise DataError(path, "is the same as 'chosen': a preference needs two different answers", line, "rejected")
     return {**record, "input": record.get("input") or ""}
+
+
+def _check_preference(path: Path, line: int, record: object) -> dict:
+    """A DPO row: `prompt` (rendered as the Alpaca instruction; an optional `input` as its input), the preferred
+    answer `chosen` and the worse one `rejected`."""
+    row = _prompt_row(path, line, record, PREFERENCE_FIELDS, PREFERENCE_FIELDS)
+    if row["chosen"] == row["rejected"]:
+        raise DataError(path, "is the same as 'chosen': a preference needs two different answers", line, "rejected")
+    return row
 
 
 def _check_kto(path: Path, line: int, record: object) -> dict:
     """A KTO row: `prompt` (rendered as the Alpaca instruction; an optional `input` as its input), one answer
     `completion` and whether it is a good one, `label` (true: thumbs up, false: thumbs down)."""
-    if not isinstance(record, dict):
-        raise DataError(
-            path, f"expected an object with fields {', '.join(KTO_FIELDS)}, got {type(record).__name__}", line
-        )
-    for field in KTO_FIELDS:
-        if field not in record:
-            raise DataError(path, "is missing", line, field)
-    for field in ("prompt", "completion"):
-        if not isinstance(record[field], str):
-            raise DataError(path, f"must be a string, got {type(record[field]).__name__}", line, field)
-        if not record[field].strip():
-            raise DataError(path, "is empty", line, field)
-    if not isinstance(record.get("input") or "", str):
-        raise DataError(path, f"must be a string, got {type(record['input']).__name__}", line, "input")
-    label = record["label"]
+    row = _prompt_row(path, line, record, KTO_FIELDS, ("prompt", "completion"))
+    label = row["label"]
     if isinstance(label, str) and label.strip().lower() in LABEL_WORDS:
         label = LABEL_WORDS[label.strip().lower()]
     if not isinstance(label, bool):
         raise DataError(path, f"must be true or false (up/down in CSV), got {label!r}", line, "label")
-    return {**record, "input": record.get("input") or "", "label": label}
+    return {**row, "label": label}
 
 
 Check = Callable[[Path, int, object], dict]

@@ -13,22 +13,12 @@ from typing import Any
 
 from llmchat.prompts import AlpacaTemplate
 from llmchat.training.config import TrainConfig
+from llmchat.training.dpo import adapter_trainer, prompt_dataset, trl_arguments
 
 
 def kto_dataset(records: list[dict], template: AlpacaTemplate) -> Any:
-    """A `datasets.Dataset` of TRL's standard unpaired preference format, prompts rendered."""
-    from datasets import Dataset
-
-    return Dataset.from_list(
-        [
-            {
-                "prompt": template.render(record["prompt"], record.get("input", "")),
-                "completion": record["completion"],
-                "label": record["label"],
-            }
-            for record in records
-        ]
-    )
+    """TRL's unpaired preference format: prompt, completion, label."""
+    return prompt_dataset(records, template, ("completion", "label"))
 
 
 def as_alpaca(records: list[dict]) -> list[dict]:
@@ -53,23 +43,11 @@ def kto_trainer(
     """A KTOTrainer over `model` (the bare base) that trains a fresh LoRA adapter on it."""
     from trl import KTOConfig, KTOTrainer
 
-    from llmchat.training.modeling import lora_config
-
     args = KTOConfig(
-        **{**arguments, "remove_unused_columns": True},  # TRL keeps the tokenized columns it needs by itself
+        **trl_arguments(config, arguments),
         beta=config.kto_beta,
         desirable_weight=config.kto_desirable_weight,
         undesirable_weight=config.kto_undesirable_weight,
-        max_length=config.cutoff_len,
-        gradient_checkpointing=config.gradient_checkpointing,  # TRL's default is on; ours follows the config
-        precompute_ref_log_probs=False,
     )
-    return KTOTrainer(
-        model=model,
-        args=args,
-        train_dataset=kto_dataset(train, template),
-        eval_dataset=kto_dataset(validation, template) if validation else None,
-        processing_class=tokenizer,
-        peft_config=lora_config(config),
-        callbacks=callbacks,
-    )
+    datasets = (kto_dataset(train, template), kto_dataset(validation, template) if validation else None)
+    return adapter_trainer(KTOTrainer, args, config, model, tokenizer, datasets, callbacks)
