@@ -35,14 +35,16 @@ async function chooseFile(name, text) {
 
 async function shots() {
   if (!shotDir) return
+  await page.locator('[data-testid="upload-row-errors"]').scrollIntoViewIfNeeded()
   for (const dismiss of await page.locator('.toast [aria-label="Dismiss"]').all()) await dismiss.click()
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme })
     await page.waitForTimeout(300)
-    await page.screenshot({ path: path.join(shotDir, `data-${scheme}.png`), fullPage: true })
+    await page.screenshot({ path: path.join(shotDir, `data-${scheme}.png`) })
   }
   await page.emulateMedia({ colorScheme: 'light' })
   await page.setViewportSize({ width: 390, height: 844 })
+  await page.locator('[data-testid="upload-row-errors"]').scrollIntoViewIfNeeded()
   await page.waitForTimeout(300)
   await page.screenshot({ path: path.join(shotDir, 'data-phone.png') })
   await page.setViewportSize({ width: 1280, height: 900 })
@@ -60,8 +62,9 @@ try {
     await page.locator('[data-testid="dataset-generated/alpaca_tasks.jsonl"] button').click()
     const split = await page.locator('[data-testid="split-sizes"]').innerText()
     assert(/train\s+23/.test(split) && /validation\s+4/.test(split) && /test\s+13/.test(split), `split: ${split}`)
-    await page.locator('[data-testid="token-histogram"] rect').first().waitFor()
+    await page.locator('[data-testid="over-cutoff"]').waitFor()
     assert((await page.locator('[data-testid="token-histogram"] line.cutoff-line').count()) === 1, 'the cutoff line')
+    assert((await page.locator('[data-testid="token-histogram"] rect').count()) === 16, 'sixteen length bins')
     assert((await page.locator('[data-testid="preview"] tbody tr').count()) === 20, 'twenty preview rows')
     await page.locator('#dataset-recipe').selectOption('short')
     await page.waitForFunction(() => /40 rows over cutoff_len \(24\)/.test(document.querySelector('[data-testid="over-cutoff"]')?.textContent || ''))
