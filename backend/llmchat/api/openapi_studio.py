@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmchat.api import documents, studio_schemas
-from llmchat.api.openapi_teams import REASONS, _body, _json
+from llmchat.api.openapi_teams import REASONS, _body, _json, _ref
 
 STUDIO_REASONS = {
     **REASONS,
@@ -49,7 +49,12 @@ def studio_paths() -> dict[str, Any]:
                 "requestBody": _body(s.UploadRequest),
                 "responses": {
                     "201": _json(s.UploadResult, "saved"),
-                    "400": _json(s.BadRows, STUDIO_REASONS[400]),
+                    "400": {
+                        "description": STUDIO_REASONS[400],
+                        "content": {
+                            "application/json": {"schema": {"anyOf": [_ref(s.BadRows), _ref(documents.Error)]}}
+                        },
+                    },
                     **_errors(403, 409, 413, 415),
                 },
             }
