@@ -91,3 +91,13 @@ def _greedy(hf_folder, prompt: str, tokens: int) -> str:
     with torch.no_grad():
         out = model.generate(ids, max_new_tokens=tokens, do_sample=False, eos_token_id=None)
     return tokenizer.decode(out[0][ids.shape[1] :])
+
+
+def test_openvino_export_of_a_run_is_listed_beside_its_ggufs(lora_run, registry_env):
+    from llmchat.training.export import list_exports
+
+    assert run_cli(["export", "tiny-lora", "--openvino", "int4"]) == 0
+    folder = lora_run / "exports" / "tiny-lora.openvino-int4"
+    assert (folder / "openvino_model.xml").is_file() and (folder / "openvino_tokenizer.xml").is_file()
+    kinds = {item["name"]: item["kind"] for item in list_exports(lora_run)}
+    assert kinds["exports/tiny-lora.openvino-int4"] == "openvino" and kinds["merged"] == "hf"
