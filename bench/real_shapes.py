@@ -6,7 +6,7 @@ Run:  make bench-real   (or .venv/bin/python bench/real_shapes.py --shape 1b [--
 `--shape 1b` is a Llama shape of 1.07B parameters (hidden 2048, intermediate 8192, 16 layers, 32/8 heads, SmolLM2's
 vocabulary of 49152, tied embeddings), `3b` one of 3.2B (hidden 3072, 28 layers, 24/8 heads), `tiny` a 3M one that
 only proves the script works. Random weights in bf16, made once under --work (default bench/results/work/), with
-pure Q4_0 and Q8_0 GGUFs (tests/support/gguf_model.py). Each OpenVINO export is made first by `llmchat models
+pure Q4_0 and Q8_0 GGUFs (backend/llmchat/models/gguf_writer.py). Each OpenVINO export is made first by `llmchat models
 export` under /usr/bin/time -v (its peak memory), then each engine runs alone, one process at a time: one stream of
 128 tokens after a 508-token prompt (EOS ignored; decode tok/s and time to first token, best of --repeats), 8
 concurrent streams of ~50-token prompts and 64 tokens each (total tok/s), and the server's peak RSS. Results go to

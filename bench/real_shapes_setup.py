@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.gguf_model import write_llama_gguf
+from llmchat.models.gguf_writer import write_llama_gguf
 from tests.support.servers import PROJECT_ROOT
 
 SHAPES = {

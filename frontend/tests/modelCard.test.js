@@ -95,6 +95,20 @@ describe('ModelCardDialog', () => {
     expect(app.cards.state.openId).toBeNull()
   })
 
+  it('offers a run\'s exports to an admin only', async () => {
+    const { wrapper } = await openCard(CARD)
+    expect(document.querySelector('[data-testid="run-exports"]')).toBeNull()
+    wrapper.unmount()
+    const app = appState({ modelCard: async () => CARD })
+    app.account.state.admin = true
+    app.cards.open(CARD.id)
+    const admin = mount(ModelCardDialog, { attachTo: document.body, ...provideApp(app) })
+    await settle()
+    const buttons = [...document.querySelectorAll('[data-testid="run-exports"] button')].map((b) => b.textContent.trim())
+    expect(buttons).toEqual(['GGUF Q8_0', 'GGUF Q4_0', 'OpenVINO int8', 'OpenVINO int4', 'Merged HF folder'])
+    admin.unmount()
+  })
+
   it("shows the latest benchmark scores of any model, a --limit run marked, and how to get them when there are none", async () => {
     const benchmarks = {
       mmlu: { acc: 0.2512, acc_norm: null, n: 100, limit: 20, data: 'data/benchmarks', created: '20261203-091500' },

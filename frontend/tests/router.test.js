@@ -10,6 +10,7 @@ describe('parseHash', () => {
     expect(parseHash('#/leaderboard')).toEqual({ view: 'leaderboard', conversationId: null, badLink: null })
     expect(parseHash('#/account')).toEqual({ view: 'account', conversationId: null, badLink: null })
     expect(parseHash('#/admin')).toEqual({ view: 'admin', conversationId: null, badLink: null })
+    expect(parseHash('#/data')).toEqual({ view: 'data', conversationId: null, badLink: null })
     expect(parseHash('#/c/abc-123')).toEqual({ view: 'chat', conversationId: 'abc-123', badLink: null })
     expect(parseHash('#/c/a%20b')).toEqual({ view: 'chat', conversationId: 'a b', badLink: null })
     expect(parseHash('#/compare')).toEqual({ view: 'compare', conversationId: null, badLink: null })

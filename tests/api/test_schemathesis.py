@@ -63,7 +63,9 @@ def served_api(worker, tmp_path_factory):
         "limits": {"rate_limit_requests": 0, "max_tokens": 64},
         "titles": {"generate": False},
     }
-    with start_serve_process(config) as api:
+    # the admin routes (the caller is 127.0.0.1, an admin) write uploads and exports: into a scratch data folder
+    data = tmp_path_factory.mktemp("fuzz-data")
+    with start_serve_process(config, env={"LLMCHAT_DATA_DIR": str(data)}) as api:
         yield api
 
 

@@ -14,7 +14,7 @@ import pytest
 from llmchat.models.gguf_convert import readable_gguf
 from llmchat.models.gguf_file import UnservableGGUF, read_gguf_info
 from llmchat.models.gguf_to_hf import write_hf_folder
-from tests.support.gguf_model import write_llama_gguf
+from llmchat.models.gguf_writer import write_llama_gguf
 from tests.support.tiny_model import CHAT_TEMPLATE
 
 
@@ -93,7 +93,7 @@ def test_the_tokenizer_reads_the_header_not_the_tensors(tiny_model_path, tmp_pat
     """A GGUF with a 2 GiB tensor table entry on a sparse file: the tokenizer loads without that memory."""
     import gguf
 
-    from tests.support.gguf_model import _write_metadata
+    from llmchat.models.gguf_writer import _write_metadata
 
     big = tmp_path / "big.gguf"
     config = {

@@ -1,11 +1,11 @@
-"""tests/support/gguf_model.py writes GGUFs that transformers reads back as the same model and tokenizer."""
+"""backend/llmchat/models/gguf_writer.py writes GGUFs that transformers reads back as the same model and tokenizer."""
 
 from __future__ import annotations
 
 import pytest
 
+from llmchat.models.gguf_writer import write_llama_gguf
 from llmchat.models.loading import load_pretrained
-from tests.support.gguf_model import write_llama_gguf
 
 TEXT = "Hello! Who are you? Café 日本語"
 

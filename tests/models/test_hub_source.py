@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from llmchat.models.config_file import read_config
+from llmchat.models.gguf_writer import write_llama_gguf
 from llmchat.models.specs import ConfigError
 from tests.support.fake_hub import FakeHub, Repo
-from tests.support.gguf_model import write_llama_gguf
 from tests.support.servers import PROJECT_ROOT, start_worker, worker_env
 from tests.support.tiny_model import write_models_yaml
 

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from llmchat.models.config_file import read_config
+from llmchat.models.gguf_writer import write_llama_gguf
 from llmchat.models.ollama import find_model, parse_ollama
 from llmchat.models.sources import resolve_source
 from llmchat.models.specs import ConfigError, SourceUnavailable
-from tests.support.gguf_model import write_llama_gguf
 from tests.support.ollama_store import add_ollama_model
 from tests.support.servers import PROJECT_ROOT, start_worker, worker_env
 from tests.support.tiny_model import write_models_yaml

@@ -103,7 +103,7 @@ def test_worker_section_weight_format_and_kv_cache_precision():
 
 def test_models_list_shows_each_entrys_weight_format(tiny_model_path, tmp_path, capsys):
     from llmchat.cli import main
-    from tests.support.gguf_model import write_llama_gguf
+    from llmchat.models.gguf_writer import write_llama_gguf
 
     gguf = write_llama_gguf(tiny_model_path, tmp_path / "tiny.Q4_0.gguf", "Q4_0")
     entries = [

@@ -96,10 +96,14 @@ def start_api(config, host: str = "127.0.0.1") -> Iterator[ApiServer]:
 
 @contextlib.contextmanager
 def start_serve_process(
-    config_data: dict[str, Any], timeout: float = 60.0, threads: int = 8, workers: int = 1
+    config_data: dict[str, Any],
+    timeout: float = 60.0,
+    threads: int = 8,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
 ) -> Iterator[ApiServer]:
     """`llmchat serve` (gunicorn, gthread, `workers` processes of `threads` threads) as a subprocess with an app.yaml
-    from `config_data`."""
+    from `config_data`; `env` on top of the test environment (e.g. LLMCHAT_DATA_DIR)."""
     port = free_port()
     folder = Path(tempfile.mkdtemp(prefix="llmchat-api-"))
     config_path = folder / "app.yaml"
@@ -108,6 +112,8 @@ def start_serve_process(
     config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "llmchat.cli", "serve", "--config", str(config_path)]
-    env = worker_env({"LLMCHAT_GUNICORN_THREADS": str(threads), "LLMCHAT_GUNICORN_WORKERS": str(workers)})
-    with run_server(command, url, "/api/health", env, timeout, "llmchat-api-") as (process, log_path):
+    environment = worker_env(
+        {"LLMCHAT_GUNICORN_THREADS": str(threads), "LLMCHAT_GUNICORN_WORKERS": str(workers), **(env or {})}
+    )
+    with run_server(command, url, "/api/health", environment, timeout, "llmchat-api-") as (process, log_path):
         yield ApiServer(url=url, process=process, log_path=log_path)

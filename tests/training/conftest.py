@@ -40,6 +40,12 @@ def tiny_train_settings(data: Path, **overrides) -> list[str]:
     return [f"{key}={value}" for key, value in settings.items()]
 
 
+def tiny_preference_settings(data: Path, **overrides) -> list[str]:
+    """--set pairs for a 12-step DPO or KTO run of the tiny model (4 rows validate, 4 test)."""
+    short = {"max_steps": 12, "learning_rate": 1e-2, "eval_steps": 6, "save_steps": 6}
+    return tiny_train_settings(data, **short, validation_size=4, test_size=4, **overrides)
+
+
 NORM_GAIN = 4.0
 
 
@@ -103,21 +109,24 @@ def task_data(tmp_path_factory) -> Path:
     return write_jsonl(make_examples(96, seed=3, unseen=8), tmp_path_factory.mktemp("data") / "tasks.jsonl")
 
 
-@pytest.fixture(scope="session")
-def lora_run(registry_dirs, task_data) -> Path:
-    """One finished LoRA run of the tiny model, written into the registry's models/runs/."""
+def train_tiny(registry_dirs: tuple[Path, Path], recipe: str, settings: list[str]) -> Path:
+    """A finished run of configs/train/<recipe> with `settings` on top, in the tiny registry's models/runs/."""
     import torch
 
     from llmchat.training.config import load_config
     from llmchat.training.finetune import run_finetune
 
     torch.set_num_threads(1)
-    config = load_config(
-        PROJECT_ROOT / "configs/train/smollm2-lora.yaml", tiny_train_settings(task_data, run_name="tiny-lora")
-    )
+    config = load_config(PROJECT_ROOT / "configs" / "train" / recipe, settings)
     with pytest.MonkeyPatch.context() as patch:
         _point_at(patch, registry_dirs)
         return run_finetune(config).run_dir
+
+
+@pytest.fixture(scope="session")
+def lora_run(registry_dirs, task_data) -> Path:
+    """One finished LoRA run of the tiny model, written into the registry's models/runs/."""
+    return train_tiny(registry_dirs, "smollm2-lora.yaml", tiny_train_settings(task_data, run_name="tiny-lora"))
 
 
 @pytest.fixture(scope="session")
@@ -131,27 +140,5 @@ def preference_data(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def dpo_run(registry_dirs, preference_data) -> Path:
     """One finished DPO run (LoRA via TRL's DPOTrainer) of the tiny model, in the registry's models/runs/."""
-    import torch
-
-    from llmchat.training.config import load_config
-    from llmchat.training.finetune import run_finetune
-
-    torch.set_num_threads(1)
-    config = load_config(
-        PROJECT_ROOT / "configs/train/smollm2-dpo.yaml",
-        tiny_train_settings(
-            preference_data,
-            run_name="tiny-dpo",
-            method="dpo",
-            max_steps=12,
-            learning_rate=1e-2,
-            eval_steps=6,
-            save_steps=6,
-            validation_size=4,
-            test_size=4,
-            dpo_beta=0.1,
-        ),
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        _point_at(patch, registry_dirs)
-        return run_finetune(config).run_dir
+    settings = tiny_preference_settings(preference_data, run_name="tiny-dpo", method="dpo", dpo_beta=0.1)
+    return train_tiny(registry_dirs, "smollm2-dpo.yaml", settings)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from llmchat.training.data import DataError, load_examples, split_examples
+from llmchat.training.data import DataError, check_text, detect_format, load_examples, load_kto, split_examples
 from tests.training.cli_helper import run_cli
 
 GOOD = {"instruction": "Say hi.", "input": "", "output": "hi"}
@@ -88,3 +88,45 @@ def test_split_is_seeded_disjoint_and_sized():
     assert sorted(ids) == sorted(r["instruction"] for r in records)
     with pytest.raises(ValueError, match="leave no training examples"):
         split_examples(records, validation=50, test=50, seed=0)
+
+
+def test_csv_rows_are_checked_with_their_line_numbers(tmp_path):
+    good = 'instruction,input,output\nSay hi.,,hi\n"Add, please.","1, 2",3\n'
+    path = tmp_path / "d.csv"
+    path.write_text(good, encoding="utf-8")
+    assert [r["input"] for r in load_examples(path)] == ["", "1, 2"]
+    path.write_text(good + "Say bye.,,\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"d\.csv:4: field 'output': is empty"):
+        load_examples(path)
+    path.write_text("instruction,answer\nSay hi.,hi\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"d\.csv:1: field 'output': is not a column of the header"):
+        load_examples(path)
+
+
+def test_kto_rows_need_a_true_or_false_label(tmp_path):
+    rows = [
+        {"prompt": "2 + 2?", "completion": "4", "label": True},
+        {"prompt": "2 + 2?", "completion": "5", "label": False},
+    ]
+    path = write_lines(tmp_path / "k.jsonl", [json.dumps(r) for r in rows])
+    assert [r["label"] for r in load_kto(path)] == [True, False]
+    path = write_lines(tmp_path / "b.jsonl", [json.dumps({**rows[0], "label": "yes"})])
+    with pytest.raises(DataError, match=r"b\.jsonl:1: field 'label': must be true or false"):
+        load_kto(path)
+    csv_path = tmp_path / "k.csv"
+    csv_path.write_text("prompt,completion,label\n2 + 2?,4,up\n2 + 2?,5,down\n", encoding="utf-8")
+    assert [r["label"] for r in load_kto(csv_path)] == [True, False]
+    assert [detect_format(r) for r in (rows[0], GOOD, {"prompt": "p", "chosen": "a", "rejected": "b"})] == [
+        "kto",
+        "alpaca",
+        "preference",
+    ]
+
+
+def test_check_text_reads_on_and_returns_every_error_with_its_line():
+    text = "\n".join([json.dumps(GOOD), json.dumps({"instruction": "x"}), "{oops", json.dumps(GOOD), json.dumps([1])])
+    records, errors = check_text("upload.jsonl", text, "alpaca")
+    assert len(records) == 2
+    assert [(e.line, e.field) for e in errors] == [(2, "output"), (3, None), (5, None)]
+    records, errors = check_text("upload.jsonl", "\n\n", "alpaca")
+    assert records == [] and "holds no records" in str(errors[0])

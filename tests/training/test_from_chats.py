@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from llmchat.store import ChatStore, FeedbackStore, open_database
-from llmchat.training.data import load_examples, load_preferences
+from llmchat.training.data import load_examples, load_kto, load_preferences
 from tests.training.cli_helper import run_cli
 from tests.training.conftest import TINY_ID
 
@@ -136,6 +136,24 @@ def test_preference_rows_from_votes_and_corrections_of_downvoted_replies(registr
         "reply not downvoted",
         "no rating",
     ):
+        assert reason in report
+
+
+def test_kto_rows_straight_from_the_thumbs_without_pairs(registry_env, chats, recipe, tmp_path, capsys):
+    out = tmp_path / "kto.jsonl"
+    assert from_chats(chats, recipe, out, "--format", "kto") == 0
+    written = rows(out)
+    assert [(r["prompt"], r["completion"], r["label"], r["origin"]) for r in written] == [
+        ("What is 2 + 2?", "5", False, "downvoted"),
+        ("What is 2 + 2?", "4", True, "correction"),
+        ("And 3 + 3?", "6", True, "upvoted"),
+        ("And 4 + 4?", "I do not know.", False, "downvoted"),
+    ]
+    assert written[3]["input"].endswith("Human: And 3 + 3?\nAI: 6")  # the turns the reply was written after
+    assert len(load_kto(out)) == 4  # `llmchat finetune` (method: kto) reads the file as it is
+    report = capsys.readouterr().out
+    assert f"wrote 4 kto rows to {out} (from 12 candidates)" in report
+    for reason in ("no rating: 7", "too long for cutoff_len (200 tokens): 1", "duplicate: 2"):
         assert reason in report
 
 

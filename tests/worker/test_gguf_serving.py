@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support.gguf_model import write_llama_gguf
+from llmchat.models.gguf_writer import write_llama_gguf
 from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_lora, make_tiny_model, write_models_yaml
 

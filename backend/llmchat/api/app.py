@@ -18,6 +18,8 @@ from llmchat.api.routes import (
     cards,
     chat,
     conversations,
+    data,
+    exports,
     feedback,
     keys,
     leaderboard,
@@ -50,6 +52,8 @@ BLUEPRINTS = (
     keys.bp,
     usage.bp,
     admin.bp,
+    data.bp,
+    exports.bp,
     openai.bp,
 )
 

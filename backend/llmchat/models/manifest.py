@@ -10,7 +10,7 @@ from typing import Any
 MANIFEST = "llmchat_run.json"
 
 
-ADAPTER_METHODS = ("lora", "dpo")  # methods whose run is a peft adapter on `base_model`
+ADAPTER_METHODS = ("lora", "dpo", "kto")  # methods whose run is a peft adapter on `base_model`
 
 
 def weights_folder(method: str) -> str:
@@ -19,7 +19,7 @@ def weights_folder(method: str) -> str:
 
 
 def write_manifest(run_dir: Path, run_id: str, method: str, base_model: str, **extra: Any) -> Path:
-    """The worker serves a run by `kind` and `path`: an adapter run (lora, dpo) as base + adapter, a full one
+    """The worker serves a run by `kind` and `path`: an adapter run (lora, dpo, kto) as base + adapter, a full one
     as an HF folder; `method` only records how it was trained."""
     manifest = {
         "id": run_id,

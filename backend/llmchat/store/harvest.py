@@ -1,6 +1,7 @@
 """Every IP's replies and votes with the turns before them: what `llmchat data from-chats` turns into training rows.
 
-This reads every client's conversations, so only the operator's CLI calls it; no route of the API does.
+This reads every client's conversations, so only the operator's CLI and the admins' Data page (`POST
+/api/admin/data/from-chats`) call it; both write rows and counts, never show a conversation.
 """
 
 from __future__ import annotations

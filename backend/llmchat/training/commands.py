@@ -19,8 +19,13 @@ def _fail(message: str) -> int:
 
 
 def _data_make(args: argparse.Namespace) -> int:
-    from llmchat.training.datagen import make_examples, make_preferences, write_jsonl
+    from llmchat.training.datagen import make_examples, make_kto_rows, make_preferences, write_jsonl
 
+    if args.kto:
+        rows = make_kto_rows(500 if args.n is None else args.n, args.seed)
+        path = write_jsonl(rows, Path(args.out or "data/generated/kto.jsonl"))
+        print(f"wrote {len(rows)} KTO rows (prompt, completion, label) to {path}")
+        return 0
     if args.preferences:
         rows = make_preferences(500 if args.n is None else args.n, args.seed)
         path = write_jsonl(rows, Path(args.out or "data/generated/preferences.jsonl"))
@@ -39,14 +44,19 @@ def _data_make(args: argparse.Namespace) -> int:
 def _data_check(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from llmchat.training.data import DataError, load_examples, load_preferences
+    from llmchat.training.data import DataError, load_rows
 
+    format_name = "preference" if args.preferences else args.format
     try:
-        records = load_preferences(args.file) if args.preferences else load_examples(args.file)
+        records = load_rows(args.file, format_name)
     except DataError as exc:
         return _fail(str(exc))
-    if args.preferences:
+    if format_name == "preference":
         print(f"{args.file}: {len(records)} valid preference rows")
+        return 0
+    if format_name == "kto":
+        ups = sum(1 for r in records if r["label"])
+        print(f"{args.file}: {len(records)} valid KTO rows ({ups} good, {len(records) - ups} bad)")
         return 0
     with_input = sum(1 for r in records if r["input"].strip())
     print(f"{args.file}: {len(records)} valid records ({with_input} with input)")
@@ -130,12 +140,16 @@ def _finetune(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from llmchat.training.export import export_run
+    from llmchat.training.export import ExportRequest, export_run
 
-    if not args.merge and not args.gguf:
-        return _fail("choose --merge (standalone HF checkpoint) and/or --gguf")
+    request = ExportRequest(
+        merge=args.merge,
+        gguf=tuple(dict.fromkeys(t.upper() for t in args.gguf)),
+        openvino=tuple(dict.fromkeys(f.lower() for f in args.openvino)),
+        out=Path(args.out) if args.out else None,
+    )
     try:
-        written = export_run(args.run, out=Path(args.out) if args.out else None, gguf=args.gguf)
+        written = export_run(args.run, request)
     except ValueError as exc:
         return _fail(str(exc))
     for path in written:
@@ -220,25 +234,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     make.add_argument(
         "--preferences", action="store_true", help="write DPO rows {prompt, chosen, rejected} instead (for method: dpo)"
     )
+    make.add_argument(
+        "--kto", action="store_true", help="write KTO rows {prompt, completion, label} instead (for method: kto)"
+    )
     make.set_defaults(handler=_data_make)
-    check = data_sub.add_parser("check", help="validate an Alpaca (or --preferences) JSON / JSONL file")
+    check = data_sub.add_parser("check", help="validate a JSON / JSONL / CSV data file (Alpaca, preference or KTO)")
     check.add_argument("file")
-    check.add_argument("--preferences", action="store_true", help="the file holds {prompt, chosen, rejected} rows")
+    check.add_argument(
+        "--format",
+        choices=("alpaca", "preference", "kto"),
+        default="alpaca",
+        help="alpaca {instruction, input, output}, preference {prompt, chosen, rejected}, kto {prompt, completion, "
+        "label}; default alpaca",
+    )
+    check.add_argument("--preferences", action="store_true", help="the same as --format preference")
     check.set_defaults(handler=_data_check)
     chats = data_sub.add_parser(
         "from-chats",
         help="training rows from the users' thumbs, corrections and votes (reads every IP's chats)",
         description="Reads the chat database directly (every client's conversations: an operator's tool, never a web "
-        "endpoint). alpaca: one row per upvoted or corrected reply. preference: {prompt, chosen, "
-        "rejected} rows from compare votes and from corrections of downvoted replies. Prints what it "
+        "endpoint but the Data page's, for admins). alpaca: one row per upvoted or corrected reply. preference: "
+        "{prompt, chosen, rejected} rows from compare votes and from corrections of downvoted replies. kto: "
+        "{prompt, completion, label} rows from the thumbs (and corrections, as good answers). Prints what it "
         "skipped and why.",
     )
     chats.add_argument("--out", required=True, help="the JSON Lines file to write")
     chats.add_argument(
         "--format",
-        choices=("alpaca", "preference"),
+        choices=("alpaca", "preference", "kto"),
         default="alpaca",
-        help="alpaca (for method lora/full) or preference (for method dpo); default alpaca",
+        help="alpaca (for method lora/full), preference (for method dpo) or kto (for method kto); default alpaca",
     )
     chats.add_argument(
         "--models",
@@ -252,7 +277,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--config",
         help="the training recipe the rows are for: its base model's tokenizer and "
         "cutoff_len decide what is too long (default configs/train/"
-        "smollm2-chats-lora.yaml, preference: smollm2-chats-dpo.yaml)",
+        "smollm2-chats-lora.yaml, preference: smollm2-chats-dpo.yaml, kto: smollm2-chats-kto.yaml)",
     )
     chats.add_argument(
         "--set",
@@ -263,7 +288,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     chats.set_defaults(handler=_data_from_chats)
 
-    finetune = subparsers.add_parser("finetune", help="full or LoRA fine-tuning (HF Trainer on accelerate)")
+    finetune = subparsers.add_parser(
+        "finetune", help="full, LoRA, DPO or KTO fine-tuning (HF Trainer / TRL on accelerate)"
+    )
     finetune.add_argument("--config", required=True, help="configs/train/<name>.yaml")
     finetune.add_argument(
         "--set",
@@ -276,11 +303,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     finetune.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     finetune.set_defaults(handler=_finetune)
 
-    export = subparsers.add_parser("export", help="merge a LoRA run into a standalone checkpoint")
+    export = subparsers.add_parser(
+        "export",
+        help="a finished run as a merged HF folder, GGUF (+ Ollama Modelfile) or OpenVINO IR",
+        description="GGUF and OpenVINO files go to models/runs/<run>/exports/, each made from the merged HF folder.",
+    )
     export.add_argument("run", help="run id (models/runs/<run>) or a run folder")
     export.add_argument("--merge", action="store_true", help="merge the adapter into the base weights (HF folder)")
-    export.add_argument("--gguf", action="store_true", help="also write GGUF (needs llama.cpp's converter)")
-    export.add_argument("--out", help="output folder (default: models/runs/<run>/merged)")
+    export.add_argument(
+        "--gguf",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="write <run>-<type>.gguf (Q8_0 or Q4_0; llama-architecture models) and its Ollama Modelfile; repeatable",
+    )
+    export.add_argument(
+        "--openvino",
+        action="append",
+        default=[],
+        metavar="FORMAT",
+        help="write the OpenVINO IR in int8 or int4 weights (<run>.openvino-<format>/); repeatable",
+    )
+    export.add_argument("--out", help="the merged HF folder (default: models/runs/<run>/merged)")
     export.set_defaults(handler=_export)
 
     evaluate = subparsers.add_parser(

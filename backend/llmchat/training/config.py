@@ -18,7 +18,8 @@ class TrainConfig:
     run_name: str = "run"
     # registry id (configs/models.yaml), a path (HF folder or .gguf) or a source: hf:ORG/NAME, ollama:NAME[:TAG]
     base_model: str = "smollm2-chat"
-    method: Literal["full", "lora", "dpo"] = "lora"  # dpo: a LoRA trained on {prompt, chosen, rejected} rows
+    # dpo: a LoRA trained on {prompt, chosen, rejected} rows; kto: a LoRA trained on {prompt, completion, label} rows
+    method: Literal["full", "lora", "dpo", "kto"] = "lora"
     data: str = "data/generated/alpaca_tasks.jsonl"
     output_dir: str = ""  # default: models/runs/<run_name>
     # prompt / tokens
@@ -53,6 +54,10 @@ class TrainConfig:
     load_in: str | None = None  # 4bit | 8bit (CUDA + bitsandbytes only) | null
     # DPO (method: dpo, TRL's DPOTrainer; the reference model is the base with the adapter disabled)
     dpo_beta: float = 0.1  # how far the run may move from the reference (higher: less)
+    # KTO (method: kto, TRL's KTOTrainer; rated answers without pairs, the same adapter-disabled reference)
+    kto_beta: float = 0.1  # as dpo_beta
+    kto_desirable_weight: float = 1.0  # weigh the thumbs-up rows' loss (counter more downs than ups, or the reverse)
+    kto_undesirable_weight: float = 1.0
     # standard benchmarks after training (lm-evaluation-harness tasks, e.g. [arc_easy]): the run and its base
     eval_tasks: list[str] = field(default_factory=list)
     eval_limit: int | None = None  # the first N examples per task
@@ -119,6 +124,9 @@ def build_config(values: dict[str, Any]) -> TrainConfig:
         raise ValueError(f"unknown config key(s): {', '.join(unknown)}; known: {', '.join(sorted(_FIELDS))}")
     config = TrainConfig(**{name: _coerce(name, value) for name, value in values.items()})
     _check_base_model(config.base_model)
+    if config.method == "kto" and config.batch_size < 2:
+        # TRL's KL estimate pairs each row with another row of the same batch
+        raise ValueError("batch_size: method kto needs at least 2 rows per batch")
     return config
 
 

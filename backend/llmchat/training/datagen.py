@@ -285,6 +285,17 @@ def make_preferences(n: int = 500, seed: int = 0) -> list[dict[str, str]]:
     return rows
 
 
+def make_kto_rows(n: int = 500, seed: int = 0) -> list[dict]:
+    """`n` KTO rows {prompt, input, completion, label, task}: the preference rows of `make_preferences(n // 2)` taken
+    apart (the chosen answer a good one, the rejected a bad one), in the generator's order, so a batch mixes both."""
+    rows: list[dict] = []
+    for pair in make_preferences(max(1, n // 2), seed):
+        common = {"prompt": pair["prompt"], "input": pair["input"], "task": pair["task"]}
+        rows.append({**common, "completion": pair["chosen"], "label": True})
+        rows.append({**common, "completion": pair["rejected"], "label": False})
+    return rows
+
+
 def _wrong_answer(example: Example, rng: random.Random) -> str:
     """Another draw's answer to the same task, different from the right one (bounded tries)."""
     for _ in range(50):

@@ -1,5 +1,6 @@
-"""`llmchat finetune`: full or LoRA fine-tuning of a causal LM on Alpaca-format data with the HF Trainer, or a
-DPO LoRA on preference rows with TRL's DPOTrainer (dpo.py).
+"""`llmchat finetune`: full or LoRA fine-tuning of a causal LM on Alpaca-format data with the HF Trainer, a
+DPO LoRA on preference rows with TRL's DPOTrainer (dpo.py), or a KTO LoRA on thumbs-up/down rows with TRL's
+KTOTrainer (kto.py).
 
 The Trainer runs on accelerate, so the same code trains on this CPU, one GPU, or many GPUs with
 `accelerate launch --config_file configs/accelerate/fsdp.yaml -m llmchat.cli finetune ...` (FSDP).
@@ -20,8 +21,8 @@ from llmchat.models.run_files import CONFIG_FILE, LOG_FILE
 from llmchat.paths import models_dir
 from llmchat.prompts import load_alpaca_template
 from llmchat.training import data as datafile
+from llmchat.training import dpo, kto
 from llmchat.training.config import TrainConfig, save_config
-from llmchat.training.dpo import as_alpaca, dpo_trainer
 from llmchat.training.encoding import PadCollator, encode_records
 from llmchat.training.run_benchmarks import benchmark_after_training, check_benchmark_data, side_by_side
 
@@ -133,7 +134,7 @@ def run_finetune(
     tokenizer.save_pretrained(str(run_dir / out_name))
 
     data_hash = datafile.file_sha256(config.data)
-    test = as_alpaca(split.test) if config.method == "dpo" else split.test
+    test = {"dpo": dpo.as_alpaca, "kto": kto.as_alpaca}.get(config.method, list)(split.test)
     metrics = {
         "train_loss": train_output.training_loss,
         "train_runtime_s": train_output.metrics.get("train_runtime"),
@@ -153,6 +154,9 @@ def run_finetune(
     if config.method == "dpo":  # DPO's eval loss is the preference loss, not a perplexity
         metrics["eval_perplexity"] = None
         metrics["eval_reward_accuracy"] = eval_metrics.get("eval_rewards/accuracies")
+    if config.method == "kto":  # KTO's too; the margin: reward of the held-out ups minus that of the downs
+        metrics["eval_perplexity"] = None
+        metrics["eval_reward_margin"] = eval_metrics.get("eval_rewards/margins")
     benchmarks = benchmark_after_training(config, run_dir, trainer.model, tokenizer, models_root or models_dir())
     if benchmarks is not None:
         metrics["benchmarks"] = side_by_side(benchmarks)
@@ -177,13 +181,16 @@ def run_finetune(
 def _trainer(
     config: TrainConfig, run_dir: Path, model: Any, tokenizer: Any, split: datafile.Split, callbacks: list
 ) -> Any:
-    """DPO: TRL's DPOTrainer on preference rows. lora / full: the HF Trainer on encoded Alpaca records."""
+    """DPO / KTO: TRL's trainer on preference / rated rows. lora / full: the HF Trainer on encoded Alpaca records."""
     from transformers import Trainer, TrainingArguments
 
     template = load_alpaca_template()
-    if config.method == "dpo":
+    preference_trainer = {"dpo": dpo.dpo_trainer, "kto": kto.kto_trainer}.get(config.method)
+    if preference_trainer is not None:
         arguments = training_arguments(config, run_dir, has_validation=len(split.validation) > 0)
-        return dpo_trainer(config, arguments, model, tokenizer, split.train, split.validation, template, callbacks)
+        return preference_trainer(
+            config, arguments, model, tokenizer, split.train, split.validation, template, callbacks
+        )
     train_set = encode_records(tokenizer, template, split.train, config.cutoff_len, config.train_on_inputs)
     validation_set = encode_records(tokenizer, template, split.validation, config.cutoff_len, config.train_on_inputs)
     return Trainer(
@@ -199,8 +206,8 @@ def _trainer(
 
 def _split_for(config: TrainConfig) -> datafile.Split:
     """The run's train / validation / test split: the same for the same data file and seed."""
-    load = datafile.load_preferences if config.method == "dpo" else datafile.load_examples
-    return datafile.split_examples(load(config.data), config.validation_size, config.test_size, config.seed)
+    rows = datafile.load_rows(config.data, datafile.METHOD_FORMATS[config.method])
+    return datafile.split_examples(rows, config.validation_size, config.test_size, config.seed)
 
 
 def _last_checkpoint(run_dir: Path) -> str:

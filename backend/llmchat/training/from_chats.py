@@ -7,6 +7,9 @@
 - `preference`: `{prompt, input, chosen, rejected}` rows from compare votes (the winner's reply is chosen; the
   input is the winning side's history) and from corrections of downvoted replies (the correction is chosen, the
   reply rejected). For method dpo.
+- `kto`: `{prompt, input, completion, label}` rows straight from the thumbs, no pairs needed: an upvoted reply is a
+  good answer (label true), a downvoted one a bad answer (false), and a correction a good answer too. For method
+  kto.
 
 Every candidate that is not written is counted under the reason why (no rating, too long for cutoff_len,
 duplicate, ...). The length check uses the tokenizer of the recipe's base model and the same Alpaca template as
@@ -33,7 +36,7 @@ from llmchat.store.harvest import ReplyInContext, VoteInContext
 from llmchat.store.records import MessageRecord
 from llmchat.training.encoding import example_length
 
-FORMATS = ("alpaca", "preference")
+FORMATS = ("alpaca", "preference", "kto")
 DEFAULT_MEMORY_WINDOW = 10  # the API's default (configs/app.yaml defaults.memory_window), for rows without params
 
 TokenCount = Callable[[str, str, str], int]  # (instruction, input, answer) -> tokens of prompt + answer + EOS
@@ -158,6 +161,34 @@ class RowWriter:
                 )
         return harvest
 
+    # kto ------------------------------------------------------------------------------------
+    def kto(self, replies: Iterable[ReplyInContext]) -> Harvest:
+        harvest, seen = Harvest(), set()
+        for item in replies:
+            harvest.considered += 1
+            feedback, reply = item.reply.feedback, item.reply
+            correction = (feedback.correction or "").strip() if feedback else ""
+            if feedback is None or (feedback.rating is None and not correction):
+                harvest.skip("no rating")
+                continue
+            prompt, input_text = item.prompt.content.strip(), self.window_input(reply, item.history)
+            finished = reply.status == "complete" and reply.content.strip()
+            if feedback.rating is not None and finished:
+                row = {"prompt": prompt, "input": input_text, "completion": reply.content.strip()}
+                self._add(
+                    harvest,
+                    seen,
+                    {**row, "label": feedback.rating == "up"},
+                    (row["completion"],),
+                    {"origin": "upvoted" if feedback.rating == "up" else "downvoted", "model": reply.model},
+                )
+            elif feedback.rating is not None:
+                harvest.skip("rated but not finished")
+            if correction and correction != reply.content.strip():
+                row = {"prompt": prompt, "input": input_text, "completion": correction, "label": True}
+                self._add(harvest, seen, row, (correction,), {"origin": "correction", "model": reply.model})
+        return harvest
+
     def _add(
         self, harvest: Harvest, seen: set, row: dict[str, str], answers: tuple[str, ...], provenance: dict[str, Any]
     ) -> None:
@@ -197,9 +228,15 @@ class FromChatsOptions:
     overrides: list[str] = field(default_factory=list)  # KEY=VALUE on the recipe, as `finetune --set`
 
 
+CHAT_RECIPES = {
+    "alpaca": "smollm2-chats-lora.yaml",
+    "preference": "smollm2-chats-dpo.yaml",
+    "kto": "smollm2-chats-kto.yaml",
+}
+
+
 def default_recipe(format_name: str) -> Path:
-    name = "smollm2-chats-dpo.yaml" if format_name == "preference" else "smollm2-chats-lora.yaml"
-    return config_dir() / "train" / name
+    return config_dir() / "train" / CHAT_RECIPES[format_name]
 
 
 def run_from_chats(options: FromChatsOptions) -> Harvest:
@@ -224,6 +261,8 @@ def run_from_chats(options: FromChatsOptions) -> Harvest:
         replies = chats.replies(database, options.since, options.models)
         if options.format == "alpaca":
             result = writer.alpaca(replies)
+        elif options.format == "kto":
+            result = writer.kto(replies)
         else:
             result = writer.preference(chats.votes(database, options.since, options.models), replies)
     except SQLAlchemyError as exc:

@@ -59,9 +59,9 @@ def lora_config(config: TrainConfig) -> Any:
 
 def apply_method(model: Any, config: TrainConfig) -> Any:
     """Full fine-tune: the model as is. LoRA: a peft model whose only trainable weights are the adapters.
-    DPO: the model as is too; TRL's DPOTrainer adds the adapter (`lora_config`), so that the reference model is
+    DPO and KTO: the model as is too; TRL's trainer adds the adapter (`lora_config`), so that the reference model is
     this same base with the adapter disabled."""
-    if config.method in ("full", "dpo"):
+    if config.method in ("full", "dpo", "kto"):
         if config.gradient_checkpointing and config.method == "full":
             model.gradient_checkpointing_enable()
         return model

@@ -1,11 +1,11 @@
 // A tiny hash router: #/c/<conversation id>, #/compare (a new compare session), #/compare/<id>, #/leaderboard,
-// #/account (usage, keys, password), #/admin, or #/ for a new chat. The hash keeps the open conversation across reloads and makes it linkable. A link that names
+// #/account (usage, keys, password), #/admin, #/data (training data, admins), or #/ for a new chat. The hash keeps the open conversation across reloads and makes it linkable. A link that names
 // nothing we know (a typo, a cut-off or badly encoded id) is answered with `badLink`, never a crash.
 import { reactive } from 'vue'
 
 const NEW_CHAT = { view: 'chat', conversationId: null, badLink: null }
 // views with no conversation: the address is the view's name
-export const PAGES = ['leaderboard', 'account', 'admin']
+export const PAGES = ['leaderboard', 'account', 'admin', 'data']
 
 function decode(raw) {
   try {
@@ -46,6 +46,7 @@ export function createRouter(win = window) {
     leaderboard: () => go('#/leaderboard'),
     account: () => go('#/account'),
     admin: () => go('#/admin'),
+    data: () => go('#/data'),
   }
 }
 

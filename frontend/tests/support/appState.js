@@ -1,5 +1,6 @@
 // Mount components with the app's real stores over a stand-in API (only the calls a test makes).
 import { APP_KEY } from '../../src/stores/app.js'
+import { createAccount } from '../../src/stores/account.js'
 import { createFeedback } from '../../src/stores/feedback.js'
 import { createLeaderboard } from '../../src/stores/leaderboard.js'
 import { createModelCards } from '../../src/stores/modelCards.js'
@@ -18,6 +19,7 @@ export function appState(api = {}) {
     models: createModels({ api }),
     compare: createCompareSession({ api }),
     limits: createLimits({ api }),
+    account: createAccount({ api }), // nobody known: not an admin
   }
 }
 

@@ -1,5 +1,6 @@
-"""Write a llama-architecture GGUF from an HF Llama folder (the tiny test model), the way llama.cpp's
-convert_hf_to_gguf.py lays one out, so tests have real GGUF files without llama.cpp or a download.
+"""Write a llama-architecture GGUF from an HF Llama folder, the way llama.cpp's convert_hf_to_gguf.py lays one out,
+with the `gguf` package only: `llmchat export --gguf` writes a run's merged folder with it, and tests have real GGUF
+files of the tiny model without llama.cpp or a download.
 
 Metadata: llama.* hyper-parameters, a byte-level BPE vocabulary (`tokenizer.ggml.model = gpt2`, as SmolLM2's GGUF
 has), the chat template. Tensors: llama.cpp's names (token_embd.weight, blk.N.attn_q.weight, ...) from gguf-py's own
