@@ -23,6 +23,7 @@ from llmchat.api.routes import (
     leaderboard,
     meta,
     openai,
+    runs,
     search,
     usage,
 )
@@ -50,6 +51,7 @@ BLUEPRINTS = (
     keys.bp,
     usage.bp,
     admin.bp,
+    runs.bp,
     openai.bp,
 )
 

@@ -123,7 +123,9 @@ def _finetune(args: argparse.Namespace) -> int:
         result = run_finetune(config, resume=args.resume, overwrite=args.overwrite)
     except (ValueError, SourceUnavailable) as exc:  # DataError included; SourceUnavailable: a base_model not pulled
         return _fail(str(exc))
-    if result.metrics:
+    if result.stopped_at is not None:
+        print(f"stopped at step {result.stopped_at}: checkpoint saved in {result.run_dir}/checkpoints (--resume)")
+    elif result.metrics:
         print(json.dumps(result.metrics, indent=2))
         print(f"run written to {result.run_dir}")
     return 0

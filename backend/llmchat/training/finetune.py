@@ -30,6 +30,7 @@ from llmchat.training.run_benchmarks import benchmark_after_training, check_benc
 class RunResult:
     run_dir: Path
     metrics: dict[str, Any]
+    stopped_at: int | None = None  # the step a SIGTERM stopped it at (checkpoint saved), else None
 
 
 def prepare_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> None:
@@ -109,6 +110,7 @@ def run_finetune(
     from llmchat.training.logging_callback import JsonlLogCallback, read_log
     from llmchat.training.modeling import apply_method, load_base
     from llmchat.training.plot import plot_loss
+    from llmchat.training.stop_signal import StopOnSignal
 
     started = time.monotonic()
     if config.torch_threads > 0:
@@ -122,8 +124,11 @@ def run_finetune(
 
     model, tokenizer = load_base(config)
     model = apply_method(model, config)
-    trainer = _trainer(config, run_dir, model, tokenizer, split, [JsonlLogCallback(run_dir / LOG_FILE)])
+    stop = StopOnSignal()
+    trainer = _trainer(config, run_dir, model, tokenizer, split, [JsonlLogCallback(run_dir / LOG_FILE), stop])
     train_output = trainer.train(resume_from_checkpoint=_last_checkpoint(run_dir) if resume else None)
+    if stop.requested.is_set():  # stopped: the checkpoint is saved; no manifest, so the run stays unfinished
+        return RunResult(run_dir, {}, stopped_at=train_output.global_step)
     eval_metrics = trainer.evaluate() if trainer.eval_dataset is not None else {}
 
     out_name = weights_folder(config.method)
