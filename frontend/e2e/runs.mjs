@@ -1,0 +1,113 @@
+// Training runs in Chromium, against a running llmchat (ip mode: 127.0.0.1 is an admin) whose configs/train has the
+// tiny-lora preset (tests/support/run_queue.py): `node e2e/runs.mjs http://127.0.0.1:PORT [screenshot dir]`. With a
+// screenshot dir it also writes runs-*.png (light and dark, and phone width) there.
+import path from 'node:path'
+import { assert, createRunner, launch } from './browser.mjs'
+import { axeViolations, describeViolations } from './a11y.mjs'
+
+const base = (process.argv[2] || '').replace(/\/$/, '')
+if (!base) {
+  console.error('usage: node e2e/runs.mjs <url of the app> [screenshot dir]')
+  process.exit(2)
+}
+const shotDir = process.argv[3] || ''
+const TIMEOUT = Number(process.env.LLMCHAT_E2E_TIMEOUT_MS || 60000)
+const RUN = 'browser-run'
+
+const browser = await launch()
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+const page = await context.newPage()
+page.setDefaultTimeout(TIMEOUT)
+const pageErrors = []
+page.on('pageerror', (err) => {
+  pageErrors.push(String(err))
+  console.log(`# page error: ${err.message}`)
+})
+const step = createRunner(page)
+
+async function shot(name, { phone = false } = {}) {
+  if (!shotDir) return
+  for (const dismiss of await page.locator('.toast [aria-label="Dismiss"]').all()) await dismiss.click()
+  if (phone) await page.setViewportSize({ width: 390, height: 844 })
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme })
+    await page.waitForTimeout(300)
+    await page.screenshot({ path: path.join(shotDir, `${phone ? 'phone-' : ''}${name}-${scheme}.png`), fullPage: !phone })
+  }
+  await page.emulateMedia({ colorScheme: 'light' })
+  if (phone) await page.setViewportSize({ width: 1280, height: 900 })
+}
+
+async function noAxeViolations(where) {
+  const violations = await axeViolations(page)
+  assert(violations.length === 0, `${where}: axe\n  ${describeViolations(violations)}`)
+}
+
+// the number of training-loss points the run page's curve draws now
+const drawnPoints = () => page.evaluate(() => {
+  const line = document.querySelector('[data-testid="run-loss"] .loss-line')
+  return line ? line.getAttribute('points').trim().split(/\s+/).length : 0
+})
+
+try {
+  await step('the New run form starts from a preset and shows the exact command', async () => {
+    await page.goto(`${base}/#/runs`)
+    await page.locator('[data-testid="new-run"]').waitFor()
+    await page.locator('[data-testid="run-preset"]').selectOption('tiny-lora')
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-name"]')?.value === 'tiny-queued')
+    await page.locator('[data-testid="run-name"]').fill(RUN)
+    await page.locator('[data-testid="run-setting-max_steps"]').fill('30')
+    await page.waitForFunction((run) => document.querySelector('[data-testid="run-command"]')?.textContent.includes(`--set run_name=${run} --set max_steps=30`), RUN)
+    const command = await page.locator('[data-testid="run-command"]').innerText()
+    assert(/^llmchat finetune --config \S+tiny-lora\.yaml /.test(command), `the command: ${command}`)
+    await noAxeViolations('the New run form')
+  })
+
+  await step('a value out of its range is named beside the form, and the command waits for a good one', async () => {
+    await page.locator('[data-testid="run-setting-learning_rate"]').fill('7')
+    await page.locator('[data-testid="run-form-error"]').waitFor()
+    assert(/learning_rate/.test(await page.locator('[data-testid="run-form-error"]').innerText()), 'names learning_rate')
+    assert(await page.locator('[data-testid="run-start"]').isDisabled(), 'no start with a bad value')
+    await page.locator('[data-testid="run-setting-learning_rate"]').fill('0.03')
+    await page.waitForFunction(() => !document.querySelector('[data-testid="run-form-error"]'))
+    await shot('runs-form')
+  })
+
+  await step('Start: the run page draws the loss points as they arrive', async () => {
+    await page.locator('[data-testid="run-start"]').click()
+    await page.waitForFunction((run) => location.hash === `#/runs/${run}`, RUN)
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent === 'running')
+    await page.waitForFunction(() => (document.querySelector('[data-testid="run-loss"] .loss-line')?.getAttribute('points') || '').trim().split(/\s+/).length >= 2)
+    const early = await drawnPoints()
+    const status = await page.locator('[data-testid="run-status"]').innerText()
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent === 'finished', null, { timeout: 300000 })
+    const late = await drawnPoints()
+    assert(status === 'running' && late > early, `points drawn while running (${early}, ${status}) and more after (${late})`)
+    assert(late === 30, `one training-loss point per step: ${late}`)
+    await page.locator('[data-testid="run-report"]').waitFor()
+    assert(/step 30 of 30/.test(await page.locator('[data-testid="run-progress"]').innerText()), 'progress at the end')
+    assert((await page.locator('[data-testid="run-log"]').innerText()).length > 0, 'a log tail')
+    await noAxeViolations('the run page')
+    await shot('run-page')
+    await shot('run-page', { phone: true })
+  })
+
+  await step('the runs list has it, finished', async () => {
+    await page.goto(`${base}/#/runs`)
+    const row = page.locator(`[data-testid="run-row-${RUN}"]`)
+    await row.waitFor()
+    assert(/finished/.test(await row.innerText()), 'finished in the list')
+  })
+
+  await step('Chat with it: the chat opens with the run as its model (the worker serves the finished run)', async () => {
+    await page.goto(`${base}/#/runs/${RUN}`)
+    await page.locator('[data-testid="run-chat"]').click()
+    await page.locator('#composer-input').waitFor()
+    await page.waitForFunction((run) => document.querySelector('#model-select')?.value === run, RUN)
+  })
+
+  assert(pageErrors.length === 0, `no page errors: ${pageErrors.join('; ')}`)
+  console.log('all runs browser checks passed')
+} finally {
+  await browser.close()
+}
