@@ -57,9 +57,10 @@ try {
     await page.waitForFunction(() => document.querySelector('[data-testid="run-name"]')?.value === 'tiny-queued')
     await page.locator('[data-testid="run-name"]').fill(RUN)
     await page.locator('[data-testid="run-setting-max_steps"]').fill('30')
-    await page.waitForFunction((run) => document.querySelector('[data-testid="run-command"]')?.textContent.includes(`--set run_name=${run} --set max_steps=30`), RUN)
+    await page.waitForFunction((run) => /--set run_name=(\S+) .*--set max_steps=30$/.exec(document.querySelector('[data-testid="run-command"]')?.textContent || '')?.[1] === run, RUN)
     const command = await page.locator('[data-testid="run-command"]').innerText()
-    assert(/^llmchat finetune --config \S+tiny-lora\.yaml /.test(command), `the command: ${command}`)
+    // the preset, then the run's own name, base, method and data, then only what differs from the preset
+    assert(/^llmchat finetune --config \S+tiny-lora\.yaml --set run_name=browser-run --set base_model=tiny-chat --set method=lora --set data=\S+ --set max_steps=30$/.test(command), `the command: ${command}`)
     await noAxeViolations('the New run form')
   })
 

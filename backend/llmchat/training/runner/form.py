@@ -97,6 +97,14 @@ def _as_setting(value: Any) -> str:
     return str(value)
 
 
+def _same(value: Any, preset_value: Any) -> bool:
+    """Whether a form value is the preset's own (8 and 8.0 are; "8" from the command line is 8 too)."""
+    try:
+        return float(value) == float(preset_value)
+    except (TypeError, ValueError):
+        return _as_setting(value) == _as_setting(preset_value)
+
+
 @dataclass
 class Plan:
     """A checked form: the finetune arguments and the config they amount to."""
@@ -120,9 +128,7 @@ def plan_run(preset: str, values: dict[str, Any]) -> Plan:
     if unknown:
         raise FormError(unknown[0], f"{unknown[0]}: not a recipe key")
     pairs = [
-        f"{key}={_as_setting(value)}"
-        for key, value in values.items()
-        if key in CHOSEN or _as_setting(value) != _as_setting(base[key])
+        f"{key}={_as_setting(value)}" for key, value in values.items() if key in CHOSEN or not _same(value, base[key])
     ]
     try:
         config = load_config(path, pairs)

@@ -10,6 +10,7 @@ else failed, with the exit code), and then starts the next queued run. It import
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,7 @@ def _start(queue: RunQueue, run_id: str) -> subprocess.Popen | None:
         if job is None or job.status not in jobs.ACTIVE or job.shepherd_pid != os.getpid():
             return None  # not ours (any more)
         with queue.store.output_path(run_id).open("a", encoding="utf-8") as output:
-            output.write(f"$ llmchat finetune {' '.join(finetune_command(queue, job)[4:])}\n")
+            output.write(f"$ llmchat finetune {shlex.join(finetune_command(queue, job)[4:])}\n")
             output.flush()
             process = subprocess.Popen(
                 finetune_command(queue, job),
