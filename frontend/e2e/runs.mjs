@@ -100,6 +100,25 @@ try {
     assert(/finished/.test(await row.innerText()), 'finished in the list')
   })
 
+  await step('Evaluate: `llmchat evaluate` of the run beside its base through the worker, shown when it is done', async () => {
+    await page.goto(`${base}/#/runs/${RUN}`)
+    await page.locator('[data-testid="run-evaluate"]').click()
+    await page.locator('[data-testid="run-evaluation"]').waitFor({ timeout: 300000 })
+    const run = await page.evaluate((id) => fetch(`/api/admin/runs/${id}`).then((r) => r.json()), RUN)
+    const summary = run.evaluation.summary
+    assert(summary.model === RUN && Object.keys(summary.models).sort().join() === `${RUN},tiny-chat`,
+      `the run beside its base: ${JSON.stringify(Object.keys(summary.models))}`)
+    assert(summary.data.endsWith('test.jsonl') && summary.n >= 8, `on the run's test split: ${summary.data} (${summary.n})`)
+  })
+
+  await step('Blind compare with its base: a blind compare session of the two opens', async () => {
+    await page.locator('[data-testid="run-compare"]').click()
+    await page.waitForFunction(() => /^#\/compare\/.+/.test(location.hash))
+    const id = decodeURIComponent(await page.evaluate(() => location.hash.split('/')[2]))
+    const session = await page.evaluate((cid) => fetch(`/api/conversations/${cid}`).then((r) => r.json()), id)
+    assert(session.blind === true && session.models.every((m) => m === null), `blind and hidden: ${JSON.stringify(session.models)}`)
+  })
+
   await step('Chat with it: the chat opens with the run as its model (the worker serves the finished run)', async () => {
     await page.goto(`${base}/#/runs/${RUN}`)
     await page.locator('[data-testid="run-chat"]').click()
