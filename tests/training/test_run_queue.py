@@ -14,6 +14,7 @@ from llmchat.training.runner.processes import alive
 from tests.support.api_server import api_config, from_address, start_api, start_serve_process
 from tests.support.run_queue import PRESET, make_queue_dirs, read_events
 from tests.support.waiting import wait_for
+from tests.training.cli_helper import run_cli
 
 pytestmark = pytest.mark.slow  # trains (a few seconds a run, plus the processes' start)
 NO_WORKER = "http://127.0.0.1:9"  # the queue needs no model server
@@ -136,3 +137,35 @@ def test_the_form_refuses_bad_values_naming_the_field(api, queue_dirs):
     with from_address(api.url, "127.0.0.2") as stranger:  # not in admin_ips
         assert stranger.get("/api/admin/runs").status_code == 403
         assert stranger.post("/api/admin/runs", json={"preset": PRESET}).status_code == 403
+
+
+def test_the_cli_queues_runs_one_at_a_time_and_the_next_starts_with_nobody_asking(queue_dirs, capsys):
+    _, models_dir = queue_dirs
+    for name in ("first", "second", "third"):
+        assert run_cli(["runs", "start", "--preset", PRESET, "--set", f"run_name={name}", "--set", "max_steps=5"]) == 0
+    assert [job_record(models_dir, name)["status"] for name in ("first", "second", "third")] == [
+        "running",
+        "queued",
+        "queued",
+    ]
+    assert run_cli(["runs", "stop", "second"]) == 0  # a queued run just leaves the queue
+    assert run_cli(["runs", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "second: stopped (stopped before it started)" in listed
+    assert [line.split()[:2] for line in listed.splitlines()[-3:]] == [
+        ["first", "running"],
+        ["second", "stopped"],
+        ["third", "queued"],
+    ]
+
+    # the records on disk, read without asking the queue anything: first's own shepherd starts third
+    wait_for(lambda: job_record(models_dir, "third")["status"] == "finished", timeout=300, what="third to finish")
+    first, third = job_record(models_dir, "first"), job_record(models_dir, "third")
+    assert first["status"] == "finished" and first["ended"] <= third["started"]
+    assert job_record(models_dir, "second")["status"] == "stopped"
+    assert run_cli(["runs", "logs", "third", "--follow", "-n", "1000"]) == 0
+    logs = capsys.readouterr().out
+    assert logs.startswith("$ llmchat finetune --config ") and logs.rstrip().endswith("-- third: finished")
+    assert run_cli(["runs", "start", "--preset", PRESET, "--set", "run_name=third"]) == 2  # exists
+    assert run_cli(["runs", "start", "--preset", PRESET, "--set", "lora_alpha=0"]) == 2
+    assert "lora_alpha: 0 is outside the allowed range" in capsys.readouterr().err

@@ -84,7 +84,9 @@ def _logs(args: argparse.Namespace) -> int:
     while args.follow:
         job = queue.get(args.run)
         lines = log_tail(queue.store.output_path(args.run), args.lines)
-        new = lines[len(lines) - next((k for k in range(len(lines), 0, -1) if lines[:k] == shown[-k:]), 0) :]
+        # the new tail starts where the old one ended: print what follows the longest overlap
+        overlap = next((k for k in range(min(len(lines), len(shown)), 0, -1) if lines[:k] == shown[-k:]), 0)
+        new = lines[overlap:]
         if new:
             print("\n".join(new), flush=True)
         shown = lines
