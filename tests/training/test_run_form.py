@@ -70,7 +70,7 @@ def test_progress_and_eta_follow_the_pace_of_the_current_attempt():
     first = [{"step": s, "elapsed_s": 2.0 * s, "max_steps": 20} for s in range(1, 6)]  # 2 s a step
     assert progress(first) == {"step": 5, "max_steps": 20, "epoch": None, "elapsed_s": 10.0, "eta_s": 30.0}
     resumed = first + [{"step": 5 + s, "elapsed_s": 5.0 + 0.5 * s, "max_steps": 20} for s in range(1, 5)]
-    assert progress(resumed)["eta_s"] == 5.0  # 0.5 s a step since the resume, 10 steps left
+    assert progress(resumed)["eta_s"] == 5.5  # 0.5 s a step since the resume (steps 6 to 9), 11 steps left
     assert progress([])["step"] == 0 and progress([])["eta_s"] is None
 
 
