@@ -81,6 +81,7 @@ try {
     await page.waitForFunction(() => (document.querySelector('[data-testid="run-loss"] .loss-line')?.getAttribute('points') || '').trim().split(/\s+/).length >= 2)
     const early = await drawnPoints()
     const status = await page.locator('[data-testid="run-status"]').innerText()
+    await shot('run-training')
     await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent === 'finished', null, { timeout: 300000 })
     const late = await drawnPoints()
     assert(status === 'running' && late > early, `points drawn while running (${early}, ${status}) and more after (${late})`)

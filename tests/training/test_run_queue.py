@@ -134,6 +134,8 @@ def test_the_form_refuses_bad_values_naming_the_field(api, queue_dirs):
         assert client.get("/api/admin/runs").json()["runs"] == []  # nothing was queued
         assert client.get("/api/admin/runs/missing").status_code == 404
         assert client.post("/api/admin/runs/missing/stop").status_code == 404
+        assert client.post("/api/admin/runs/missing/resume").status_code == 404
+    assert not (queue_dirs[1] / "run-queue").exists()  # refusals and questions about nothing write nothing
     with from_address(api.url, "127.0.0.2") as stranger:  # not in admin_ips
         assert stranger.get("/api/admin/runs").status_code == 403
         assert stranger.post("/api/admin/runs", json={"preset": PRESET}).status_code == 403

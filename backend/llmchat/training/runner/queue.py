@@ -92,6 +92,7 @@ class RunQueue:
     def stop(self, run_id: str) -> Job:
         """A queued run leaves the queue; a running one gets SIGTERM: it saves a checkpoint at the end of its step
         and its shepherd records it as stopped."""
+        self._existing(run_id)  # before the lock: asking about nothing creates nothing
         with self.store.locked():
             job = self._existing(run_id)
             if job.status == jobs.QUEUED:
@@ -108,6 +109,7 @@ class RunQueue:
     def resume(self, run_id: str) -> Job:
         """A stopped or failed run goes back to the queue; it continues from its last checkpoint (or starts over
         when it never saved one)."""
+        self._existing(run_id)
         with self.store.locked():
             job = self._existing(run_id)
             if job.status not in jobs.RESUMABLE:
