@@ -2,27 +2,14 @@
 // tiny-lora preset (tests/support/run_queue.py): `node e2e/runs.mjs http://127.0.0.1:PORT [screenshot dir]`. With a
 // screenshot dir it also writes runs-*.png (light and dark, and phone width) there.
 import path from 'node:path'
-import { assert, createRunner, launch } from './browser.mjs'
+import { assert, createRunner, launch, openPage, scriptArgs } from './browser.mjs'
 import { axeViolations, describeViolations } from './a11y.mjs'
 
-const base = (process.argv[2] || '').replace(/\/$/, '')
-if (!base) {
-  console.error('usage: node e2e/runs.mjs <url of the app> [screenshot dir]')
-  process.exit(2)
-}
-const shotDir = process.argv[3] || ''
-const TIMEOUT = Number(process.env.LLMCHAT_E2E_TIMEOUT_MS || 60000)
+const { base, shotDir } = scriptArgs('runs.mjs')
 const RUN = 'browser-run'
 
 const browser = await launch()
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-const page = await context.newPage()
-page.setDefaultTimeout(TIMEOUT)
-const pageErrors = []
-page.on('pageerror', (err) => {
-  pageErrors.push(String(err))
-  console.log(`# page error: ${err.message}`)
-})
+const { page, pageErrors } = await openPage(browser, { width: 1280, height: 900 })
 const step = createRunner(page)
 
 async function shot(name, { phone = false } = {}) {

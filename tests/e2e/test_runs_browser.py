@@ -9,12 +9,12 @@ Skips when Chromium, node or frontend/node_modules are missing, unless LLMCHAT_R
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 
-from tests.e2e.test_browser import BROWSER_RUN_TIMEOUT_S, CHROMIUM, FRONTEND, dist, requirements_met  # noqa: F401
+from tests.e2e.test_browser import BROWSER_RUN_TIMEOUT_S, CHROMIUM, dist, requirements_met  # noqa: F401
 from tests.support.api_server import api_config, start_api
+from tests.support.browser_script import run_browser_script
 from tests.support.run_queue import make_queue_dirs
 from tests.support.servers import start_worker
 from tests.training.conftest import registry_dirs, task_data, trainable_tiny_path  # noqa: F401
@@ -35,16 +35,9 @@ def test_new_run_form_to_a_run_page_with_live_loss_points(dist, queue_worker, tm
     config = api_config(f"sqlite:///{tmp_path / 'runs.db'}", [queue_worker.url], frontend_dist=str(dist))
     shots = os.environ.get("LLMCHAT_RUNS_SHOTS", "")  # a folder: the run also retakes the runs-*.png there
     with start_api(config) as api:
-        env = {**os.environ, "LLMCHAT_CHROMIUM": str(CHROMIUM), "LLMCHAT_E2E_FAILSHOT": str(tmp_path / "failure.png")}
-        result = subprocess.run(
-            ["node", "e2e/runs.mjs", api.url, *([shots] if shots else [])],
-            cwd=FRONTEND,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=BROWSER_RUN_TIMEOUT_S,
+        result = run_browser_script(
+            "runs.mjs", api.url, CHROMIUM, tmp_path / "failure.png", shots, BROWSER_RUN_TIMEOUT_S
         )
-    print(result.stdout)
     report = f"{result.stdout}\n{result.stderr}"
     assert result.returncode == 0, report
     assert "all runs browser checks passed" in result.stdout and "not ok" not in result.stdout, report

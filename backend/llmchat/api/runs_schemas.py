@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from llmchat.api import documents
+from llmchat.api.openapi_teams import _body as _team_body
+from llmchat.api.openapi_teams import _json
 from llmchat.api.schemas import STRICT
 
 RunId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -118,20 +120,12 @@ REASONS = {
 }
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
-
-
-def _json(model: type[BaseModel], description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
-
-
 def _errors(*statuses: int) -> dict[str, Any]:
     return {str(status): _json(documents.Error, REASONS[status]) for status in statuses}
 
 
 def _body(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {"application/json": {"schema": _ref(model)}}}
+    return {**_team_body(model), "required": required}
 
 
 RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
