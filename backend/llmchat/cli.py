@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "llmchat.api.commands",  # serve
     "llmchat.api.account_commands",  # users, keys
     "llmchat.training.commands",  # data, finetune, export, evaluate
+    "llmchat.training.runner.commands",  # runs
     "llmchat.launcher",  # up
 )
 
@@ -30,6 +31,7 @@ EPILOG = """examples:
   llmchat keys create laptop --user alice     a personal API key for the chat server's /v1 (printed once)
   llmchat data make                           write the shipped Alpaca-format dataset
   llmchat finetune --config configs/train/smollm2-lora.yaml --set max_steps=5
+  llmchat runs start --preset smollm2-lora --set run_name=demo --set max_steps=20   a queued, detached run
   llmchat evaluate --models smollm2-chat,smollm2-lora
   llmchat export smollm2-lora --merge
 """

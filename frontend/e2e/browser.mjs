@@ -29,3 +29,26 @@ export function createRunner(page, { failShot = process.env.LLMCHAT_E2E_FAILSHOT
     }
   }
 }
+
+/** `node e2e/<script> URL [screenshot dir]`: the app's URL (no trailing slash) and the folder ('' for none). */
+export function scriptArgs(script) {
+  const base = (process.argv[2] || '').replace(/\/$/, '')
+  if (!base) {
+    console.error(`usage: node e2e/${script} <url of the app> [screenshot dir]`)
+    process.exit(2)
+  }
+  return { base, shotDir: process.argv[3] || '' }
+}
+
+/** A page in a new context of `browser`, with the suite's default timeout; its page errors are collected (and
+ * printed) in `pageErrors`. */
+export async function openPage(browser, viewport) {
+  const page = await (await browser.newContext({ viewport })).newPage()
+  page.setDefaultTimeout(Number(process.env.LLMCHAT_E2E_TIMEOUT_MS || 60000))
+  const pageErrors = []
+  page.on('pageerror', (err) => {
+    pageErrors.push(String(err))
+    console.log(`# page error: ${err.message}`)
+  })
+  return { page, pageErrors }
+}

@@ -8,5 +8,6 @@ import './styles/markdown.css'
 import './styles/feedback.css'
 import './styles/leaderboard.css'
 import './styles/account.css'
+import './styles/runs.css'
 
 createApp(App).provide(APP_KEY, createAppState()).mount('#app')

@@ -135,11 +135,26 @@ def test_blind_draws_two_different_served_models_at_random(api, client):
         pairs.append(drawn)
     assert len(set(pairs)) > 1  # 12 draws of the same ordered pair out of 6: chance 6**-11
     for body, field in (
-        ({"kind": "compare", "blind": True, "models": ["tiny-chat", "tiny-alpaca"]}, "models"),
+        ({"kind": "compare", "blind": True, "models": ["tiny-chat", "tiny-chat"]}, "models"),
+        ({"kind": "compare", "blind": True, "models": ["tiny-chat", "no-such-model"]}, "models.1"),
         ({"kind": "chat", "blind": True}, "blind"),
     ):
         response = client.post("/api/conversations", json=body)
         assert response.status_code == 400 and response.json()["error"]["field"] == field
+
+
+def test_a_blind_session_of_two_named_models_hides_them_on_random_sides(api, client):
+    """A run against its base (the run page's button): those two models, sides drawn at random, hidden alike."""
+    store = api.app.extensions["llmchat"].store
+    sides = set()
+    for _ in range(12):
+        body = {"kind": "compare", "blind": True, "models": ["tiny-chat", "tiny-alpaca"]}
+        session = client.post("/api/conversations", json=body).json()
+        assert (session["blind"], session["models"]) == (True, [None, None])
+        drawn = store.get_conversation("ip:127.0.0.1", session["id"]).models
+        assert sorted(drawn) == ["tiny-alpaca", "tiny-chat"]
+        sides.add(tuple(drawn))
+    assert len(sides) == 2  # 12 draws on the same side: chance 2**-11
 
 
 def test_blind_needs_two_models(tmp_path):

@@ -25,6 +25,7 @@ from llmchat.api.routes import (
     leaderboard,
     meta,
     openai,
+    runs,
     search,
     usage,
 )
@@ -54,6 +55,7 @@ BLUEPRINTS = (
     admin.bp,
     data.bp,
     exports.bp,
+    runs.bp,
     openai.bp,
 )
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from llmchat import __version__ as VERSION
-from llmchat.api import documents, openapi_studio, openapi_teams, studio_schemas
+from llmchat.api import documents, openapi_studio, openapi_teams, runs_schemas, studio_schemas
 from llmchat.api.schemas import MAX_QUERY_CHARS, MAX_SEARCH_RESULTS, RequestSchemas
 
 REF = "#/components/schemas/{model}"
@@ -253,10 +253,13 @@ def _paths(requests: RequestSchemas) -> dict[str, Any]:
 
 
 def component_schemas(requests: RequestSchemas) -> dict[str, Any]:
-    models = [(model, "validation") for model in [*requests.all(), *openapi_teams.REQUESTS, *studio_schemas.REQUESTS]]
+    models = [
+        (model, "validation")
+        for model in [*requests.all(), *openapi_teams.REQUESTS, *studio_schemas.REQUESTS, *runs_schemas.REQUESTS]
+    ]
     models += [
         (model, "serialization")
-        for model in [*documents.RESPONSES, *openapi_teams.RESPONSES, *studio_schemas.RESPONSES]
+        for model in [*documents.RESPONSES, *openapi_teams.RESPONSES, *studio_schemas.RESPONSES, *runs_schemas.RESPONSES]
     ]
     _, top = models_json_schema(models, ref_template=REF)
     return top["$defs"]
@@ -271,6 +274,11 @@ def openapi_document(requests: RequestSchemas) -> dict[str, Any]:
             "description": "Conversations are scoped to the caller's identity (ip, header or accounts mode); errors are "
             '{"error": {"message", "code", "field"?}}.',
         },
-        "paths": {**_paths(requests), **openapi_teams.team_paths(), **openapi_studio.studio_paths()},
+        "paths": {
+            **_paths(requests),
+            **openapi_teams.team_paths(),
+            **openapi_studio.studio_paths(),
+            **runs_schemas.run_paths(),
+        },
         "components": {"schemas": component_schemas(requests)},
     }

@@ -140,8 +140,8 @@ def request_schemas(max_tokens: int = 4096, max_message_chars: int = 8000) -> Re
         )
         blind: bool = Field(
             default=False,
-            description="compare only, without models: two different models are "
-            "drawn at random and hidden until the first vote",
+            description="compare only: two different models hidden until the first vote, drawn at "
+            "random (without models) or the two named, on sides drawn at random",
         )
 
     class SetCurrentRequest(BaseModel):

@@ -120,6 +120,9 @@ def _data_from_chats(args: argparse.Namespace) -> int:
 
 
 def _finetune(args: argparse.Namespace) -> int:
+    from llmchat.training.stop_signal import stop_request
+
+    stop = stop_request()  # first: a SIGTERM while torch imports or the model loads still stops with a checkpoint
     from llmchat.training.config import load_config
 
     try:
@@ -130,10 +133,12 @@ def _finetune(args: argparse.Namespace) -> int:
     from llmchat.training.finetune import run_finetune
 
     try:
-        result = run_finetune(config, resume=args.resume, overwrite=args.overwrite)
+        result = run_finetune(config, resume=args.resume, overwrite=args.overwrite, stop=stop)
     except (ValueError, SourceUnavailable) as exc:  # DataError included; SourceUnavailable: a base_model not pulled
         return _fail(str(exc))
-    if result.metrics:
+    if result.stopped_at is not None:
+        print(f"stopped at step {result.stopped_at}: checkpoint saved in {result.run_dir}/checkpoints (--resume)")
+    elif result.metrics:
         print(json.dumps(result.metrics, indent=2))
         print(f"run written to {result.run_dir}")
     return 0

@@ -70,6 +70,32 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
+# the allowed values of the numeric keys, inclusive: build_config refuses the rest (naming the key), and the New run
+# form (training/runner/form.py) shows them. A split size below 1 is a fraction, else a count; max_steps -1: epochs.
+RANGES: dict[str, tuple[float, float]] = {
+    "cutoff_len": (8, 131072),
+    "validation_size": (0, 1_000_000),
+    "test_size": (0, 1_000_000),
+    "num_epochs": (0.01, 1000),
+    "max_steps": (-1, 10_000_000),
+    "batch_size": (1, 4096),
+    "gradient_accumulation_steps": (1, 4096),
+    "learning_rate": (1e-9, 1.0),
+    "weight_decay": (0.0, 1.0),
+    "warmup_ratio": (0.0, 0.99),
+    "logging_steps": (1, 1_000_000),
+    "eval_steps": (0, 1_000_000),
+    "save_steps": (1, 1_000_000),
+    "save_total_limit": (1, 1000),
+    "dataloader_num_workers": (0, 256),
+    "torch_threads": (0, 1024),
+    "lora_r": (1, 4096),
+    "lora_alpha": (1, 16384),
+    "lora_dropout": (0.0, 0.99),
+    "dpo_beta": (1e-4, 100.0),
+}
+
+
 _FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 _TYPES = typing.get_type_hints(TrainConfig)
 
@@ -123,11 +149,19 @@ def build_config(values: dict[str, Any]) -> TrainConfig:
     if unknown:
         raise ValueError(f"unknown config key(s): {', '.join(unknown)}; known: {', '.join(sorted(_FIELDS))}")
     config = TrainConfig(**{name: _coerce(name, value) for name, value in values.items()})
+    _check_ranges(config)
     _check_base_model(config.base_model)
     if config.method == "kto" and config.batch_size < 2:
         # TRL's KL estimate pairs each row with another row of the same batch
         raise ValueError("batch_size: method kto needs at least 2 rows per batch")
     return config
+
+
+def _check_ranges(config: TrainConfig) -> None:
+    for name, (low, high) in RANGES.items():
+        value = getattr(config, name)
+        if not low <= value <= high:
+            raise ValueError(f"{name}: {value!r} is outside the allowed range {low:g} to {high:g}")
 
 
 def _check_base_model(base_model: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from llmchat.training.run_benchmarks import benchmark_after_training, check_benc
 class RunResult:
     run_dir: Path
     metrics: dict[str, Any]
+    stopped_at: int | None = None  # the step a SIGTERM stopped it at (checkpoint saved), else None
 
 
 def prepare_run_dir(run_dir: Path, resume: bool, overwrite: bool) -> None:
@@ -100,8 +102,15 @@ def _write_jsonl(records: list[dict], path: Path) -> None:
 
 
 def run_finetune(
-    config: TrainConfig, *, resume: bool = False, overwrite: bool = False, models_root: Path | None = None
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    models_root: Path | None = None,
+    stop: threading.Event | None = None,
 ) -> RunResult:
+    """`stop`: once set (`llmchat finetune` sets it on SIGTERM: stop_signal.py), training ends at the next step
+    with a checkpoint, and the run is left unfinished for --resume."""
     import math
 
     import torch
@@ -110,6 +119,7 @@ def run_finetune(
     from llmchat.training.logging_callback import JsonlLogCallback, read_log
     from llmchat.training.modeling import apply_method, load_base
     from llmchat.training.plot import plot_loss
+    from llmchat.training.stop_signal import stop_callback
 
     started = time.monotonic()
     if config.torch_threads > 0:
@@ -123,8 +133,12 @@ def run_finetune(
 
     model, tokenizer = load_base(config)
     model = apply_method(model, config)
-    trainer = _trainer(config, run_dir, model, tokenizer, split, [JsonlLogCallback(run_dir / LOG_FILE)])
+    stop = stop or threading.Event()  # in-process callers (tests, notebooks) keep their own SIGTERM handling
+    callbacks = [JsonlLogCallback(run_dir / LOG_FILE), stop_callback(stop)]
+    trainer = _trainer(config, run_dir, model, tokenizer, split, callbacks)
     train_output = trainer.train(resume_from_checkpoint=_last_checkpoint(run_dir) if resume else None)
+    if stop.is_set():  # stopped: the checkpoint is saved; no manifest, so the run stays unfinished
+        return RunResult(run_dir, {}, stopped_at=train_output.global_step)
     eval_metrics = trainer.evaluate() if trainer.eval_dataset is not None else {}
 
     out_name = weights_folder(config.method)

@@ -26,6 +26,7 @@ class JsonlLogCallback(TrainerCallback):
         record = {
             "step": state.global_step,
             "epoch": state.epoch,
+            "max_steps": state.max_steps,  # the run's total, for progress and its ETA
             "elapsed_s": round(time.monotonic() - self.started, 2),
             **logs,
         }

@@ -1,11 +1,12 @@
 // A tiny hash router: #/c/<conversation id>, #/compare (a new compare session), #/compare/<id>, #/leaderboard,
-// #/account (usage, keys, password), #/admin, #/data (training data, admins), or #/ for a new chat. The hash keeps the open conversation across reloads and makes it linkable. A link that names
+// #/account (usage, keys, password), #/admin, #/data (training data, admins), #/runs (training runs and the New run
+// form), #/runs/<run> (a run's page), or #/ for a new chat. The hash keeps the open conversation across reloads and makes it linkable. A link that names
 // nothing we know (a typo, a cut-off or badly encoded id) is answered with `badLink`, never a crash.
 import { reactive } from 'vue'
 
 const NEW_CHAT = { view: 'chat', conversationId: null, badLink: null }
 // views with no conversation: the address is the view's name
-export const PAGES = ['leaderboard', 'account', 'admin', 'data']
+export const PAGES = ['leaderboard', 'account', 'admin', 'data', 'runs']
 
 function decode(raw) {
   try {
@@ -20,6 +21,8 @@ export function parseHash(hash) {
   if (path === '') return { ...NEW_CHAT }
   if (path === 'compare') return { view: 'compare', conversationId: null, badLink: null }
   if (PAGES.includes(path)) return { view: path, conversationId: null, badLink: null }
+  const run = /^runs\/(.+)$/.exec(path)
+  if (run && decode(run[1])?.trim()) return { view: 'run', conversationId: null, badLink: null, runId: decode(run[1]) }
   const match = /^(c|compare)\/(.+)$/.exec(path)
   const id = match ? decode(match[2]) : null
   if (id && id.trim()) return { view: match[1] === 'c' ? 'chat' : 'compare', conversationId: id, badLink: null }
@@ -47,6 +50,8 @@ export function createRouter(win = window) {
     account: () => go('#/account'),
     admin: () => go('#/admin'),
     data: () => go('#/data'),
+    runs: () => go('#/runs'),
+    openRun: (id) => go(`#/runs/${encodeURIComponent(id)}`),
   }
 }
 

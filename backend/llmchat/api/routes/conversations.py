@@ -57,20 +57,17 @@ def create_conversation():
 
 
 def _compare_models(app: Services, body) -> list[str]:
-    """[left, right]: the two named (each one the servers offer), or, blind, two different ones drawn at random."""
-    if body.blind:
-        if body.models:
-            raise ApiError(
-                400, "invalid_field", "models: a blind session's models are drawn, not named", field="models"
-            )
+    """[left, right]: the two named (each one the servers offer), or, blind, two different ones drawn at random; or,
+    blind with two named (a run against its base, from its page), those two on sides drawn at random."""
+    if body.blind and not body.models:
         return draw_pair(app.router.catalog(fresh=True))
-    if len(body.models) != 2:
+    if len(body.models) != 2 or (body.blind and body.models[0] == body.models[1]):
         raise ApiError(
-            400, "invalid_field", "models: a compare session needs two models, [left, right]", field="models"
+            400, "invalid_field", "models: a compare session needs two (different, if blind) models", field="models"
         )
     for index, model in enumerate(body.models):
         app.chat.resolve_model(model, field=f"models.{index}")
-    return list(body.models)
+    return draw_pair(body.models) if body.blind else list(body.models)
 
 
 @bp.get("/<conversation_id>")
