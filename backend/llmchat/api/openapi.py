@@ -259,7 +259,12 @@ def component_schemas(requests: RequestSchemas) -> dict[str, Any]:
     ]
     models += [
         (model, "serialization")
-        for model in [*documents.RESPONSES, *openapi_teams.RESPONSES, *studio_schemas.RESPONSES, *runs_schemas.RESPONSES]
+        for model in [
+            *documents.RESPONSES,
+            *openapi_teams.RESPONSES,
+            *studio_schemas.RESPONSES,
+            *runs_schemas.RESPONSES,
+        ]
     ]
     _, top = models_json_schema(models, ref_template=REF)
     return top["$defs"]
