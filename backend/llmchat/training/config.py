@@ -93,6 +93,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "lora_alpha": (1, 16384),
     "lora_dropout": (0.0, 0.99),
     "dpo_beta": (1e-4, 100.0),
+    "kto_beta": (1e-4, 100.0),
+    "kto_desirable_weight": (1e-3, 1000.0),
+    "kto_undesirable_weight": (1e-3, 1000.0),
 }
 
 

@@ -36,6 +36,7 @@ MAIN_SETTINGS = (
     "lora_alpha",
     "lora_dropout",
     "dpo_beta",
+    "kto_beta",
 )
 CHOSEN = ("run_name", "base_model", "method", "data")  # always written into the command
 
