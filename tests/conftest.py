@@ -32,3 +32,51 @@ def tiny_lora_paths(tiny_model_path, tmp_path_factory) -> tuple[Path, Path]:
         make_tiny_lora(tiny_model_path, root / "lora-a", seed=1),
         make_tiny_lora(tiny_model_path, root / "lora-b", seed=2),
     )
+
+
+# The test tiers (pyproject.toml registers the markers; `make test-fast` runs what is neither):
+# - integration: starts real servers or processes (a worker, the API on a socket, gunicorn, Chromium, a CLI);
+# - slow: takes more than about 10 s on CI's two cores.
+# A test that uses one of these fixtures starts servers through it; tests that start one in their own body carry
+# the marker themselves. `pytest_runtest_protocol` below fails any test that starts a server without the marker, so
+# the fast tier can never quietly grow an end-to-end test.
+SERVER_FIXTURES = frozenset(
+    {
+        "worker",  # tests/api, tests/worker, tests/training, tests/e2e: a worker subprocess
+        "api",  # tests/api: the chat API on a socket
+        "own_worker",
+        "long_worker",
+        "served",
+        "echo_api",
+        "smollm2_worker",
+        "dist",  # tests/e2e: a vite build
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Outside `integration` tests, starting a server process or a socket server (in a fixture of any scope, or in
+    the test itself) is an error that names the fix."""
+    if item.get_closest_marker("integration") is not None:
+        yield
+        return
+
+    def refuse(*_args, **_kwargs):
+        pytest.fail(f"{item.nodeid} starts a server: mark it @pytest.mark.integration (see tests/conftest.py)")
+
+    import werkzeug.serving
+
+    from tests.support import api_server, servers
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(servers, "run_server", refuse)
+        patch.setattr(api_server, "run_server", refuse)
+        patch.setattr(werkzeug.serving, "make_server", refuse)
+        yield

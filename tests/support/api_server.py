@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from tests.support.servers import free_port, run_server, worker_env
@@ -52,6 +54,18 @@ def api_config(database_url: str, worker_urls: list[str], **overrides: Any):
         log_level="WARNING",
         **overrides,
     )
+
+
+def postgres_server_url() -> str:
+    """LLMCHAT_TEST_DATABASE_URL, the PostgreSQL server of the PostgreSQL variants (.ci/run starts one). Without it
+    they skip, unless LLMCHAT_REQUIRE_POSTGRES=1 (set by .ci/run, like LLMCHAT_REQUIRE_REDIS): then they fail."""
+    url = os.environ.get("LLMCHAT_TEST_DATABASE_URL", "")
+    if url:
+        return url
+    reason = "LLMCHAT_TEST_DATABASE_URL is unset (postgresql+psycopg://...): the PostgreSQL variants cannot run"
+    if os.environ.get("LLMCHAT_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"LLMCHAT_REQUIRE_POSTGRES=1 but {reason}")
+    pytest.skip(reason)
 
 
 @contextlib.contextmanager

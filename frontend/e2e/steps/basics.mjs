@@ -224,8 +224,10 @@ export async function basics({ page, step, h, shared }) {
     await page.locator('[data-testid="confirm"]').click()
     await entry(shared.firstId).waitFor({ state: 'detached' })
     await page.reload()
-    await page.locator('[data-testid="conversation-list"]').waitFor()
-    await page.waitForTimeout(500)
+    // the reloaded list has loaded once it shows the server's newest conversation: only then does absence mean gone
+    const remaining = JSON.parse((await h.api('/api/conversations')).body).conversations
+    assert(remaining.length > 0 && !remaining.some((c) => c.id === shared.firstId), 'the server no longer lists it')
+    await entry(remaining[0].id).waitFor()
     assert((await entry(shared.firstId).count()) === 0, 'gone after reload')
     assert(!page.url().includes(shared.firstId), 'left the deleted conversation')
   })
