@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,24 @@ def tiny_lora_paths(tiny_model_path, tmp_path_factory) -> tuple[Path, Path]:
         make_tiny_lora(tiny_model_path, root / "lora-a", seed=1),
         make_tiny_lora(tiny_model_path, root / "lora-b", seed=2),
     )
+
+
+@pytest.fixture(scope="session")
+def fresh_sqlite(tmp_path_factory) -> Callable[[Path], str]:
+    """`fresh_sqlite(path)`: the URL of a new SQLite database at `path`, already at the newest schema. The schema is
+    migrated once per session and copied: an app on a fresh file would run every migration (a third of a second,
+    for each of the hundreds of apps the API tests start). The migrations themselves: tests/store."""
+    from llmchat.store import open_database
+
+    template = tmp_path_factory.mktemp("schema") / "migrated.db"
+    open_database(f"sqlite:///{template}").dispose()
+
+    def copy(path: Path) -> str:
+        with sqlite3.connect(template) as source, sqlite3.connect(path) as target:
+            source.backup(target)
+        return f"sqlite:///{path}"
+
+    return copy
 
 
 # The test tiers (pyproject.toml registers the markers; `make test-fast` runs what is neither):

@@ -21,15 +21,15 @@ def model() -> FakeModelClient:
 
 
 @pytest.fixture
-def make_app(tmp_path, model) -> Callable[..., Flask]:
+def make_app(tmp_path, model, fresh_sqlite) -> Callable[..., Flask]:
     """`make_app(**config_overrides)`: an app on its own database, answered by `model`; closed after the test."""
     from llmchat.api.app import close_app, create_app
 
     apps: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
-        database = tmp_path / f"api-{len(apps)}.db"
-        app = create_app(api_config(f"sqlite:///{database}", [FAKE_URL], **overrides), model_client=model)
+        database = fresh_sqlite(tmp_path / f"api-{len(apps)}.db")
+        app = create_app(api_config(database, [FAKE_URL], **overrides), model_client=model)
         apps.append(app)
         return app
 

@@ -88,7 +88,7 @@ def test_a_failure_mid_stream_keeps_the_text_so_far(client, model):
     assert name == "error" and data["error"]["code"] == "worker_unavailable"
     assert data["message"]["content"] == "Half an answer" and data["message"]["status"] == "error"
     saved = client.get(f"/api/conversations/{data['conversation_id']}").get_json()
-    assert [(m["role"], m["status"]) for m in saved["messages"]] == [("user", "complete"), ("assistant", "error")]
+    assert [(m["role"], m["status"]) for m in saved["messages"]] == [("user", "error"), ("assistant", "error")]
 
 
 def test_a_failure_mid_reply_without_streaming_is_the_same_error_shape(client, model):

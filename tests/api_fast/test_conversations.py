@@ -59,7 +59,7 @@ def test_another_identitys_conversation_does_not_exist_for_you(client):
         ("POST", "/api/chat", {"message": "add", "model": "tiny-chat", "conversation_id": mine}),
         ("PUT", f"/api/conversations/{mine}/current", {"message_id": reply}),
         ("POST", f"/api/messages/{reply}/continue", {}),
-        ("PUT", f"/api/messages/{reply}/feedback", {"rating": 1}),
+        ("PUT", f"/api/messages/{reply}/feedback", {"rating": "up"}),
     ]:
         response = client.open(path, method=method, json=body, environ_base=BOB)
         assert response.status_code == 404 and error_of(response)["code"] == "not_found", (method, path)

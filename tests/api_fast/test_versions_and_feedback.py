@@ -56,16 +56,16 @@ def test_a_failed_continue_leaves_the_reply_as_it_was(client, model):
 
 def test_feedback_is_set_changed_and_cleared(client):
     reply_id = chat(client, "Rate me")["message"]["id"]
-    rated = client.put(f"/api/messages/{reply_id}/feedback", json={"rating": -1, "correction": "  Better.  "})
+    rated = client.put(f"/api/messages/{reply_id}/feedback", json={"rating": "down", "correction": "  Better.  "})
     assert rated.status_code == 200
-    assert rated.get_json()["feedback"]["rating"] == -1 and rated.get_json()["feedback"]["correction"] == "Better."
-    up = client.put(f"/api/messages/{reply_id}/feedback", json={"rating": 1})
+    assert rated.get_json()["feedback"]["rating"] == "down" and rated.get_json()["feedback"]["correction"] == "Better."
+    up = client.put(f"/api/messages/{reply_id}/feedback", json={"rating": "up"})
     assert up.get_json()["feedback"]["correction"] == "Better.", "a correction not sent is kept"
     cleared = client.put(f"/api/messages/{reply_id}/feedback", json={"rating": None, "correction": None})
     assert cleared.status_code == 200 and cleared.get_json()["feedback"] is None
     bad = client.put(f"/api/messages/{reply_id}/feedback", json={"rating": 5})
     assert bad.status_code == 400 and error_of(bad)["field"] == "rating"
-    assert client.put("/api/messages/999999/feedback", json={"rating": 1}).status_code == 404
+    assert client.put("/api/messages/999999/feedback", json={"rating": "up"}).status_code == 404
 
 
 def test_a_vote_between_two_versions_is_created_then_replaced(client, model):

@@ -134,8 +134,9 @@ class FakeModelClient:
 
     # the test's controls ----------------------------------------------------------------------
     def reply(self, *pieces: str, **how: Any) -> Reply:
-        """Script the next reply (Reply's fields as keywords); returned so a held one can be released."""
-        scripted = Reply(pieces=pieces or (DEFAULT_TEXT,), **how)
+        """Script the next reply (Reply's fields as keywords; `pieces=()` for none); returned so a held one can be
+        released."""
+        scripted = Reply(**{"pieces": pieces or (DEFAULT_TEXT,), **how})
         with self._lock:
             self._replies.append(scripted)
         return scripted

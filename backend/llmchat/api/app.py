@@ -71,7 +71,8 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
     router = Router(config, client)
     limits = config.limits
     service = ChatService(config, store, router, PromptBuilder(config.prompts_path()))
-    accounts, keys_store, usage_store = AccountStore(database), KeyStore(database), UsageStore(database)
+    accounts = AccountStore(database, sign_ins=config.identity == "accounts")
+    keys_store, usage_store = KeyStore(database), UsageStore(database)
     callers = CallerResolver(config, accounts, keys_store)
     app.extensions[EXTENSION] = Services(
         config=config,
