@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socketserver
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -64,11 +65,9 @@ SERVER_FIXTURES = frozenset(
     {
         "worker",  # tests/api, tests/worker, tests/training, tests/e2e: a worker subprocess
         "api",  # tests/api: the chat API on a socket
-        "own_worker",
-        "long_worker",
-        "served",
-        "echo_api",
-        "smollm2_worker",
+        "own_worker",  # tests/api/test_faults.py
+        "long_worker",  # tests/api/test_nothing_lost.py
+        "smollm2_worker",  # tests/worker/test_smollm2_slow.py
         "dist",  # tests/e2e: a vite build
     }
 )
@@ -91,12 +90,10 @@ def pytest_runtest_protocol(item, nextitem):
     def refuse(*_args, **_kwargs):
         pytest.fail(f"{item.nodeid} starts a server: mark it @pytest.mark.integration (see tests/conftest.py)")
 
-    import werkzeug.serving
-
     from tests.support import api_server, servers
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(servers, "run_server", refuse)
+        patch.setattr(servers, "run_server", refuse)  # every server subprocess (worker, gunicorn, redis, ...)
         patch.setattr(api_server, "run_server", refuse)
-        patch.setattr(werkzeug.serving, "make_server", refuse)
+        patch.setattr(socketserver.TCPServer, "__init__", refuse)  # werkzeug's and http.server's socket servers
         yield

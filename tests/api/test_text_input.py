@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
+
 
 def post_raw(client, path: str, raw: str):
     return client.post(path, content=raw.encode(), headers={"content-type": "application/json"})

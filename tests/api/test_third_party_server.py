@@ -9,11 +9,14 @@ import contextlib
 import threading
 
 import httpx
+import pytest
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
 from llmchat.api.config import ModelSettings
 from tests.support.api_server import api_config, start_api
+
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
 
 def plain_server_app(seen: list[dict]) -> Flask:

@@ -13,6 +13,8 @@ from tests.api.test_isolation import from_address
 from tests.api.test_third_party_server import plain_server
 from tests.support.api_server import api_config, fresh_postgres_database, postgres_server_url, start_api
 
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
+
 KEYED = {"plain-llm": ModelSettings(api_key="sk-test", context_length=4000)}
 TITLE_PROMPT_LINE = "echo: Here is the start of a conversation"  # the final full stop is trimmed
 

@@ -28,7 +28,7 @@ CHROMIUM = Path(os.environ.get("LLMCHAT_CHROMIUM", "/usr/bin/chromium"))
 PARAMS = {"temperature": 0.7, "top_p": 0.9, "max_tokens": 24}
 BROWSER_RUN_TIMEOUT_S = 540
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 
 def _missing() -> str | None:

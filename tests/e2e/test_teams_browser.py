@@ -18,7 +18,7 @@ from tests.support.api_server import api_config, start_api
 from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
