@@ -36,6 +36,11 @@ def test_bad_chat_requests_name_the_field_and_save_nothing(client, model, body, 
     assert model.generations() == []
 
 
+def test_integers_are_fine_where_a_float_is_expected(client):
+    body = {"message": "hi", "model": "tiny-chat", "params": {"temperature": 0, "top_p": 1, "max_tokens": 2}}
+    assert client.post("/api/chat", json=body).status_code == 200
+
+
 def test_the_unknown_model_error_lists_the_served_ones(client):
     message = error_of(client.post("/api/chat", json={"message": "hi", "model": "gpt-9"}))["message"]
     assert "tiny-chat" in message and "tiny-fewshot" in message
@@ -60,6 +65,7 @@ def test_too_large_is_413(client):
 
 def test_flask_errors_are_json(client):
     assert error_of(client.get("/api/nowhere"))["code"] == "not_found"
+    assert client.post("/api/nowhere", json={}).status_code == 404
     wrong = client.put("/api/chat", json={})
     assert wrong.status_code == 405 and error_of(wrong)["code"] == "method_not_allowed" and wrong.headers["Allow"]
 

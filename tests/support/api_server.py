@@ -97,7 +97,10 @@ def start_api(config, host: str = "127.0.0.1") -> Iterator[ApiServer]:
 
     app = create_app(config)
     server = make_server(host, 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="api-server", daemon=True)
+    # serve_forever looks for shutdown() every poll_interval (0.5 s by default): every test's teardown waited for it
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="api-server", daemon=True
+    )
     thread.start()
     try:
         yield ApiServer(url=f"http://{host}:{server.server_port}", app=app)
