@@ -31,6 +31,7 @@ ENDPOINTS = {
 }
 
 
+@pytest.mark.slow  # 30 s of load on each database, by design
 @pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_soak_16_users_for_30_seconds(worker, database, capsys):
     arguments = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.api_fast.helpers import chat, error_of
+from tests.support.ownership import requests_on
 
 BOB = {"REMOTE_ADDR": "127.0.0.3"}  # the test client's requests come from 127.0.0.1 unless told
 
@@ -50,17 +51,7 @@ def test_another_identitys_conversation_does_not_exist_for_you(client):
     first = chat(client, "my secret")
     mine, reply = first["conversation_id"], first["message"]["id"]
     assert client.get("/api/conversations", environ_base=BOB).get_json()["conversations"] == []
-    for method, path, body in [
-        ("GET", f"/api/conversations/{mine}", None),
-        ("PATCH", f"/api/conversations/{mine}", {"title": "mine now"}),
-        ("DELETE", f"/api/conversations/{mine}", None),
-        ("GET", f"/api/conversations/{mine}/export", None),
-        ("POST", f"/api/conversations/{mine}/regenerate", {}),
-        ("POST", "/api/chat", {"message": "add", "model": "tiny-chat", "conversation_id": mine}),
-        ("PUT", f"/api/conversations/{mine}/current", {"message_id": reply}),
-        ("POST", f"/api/messages/{reply}/continue", {}),
-        ("PUT", f"/api/messages/{reply}/feedback", {"rating": "up"}),
-    ]:
+    for method, path, body in requests_on(mine, reply):
         response = client.open(path, method=method, json=body, environ_base=BOB)
         assert response.status_code == 404 and error_of(response)["code"] == "not_found", (method, path)
     assert client.get(f"/api/conversations/{mine}").get_json()["title"] == "my secret"
