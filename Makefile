@@ -16,7 +16,7 @@ WORKER_PORT ?= 8001
 TORCH_INDEX_URL ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast setup setup-test frontend model lint test-python test-frontend bench bench-engine bench-real soak clean
+.PHONY: run test setup setup-test frontend model lint test-python test-frontend bench bench-engine bench-real soak clean
 
 run: setup frontend model
 	$(VENV)/bin/llmchat up --host $(HOST) --port $(PORT) --worker-port $(WORKER_PORT)
@@ -72,6 +72,7 @@ test-python: setup-test
 	$(PY) -m pytest -q --durations=25 $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 # the tests marked neither integration (real servers, processes) nor slow (> ~10 s): seconds, no worker or model
+.PHONY: test-fast
 test-fast: setup-test
 	$(PY) -m pytest -q --durations=10 -m "not integration and not slow" $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
