@@ -1,6 +1,7 @@
 # llmchat: two commands on a fresh machine.
 #   make run   set up (venv, pinned packages, frontend build, default model), then the app on http://127.0.0.1:5000
 #   make test  lint (ruff, eslint), then every test: Python (incl. browser end-to-end) and the frontend's unit tests
+#   make test-fast  the fast tier alone: no server, no model, no browser (the API's handlers with a fake model client)
 #
 # On a GPU machine, get a CUDA build of torch first:
 #   make setup TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
@@ -65,9 +66,15 @@ lint: setup-test frontend/node_modules/.package-lock.json
 test-frontend: frontend/node_modules/.package-lock.json
 	cd frontend && npm test
 
-# pytest exits 5 when it collected nothing: that is a failure here, never a pass
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass. --durations: the 25 slowest
+# steps, so that a test that grows slow shows up in the CI log
 test-python: setup-test
-	$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+	$(PY) -m pytest -q --durations=25 $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+# the tests marked neither integration (real servers, processes) nor slow (> ~10 s): seconds, no worker or model
+.PHONY: test-fast
+test-fast: setup-test
+	$(PY) -m pytest -q --durations=10 -m "not integration and not slow" $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 bench: setup model
 	$(PY) bench/worker_bench.py

@@ -5,11 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from llmchat.cli import build_parser
 
 COMMANDS = ("worker", "models", "serve", "up", "data", "finetune", "export", "evaluate")
 
 
+@pytest.mark.integration
 def test_help_lists_every_command_with_an_example():
     result = subprocess.run(
         [sys.executable, "-m", "llmchat.cli", "--help"], capture_output=True, text=True, timeout=60, check=True
@@ -22,6 +25,7 @@ def test_help_lists_every_command_with_an_example():
         assert f"llmchat {command}" in examples, command
 
 
+@pytest.mark.integration
 def test_help_does_not_import_the_heavy_libraries():
     code = "import sys; from llmchat.cli import build_parser; build_parser(); print(sorted(m for m in ('torch', 'transformers', 'flask', 'peft') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)

@@ -52,8 +52,8 @@ def worker(models_yaml):
 
 
 @pytest.fixture
-def api(worker, tmp_path):
-    with start_api(api_config(f"sqlite:///{tmp_path / 'api.db'}", [worker.url])) as server:
+def api(worker, tmp_path, fresh_sqlite):
+    with start_api(api_config(fresh_sqlite(tmp_path / "api.db"), [worker.url])) as server:
         yield server
 
 

@@ -19,6 +19,8 @@ from tests.support.api_server import ApiServer, from_address, start_serve_proces
 from tests.support.slow_upstream import start_slow_upstream
 from tests.support.waiting import wait_for
 
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
+
 QUICK = {"max_tokens": 1}
 LONG = {"max_tokens": 600}  # a minute of pieces: still running when the test looks
 

@@ -140,15 +140,11 @@ def test_regenerate_needs_a_user_message_and_an_own_conversation(client):
 
 @pytest.mark.postgres
 def test_the_whole_api_on_postgresql(worker):
-    import os
-
     import httpx
 
-    from tests.support.api_server import api_config, fresh_postgres_database, start_api
+    from tests.support.api_server import api_config, fresh_postgres_database, postgres_server_url, start_api
 
-    server_url = os.environ.get("LLMCHAT_TEST_DATABASE_URL")
-    if not server_url:
-        pytest.skip("set LLMCHAT_TEST_DATABASE_URL=postgresql+psycopg://... to run the API on PostgreSQL")
+    server_url = postgres_server_url()
     with (
         fresh_postgres_database(server_url) as url,
         start_api(api_config(url, [worker.url])) as api,

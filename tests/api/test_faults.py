@@ -14,6 +14,8 @@ from tests.support.servers import start_worker
 from tests.support.slow_upstream import start_slow_upstream
 from tests.support.waiting import wait_for
 
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
+
 # ignore_eos keeps the random model talking, so the stream is still running when the fault happens
 LONG = {"tiny-chat": ModelSettings(extra_body={"ignore_eos": True})}
 LONG_REPLY = {"max_tokens": 480}
@@ -83,8 +85,9 @@ def test_worker_killed_mid_stream_sends_error_and_saves_the_partial_reply(own_wo
         assert messages[1]["content"] == streamed
 
 
-def test_client_gone_mid_stream_saves_the_partial_reply_as_stopped(own_worker, tmp_path):
-    config = api_config(f"sqlite:///{tmp_path / 's.db'}", [own_worker.url], models=LONG)
+def test_client_gone_mid_stream_saves_the_partial_reply_as_stopped(worker, tmp_path):
+    # nothing here harms the worker: the session's shared one does (a worker start saved)
+    config = api_config(f"sqlite:///{tmp_path / 's.db'}", [worker.url], models=LONG)
     payload = {"message": "a long story", "model": "tiny-chat", "stream": True, "params": LONG_REPLY}
     with start_api(config) as api:
         with httpx.Client(base_url=api.url, timeout=60) as browser:
@@ -104,7 +107,7 @@ def test_client_gone_mid_stream_saves_the_partial_reply_as_stopped(own_worker, t
             assert reply["status"] == "stopped"
             assert 0 < reply["usage"]["completion_tokens"] < 480
             # the worker's request was closed, so it is idle again long before 480 tokens would be done
-            wait_for(lambda: httpx.get(f"{own_worker.url}/health").json()["queue_depth"] == 0)
+            wait_for(lambda: httpx.get(f"{worker.url}/health").json()["queue_depth"] == 0)
 
 
 def test_a_busy_model_server_is_asked_again_after_its_retry_after(tmp_path):

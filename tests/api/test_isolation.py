@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.support.api_server import api_config, start_api
+from tests.support.ownership import requests_on
 
 
 def from_address(url: str, address: str) -> httpx.Client:
@@ -32,21 +33,7 @@ def test_each_ip_sees_only_its_own_conversations(alice_and_bob):
     assert [c["title"] for c in alice.get("/api/conversations").json()["conversations"]] == ["alice's secret"]
     assert [c["title"] for c in bob.get("/api/conversations").json()["conversations"]] == ["bob's note"]
     # another IP's conversation does not exist for bob: 404 everywhere, never 403
-    for method, path, body in [
-        ("GET", f"/api/conversations/{mine}", None),
-        ("PATCH", f"/api/conversations/{mine}", {"title": "mine now"}),
-        ("DELETE", f"/api/conversations/{mine}", None),
-        ("GET", f"/api/conversations/{mine}/export", None),
-        ("POST", f"/api/conversations/{mine}/regenerate", {}),
-        ("POST", "/api/chat", {"message": "add to it", "model": "tiny-chat", "conversation_id": mine}),
-        (
-            "POST",
-            "/api/chat",
-            {"message": "edit it", "model": "tiny-chat", "conversation_id": mine, "parent_id": her_reply},
-        ),
-        ("PUT", f"/api/conversations/{mine}/current", {"message_id": her_reply}),
-        ("POST", f"/api/messages/{her_reply}/continue", {}),
-    ]:
+    for method, path, body in requests_on(mine, her_reply):
         response = bob.request(method, path, json=body)
         assert response.status_code == 404, (method, path, response.text)
     stored = alice.get(f"/api/conversations/{mine}").json()

@@ -6,11 +6,14 @@ from __future__ import annotations
 import threading
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.api_server import from_address, start_serve_process
 from tests.support.slow_upstream import start_slow_upstream
 from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
 
 def scrape(http: httpx.Client) -> dict[str, list]:

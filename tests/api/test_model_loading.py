@@ -4,12 +4,15 @@ failing, even when the load takes longer than the worker holds a request (503 mo
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.api.conftest import model_entries, read_sse
 from tests.support.api_server import api_config, start_api
 from tests.support.servers import start_worker
 from tests.support.tiny_model import write_models_yaml
 from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
 
 def states(client: httpx.Client) -> dict[str, tuple[bool | None, bool]]:

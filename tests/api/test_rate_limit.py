@@ -19,6 +19,7 @@ def ask(http, message: str = "hi"):
     return http.post("/api/chat", json={"message": message, "model": "slow", "params": QUICK})
 
 
+@pytest.mark.integration
 def test_two_api_processes_share_one_budget_through_redis(tmp_path):
     with redis_url() as storage, start_slow_upstream() as upstream:
         config = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from llmchat.api.config import ModelSettings
 from tests.support.api_server import api_config, start_api
@@ -13,6 +14,7 @@ def served(worker) -> int:
     return worker.log().count("POST /v1/chat/completions")
 
 
+@pytest.mark.integration
 def test_requests_spread_over_two_workers_and_skip_a_dead_one(models_yaml, tmp_path):
     with start_worker(models_yaml) as first, start_worker(models_yaml) as second:
         routes = {"tiny-chat": ModelSettings(workers=(first.url, second.url))}

@@ -7,7 +7,6 @@ conversation under the wrong user, and a stuck stream.
 from __future__ import annotations
 
 import copy
-import os
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -15,6 +14,7 @@ from sqlalchemy import create_engine, text
 from bench.soak import parse_args, print_report, soak
 from bench.soak_checks import check_database, check_through_api
 from bench.soak_stack import start_stack
+from tests.support.api_server import postgres_server_url
 
 # every kind of request the simulated users make (an action whose precondition never came up falls back to a chat)
 ENDPOINTS = {
@@ -31,6 +31,7 @@ ENDPOINTS = {
 }
 
 
+@pytest.mark.slow  # 30 s of load on each database, by design
 @pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_soak_16_users_for_30_seconds(worker, database, capsys):
     arguments = [
@@ -46,9 +47,7 @@ def test_soak_16_users_for_30_seconds(worker, database, capsys):
         "30",
     ]
     if database == "postgresql":
-        if not os.environ.get("LLMCHAT_TEST_DATABASE_URL"):
-            pytest.skip("set LLMCHAT_TEST_DATABASE_URL=postgresql+psycopg://... to soak on PostgreSQL")
-        arguments += ["--postgres", os.environ["LLMCHAT_TEST_DATABASE_URL"]]
+        arguments += ["--postgres", postgres_server_url()]
     options = parse_args(arguments)
     with start_stack(options.model, options.worker_url, options.models, options.postgres) as stack:
         report = soak(stack.api.url, stack.models, options, stack.database_url)

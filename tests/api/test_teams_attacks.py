@@ -14,6 +14,8 @@ from tests.api.test_attacks import assert_cannot_touch, chat, serve, titles
 from tests.support.api_server import ApiServer, from_address
 from tests.support.slow_upstream import start_slow_upstream
 
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
+
 PASSWORD = "correct horse battery"
 
 

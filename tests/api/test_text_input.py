@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
+
 
 def post_raw(client, path: str, raw: str):
     return client.post(path, content=raw.encode(), headers={"content-type": "application/json"})
@@ -62,17 +64,12 @@ def test_ordinary_unicode_still_works(client):
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_database(request, tmp_path):
-    import os
-
-    from tests.support.api_server import fresh_postgres_database
+    from tests.support.api_server import fresh_postgres_database, postgres_server_url
 
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'text.db'}"
         return
-    server_url = os.environ.get("LLMCHAT_TEST_DATABASE_URL")
-    if not server_url:
-        pytest.skip("set LLMCHAT_TEST_DATABASE_URL=postgresql+psycopg://... to run the API on PostgreSQL")
-    with fresh_postgres_database(server_url) as url:
+    with fresh_postgres_database(postgres_server_url()) as url:
         yield url
 
 

@@ -9,11 +9,14 @@ import contextlib
 import threading
 
 import httpx
+import pytest
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
 from llmchat.api.config import ModelSettings
 from tests.support.api_server import api_config, start_api
+
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
 
 def plain_server_app(seen: list[dict]) -> Flask:
@@ -40,7 +43,7 @@ def plain_server_app(seen: list[dict]) -> Flask:
 @contextlib.contextmanager
 def plain_server(seen: list[dict]):
     server = make_server("127.0.0.1", 0, plain_server_app(seen), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -3,8 +3,6 @@ PostgreSQL. The model server is a real HTTP stand-in that echoes the last messag
 
 from __future__ import annotations
 
-import os
-
 import httpx
 import pytest
 
@@ -13,7 +11,9 @@ from llmchat.api.serializers import shorten_title
 from tests.api.conftest import read_sse
 from tests.api.test_isolation import from_address
 from tests.api.test_third_party_server import plain_server
-from tests.support.api_server import api_config, fresh_postgres_database, start_api
+from tests.support.api_server import api_config, fresh_postgres_database, postgres_server_url, start_api
+
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
 KEYED = {"plain-llm": ModelSettings(api_key="sk-test", context_length=4000)}
 TITLE_PROMPT_LINE = "echo: Here is the start of a conversation"  # the final full stop is trimmed
@@ -92,9 +92,7 @@ def test_search_over_messages_per_ip_on_sqlite(tmp_path):
 
 @pytest.mark.postgres
 def test_search_over_messages_per_ip_on_postgresql():
-    server_url = os.environ.get("LLMCHAT_TEST_DATABASE_URL")
-    if not server_url:
-        pytest.skip("set LLMCHAT_TEST_DATABASE_URL=postgresql+psycopg://... to run the PostgreSQL variant")
+    server_url = postgres_server_url()
     with plain_server([]) as url, fresh_postgres_database(server_url) as database_url:
         with start_api(api_config(database_url, [url], models=KEYED)) as api:
             check_search(api.url)

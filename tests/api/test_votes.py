@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.api.conftest import read_sse
 from tests.support.api_server import api_config, from_address, start_api
 from tests.support.slow_upstream import start_slow_upstream
+
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
 SERVED = {"tiny-chat", "tiny-fewshot", "tiny-alpaca"}
 

@@ -20,6 +20,21 @@ def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
+@pytest.fixture(scope="module")
+def dockerfiles(compose) -> list[Path]:
+    """The Dockerfiles the compose services build: each must exist (a missing one fails here, so the checks
+    below never pass over an empty list), and the api and the worker are both built from this repository."""
+    built = {
+        name: ROOT / service["build"]["context"] / service["build"]["dockerfile"]
+        for name, service in compose["services"].items()
+        if "build" in service
+    }
+    assert {"api", "worker"} <= set(built), f"services built from this repository: {sorted(built)}"
+    missing = [str(path.relative_to(ROOT)) for path in built.values() if not path.is_file()]
+    assert not missing, f"docker-compose.yml builds from Dockerfiles that do not exist: {missing}"
+    return sorted(set(built.values()))
+
+
 def test_services_are_wired(compose):
     services = compose["services"]
     assert {"api", "worker", "db", "vllm"} <= set(services)
@@ -41,30 +56,33 @@ def _llmchat_command_lines(text: str) -> list[list[str]]:
     return lines
 
 
-def test_every_llmchat_command_parses(compose):
+def test_every_llmchat_command_parses(compose, dockerfiles):
     parser = build_parser()
     commands = []
     for service in compose["services"].values():
         command = service.get("command")
         if command and "llmchat" in " ".join(command):
             commands += _llmchat_command_lines(" ".join(command))
-    for dockerfile in (ROOT / "deploy").glob("*.Dockerfile"):
-        for line in dockerfile.read_text().splitlines():
-            if line.startswith("CMD"):
-                commands += _llmchat_command_lines(line[3:])
+    for dockerfile in dockerfiles:
+        cmds = [line for line in dockerfile.read_text().splitlines() if line.startswith("CMD")]
+        assert cmds, f"{dockerfile.name} has no CMD"
+        for line in cmds:
+            commands += _llmchat_command_lines(line[3:])
     assert len(commands) >= 4
     for words in commands:
         args = parser.parse_args(words)  # exits (SystemExit) on an unknown command or option
         assert args.handler is not None
 
 
-def test_dockerfiles_copy_paths_that_exist():
-    for dockerfile in (ROOT / "deploy").glob("*.Dockerfile"):
-        for line in dockerfile.read_text().splitlines():
-            if line.startswith("COPY") and "--from" not in line:
-                sources = line.split()[1:-1]
-                for source in sources:
-                    assert (ROOT / source).exists(), f"{dockerfile.name}: COPY {source} does not exist"
+def test_dockerfiles_copy_paths_that_exist(dockerfiles):
+    for dockerfile in dockerfiles:
+        copies = [
+            line for line in dockerfile.read_text().splitlines() if line.startswith("COPY") and "--from" not in line
+        ]
+        assert copies, f"{dockerfile.name} copies nothing from the repository"
+        for line in copies:
+            for source in line.split()[1:-1]:
+                assert (ROOT / source).exists(), f"{dockerfile.name}: COPY {source} does not exist"
 
 
 def test_the_monitoring_profile_scrapes_what_the_api_and_worker_serve(compose):

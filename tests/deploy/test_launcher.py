@@ -10,10 +10,13 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
 from tests.support.servers import PROJECT_ROOT, free_port, wait_until_ok, worker_env
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
+
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
 
 def _children(pid: int) -> list[int]:

@@ -9,12 +9,15 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from llmchat.api.config import ModelSettings
 from tests.api.conftest import read_sse
 from tests.support.api_server import api_config, start_api
 from tests.support.servers import free_port, run_server
 from tests.support.tiny_model import make_tiny_model
+
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
 CLI = Path(sys.executable).with_name("transformers")
 

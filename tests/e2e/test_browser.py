@@ -17,53 +17,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.conftest import CHROMIUM, FRONTEND
 from tests.support.api_server import api_config, start_api
 from tests.support.servers import PROJECT_ROOT, start_worker
 from tests.support.tiny_model import make_tiny_lora, make_tiny_model, write_models_yaml
 from tests.training.cli_helper import run_cli
 from tests.training.conftest import tiny_train_settings
 
-FRONTEND = PROJECT_ROOT / "frontend"
-CHROMIUM = Path(os.environ.get("LLMCHAT_CHROMIUM", "/usr/bin/chromium"))
 PARAMS = {"temperature": 0.7, "top_p": 0.9, "max_tokens": 24}
 BROWSER_RUN_TIMEOUT_S = 540
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _missing() -> str | None:
-    if not CHROMIUM.exists():
-        return f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        return "node/npm not installed"
-    if not (FRONTEND / "node_modules" / "playwright-core").is_dir():
-        return "frontend/node_modules missing (run `npm ci` in frontend/)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def requirements_met() -> None:
-    reason = _missing()
-    if reason:
-        if os.environ.get("LLMCHAT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"LLMCHAT_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def dist(requirements_met, tmp_path_factory) -> Path:
-    """A fresh production build in a temporary folder (frontend/dist is left alone)."""
-    out = tmp_path_factory.mktemp("dist")
-    result = subprocess.run(
-        ["npm", "run", "build", "--", "--outDir", str(out), "--emptyOutDir"],
-        cwd=FRONTEND,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"vite build failed:\n{result.stdout}\n{result.stderr}"
-    assert (out / "index.html").is_file()
-    return out
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 
 RUN_ID = "tiny-run"

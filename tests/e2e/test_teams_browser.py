@@ -13,16 +13,17 @@ from dataclasses import replace
 import pytest
 
 from llmchat.api.config import AccountSettings
-from tests.e2e.test_browser import BROWSER_RUN_TIMEOUT_S, CHROMIUM, FRONTEND, dist, requirements_met  # noqa: F401
+from tests.e2e.conftest import CHROMIUM, FRONTEND
+from tests.e2e.test_browser import BROWSER_RUN_TIMEOUT_S
 from tests.support.api_server import api_config, start_api
 from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def worker(requirements_met, tmp_path_factory):  # noqa: F811
+def worker(requirements_met, tmp_path_factory):
     import torch
 
     torch.set_num_threads(1)
@@ -39,7 +40,7 @@ def worker(requirements_met, tmp_path_factory):  # noqa: F811
         yield running
 
 
-def test_sign_in_keys_usage_and_admin_in_chromium(dist, worker, tmp_path):  # noqa: F811
+def test_sign_in_keys_usage_and_admin_in_chromium(dist, worker, tmp_path):
     config = replace(
         api_config(f"sqlite:///{tmp_path / 'teams.db'}", [worker.url], frontend_dist=str(dist)),
         identity="accounts",

@@ -89,6 +89,7 @@ def test_an_architecture_nobody_reads_is_refused_clearly(ggufs, tmp_path):
         write_hf_folder(ggufs["made-up"], tmp_path / "hf")
 
 
+@pytest.mark.integration
 def test_the_tokenizer_reads_the_header_not_the_tensors(tiny_model_path, tmp_path):
     """A GGUF with a 2 GiB tensor table entry on a sparse file: the tokenizer loads without that memory."""
     import gguf

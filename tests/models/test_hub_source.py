@@ -92,12 +92,14 @@ def pulled_home(hub, tmp_path_factory) -> Path:
     return home
 
 
+@pytest.mark.integration
 def test_pull_takes_only_the_files_the_model_needs(hub, pulled_home):
     assert snapshot_files(pulled_home, REPO) == MODEL_FILES
     fetched = {request.path.rsplit("/", 1)[-1] for request in hub.file_gets() if REPO in request.path}
     assert fetched >= MODEL_FILES and not fetched & {"model.onnx", "consolidated.00.pth", "README.md"}
 
 
+@pytest.mark.integration
 def test_a_second_pull_is_served_from_the_cache(hub, pulled_home):
     before = len(hub.file_gets())
     result = llmchat("models", "pull", f"hf:{REPO}", env=hub_env(hub, pulled_home))
@@ -105,6 +107,7 @@ def test_a_second_pull_is_served_from_the_cache(hub, pulled_home):
     assert len(hub.file_gets()) == before
 
 
+@pytest.mark.integration
 def test_a_dropped_download_resumes_where_it_stopped(hub, tmp_path):
     hub.cut_once("model.safetensors", CHUNK + 4096)  # the connection drops after the first chunk and a bit
     result = llmchat("models", "pull", BIG_REPO, env=hub_env(hub, tmp_path))
@@ -119,6 +122,7 @@ def test_a_dropped_download_resumes_where_it_stopped(hub, tmp_path):
     assert (snapshot / "model.safetensors").read_bytes() == hub.repos[BIG_REPO].files["model.safetensors"]
 
 
+@pytest.mark.integration
 def test_offline_with_nothing_cached_says_how_to_pull(hub, tmp_path):
     result = llmchat("models", "pull", REPO, env=hub_env(hub, tmp_path, offline=True))
     assert result.returncode == 1
@@ -130,6 +134,7 @@ def test_offline_with_nothing_cached_says_how_to_pull(hub, tmp_path):
     assert f"missing: hf:{REPO} is not in the Hugging Face cache yet; run `llmchat models pull {REPO}`" in row
 
 
+@pytest.mark.integration
 def test_a_wrong_repo_or_revision_is_named(hub, tmp_path):
     result = llmchat("models", "pull", "test-org/nope", env=hub_env(hub, tmp_path))
     assert result.returncode == 1 and f"no model test-org/nope on {hub.url}" in result.stderr
@@ -137,6 +142,7 @@ def test_a_wrong_repo_or_revision_is_named(hub, tmp_path):
     assert result.returncode == 1 and f"no revision 'v9' in {REPO}" in result.stderr
 
 
+@pytest.mark.integration
 def test_a_gguf_only_repo_needs_a_file_picked(hub, tmp_path):
     result = llmchat("models", "pull", GGUF_REPO, env=hub_env(hub, tmp_path))
     assert result.returncode == 1
@@ -152,6 +158,7 @@ def chat(url: str, model: str) -> httpx.Response:
     return httpx.post(f"{url}/v1/chat/completions", json=body, timeout=120)
 
 
+@pytest.mark.integration
 def test_worker_serves_a_pulled_model_offline(hub, pulled_home, tiny_model_path, tmp_path):
     config = write_models_yaml(
         tmp_path / "models.yaml",
@@ -174,6 +181,7 @@ def test_worker_serves_a_pulled_model_offline(hub, pulled_home, tiny_model_path,
     assert len(hub.requests) == requests_before
 
 
+@pytest.mark.integration
 def test_worker_pulls_a_model_on_its_first_use(hub, tmp_path):
     config = write_models_yaml(
         tmp_path / "models.yaml",

@@ -100,6 +100,7 @@ def test_a_malformed_ollama_source_is_a_config_error(in_store, tmp_path, source)
         config_with(tmp_path, [{"id": "m", "kind": "chat", "source": source}])
 
 
+@pytest.mark.integration
 def test_models_list_shows_what_ollama_has(store, tmp_path, tiny_model_path):
     config = write_models_yaml(tmp_path / "models.yaml", [{"id": "t", "kind": "chat", "source": str(tiny_model_path)}])
     result = subprocess.run(
@@ -117,6 +118,7 @@ def test_models_list_shows_what_ollama_has(store, tmp_path, tiny_model_path):
     assert " MB" in listed[1]
 
 
+@pytest.mark.integration
 def test_worker_answers_a_chat_from_an_ollama_model(store, tmp_path, tiny_model_path):
     config = write_models_yaml(
         tmp_path / "models.yaml",

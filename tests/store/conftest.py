@@ -1,15 +1,12 @@
-"""A fresh database per test: SQLite always, PostgreSQL too when LLMCHAT_TEST_DATABASE_URL is set."""
+"""A fresh database per test: SQLite always, PostgreSQL too when LLMCHAT_TEST_DATABASE_URL is set
+(LLMCHAT_REQUIRE_POSTGRES=1: it must be)."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 
 from llmchat.store import ChatStore, open_database
-from tests.support.api_server import fresh_postgres_database
-
-POSTGRES_URL = os.environ.get("LLMCHAT_TEST_DATABASE_URL", "")
+from tests.support.api_server import fresh_postgres_database, postgres_server_url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -17,9 +14,7 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
-    if not POSTGRES_URL:
-        pytest.skip("set LLMCHAT_TEST_DATABASE_URL=postgresql+psycopg://... to run the PostgreSQL variant")
-    with fresh_postgres_database(POSTGRES_URL) as url:
+    with fresh_postgres_database(postgres_server_url()) as url:
         yield url
 
 

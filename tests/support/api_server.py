@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from tests.support.servers import free_port, run_server, worker_env
@@ -54,6 +56,18 @@ def api_config(database_url: str, worker_urls: list[str], **overrides: Any):
     )
 
 
+def postgres_server_url() -> str:
+    """LLMCHAT_TEST_DATABASE_URL, the PostgreSQL server of the PostgreSQL variants (.ci/run starts one). Without it
+    they skip, unless LLMCHAT_REQUIRE_POSTGRES=1 (set by .ci/run, like LLMCHAT_REQUIRE_REDIS): then they fail."""
+    url = os.environ.get("LLMCHAT_TEST_DATABASE_URL", "")
+    if url:
+        return url
+    reason = "LLMCHAT_TEST_DATABASE_URL is unset (postgresql+psycopg://...): the PostgreSQL variants cannot run"
+    if os.environ.get("LLMCHAT_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"LLMCHAT_REQUIRE_POSTGRES=1 but {reason}")
+    pytest.skip(reason)
+
+
 @contextlib.contextmanager
 def fresh_postgres_database(server_url: str) -> Iterator[str]:
     """A new, empty database on the PostgreSQL of `server_url`, dropped afterwards (tests never share rows)."""
@@ -83,7 +97,10 @@ def start_api(config, host: str = "127.0.0.1") -> Iterator[ApiServer]:
 
     app = create_app(config)
     server = make_server(host, 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="api-server", daemon=True)
+    # serve_forever looks for shutdown() every poll_interval (0.5 s by default): every test's teardown waited for it
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="api-server", daemon=True
+    )
     thread.start()
     try:
         yield ApiServer(url=f"http://{host}:{server.server_port}", app=app)

@@ -13,7 +13,7 @@ from tests.support.servers import start_worker
 from tests.support.tiny_model import write_models_yaml
 from tests.training.cli_helper import run_cli
 
-pytestmark = pytest.mark.slow  # starts a worker process
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # starts a worker process
 
 QUESTIONS = [
     ("What is the capital of France?", ["Paris", "Berlin", "dog", "seven"]),

@@ -21,7 +21,7 @@ from tests.support.api_server import start_serve_process
 from tests.support.servers import start_worker, worker_env
 from tests.support.tiny_model import write_models_yaml
 
-pytestmark = pytest.mark.slow  # four kinds of process, two trainings: about a minute
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # four kinds of process, two trainings: about a minute
 
 PARAMS = {"temperature": 0.0, "max_tokens": 8}
 TRAIN = [

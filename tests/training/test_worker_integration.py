@@ -9,7 +9,7 @@ from tests.support.servers import start_worker
 from tests.training.cli_helper import run_cli
 from tests.training.conftest import TINY_ID
 
-pytestmark = pytest.mark.slow  # starts a worker process (a few seconds)
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # starts a worker process (a few seconds)
 
 
 @pytest.fixture(scope="module")

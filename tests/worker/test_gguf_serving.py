@@ -11,6 +11,8 @@ from llmchat.models.gguf_writer import write_llama_gguf
 from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_lora, make_tiny_model, write_models_yaml
 
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
+
 CONTEXT = 320  # not the tiny model's usual 512: it must come from the GGUF's metadata
 SAME_TOKENS = 6
 MESSAGES = [{"role": "user", "content": "Hello! Who are you?"}]

@@ -13,6 +13,8 @@ import pytest
 from tests.support.servers import start_worker
 from tests.support.tiny_model import write_models_yaml
 
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
+
 TIMEOUT = 60
 KEY = "sk-test-key"
 

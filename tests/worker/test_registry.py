@@ -70,6 +70,7 @@ def test_bad_entries_name_the_entry_and_field(tmp_path, entry, field):
     assert "id 'x'" in str(error.value) and f"field '{field}'" in str(error.value)
 
 
+@pytest.mark.integration
 def test_bad_config_exits_2_with_one_line(tmp_path):
     path = write_models_yaml(tmp_path / "models.yaml", [{"id": "broken", "kind": "chat", "source": "/nope"}])
     result = subprocess.run(

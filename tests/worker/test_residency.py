@@ -15,6 +15,8 @@ from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
 from tests.support.waiting import wait_for
 
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
+
 TIMEOUT = 60
 IDS = ("tiny-a", "tiny-b", "tiny-c")
 

@@ -15,6 +15,8 @@ from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
 from tests.worker.helpers import same_reply
 
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
+
 TIMEOUT = 60
 PROMPTS = ["Hello there", "The quick brown fox", "one two three four five six", "Paris is", "### Instruction:\n"]
 

@@ -10,7 +10,7 @@ import pytest
 from tests.support.servers import PROJECT_ROOT, start_worker
 from tests.worker.helpers import same_reply
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 TIMEOUT = 300
 FEWSHOT = (
     "The following is a friendly conversation between a human and an AI.\n\n"

@@ -11,6 +11,8 @@ import pytest
 from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
 
+pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
+
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):

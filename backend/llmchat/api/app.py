@@ -60,7 +60,9 @@ BLUEPRINTS = (
 )
 
 
-def create_app(config: AppConfig | None = None) -> Flask:
+def create_app(config: AppConfig | None = None, model_client: ModelClient | None = None) -> Flask:
+    """The app of `config` (app.yaml and the environment when None). `model_client` talks to the model servers;
+    by default the HTTP client, and the fast tests hand in a fake with the same interface (tests/support)."""
     config = check_config(config or load_config())
     logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-plugin INFO lines say nothing useful
@@ -71,11 +73,12 @@ def create_app(config: AppConfig | None = None) -> Flask:
 
     database = open_database(config.database_url, migrate=config.migrate_on_start)
     store = ChatStore(database, stale_after_s=config.replies.stale_after_s)
-    client = ModelClient(config.worker_timeout_s, config.worker_connect_timeout_s)
+    client = model_client or ModelClient(config.worker_timeout_s, config.worker_connect_timeout_s)
     router = Router(config, client)
     limits = config.limits
     service = ChatService(config, store, router, PromptBuilder(config.prompts_path()))
-    accounts, keys_store, usage_store = AccountStore(database), KeyStore(database), UsageStore(database)
+    accounts = AccountStore(database, sign_ins=config.identity == "accounts")
+    keys_store, usage_store = KeyStore(database), UsageStore(database)
     callers = CallerResolver(config, accounts, keys_store)
     app.extensions[EXTENSION] = Services(
         config=config,

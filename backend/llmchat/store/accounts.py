@@ -11,6 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -70,11 +71,19 @@ def check_password(password: str) -> str:
 
 
 class AccountStore:
-    def __init__(self, database: Database, hasher: PasswordHasher | None = None):
+    def __init__(self, database: Database, hasher: PasswordHasher | None = None, sign_ins: bool = False):
+        """`sign_ins`: this process checks passwords (the API in accounts mode): the decoy is made now, so that the
+        first unknown name takes no longer than later ones. Elsewhere (other modes, the CLI) it is made if needed:
+        an argon2 hash takes half a second, which every app and command paid for nothing."""
         self._sessions = database.sessions
         self._hasher = hasher or PasswordHasher()
-        # verified against when the name is unknown, so a wrong name takes as long as a wrong password
-        self._decoy = self._hasher.hash(secrets.token_hex(16))
+        if sign_ins:
+            _ = self._decoy
+
+    @cached_property
+    def _decoy(self) -> str:
+        """Verified against when the name is unknown, so a wrong name takes as long as a wrong password."""
+        return self._hasher.hash(secrets.token_hex(16))
 
     # users -----------------------------------------------------------------------------------
     def add_user(self, name: str, password: str, role: str = "user", status: str = "active") -> UserRecord:
