@@ -35,12 +35,12 @@ def from_address(url: str, address: str, timeout: float = 30) -> httpx.Client:
 
 
 def api_config(database_url: str, worker_urls: list[str], **overrides: Any):
-    """An AppConfig for tests: no rate limit unless asked, short caches, given database and workers, no
-    model-written titles unless asked (a random tiny model writes random titles)."""
+    """An AppConfig for tests: no rate limit unless asked, short caches, given database and workers, first-line
+    titles unless asked (a random tiny model writes random titles)."""
     from llmchat.api.config import AppConfig, Limits, TitleSettings
 
     limits = overrides.pop("limits", Limits(rate_limit_requests=0))
-    titles = overrides.pop("titles", TitleSettings(generate=False))
+    titles = overrides.pop("titles", TitleSettings(source="first_line"))
     return replace(
         AppConfig(),
         database_url=database_url,

@@ -51,6 +51,9 @@ class Message(BaseModel):
 class ConversationSummary(BaseModel):
     id: str
     title: str
+    title_pending: bool = Field(
+        description="a model is writing a better title in the background (titles.source: model); read it again later"
+    )
     kind: Literal["chat", "compare"]
     model: str | None = Field(description="the model of the latest reply (null in a blind session before its vote)")
     models: list[str | None] = Field(
@@ -278,17 +281,11 @@ class ErrorEvent(BaseModel):
     message: Message | None = Field(description="what was saved of the reply, if anything")
 
 
-class TitleEvent(BaseModel):
-    conversation_id: str
-    title: str
-
-
 SSE_EVENTS: dict[str, type[BaseModel]] = {
     "start": StartEvent,
     "delta": DeltaEvent,
     "done": DoneEvent,
     "error": ErrorEvent,
-    "title": TitleEvent,
 }
 
 
