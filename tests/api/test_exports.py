@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+from llmchat.api.documents import ConversationExport
 from tests.api.test_versions import chat
 
 
@@ -24,6 +25,7 @@ def test_an_export_holds_every_version_and_marks_the_branch_on_screen(client):
     others = [second["message"], edited["user_message"], edited["message"]]
 
     exported = json.loads(client.get(f"/api/conversations/{conversation_id}/export?format=json").text)
+    ConversationExport.model_validate(exported)  # the shape the OpenAPI document gives
     assert exported["export"]["messages"] == 7 and exported["export"]["on_screen"] == 4
     assert "every message" in exported["export"]["holds"]
     assert {m["id"]: m["on_screen"] for m in exported["messages"]} == {

@@ -101,6 +101,31 @@ class Conversation(ConversationSummary):
     votes: list[Vote] | None = Field(default=None, description="compare sessions only: the votes in it, oldest first")
 
 
+class ExportInfo(BaseModel):
+    version: int = Field(description="2: every message (1, before: the branch on screen only)")
+    holds: str = Field(description="what the file holds, in words")
+    messages: int = Field(description="messages in the file: every version of every message")
+    on_screen: int = Field(description="of which on the branch the app shows")
+
+
+class ExportedMessage(Message):
+    on_screen: bool = Field(description="on the branch the app shows (of its column)")
+
+
+class ExportedColumn(BaseModel):
+    model: str | None
+
+
+class ConversationExport(ConversationSummary):
+    """GET /api/conversations/{id}/export?format=json: the whole tree."""
+
+    export: ExportInfo
+    current_leaf_id: int | None
+    messages: list[ExportedMessage] = Field(description="every message, oldest first; parent_id gives the tree")
+    columns: list[ExportedColumn] | None = Field(default=None, description="compare sessions only: the column models")
+    votes: list[Vote] | None = Field(default=None, description="compare sessions only: the votes, oldest first")
+
+
 class ConversationList(BaseModel):
     conversations: list[ConversationSummary]
 
@@ -293,6 +318,7 @@ RESPONSES: list[type[BaseModel]] = [
     Message,
     Conversation,
     ConversationSummary,
+    ConversationExport,
     ConversationList,
     ChatResult,
     ContinueResult,

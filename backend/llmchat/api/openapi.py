@@ -176,7 +176,7 @@ def _paths(requests: RequestSchemas) -> dict[str, Any]:
                         "description": "attachment (Content-Disposition)",
                         "content": {
                             "text/markdown": {"schema": {"type": "string"}},
-                            "application/json": {"schema": _ref(documents.Conversation)},
+                            "application/json": {"schema": _ref(documents.ConversationExport)},
                         },
                     },
                     **_errors(400, 404),
