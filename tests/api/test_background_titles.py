@@ -100,3 +100,17 @@ def test_a_title_being_written_gives_way_to_a_users_message(tmp_path):
                 what="the title written after the message",
             )
             assert titled["title"].startswith("x x x") and stats()["streams_started"] == 4
+
+
+def test_first_line_titles_are_the_shipped_default_and_the_choice_is_checked(tmp_path):
+    from llmchat.api.config import load_config
+    from llmchat.paths import config_dir
+
+    shipped = load_config(config_dir() / "app.yaml", environ={})
+    assert shipped.titles.source == "first_line"  # SmolLM2-135M, the shipped model, is too small to title well
+    assert load_config(tmp_path / "missing.yaml", environ={}).titles == shipped.titles  # one set of defaults
+    assert load_config(tmp_path / "missing.yaml", environ={"LLMCHAT_TITLES": "model"}).titles.source == "model"
+    path = tmp_path / "app.yaml"
+    path.write_text("titles: {source: smart}\n")
+    with pytest.raises(ValueError, match=r"titles\.source"):
+        load_config(path, environ={})
