@@ -87,9 +87,11 @@ export async function access({ page, step, h }) {
     assert(fit.label.startsWith('smollm2-chat') && fit.label.includes('not loaded'), `the option names the model and its state: ${fit.label}`)
     assert(fit.text <= fit.room, `"${fit.label}" (${Math.round(fit.text)} px) fits the select (${Math.round(fit.room)} px)`)
     assert(fit.right <= 390 && fit.overflow <= 0, `the picker is inside the screen (${JSON.stringify(fit)})`)
+    const picker = await page.locator('#model-select').boundingBox()
     for (const name of ['Model card: smollm2-chat', 'Keyboard shortcuts', 'Settings']) {
       const box = await page.getByRole('button', { name, exact: true }).boundingBox()
       assert(box && box.x >= 0 && box.x + box.width <= 390, `${name} is on screen (${JSON.stringify(box)})`)
+      if (name !== 'Model card: smollm2-chat') assert(box.y >= picker.y + picker.height, `${name} is on the row below the picker`)
     }
     if (process.env.LLMCHAT_E2E_SHOTS) await page.screenshot({ path: `${process.env.LLMCHAT_E2E_SHOTS}/phone-picker-light.png` })
     await page.unroute('**/api/models')
