@@ -18,6 +18,7 @@ export async function access({ page, step, h }) {
     for (let i = 1; i <= EXCHANGES; i += 1) await h.sendAndWait(`Keyboard reach question ${i}`)
     await page.reload() // from the top of a fresh document, as the review counted
     await page.waitForFunction(() => document.querySelector('#composer-input')?.disabled === false)
+    await h.thread().locator('article').nth(2 * EXCHANGES - 1).locator('[role="toolbar"]').waitFor()
     const messages = await h.thread().locator('article').count()
     assert(messages === 2 * EXCHANGES, `${messages} messages on screen`)
     const stops = []
