@@ -52,7 +52,7 @@ export async function access({ page, step, h }) {
     const second = await focused()
     assert(second.toolbar === first.toolbar && second.label !== first.label, `ArrowRight moved inside the row: ${first.label} -> ${second.label}`)
     await page.keyboard.press('End')
-    assert((await focused()).label === (await buttons.last().getAttribute('aria-label') || (await buttons.last().innerText()).trim()), 'End goes to the last button')
+    assert(await buttons.last().evaluate((el) => el === document.activeElement), 'End goes to the last button')
     await page.keyboard.press('Home')
     assert((await focused()).label === first.label, 'Home goes back to the first')
     await page.keyboard.press('ArrowRight')
