@@ -85,7 +85,13 @@ def test_a_title_being_written_gives_way_to_a_users_message(tmp_path):
             conversation_id = first.json()["conversation_id"]
             wait_for(lambda: stats() == {"open_streams": 1, "streams_started": 2}, what="the title being written")
             answered: list[httpx.Response] = []
-            message = {"message": "next", "model": "slow", "params": {"max_tokens": 60}}
+            # the next message of the same conversation (a new one would queue a title of its own)
+            message = {
+                "message": "next",
+                "model": "slow",
+                "params": {"max_tokens": 60},
+                "conversation_id": conversation_id,
+            }
             sender = threading.Thread(target=lambda: answered.append(client.post("/api/chat", json=message)))
             sender.start()
             wait_for(lambda: stats()["streams_started"] == 3, what="the user's message sent")
