@@ -61,7 +61,7 @@ def served_api(worker, tmp_path_factory):
         "frontend_dist": "/nonexistent",
         "log_level": "WARNING",
         "limits": {"rate_limit_requests": 0, "max_tokens": 64},
-        "titles": {"generate": False},
+        "titles": {"source": "first_line"},
     }
     with start_serve_process(config) as api:
         yield api

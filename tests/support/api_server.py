@@ -103,8 +103,8 @@ def start_serve_process(
     port = free_port()
     folder = Path(tempfile.mkdtemp(prefix="llmchat-api-"))
     config_path = folder / "app.yaml"
-    # no model-written titles unless the test asks (a random tiny model writes random titles)
-    data = {"titles": {"generate": False}, **config_data, "port": port, "host": "127.0.0.1"}
+    # first-line titles unless the test asks (a random tiny model writes random titles)
+    data = {"titles": {"source": "first_line"}, **config_data, "port": port, "host": "127.0.0.1"}
     config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "llmchat.cli", "serve", "--config", str(config_path)]
