@@ -35,6 +35,7 @@ export async function access({ page, step, h }) {
     // besides the messages: the skip link, the sidebar (new chat, compare, leaderboard, account, search, the history
     // list as one stop, 3 theme buttons), the top bar (picker, card, shortcuts, settings), 2 spare (a code block)
     const bound = 2 * EXCHANGES + 16
+    console.log(`# ${stops.length} Tab presses from the top of the page to the composer, ${inThread.length} in the thread`)
     assert(stops.length <= bound, `${stops.length} Tab presses to the composer (at most ${bound}; 44 before): ${trail}`)
   })
 
