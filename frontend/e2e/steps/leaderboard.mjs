@@ -82,7 +82,7 @@ export async function leaderboard({ page, step, h, shared }) {
     assert((await card.locator('.recipe').innerText()).length > 0, 'the recipe')
     // the run's recipe and evaluation name files on the model server (tmp folders here): a user sees file names only
     const text = await card.innerText()
-    const leaked = text.match(/(^|[\s(])(\/|~\/)[^\s)]+|[\w.-]+\/[\w.-]+\.(jsonl|json|yaml)|models\/runs/g)
+    const leaked = text.match(/(^|[\s(])(\/|~\/)[^\s)]+|[\w.-]+\/[\w.-]+\.(jsonl|json|yaml)|models\/runs\/[\w.-]+/g) // ("a fine-tuning run in models/runs" says where runs are found)
     assert(!leaked, `no server path on the card: ${leaked}`)
     assert(/[\w-]+\.jsonl/.test(text), 'the data is named by its file name')
     assert(!/\bReport\b/.test(await card.locator('[data-testid="evaluation"]').innerText()), 'no report location')
