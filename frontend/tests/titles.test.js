@@ -1,19 +1,8 @@
 // A model-written title comes after the reply, in the background: while the list has one pending, the list is read
 // again with growing waits, and the new title replaces the first line without a reload.
 import { describe, expect, it } from 'vitest'
+import { fakeTimers } from './support/fakeTimers.js'
 import { TITLE_WAITS_MS, createConversations } from '../src/stores/conversations.js'
-
-function fakeTimers() {
-  const planned = []
-  return {
-    planned,
-    setTimeout: (fn, ms) => planned.push({ fn, ms }) && planned.length,
-    clearTimeout: () => {},
-    async fireNext() {
-      await planned.shift().fn()
-    },
-  }
-}
 
 const entry = (title, pending) => ({ id: 'c1', title, title_pending: pending })
 

@@ -4,15 +4,13 @@ admin, who sees them as the model server wrote them. The model server is a real 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 
 from flask import Flask, jsonify
-from werkzeug.serving import make_server
 
 from llmchat.api.routes.cards import looks_like_path
 from tests.support.api_server import api_config, from_address, start_api
+from tests.support.stand_in import serve_app
 
 SCORE = {"acc": 0.4, "acc_norm": 0.45, "n": 20, "limit": 20, "num_fewshot": None, "created": "20261203-091500"}
 CARD = {
@@ -49,7 +47,6 @@ CARD = {
 SERVER_PATHS = ("/srv/", "C:\\", "models/runs", "reports/")
 
 
-@contextlib.contextmanager
 def card_server():
     app = Flask("card-server")
 
@@ -61,15 +58,7 @@ def card_server():
     def card():
         return jsonify(CARD)
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    return serve_app(app)
 
 
 def test_cards_show_file_names_to_users_and_paths_to_admins(tmp_path):
