@@ -11,6 +11,7 @@
 //   leaderboard ratings with interval bars, sorting, model cards (from a row, from the picker, a run's card)
 //   keyboard the "?" overlay, shortcuts, roving tabindex in the history
 //   review   what the Chromium review found: action row in view, menus flip up, cursor inline, skip link, touch hints
+//   access   the composer a bounded number of Tabs away in a long chat (action rows as toolbars), the picker at 390 px
 //   a11y     axe-core on every main screen, light and dark, wide and phone
 import { assert, createRunner, launch } from './browser.mjs'
 import { helpers } from './helpers.mjs'
@@ -25,13 +26,14 @@ import { leaderboard } from './steps/leaderboard.mjs'
 import { keyboard } from './steps/keyboard.mjs'
 import { a11y } from './steps/a11y.mjs'
 import { review } from './steps/review.mjs'
+import { access } from './steps/access.mjs'
 
 const base = (process.argv[2] || '').replace(/\/$/, '')
 if (!base) {
   console.error('usage: node e2e/chat.mjs <url of the app> [group,group…]')
   process.exit(2)
 }
-const GROUPS = { basics, tree, states, search, compare, feedback, votes, leaderboard, keyboard, review, a11y }
+const GROUPS = { basics, tree, states, search, compare, feedback, votes, leaderboard, keyboard, review, access, a11y }
 const only = process.argv[3] ? process.argv[3].split(',') : Object.keys(GROUPS)
 const TIMEOUT = Number(process.env.LLMCHAT_E2E_TIMEOUT_MS || 60000)
 

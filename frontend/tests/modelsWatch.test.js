@@ -1,19 +1,8 @@
 // A page opened while no model server answers keeps asking for the models by itself, with growing waits, and
 // hands them over once they are there.
 import { describe, expect, it } from 'vitest'
+import { fakeTimers } from './support/fakeTimers.js'
 import { RETRY_DELAYS_MS, createModels } from '../src/stores/models.js'
-
-function fakeTimers() {
-  const planned = []
-  return {
-    planned,
-    setTimeout: (fn, ms) => planned.push({ fn, ms }) && planned.length,
-    clearTimeout: () => {},
-    async fireNext() {
-      await planned.shift().fn()
-    },
-  }
-}
 
 describe('models.watch', () => {
   it('retries after an error with growing waits, then gives the models to the caller once', async () => {

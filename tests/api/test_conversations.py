@@ -24,6 +24,7 @@ def test_list_is_newest_first_with_counts(client):
     assert set(listed[0]) == {
         "id",
         "title",
+        "title_pending",
         "kind",
         "model",
         "models",
@@ -34,6 +35,7 @@ def test_list_is_newest_first_with_counts(client):
         "message_count",
     }
     assert listed[0]["message_count"] == 2 and listed[0]["model"] == "tiny-chat"
+    assert listed[0]["title_pending"] is False  # first-line titles (the default) are final at once
     assert (listed[0]["kind"], listed[0]["models"]) == ("chat", ["tiny-chat"])
     client.post("/api/chat", json={"message": "bump", "model": "tiny-chat", "conversation_id": older})
     assert [c["id"] for c in client.get("/api/conversations").json()["conversations"]] == [older, newer]

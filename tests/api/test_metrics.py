@@ -106,3 +106,45 @@ def test_worker_metrics_are_named_like_vllm(worker, tmp_path):
     running = families["llmchat:num_requests_running"]
     assert running and all(sample.value == 0 for sample in running)  # nothing is generating now
     assert "llmchat:num_requests_waiting" in families
+
+
+def test_worker_queue_time_counts_the_wait_for_a_batch_slot(worker):
+    """Eight long requests at once on a worker that batches four: the last ones wait in the engine's queue until a
+    slot frees, which takes at least a whole reply of the first ones (48 decode steps), so some queue times are far
+    above a millisecond; every request that reached its engine is counted once."""
+    model = {"model_name": "tiny-chat"}
+    body = {
+        "model": "tiny-chat",
+        "messages": [{"role": "user", "content": "Count"}],
+        "max_tokens": 48,
+        "ignore_eos": True,
+        "temperature": 0.0,
+    }
+
+    def queue_samples(http: httpx.Client) -> list:
+        return scrape(http)["llmchat:request_queue_time_seconds"]
+
+    with httpx.Client(base_url=worker.url, timeout=120) as http:
+        before = queue_samples(http)
+        count_before = total(before, "llmchat:request_queue_time_seconds_count", **model)
+        quick_before = total(before, "llmchat:request_queue_time_seconds_bucket", le="0.01", **model)
+        answers: list[int] = []
+
+        def ask() -> None:
+            with httpx.Client(base_url=worker.url, timeout=120) as own:
+                answers.append(own.post("/v1/chat/completions", json=body).status_code)
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert answers == [200] * 8
+        after = queue_samples(http)
+    assert total(after, "llmchat:request_queue_time_seconds_count", **model) == count_before + 8
+    quick = total(after, "llmchat:request_queue_time_seconds_bucket", le="0.01", **model) - quick_before
+    assert quick <= 4, f"{quick} of 8 requests took a slot within 10 ms, though only 4 fit in a batch"
+    waited = total(after, "llmchat:request_queue_time_seconds_sum", **model) - total(
+        before, "llmchat:request_queue_time_seconds_sum", **model
+    )
+    assert waited > 0

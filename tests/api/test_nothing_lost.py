@@ -61,7 +61,7 @@ def serve_config(database_url: str, worker_url: str) -> dict:
         "frontend_dist": "/nonexistent",
         "log_level": "WARNING",
         "limits": {"rate_limit_requests": 0},
-        "titles": {"generate": False},
+        "titles": {"source": "first_line"},
         "replies": {"save_interval_s": SAVE_INTERVAL_S, "stale_after_s": STALE_AFTER_S},
         "models": {MODEL: {"extra_body": {"ignore_eos": True}}},
     }

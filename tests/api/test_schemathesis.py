@@ -61,7 +61,7 @@ def served_api(worker, tmp_path_factory):
         "frontend_dist": "/nonexistent",
         "log_level": "WARNING",
         "limits": {"rate_limit_requests": 0, "max_tokens": 64},
-        "titles": {"generate": False},
+        "titles": {"source": "first_line"},
     }
     # the admin routes (the caller is 127.0.0.1, an admin) write uploads and exports: into a scratch data folder
     data = tmp_path_factory.mktemp("fuzz-data")

@@ -21,7 +21,7 @@ def test_llmchat_serve_runs_the_app_under_gunicorn(worker, tmp_path):
             events = read_sse(response)
         names = [name for name, _ in events]
         assert names[0] == "start" and "done" in names
-        assert names[names.index("done") + 1 :] in ([], ["title"])  # titles are on by default: the model writes one
+        assert names[-1] == "done"  # the stream ends with the reply (a model title is never waited for)
         assert len(client.get("/api/conversations").json()["conversations"]) == 1
         log = api.log()
     assert "gthread" in log

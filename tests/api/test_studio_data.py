@@ -16,6 +16,8 @@ from llmchat.paths import PROJECT_ROOT
 from llmchat.store import ChatStore, FeedbackStore, open_database
 from tests.support.api_server import api_config, from_address, start_api
 
+pytestmark = pytest.mark.integration  # a real API and worker
+
 KTO_CSV = "prompt,completion,label\nWhat is 2 + 2?,4,true\nWhat is 2 + 2?,5,false\n"
 
 

@@ -83,11 +83,12 @@ def test_text_from_the_model_server_that_no_database_takes_is_stored_with_replac
     from tests.api.conftest import read_sse
     from tests.support.api_server import api_config, start_api
     from tests.support.slow_upstream import start_slow_upstream
+    from tests.support.waiting import wait_for
 
     body = {"message": "hi", "model": "slow", "params": {"max_tokens": 2}}
     with (
         start_slow_upstream(delay=0.01, piece="a\x00b\ud800 ") as upstream,
-        start_api(api_config(any_database, [upstream], titles=TitleSettings(generate=True))) as api,
+        start_api(api_config(any_database, [upstream], titles=TitleSettings(source="model"))) as api,
         httpx.Client(base_url=api.url, timeout=60) as client,
     ):
         answered = client.post("/api/chat", json=body)
@@ -97,7 +98,10 @@ def test_text_from_the_model_server_that_no_database_takes_is_stored_with_replac
         with client.stream("POST", "/api/chat", json={**body, "stream": True}) as response:
             events = dict(read_sse(response))
         assert events["done"]["message"]["content"] == "a\ufffdb\ufffd a\ufffdb\ufffd"
-        assert "\x00" not in events["title"]["title"] and "\ufffd" in events["title"]["title"]
-        stored = client.get(f"/api/conversations/{conversation_id}").json()
+        stored = wait_for(
+            lambda: (c := client.get(f"/api/conversations/{conversation_id}").json()) and not c["title_pending"] and c,
+            what="the model's title",
+        )
+        assert "\ufffd" in stored["title"]  # the model's title, stored as U+FFFD where the server sent NUL
         assert stored["messages"][1]["content"] == "a\ufffdb\ufffd a\ufffdb\ufffd"
         assert "\x00" not in stored["title"]

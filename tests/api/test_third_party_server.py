@@ -5,16 +5,13 @@ got, so the test can see exactly what the API sent."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
-
 import httpx
 import pytest
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
 
 from llmchat.api.config import ModelSettings
 from tests.support.api_server import api_config, start_api
+from tests.support.stand_in import serve_app
 
 pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
@@ -40,17 +37,8 @@ def plain_server_app(seen: list[dict]) -> Flask:
     return app
 
 
-@contextlib.contextmanager
 def plain_server(seen: list[dict]):
-    server = make_server("127.0.0.1", 0, plain_server_app(seen), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    return serve_app(plain_server_app(seen))
 
 
 def test_app_yaml_settings_fill_in_for_a_plain_server(tmp_path):

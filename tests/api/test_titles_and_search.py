@@ -12,6 +12,7 @@ from tests.api.conftest import read_sse
 from tests.api.test_isolation import from_address
 from tests.api.test_third_party_server import plain_server
 from tests.support.api_server import api_config, fresh_postgres_database, postgres_server_url, start_api
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
@@ -19,27 +20,40 @@ KEYED = {"plain-llm": ModelSettings(api_key="sk-test", context_length=4000)}
 TITLE_PROMPT_LINE = "echo: Here is the start of a conversation"  # the final full stop is trimmed
 
 
+MODEL_TITLES = TitleSettings(source="model")
+
+
 @pytest.fixture
 def echo_api(tmp_path):
     with plain_server([]) as url:
-        config = api_config(f"sqlite:///{tmp_path / 't.db'}", [url], models=KEYED, titles=TitleSettings())
+        config = api_config(f"sqlite:///{tmp_path / 't.db'}", [url], models=KEYED, titles=MODEL_TITLES)
         with start_api(config) as api, httpx.Client(base_url=api.url, timeout=30) as client:
             yield client
+
+
+def settled(client: httpx.Client, conversation_id: str) -> dict:
+    """The conversation once no title is being written for it."""
+    return wait_for(
+        lambda: (c := client.get(f"/api/conversations/{conversation_id}").json()) and not c["title_pending"] and c,
+        what="the title settled",
+    )
 
 
 def test_the_model_titles_a_conversation_after_its_first_exchange(echo_api):
     expected = shorten_title(TITLE_PROMPT_LINE, 60)
     body = echo_api.post("/api/chat", json={"message": "hello there", "model": "plain-llm"}).json()
-    assert body["conversation"]["title"] == expected  # the JSON answer carries the new title
     conversation_id = body["conversation_id"]
+    # the answer does not wait for the title: the first line until the model's is written in the background
+    assert body["conversation"]["title"] in ("hello there", expected)
+    assert settled(echo_api, conversation_id)["title"] == expected
     echo_api.post("/api/chat", json={"message": "second", "model": "plain-llm", "conversation_id": conversation_id})
-    assert echo_api.get(f"/api/conversations/{conversation_id}").json()["title"] == expected  # once only
+    assert settled(echo_api, conversation_id)["title"] == expected  # once only
     with echo_api.stream(
         "POST", "/api/chat", json={"message": "stream it", "model": "plain-llm", "stream": True}
     ) as response:
         events = read_sse(response)
-    assert [name for name, _ in events][-2:] == ["done", "title"]
-    assert events[-1][1] == {"conversation_id": events[0][1]["conversation_id"], "title": expected}
+    assert [name for name, _ in events][-1] == "done"  # the stream ends with the reply, not with a title
+    assert settled(echo_api, events[0][1]["conversation_id"])["title"] == expected
     export = echo_api.get(f"/api/conversations/{conversation_id}/export")
     assert export.headers["content-disposition"].startswith(
         'attachment; filename="echo-here-is-the-start-of-a-conversation.md"'
@@ -48,19 +62,33 @@ def test_the_model_titles_a_conversation_after_its_first_exchange(echo_api):
 
 def test_a_renamed_conversation_keeps_its_name_and_a_failed_title_keeps_the_first_line(tmp_path):
     with plain_server([]) as url:
-        broken = TitleSettings(model="no-such-model")
+        broken = TitleSettings(source="model", model="no-such-model")
         config = api_config(f"sqlite:///{tmp_path / 'f.db'}", [url], models=KEYED, titles=broken)
         with start_api(config) as api, httpx.Client(base_url=api.url, timeout=30) as client:
             body = client.post(
                 "/api/chat", json={"message": "Plans for the trip\nwith details", "model": "plain-llm"}
             ).json()
             assert body["conversation"]["title"] == "Plans for the trip with details"
-        config = api_config(f"sqlite:///{tmp_path / 'r.db'}", [url], models=KEYED, titles=TitleSettings())
+            assert settled(client, body["conversation_id"])["title"] == "Plans for the trip with details"
+        config = api_config(f"sqlite:///{tmp_path / 'r.db'}", [url], models=KEYED, titles=MODEL_TITLES)
         with start_api(config) as api, httpx.Client(base_url=api.url, timeout=30) as client:
             created = client.post("/api/conversations", json={}).json()
             client.patch(f"/api/conversations/{created['id']}", json={"title": "Mine"})
             client.post("/api/chat", json={"message": "hi", "model": "plain-llm", "conversation_id": created["id"]})
-            assert client.get(f"/api/conversations/{created['id']}").json()["title"] == "Mine"
+            assert settled(client, created["id"])["title"] == "Mine"
+
+
+def test_first_line_titles_are_the_default_and_final_at_once(tmp_path):
+    seen: list[dict] = []
+    with plain_server(seen) as url:
+        config = api_config(f"sqlite:///{tmp_path / 'd.db'}", [url], models=KEYED, titles=TitleSettings())
+        with start_api(config) as api, httpx.Client(base_url=api.url, timeout=30) as client:
+            body = client.post("/api/chat", json={"message": "Trip to Köln\nwith trains", "model": "plain-llm"}).json()
+            assert (
+                body["conversation"] | {"title": "Trip to Köln with trains", "title_pending": False}
+                == body["conversation"]
+            )
+    assert len(seen) == 1  # the reply only: no title generation
 
 
 def check_search(api_url: str) -> None:

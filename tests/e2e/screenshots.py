@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"sqlite:///{Path(tmp) / 'shots.db'}",
                 [worker.url],
                 frontend_dist=str(dist),
-                titles=TitleSettings(generate=True),
-            )  # SmolLM2 writes the titles
+                titles=TitleSettings(),
+            )  # first-line titles: the default for SmolLM2 (too small to title well)
             with start_api(config) as api:
                 node_env = {**os.environ, "SHOT_MODEL": args.model, "SHOT_MODEL_B": args.model_b}
                 result = subprocess.run(

@@ -117,9 +117,14 @@ def worker(requirements_met, tmp_path_factory):
 def test_chat_in_chromium(dist, worker, tmp_path):
     from llmchat.api.config import TitleSettings
 
-    # titles on: the suite checks that the model's title (an SSE `title` event) reaches the sidebar and the export
+    # model titles: the suite checks that the title written in the background reaches the sidebar and the export;
+    # no admins: the browser is a plain user (cards must show it no server paths)
     config = api_config(
-        f"sqlite:///{tmp_path / 'e2e.db'}", [worker.url], frontend_dist=str(dist), titles=TitleSettings(generate=True)
+        f"sqlite:///{tmp_path / 'e2e.db'}",
+        [worker.url],
+        frontend_dist=str(dist),
+        titles=TitleSettings(source="model"),
+        admin_ips=(),
     )
     with start_api(config) as api:
         env = {

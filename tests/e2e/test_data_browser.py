@@ -17,7 +17,8 @@ import yaml
 
 from llmchat.paths import PROJECT_ROOT
 from llmchat.store import ChatStore, FeedbackStore, open_database
-from tests.e2e.test_browser import BROWSER_RUN_TIMEOUT_S, CHROMIUM, FRONTEND, dist, requirements_met  # noqa: F401
+from tests.e2e.conftest import CHROMIUM, FRONTEND
+from tests.e2e.test_browser import BROWSER_RUN_TIMEOUT_S
 from tests.support.api_server import api_config, start_api
 from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
@@ -26,7 +27,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def tiny(requirements_met, tmp_path_factory):  # noqa: F811
+def tiny(requirements_met, tmp_path_factory):
     return make_tiny_model(tmp_path_factory.mktemp("data-models") / "tiny")
 
 
@@ -76,7 +77,7 @@ def _rated_replies(database_url: str) -> None:
     database.dispose()
 
 
-def test_data_page_in_chromium(dist, worker, tiny, tmp_path, monkeypatch):  # noqa: F811
+def test_data_page_in_chromium(dist, worker, tiny, tmp_path, monkeypatch):
     _studio_folders(tmp_path, tiny, monkeypatch)
     database_url = f"sqlite:///{tmp_path / 'data.db'}"
     config = api_config(database_url, [worker.url], frontend_dist=str(dist))

@@ -12,7 +12,8 @@ import os
 
 import pytest
 
-from tests.e2e.test_browser import BROWSER_RUN_TIMEOUT_S, CHROMIUM, dist, requirements_met  # noqa: F401
+from tests.e2e.conftest import CHROMIUM
+from tests.e2e.test_browser import BROWSER_RUN_TIMEOUT_S
 from tests.support.api_server import api_config, start_api
 from tests.support.browser_script import run_browser_script
 from tests.support.run_queue import make_queue_dirs
@@ -31,7 +32,7 @@ def queue_worker(requirements_met, registry_dirs, task_data, tmp_path, monkeypat
         yield running
 
 
-def test_new_run_form_to_a_run_page_with_live_loss_points(dist, queue_worker, tmp_path):  # noqa: F811
+def test_new_run_form_to_a_run_page_with_live_loss_points(dist, queue_worker, tmp_path):
     config = api_config(f"sqlite:///{tmp_path / 'runs.db'}", [queue_worker.url], frontend_dist=str(dist))
     shots = os.environ.get("LLMCHAT_RUNS_SHOTS", "")  # a folder: the run also retakes the runs-*.png there
     with start_api(config) as api:

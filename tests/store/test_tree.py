@@ -131,12 +131,19 @@ def test_one_model_title_per_conversation_and_a_rename_wins(store: ChatStore):
     ip = "10.0.0.1"
     conversation = store.create_conversation(ip, "first line", "m1")
     assert store.claim_title(conversation.id) and not store.claim_title(conversation.id)
-    assert store.set_model_title(conversation.id, "Model title").title == "Model title"
+    assert store.get_conversation(ip, conversation.id).title_state == "writing"
+    finished = store.finish_title(conversation.id, "Model title")
+    assert (finished.title, finished.title_state) == ("Model title", "final")
+    assert not store.claim_title(conversation.id)  # once only
     renamed = store.create_conversation(ip, "first line", "m1")
     assert store.claim_title(renamed.id)
     store.rename_conversation(ip, renamed.id, "Mine")  # while the model writes its title
-    store.set_model_title(renamed.id, "Model title")
+    store.finish_title(renamed.id, "Model title")
     assert store.get_conversation(ip, renamed.id).title == "Mine"
+    failed = store.create_conversation(ip, "first line", "m1")
+    assert store.claim_title(failed.id)
+    kept = store.finish_title(failed.id, None)  # no usable title: the first line stays, settled
+    assert (kept.title, kept.title_state) == ("first line", "final")
 
 
 def test_delete_and_clear_remove_a_whole_tree(store: ChatStore):

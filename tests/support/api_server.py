@@ -37,12 +37,12 @@ def from_address(url: str, address: str, timeout: float = 30) -> httpx.Client:
 
 
 def api_config(database_url: str, worker_urls: list[str], **overrides: Any):
-    """An AppConfig for tests: no rate limit unless asked, short caches, given database and workers, no
-    model-written titles unless asked (a random tiny model writes random titles)."""
+    """An AppConfig for tests: no rate limit unless asked, short caches, given database and workers, first-line
+    titles unless asked (a random tiny model writes random titles)."""
     from llmchat.api.config import AppConfig, Limits, TitleSettings
 
     limits = overrides.pop("limits", Limits(rate_limit_requests=0))
-    titles = overrides.pop("titles", TitleSettings(generate=False))
+    titles = overrides.pop("titles", TitleSettings(source="first_line"))
     return replace(
         AppConfig(),
         database_url=database_url,
@@ -124,8 +124,8 @@ def start_serve_process(
     port = free_port()
     folder = Path(tempfile.mkdtemp(prefix="llmchat-api-"))
     config_path = folder / "app.yaml"
-    # no model-written titles unless the test asks (a random tiny model writes random titles)
-    data = {"titles": {"generate": False}, **config_data, "port": port, "host": "127.0.0.1"}
+    # first-line titles unless the test asks (a random tiny model writes random titles)
+    data = {"titles": {"source": "first_line"}, **config_data, "port": port, "host": "127.0.0.1"}
     config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "llmchat.cli", "serve", "--config", str(config_path)]

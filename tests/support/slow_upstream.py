@@ -3,7 +3,8 @@
 `python -m tests.support.slow_upstream --port P [--delay 0.1]` serves one model, `slow` (chat prompt style). A
 reply is `max_tokens` pieces (`--piece`, default "x "), one every `--delay` seconds, streamed or not, so a test
 decides how long a generation lasts. A streamed reply stops when its client goes away. `GET /stats` says how many
-streams are open now, so a test can see that the chat API really closed them. `--busy N`: the first N generation
+streams are open now (and were started in all), so a test can see that the chat API really closed them; `GET /health` says them as `active`
+(as llmchat's worker counts the requests it is generating for). `--busy N`: the first N generation
 requests are refused as a busy server refuses them (503, Retry-After: 1). `--tokenize-delay S`: it has a
 `/tokenize` (one token per 4 characters) that answers after S seconds. Loopback only; every reply ends within
 120 s.
@@ -49,7 +50,9 @@ class SlowUpstream(BaseHTTPRequestHandler):
         if self.path == "/v1/models":
             self._json(200, {"object": "list", "data": [MODEL]})
         elif self.path == "/stats":
-            self._json(200, {"open_streams": self.server.open_streams()})
+            self._json(200, {"open_streams": self.server.open_streams(), "streams_started": self.server.started})
+        elif self.path == "/health":
+            self._json(200, {"status": "ok", "queue_depth": 0, "active": self.server.open_streams()})
         else:
             self._json(404, {"error": {"message": "not found"}})
 
@@ -137,6 +140,7 @@ class SlowServer(ThreadingHTTPServer):
         self.piece = piece
         self.tokenize_delay = tokenize_delay
         self._open = 0
+        self.started = 0
         self._busy_left = busy
         self._lock = threading.Lock()
 
@@ -149,6 +153,7 @@ class SlowServer(ThreadingHTTPServer):
     def streaming(self) -> Iterator[None]:
         with self._lock:
             self._open += 1
+            self.started += 1
         try:
             yield
         finally:

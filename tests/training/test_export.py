@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.training.cli_helper import run_cli
 
 
@@ -45,6 +47,7 @@ def test_modelfile_wraps_the_prompt_in_the_alpaca_template():
     assert 'PARAMETER stop "### Instruction:"\nPARAMETER stop "### Input:"\nPARAMETER stop "### Response:"\n' in text
 
 
+@pytest.mark.integration  # starts a real worker
 def test_gguf_exports_of_a_run_load_and_answer_in_the_worker(lora_run, registry_env, tmp_path):
     """Q8_0 and Q4_0 written by the `gguf` package from the merged run; the real worker (OpenVINO GenAI reads GGUF
     directly) serves both, and the Q8_0 file answers as the merged model does."""

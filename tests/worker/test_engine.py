@@ -274,3 +274,32 @@ def test_while_others_stream_arrivals_are_admitted_within_a_token_budget(tiny, b
         assert isinstance(collect(streaming)[1], Finished)
     finally:
         engine.close()
+
+
+def test_the_engine_marks_the_handle_it_is_given_when_it_takes_the_request(tiny):
+    """The worker's queue-time metric reads `admitted_at`: set when the engine takes the request into its batch, so
+    a request queued behind a full batch is marked only once a slot frees."""
+    from llmchat.worker.engines.base import GenerationHandle
+
+    model, tokenizer = tiny
+    engine = Engine("tiny", model, tokenizer, context_length=512, max_batch_size=1, max_queue=8)
+    try:
+        first, second = GenerationHandle(), GenerationHandle()
+        finished_at: list[float] = []
+        inboxes = []
+        for handle in (first, second):
+            inbox: queue.Queue = queue.Queue()
+
+            def sink(event, inbox=inbox):
+                if isinstance(event, Finished) and not finished_at:
+                    finished_at.append(time.perf_counter())
+                inbox.put(event)
+
+            assert engine.submit(greedy_request(tokenizer, PROMPTS[0], 40), sink, handle) is handle
+            inboxes.append(inbox)
+        for inbox in inboxes:
+            collect(inbox)
+        assert first.admitted_at is not None and second.admitted_at is not None
+        assert first.admitted_at < finished_at[0] <= second.admitted_at  # the second waited for the first's slot
+    finally:
+        engine.close()

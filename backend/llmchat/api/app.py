@@ -112,5 +112,6 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
 def close_app(app: Flask) -> None:
     """Release the database pool and the HTTP client (tests start many apps in one process)."""
     services: Services = app.extensions[EXTENSION]
+    services.runner.titles.close()
     services.router.client.close()
     services.database.dispose()

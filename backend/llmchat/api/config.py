@@ -61,13 +61,23 @@ class ReplySettings:
     stale_after_s: float = 15.0
 
 
+TITLE_SOURCES = ("first_line", "model")
+
+
 @dataclass(frozen=True)
 class TitleSettings:
-    """After the first exchange the model writes a short title (else: the first message's first line)."""
+    """A conversation is titled with its first message's first line; `source: model` then has a model write a
+    short title from the first exchange, in the background while its server is idle (api/titles.py).
 
-    generate: bool = True
+    first_line is the default because the shipped model, SmolLM2-135M, is too small to title well: asked for a
+    title it mostly answers about titles ("The correct title would ...") or with one stray word. With a bigger
+    model (or `model:` naming one that writes the titles) `source: model` is worth its extra generation."""
+
+    source: str = "first_line"  # first_line | model
     max_tokens: int = 16
-    model: str | None = None  # None: the conversation's model
+    model: str | None = None  # the model that writes titles; None: the conversation's model
+    # a model title waits at most this long for an idle model server; then the first line stays
+    idle_wait_s: float = 120.0
 
 
 IDENTITY_MODES = ("ip", "header", "accounts")
@@ -175,7 +185,7 @@ ENVIRONMENT: dict[str, tuple[str, str, Any]] = {
     "LLMCHAT_SIGNUP": ("accounts", "signup", str),
     "LLMCHAT_TOKENS_PER_DAY": ("limits", "tokens_per_day", int),
     "LLMCHAT_MAX_MESSAGE_CHARS": ("limits", "max_message_chars", int),
-    "LLMCHAT_GENERATE_TITLES": ("titles", "generate", _as_bool),
+    "LLMCHAT_TITLES": ("titles", "source", str),
     "LLMCHAT_RATE_LIMIT_REQUESTS": ("limits", "rate_limit_requests", int),
     "LLMCHAT_RATE_LIMIT_WINDOW_S": ("limits", "rate_limit_window_s", float),
     "LLMCHAT_RATE_LIMIT_STORAGE": ("limits", "rate_limit_storage", str),
@@ -232,6 +242,8 @@ def check_config(config: AppConfig) -> AppConfig:
         raise ValueError(f"identity: {config.identity!r} is not one of {IDENTITY_MODES}")
     if config.accounts.signup not in SIGNUP_MODES:
         raise ValueError(f"accounts.signup: {config.accounts.signup!r} is not one of {SIGNUP_MODES}")
+    if config.titles.source not in TITLE_SOURCES:
+        raise ValueError(f"titles.source: {config.titles.source!r} is not one of {TITLE_SOURCES}")
     if config.limits.tokens_per_day is not None and config.limits.tokens_per_day < 1:
         raise ValueError("limits.tokens_per_day must be 1 or more (or null for no quota)")
     return config

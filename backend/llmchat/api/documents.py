@@ -51,6 +51,9 @@ class Message(BaseModel):
 class ConversationSummary(BaseModel):
     id: str
     title: str
+    title_pending: bool = Field(
+        description="a model is writing a better title in the background (titles.source: model); read it again later"
+    )
     kind: Literal["chat", "compare"]
     model: str | None = Field(description="the model of the latest reply (null in a blind session before its vote)")
     models: list[str | None] = Field(
@@ -96,6 +99,31 @@ class Conversation(ConversationSummary):
     messages: list[Message] = Field(description="the branch on screen, root first ([] for a compare session)")
     columns: list[Column] | None = Field(default=None, description="compare sessions only: each column's newest branch")
     votes: list[Vote] | None = Field(default=None, description="compare sessions only: the votes in it, oldest first")
+
+
+class ExportInfo(BaseModel):
+    version: int = Field(description="2: every message (1, before: the branch on screen only)")
+    holds: str = Field(description="what the file holds, in words")
+    messages: int = Field(description="messages in the file: every version of every message")
+    on_screen: int = Field(description="of which on the branch the app shows")
+
+
+class ExportedMessage(Message):
+    on_screen: bool = Field(description="on the branch the app shows (of its column)")
+
+
+class ExportedColumn(BaseModel):
+    model: str | None
+
+
+class ConversationExport(ConversationSummary):
+    """GET /api/conversations/{id}/export?format=json: the whole tree."""
+
+    export: ExportInfo
+    current_leaf_id: int | None
+    messages: list[ExportedMessage] = Field(description="every message, oldest first; parent_id gives the tree")
+    columns: list[ExportedColumn] | None = Field(default=None, description="compare sessions only: the column models")
+    votes: list[Vote] | None = Field(default=None, description="compare sessions only: the votes, oldest first")
 
 
 class ConversationList(BaseModel):
@@ -278,17 +306,11 @@ class ErrorEvent(BaseModel):
     message: Message | None = Field(description="what was saved of the reply, if anything")
 
 
-class TitleEvent(BaseModel):
-    conversation_id: str
-    title: str
-
-
 SSE_EVENTS: dict[str, type[BaseModel]] = {
     "start": StartEvent,
     "delta": DeltaEvent,
     "done": DoneEvent,
     "error": ErrorEvent,
-    "title": TitleEvent,
 }
 
 
@@ -296,6 +318,7 @@ RESPONSES: list[type[BaseModel]] = [
     Message,
     Conversation,
     ConversationSummary,
+    ConversationExport,
     ConversationList,
     ChatResult,
     ContinueResult,

@@ -17,10 +17,7 @@ from llmchat.api import documents, openapi_studio, openapi_teams, runs_schemas, 
 from llmchat.api.schemas import MAX_QUERY_CHARS, MAX_SEARCH_RESULTS, RequestSchemas
 
 REF = "#/components/schemas/{model}"
-SSE_NOTE = (
-    "the reply as JSON, or with stream: true an SSE stream of events start, delta..., then done or "
-    "error, then (after a conversation's first exchange) title"
-)
+SSE_NOTE = "the reply as JSON, or with stream: true an SSE stream of events start, delta..., then done or error"
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -172,13 +169,14 @@ def _paths(requests: RequestSchemas) -> dict[str, Any]:
                 },
             ],
             "get": {
-                "summary": "the branch on screen as a Markdown or JSON attachment named after the title",
+                "summary": "every message (all versions; the branch on screen marked) as a Markdown or JSON attachment "
+                "named after the title",
                 "responses": {
                     "200": {
                         "description": "attachment (Content-Disposition)",
                         "content": {
                             "text/markdown": {"schema": {"type": "string"}},
-                            "application/json": {"schema": _ref(documents.Conversation)},
+                            "application/json": {"schema": _ref(documents.ConversationExport)},
                         },
                     },
                     **_errors(400, 404),

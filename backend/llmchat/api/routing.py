@@ -214,6 +214,11 @@ class Router:
             with self._lock:
                 self._in_flight[endpoint.url] -= 1
 
+    def in_flight(self, endpoint: Endpoint) -> int:
+        """Requests this process has on `endpoint` now."""
+        with self._lock:
+            return self._in_flight.get(endpoint.url, 0)
+
     def health_report(self) -> list[dict[str, Any]]:
         report = []
         for endpoint in self.all_endpoints():

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import re
-import unicodedata
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from llmchat.store import (
     ConversationRecord,
@@ -55,6 +51,8 @@ def conversation_summary(record: ConversationRecord) -> dict[str, Any]:
     return {
         "id": record.id,
         "title": record.title,
+        # a model is writing a better title (api/titles.py): the web app reads the list again for it
+        "title_pending": record.title_state == "writing",
         "kind": record.kind,
         "model": None if hidden else record.model,
         "models": [None for _ in record.models] if hidden else list(record.models),
@@ -111,73 +109,6 @@ def search_json(hits: list[SearchHit]) -> dict[str, Any]:
             for hit in hits
         ]
     }
-
-
-def _model_name(model: str | None, hidden: bool) -> str:
-    return "hidden until you vote" if hidden else model or "unknown model"
-
-
-def _markdown_feedback(feedback: FeedbackRecord | None) -> list[str]:
-    if feedback is None:
-        return []
-    lines = (
-        [f"*Your rating: {'thumbs up' if feedback.rating == 'up' else 'thumbs down'}*", ""] if feedback.rating else []
-    )
-    if feedback.correction:
-        lines += ["*Your better answer:*", "", *[f"> {line}".rstrip() for line in feedback.correction.splitlines()], ""]
-    return lines
-
-
-def _markdown_messages(messages: tuple[MessageRecord, ...]) -> list[str]:
-    lines: list[str] = []
-    for message in messages:
-        who = "You" if message.role == "user" else f"Assistant ({_model_name(message.model, message.model_hidden)})"
-        note = "" if message.status == "complete" else f" — {message.status}"
-        if message.finish_reason == "length":
-            note += " — cut off"
-        lines += [f"## {who}{note}", "", f"*{iso(message.created_at)}*", "", message.content, ""]
-        lines += _markdown_feedback(message.feedback)
-    return lines
-
-
-def export_markdown(record: ConversationRecord) -> str:
-    """The branch on screen (a compare session: each column in turn)."""
-    lines = [f"# {record.title}", "", f"Exported from llmchat. Started {iso(record.created_at)}.", ""]
-    if record.kind == "compare":
-        for number, column in enumerate(record.columns, start=1):
-            lines += [f"# Column {number}: {_model_name(column.model, record.models_hidden)}", ""]
-            lines += _markdown_messages(column.messages)
-        if record.votes:
-            lines += ["# Votes", ""] + [_markdown_vote(vote) for vote in record.votes] + [""]
-        return "\n".join(lines)
-    return "\n".join(lines + _markdown_messages(record.messages))
-
-
-VERDICTS = {"left": "left is better", "right": "right is better", "tie": "a tie", "both_bad": "both bad"}
-
-
-def _markdown_vote(vote: VoteRecord) -> str:
-    prompt = " ".join(vote.prompt.split())
-    return f"- {prompt!r}: {VERDICTS[vote.winner]} (left {vote.left.model}, right {vote.right.model})"
-
-
-def export_json(record: ConversationRecord) -> str:
-    return json.dumps(conversation_json(record), ensure_ascii=False, indent=2)
-
-
-def title_slug(title: str, limit: int = 80) -> str:
-    """An ASCII file name from a title: "Café in Köln!" -> "cafe-in-koln"; "conversation" when nothing is left."""
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit].strip("-")
-    return slug or "conversation"
-
-
-def attachment_header(title: str, suffix: str) -> str:
-    """Content-Disposition named after the title: an ASCII slug, plus the title itself per RFC 5987."""
-    full = re.sub(r'[\x00-\x1f\x7f/\\"]+', " ", title).strip() or "conversation"
-    return (
-        f"attachment; filename=\"{title_slug(title)}.{suffix}\"; filename*=UTF-8''{quote(f'{full}.{suffix}', safe='')}"
-    )
 
 
 def shorten_title(message: str, limit: int) -> str:

@@ -2,8 +2,8 @@
 
 Events (the SSE answer, or collected into the JSON one): `start` {conversation_id, user_message, message},
 `delta` {content} many times, then `done` {conversation_id, message} or `error` {error, conversation_id,
-message|null}, then, after the first exchange, `title` {conversation_id, title}. `ping` {} is sent while the
-server is silent (SSE comments).
+message|null}. `ping` {} is sent while the server is silent (SSE comments). After a first exchange the title is
+handed to api/titles.py, which writes it later, in the background.
 
 Nothing is lost, whatever happens:
 - the reply's text is saved every `replies.save_interval_s`, so a killed API process leaves a `stopped` reply with
@@ -147,9 +147,7 @@ class TurnRunner:
                 },
             )
         if reply is not None and reply.status == "complete" and turn.kind == "message":
-            title = self.titles.after_first_exchange(turn, reply)
-            if title is not None:
-                yield "title", {"conversation_id": turn.conversation_id, "title": title}
+            self.titles.after_first_exchange(turn, reply)
 
     def _relay(
         self,

@@ -13,8 +13,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 MESSAGE_STATUSES = ("complete", "error", "stopped", "pending", "streaming")
 CONVERSATION_KINDS = ("chat", "compare")
 # untitled: no message yet; first_line: the first message's first line, a model-written title may replace it;
-# final: written by the model or the user (or older than titles), never replaced automatically
-TITLE_STATES = ("untitled", "first_line", "final")
+# writing: a model is writing one (api/titles.py); final: settled (the model's, the user's, the first line after a
+# failed or skipped model title, or older than titles), never replaced automatically. ("model": older rows, settled)
+TITLE_STATES = ("untitled", "first_line", "writing", "final")
 RATINGS = ("up", "down")
 # both_bad counts as a tie for the rating (ranking/), and is reported apart
 VOTE_WINNERS = ("left", "right", "tie", "both_bad")

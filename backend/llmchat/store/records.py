@@ -83,6 +83,8 @@ class ConversationRecord:
     blind: bool = False  # a compare session whose models were drawn at random
     revealed: bool = False  # ... and have been shown, after its first vote
     votes: tuple[VoteRecord, ...] = field(default=())
+    # every message, every version, oldest first: read for an export only (get_conversation(whole_tree=True))
+    tree: tuple[MessageRecord, ...] = field(default=())
 
     @property
     def models_hidden(self) -> bool:

@@ -152,8 +152,9 @@ class ChatStore:
             firsts[conversation_id].append((first, model))
         return {cid: tuple(model for _, model in sorted(pairs)) for cid, pairs in firsts.items()}
 
-    def get_conversation(self, owner: str, conversation_id: str) -> ConversationRecord | None:
-        """The summary with the branch on screen (chat) or each column's newest branch (compare)."""
+    def get_conversation(self, owner: str, conversation_id: str, whole_tree: bool = False) -> ConversationRecord | None:
+        """The summary with the branch on screen (chat) or each column's newest branch (compare); with
+        `whole_tree`, every message too (`tree`, for an export)."""
         with self._sessions.begin() as session:
             conversation = self._owned(session, owner, conversation_id)
             if conversation is None:
@@ -161,6 +162,7 @@ class ChatStore:
             self._settle(session, conversation_id)
             messages = self._messages(session, conversation_id)
             used = self._models_used(session, [conversation_id]).get(conversation_id, ())
+            tree_part = {"tree": tuple(messages)} if whole_tree else {}
             if conversation.kind == "compare":
                 columns = tuple(
                     ColumnRecord(model, tuple(tree.branch_on_screen(messages, None, column)))
@@ -172,9 +174,9 @@ class ChatStore:
                         select(Vote).where(Vote.conversation_id == conversation_id).order_by(Vote.id)
                     )
                 )
-                return conversation_record(conversation, len(messages), used, columns=columns, votes=votes)
+                return conversation_record(conversation, len(messages), used, columns=columns, votes=votes, **tree_part)
             branch = tuple(tree.branch_on_screen(messages, conversation.current_leaf_id))
-            return conversation_record(conversation, len(messages), used, messages=branch)
+            return conversation_record(conversation, len(messages), used, messages=branch, **tree_part)
 
     def rename_conversation(self, owner: str, conversation_id: str, title: str) -> ConversationRecord | None:
         with self._sessions.begin() as session:
@@ -217,23 +219,27 @@ class ChatStore:
             )
 
     def claim_title(self, conversation_id: str) -> bool:
-        """True for exactly one caller while the title is still the first message's line (then the model writes
-        one); concurrent replies (two compare columns) do not both generate a title."""
+        """True for exactly one caller while the title is still the first message's line: it then writes one
+        (the state is `writing` until finish_title); concurrent replies (two compare columns) do not both."""
         with self._sessions.begin() as session:
             result = session.execute(
                 update(Conversation)
                 .where(Conversation.id == conversation_id, Conversation.title_state == "first_line")
-                .values(title_state="model")
+                .values(title_state="writing")
             )
             return result.rowcount == 1
 
-    def set_model_title(self, conversation_id: str, title: str) -> ConversationRecord | None:
-        """Store a generated title unless the user renamed the conversation meanwhile."""
+    def finish_title(self, conversation_id: str, title: str | None) -> ConversationRecord | None:
+        """The claimed title is done: `title` replaces the first line (None: the first line stays), unless the user
+        renamed the conversation meanwhile."""
+        values: dict[str, Any] = {"title_state": "final"}
+        if title:
+            values["title"] = title[:200]
         with self._sessions.begin() as session:
             session.execute(
                 update(Conversation)
-                .where(Conversation.id == conversation_id, Conversation.title_state == "model")
-                .values(title=title[:200])
+                .where(Conversation.id == conversation_id, Conversation.title_state == "writing")
+                .values(**values)
             )
             conversation = session.get(Conversation, conversation_id)
             return conversation_record(conversation, 0) if conversation else None

@@ -63,3 +63,20 @@ def branch_on_screen(
     messages: Sequence[MessageRecord], current_leaf_id: int | None, column: int = 0
 ) -> list[MessageRecord]:
     return path_to(messages, leaf_of_column(messages, current_leaf_id, column))
+
+
+def depth_first(messages: Sequence[MessageRecord]) -> list[MessageRecord]:
+    """Every message, each followed by what grew under it (a version's replies before its next version), versions
+    oldest first: the order an export lists a conversation's other branches in. A message whose parent is not among
+    `messages` counts as a first message."""
+    ids = {m.id for m in messages}
+    children: dict[int | None, list[MessageRecord]] = defaultdict(list)
+    for message in sorted(messages, key=lambda m: m.id):
+        children[message.parent_id if message.parent_id in ids else None].append(message)
+    ordered: list[MessageRecord] = []
+    stack = list(reversed(children[None]))
+    while stack:
+        message = stack.pop()
+        ordered.append(message)
+        stack.extend(reversed(children[message.id]))
+    return ordered

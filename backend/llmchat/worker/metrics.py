@@ -1,6 +1,10 @@
 """Prometheus metrics of the worker at GET /metrics, named as vLLM names its own with an `llmchat:` prefix, so
 dashboards made for vLLM read them with the prefix changed:
 
+- `llmchat:request_queue_time_seconds` (histogram): from the request's arrival in the worker until its engine took
+  it: the wait for its model's load and the pool's lease, tokenizing, then the engine's queue until a batch slot
+  (transformers: admission into the batch; OpenVINO: the hand-over to its pipeline, whose own scheduling after that is
+  not observable). A request given up while it waited is not counted;
 - `llmchat:time_to_first_token_seconds` (histogram): from the request's submission to the engine to its first text;
 - `llmchat:time_per_output_token_seconds` (histogram): a request's mean time per output token after the first
   (inter-token latency);
@@ -24,11 +28,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from llmchat.worker.engines.base import Delta, Event, Failed, Finished
+from llmchat.worker.engines.base import Delta, Event, Failed, Finished, GenerationHandle
 
 # vLLM's buckets for the same histograms
 TTFT_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0)
 TPOT_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0)
+# vLLM puts its queue time in its latency buckets (0.3 s and up); on a CPU a slot is often free within milliseconds
+# and a model load takes minutes: the first-token buckets, and longer ones for loads
+QUEUE_BUCKETS = (*TTFT_BUCKETS, 80.0, 160.0, 320.0, 640.0)
 E2E_BUCKETS = (0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0)
 
 
@@ -70,6 +77,13 @@ class WorkerMetrics:
             buckets=TPOT_BUCKETS,
             registry=self.registry,
         )
+        self.queue_time = Histogram(
+            "llmchat:request_queue_time_seconds",
+            "Time from a request's arrival in the worker until its engine took it",
+            labels,
+            buckets=QUEUE_BUCKETS,
+            registry=self.registry,
+        )
         self.e2e = Histogram(
             "llmchat:e2e_request_latency_seconds",
             "End-to-end request latency",
@@ -86,13 +100,22 @@ class WorkerMetrics:
         )
         self.registry.register(EngineLoad(pool))
 
-    def track(self, model: str, sink: Callable[[Event], None]) -> Callable[[Event], None]:
-        """`sink`, timing the generation it receives the events of (called on the engine's thread)."""
+    def track(
+        self, model: str, sink: Callable[[Event], None], arrived: float, handle: GenerationHandle
+    ) -> Callable[[Event], None]:
+        """`sink`, timing the generation it receives the events of (called on the engine's thread). `arrived`: when
+        the request reached the worker (time.perf_counter); `handle`: the one the engine is given, which it marks
+        when it takes the request."""
         submitted = time.perf_counter()
         first: list[float] = []
+        heard: list[bool] = []
 
         def observed(event: Event) -> None:
             now = time.perf_counter()
+            if not heard:  # the engine speaks only after it took the request
+                heard.append(True)
+                if handle.admitted_at is not None:
+                    self.queue_time.labels(model).observe(max(0.0, handle.admitted_at - arrived))
             if isinstance(event, Delta) and not first:
                 first.append(now)
                 self.ttft.labels(model).observe(now - submitted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -15,7 +16,7 @@ from llmchat.models.gguf_file import UnservableGGUF
 from llmchat.models.specs import SourceUnavailable, UnknownModelError, spec_summary
 from llmchat.worker import metrics, responses
 from llmchat.worker.engines import QueueFull
-from llmchat.worker.engines.base import GenerationRequest, SamplingParams
+from llmchat.worker.engines.base import GenerationHandle, GenerationRequest, SamplingParams
 from llmchat.worker.errors import ApiError, busy
 from llmchat.worker.guards import BodyTooLarge, RequestGuard
 from llmchat.worker.pool import ModelBusy, ModelLoadFailed, ModelLoading, ModelPool, Target
@@ -109,10 +110,10 @@ def _generation_request(target: Target, prompt_ids: list[int], body: GenerationB
     )
 
 
-def _submit(target: Target, request: GenerationRequest, sink):
+def _submit(target: Target, request: GenerationRequest, sink, handle: GenerationHandle):
     """Queue the request; its lease on the engine is released with its final event."""
     try:
-        return target.engine.submit(request, target.lease.releasing(sink))
+        return target.engine.submit(request, target.lease.releasing(sink), handle)
     except QueueFull as exc:
         raise busy(f"the worker is busy ({exc}); retry shortly", "queue_full") from exc
 
@@ -131,6 +132,7 @@ async def _prompt_ids(tokenizing: Tokenizing, target: Target, body: GenerationBo
 
 
 async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, chat: bool):
+    arrived = time.perf_counter()  # the queue time counts from here: model load, lease, tokenizing, engine queue
     raw = await _json_body(request)
     body = parse(ChatBody if chat else CompletionBody, raw)
     target = await _target(pool, body.model)
@@ -147,7 +149,9 @@ async def _generate(request: Request, pool: ModelPool, tokenizing: Tokenizing, c
             )
             shape = responses.CompletionShape(target.spec.id, generation.logprobs, echo, scored=generation.echo)
         stream = EventStream()
-        handle = _submit(target, generation, request.app.state.metrics.track(target.spec.id, stream.sink))
+        handle = GenerationHandle()
+        timed = request.app.state.metrics.track(target.spec.id, stream.sink, arrived, handle)
+        _submit(target, generation, timed, handle)
     except BaseException:  # refused before it reached the engine: the engine may be unloaded again
         target.lease.release()
         raise

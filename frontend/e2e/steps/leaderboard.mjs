@@ -1,5 +1,5 @@
 // The leaderboard after the votes: every voted model with its rating and interval bar, battles, win rate and
-// thumbs-up share; how ties count; sorting; and model cards from a row and from the model picker.
+// thumbs-up share; how ties count; sorting; and model cards from a row and from the model picker (no server paths).
 import { assert } from '../browser.mjs'
 
 export async function leaderboard({ page, step, h, shared }) {
@@ -80,6 +80,12 @@ export async function leaderboard({ page, step, h, shared }) {
     const splits = await card.locator('[data-testid="evaluation"] tr[data-split]').allInnerTexts()
     assert(splits.length === 3 && /seen/.test(splits[1]) && /unseen/.test(splits[2]), `seen/unseen rows: ${splits}`)
     assert((await card.locator('.recipe').innerText()).length > 0, 'the recipe')
+    // the run's recipe and evaluation name files on the model server (tmp folders here): a user sees file names only
+    const text = await card.innerText()
+    const leaked = text.match(/(^|[\s(])(\/|~\/)[^\s)]+|[\w.-]+\/[\w.-]+\.(jsonl|json|yaml)|models\/runs\/[\w.-]+/g) // ("a fine-tuning run in models/runs" says where runs are found)
+    assert(!leaked, `no server path on the card: ${leaked}`)
+    assert(/[\w-]+\.jsonl/.test(text), 'the data is named by its file name')
+    assert(!/\bReport\b/.test(await card.locator('[data-testid="evaluation"]').innerText()), 'no report location')
     await page.keyboard.press('Escape')
   })
 }

@@ -55,12 +55,19 @@ export async function tree({ page, step, h, shared }) {
     assert((await lastReply().locator('[data-testid="version-label"]').innerText()) === '2 / 2', 'the old branch kept both replies')
   })
 
-  await step('the branch on screen survives a reload, and export follows it', async () => {
+  await step('the branch on screen survives a reload; the export holds every version with that branch marked', async () => {
     await page.reload()
     await userMessages().first().locator('.user-text', { hasText: 'Tree question one' }).waitFor()
     assert((await userMessages().first().locator('[data-testid="version-label"]').innerText()) === '1 / 2', 'still version 1 of the prompt')
-    const md = await h.api(`/api/conversations/${shared.treeId}/export?format=markdown`)
-    assert(md.body.includes('Tree question one') && !md.body.includes('Tree question edited'), 'export writes the branch on screen only')
+    const md = (await h.api(`/api/conversations/${shared.treeId}/export?format=markdown`)).body
+    const [onScreen, others] = md.split('\n# Other versions\n')
+    assert(onScreen.includes('Tree question one') && !onScreen.includes('Tree question edited'), 'the branch on screen comes first')
+    assert(others && others.includes('Tree question edited'), 'the other branch is in the export too, under "Other versions"')
+    const json = JSON.parse((await h.api(`/api/conversations/${shared.treeId}/export?format=json`)).body)
+    const detail = JSON.parse((await h.api(`/api/conversations/${shared.treeId}`)).body)
+    assert(json.messages.length === detail.message_count && json.export.messages === detail.message_count, `every message (${json.messages.length} of ${detail.message_count})`)
+    const marked = json.messages.filter((m) => m.on_screen).map((m) => m.id)
+    assert(JSON.stringify(marked) === JSON.stringify(detail.messages.map((m) => m.id)), 'on_screen marks exactly the branch shown')
   })
 
   await step('editing a later message branches from the reply before it', async () => {

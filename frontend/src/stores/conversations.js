@@ -1,9 +1,17 @@
 // The sidebar's list of conversations (newest first, as the API sends them).
 import { reactive } from 'vue'
+import { WINDOW_TIMERS } from '../lib/timers.js'
 
-export function createConversations({ api }) {
+// A model-written title (titles.source: model) comes after the reply, once the model server is idle: while the
+// list has one pending (`title_pending`), it is read again after these waits, then left until the next reply.
+export const TITLE_WAITS_MS = [1000, 2000, 4000, 8000, 15000, 30000]
+
+export function createConversations({ api, timers = WINDOW_TIMERS }) {
   const state = reactive({ items: [], loading: false, loaded: false })
   let latest = 0
+  let titleTimer = null
+  let titleTries = 0
+  let pendingKey = ''
 
   /** Reload the list; an answer that arrives after a newer request's is dropped (it would be stale). */
   async function load() {
@@ -14,9 +22,20 @@ export function createConversations({ api }) {
       if (ticket !== latest) return
       state.items = items
       state.loaded = true
+      followTitles()
     } finally {
       if (ticket === latest) state.loading = false
     }
+  }
+
+  // Read the list again while a title is being written; new pending titles start the waits over.
+  function followTitles() {
+    timers.clearTimeout(titleTimer)
+    const key = state.items.filter((c) => c.title_pending).map((c) => c.id).join(',')
+    if (key !== pendingKey) titleTries = 0
+    pendingKey = key
+    if (!key || titleTries >= TITLE_WAITS_MS.length) return
+    titleTimer = timers.setTimeout(() => load().catch(() => {}), TITLE_WAITS_MS[titleTries++])
   }
 
   async function rename(id, title) {

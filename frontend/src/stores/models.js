@@ -2,13 +2,11 @@
 // `loading`; null when its server does not say): llmchat's worker loads a model on its first request.
 import { reactive } from 'vue'
 import { toApiError } from '../api/errors.js'
+import { WINDOW_TIMERS } from '../lib/timers.js'
 
 const REFRESH_AFTER_MS = 5000 // a quiet refresh (after a reply, on opening the picker) asks at most this often
 // while no model can be had (model server down or starting), the list is asked again after these waits (then the last)
 export const RETRY_DELAYS_MS = [2000, 3000, 5000, 10000]
-
-// the browser's timers must be called as functions of the window, never as methods of another object
-const WINDOW_TIMERS = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (id) => clearTimeout(id) }
 
 export function createModels({ api, clock = Date.now, timers = WINDOW_TIMERS }) {
   // retryIn: seconds until the next automatic try while no model is available (null: none planned)

@@ -2,16 +2,23 @@
 
 Asked of the model's server over HTTP (`GET /v1/models/{id}/card`, llmchat's worker), never read from a disk the
 API may not share with it. A server without that route gets a card of what /v1/models told: no run.
+
+A card names files on the model server (the recipe's data and output folders, where an evaluation's report and test
+data are): those are the operator's business, so only admins see them; everyone else gets each path's last part
+(the file's name) and no report location.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from flask import Blueprint, jsonify
 from pydantic import ValidationError
 
 from llmchat.api import documents
+from llmchat.api.callers import current_caller
 from llmchat.api.chat_service import WORKER_ERRORS, not_found
 from llmchat.api.errors import ApiError
 from llmchat.api.routing import ModelInfo
@@ -33,6 +40,40 @@ def listed_card(info: ModelInfo) -> dict[str, Any]:
         "created": info.created,
         "run": None,
     }
+
+
+# a source string (hf:ORG/NAME, ollama:NAME, package:NAME) or a URL is no path on the server
+_SOURCE = re.compile(r"^[a-z][a-z0-9+.-]*:(?![\\/])", re.IGNORECASE)
+_DRIVE = re.compile(r"^[a-z]:[\\/]", re.IGNORECASE)
+_KEEP = {"id", "base_model", "model"}  # model names, whatever they look like
+_LOCATIONS = {"report"}  # where a file lies, nothing else: gone for non-admins
+
+
+def looks_like_path(text: str) -> bool:
+    """Absolute (/..., ~/..., C:\\...) or a relative path with a separator and no spaces (data/tasks.jsonl)."""
+    if not text or "\n" in text or "://" in text or _SOURCE.match(text):
+        return False
+    if text.startswith(("/", "~")) or _DRIVE.match(text):
+        return True
+    return not any(c.isspace() for c in text) and ("/" in text or "\\" in text)
+
+
+def _file_name(text: str) -> str:
+    path = PureWindowsPath(text) if "\\" in text else PurePosixPath(text)
+    return path.name or text.strip("/\\~") or "…"
+
+
+def without_paths(value: Any) -> Any:
+    """The card with every server path cut to its last part and report locations left out."""
+    if isinstance(value, dict):
+        return {
+            key: item if key in _KEEP else without_paths(item) for key, item in value.items() if key not in _LOCATIONS
+        }
+    if isinstance(value, list):
+        return [without_paths(item) for item in value]
+    if isinstance(value, str) and looks_like_path(value):
+        return _file_name(value)
+    return value
 
 
 @bp.get("/models/<path:model_id>/card")
@@ -59,4 +100,4 @@ def model_card(model_id: str):
                 card["run"]["loss_curve"] = [
                     {k: v for k, v in point.items() if v is not None} for point in card["run"]["loss_curve"]
                 ]
-    return jsonify(card)
+    return jsonify(card if current_caller().admin else without_paths(card))

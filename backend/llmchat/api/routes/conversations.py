@@ -7,14 +7,9 @@ from flask import Blueprint, Response, jsonify, request
 from llmchat.api.blind import draw_pair
 from llmchat.api.chat_service import WORKER_ERRORS, not_found
 from llmchat.api.errors import ApiError
+from llmchat.api.exports import attachment_header, export_json, export_markdown
 from llmchat.api.schemas import validate
-from llmchat.api.serializers import (
-    attachment_header,
-    conversation_json,
-    conversation_summary,
-    export_json,
-    export_markdown,
-)
+from llmchat.api.serializers import conversation_json, conversation_summary
 from llmchat.api.services import Services, caller, json_body, services
 
 bp = Blueprint("conversations", __name__, url_prefix="/api/conversations")
@@ -115,7 +110,9 @@ def export_conversation(conversation_id: str):
     name = request.args.get("format", "markdown")
     if name not in EXPORTS:
         raise ApiError(400, "invalid_field", f"format must be one of {sorted(EXPORTS)}", field="format")
-    record = services().chat.owned_conversation(caller(), conversation_id)
+    record = services().store.get_conversation(caller(), conversation_id, whole_tree=True)
+    if record is None:
+        raise not_found()
     mimetype, suffix, render = EXPORTS[name]
     return Response(
         render(record),

@@ -15,13 +15,15 @@ before any Delta, each generated token's on the Delta that carries its text (or 
     can_score: bool           whether it answers requests with logprobs / echo (not OpenVINO on a .gguf read directly)
     stats: EngineStats
     queue_depth, active_count
-    submit(request, sink) -> GenerationHandle     raises QueueFull
+    submit(request, sink, handle=None) -> GenerationHandle     raises QueueFull (a given handle is used: the
+                              caller can hold it before the engine thread sees the request)
     close()
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 GREEDY_BELOW = 1e-5  # temperature at or under this means argmax, on every engine
@@ -120,10 +122,17 @@ Event = Delta | PromptScored | Finished | Failed
 
 
 class GenerationHandle:
-    """What the submitter keeps: `cancel()` makes the request leave the batch at the next step boundary."""
+    """What the submitter keeps: `cancel()` makes the request leave the batch at the next step boundary.
+    `admitted_at` (time.perf_counter) is when the engine took the request from its queue (None until then)."""
 
     def __init__(self) -> None:
         self._cancelled = threading.Event()
+        self.admitted_at: float | None = None
+
+    def admitted(self) -> None:
+        """Called by the engine as it takes the request into its batch (or hands it to its pipeline)."""
+        if self.admitted_at is None:
+            self.admitted_at = time.perf_counter()
 
     def cancel(self) -> None:
         self._cancelled.set()

@@ -142,8 +142,8 @@ class OpenVINOEngine:
     def active_count(self) -> int:
         return len(self._running)
 
-    def submit(self, request: GenerationRequest, sink) -> GenerationHandle:
-        handle = GenerationHandle()
+    def submit(self, request: GenerationRequest, sink, handle: GenerationHandle | None = None) -> GenerationHandle:
+        handle = handle or GenerationHandle()
         reply = Reply(
             request.prompt_ids,
             request.max_tokens,
@@ -195,6 +195,7 @@ class OpenVINOEngine:
                 reply.cancel()
                 continue
             request_id, self._next_id = self._next_id, self._next_id + 1
+            handle.admitted()  # the pipeline's own scheduling after add_request is not observable
             try:
                 scoring = self._score_prompt(request, reply)
                 if request.max_tokens == 0:  # only the prompt's logprobs were asked for

@@ -99,9 +99,11 @@ class Engine:
     def active_count(self) -> int:
         return len(self._active)
 
-    def submit(self, request: GenerationRequest, sink: Callable[[Event], None]) -> GenerationHandle:
+    def submit(
+        self, request: GenerationRequest, sink: Callable[[Event], None], handle: GenerationHandle | None = None
+    ) -> GenerationHandle:
         """Queue a request; `sink` receives its events on the engine thread. Raises QueueFull."""
-        handle = GenerationHandle()
+        handle = handle or GenerationHandle()
         sequence = Sequence(request, sink, handle, self._decode_tokenizer, self.eos_ids, self.vocab_size, self.device)
         with self._wake:
             if len(self._waiting) >= self.max_queue:
@@ -209,6 +211,7 @@ class Engine:
             if sequence.handle.cancelled:
                 self._cancel(sequence)
             else:
+                sequence.handle.admitted()
                 admitted.append(sequence)
                 tokens += length
         for group in prefill_groups([len(sequence.request.prompt_ids) for sequence in admitted]):
