@@ -38,6 +38,7 @@ def test_a_line_about_titles_is_no_title(written, title):
     assert clean_title(written, 60) == title
 
 
+@pytest.mark.integration  # a stand-in model server on a socket
 def test_a_title_waits_until_the_server_is_idle(tmp_path):
     """Someone else's long reply keeps the model server busy (its /health counts it as active): the first
     exchange's title is not asked for while it runs, and is written as soon as it ends."""
@@ -69,6 +70,7 @@ def test_a_title_waits_until_the_server_is_idle(tmp_path):
             assert titled["title"].startswith("x x x")  # the model server's words, not the first line
 
 
+@pytest.mark.integration  # a stand-in model server on a socket
 def test_a_title_being_written_gives_way_to_a_users_message(tmp_path):
     """A title (200 slow pieces) is being written when the user sends the next message: the title's request is
     closed at its next piece, so the message has the server to itself; the title is written again afterwards."""

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from flask import Flask, jsonify
 
 from llmchat.api.routes.cards import looks_like_path
 from tests.support.api_server import api_config, from_address, start_api
 from tests.support.stand_in import serve_app
+
+pytestmark = pytest.mark.integration  # a real worker and API
 
 SCORE = {"acc": 0.4, "acc_norm": 0.45, "n": 20, "limit": 20, "num_fewshot": None, "created": "20261203-091500"}
 CARD = {

@@ -42,7 +42,7 @@ def test_run_folder_has_everything_and_the_manifest(lora_run, task_data):
         "status": "complete",
     }
     # the manifest is written last: nothing the run made is newer (exports are made later, by `llmchat export`)
-    newest = max(p.stat().st_mtime_ns for p in lora_run.iterdir() if p.name not in ("checkpoints", "exports"))
+    newest = max(p.stat().st_mtime_ns for p in lora_run.iterdir() if p.name not in ("checkpoints", "exports", "merged"))
     assert (lora_run / "llmchat_run.json").stat().st_mtime_ns == newest
     test_split = load_examples(lora_run / "test.jsonl")
     assert len(test_split) == 16 and sum(r["phrasing"] == "unseen" for r in test_split) == 8
