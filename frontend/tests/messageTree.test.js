@@ -62,15 +62,29 @@ describe('message tree', () => {
     expect(session.state.messages[2].sibling_ids).toEqual([3, 5])
   })
 
-  it('a new message names the reply on screen as its parent; Stop before the server answered puts the thread back', async () => {
-    const api = fakeApi({ chat: [], hang: 'chat' })
+  it('a new message names the reply on screen as its parent; Stop before the server answered is sent when it does', async () => {
+    const stops = []
+    let answer
+    const api = {
+      ...fakeApi(),
+      chatStream: async (body, { onEvent }) => {
+        api.body = body
+        await new Promise((resolve) => { answer = resolve })
+        onEvent({ event: 'start', data: { conversation_id: 'c1', message: msg({ id: 6, status: 'streaming', parent_id: 5 }) } })
+        onEvent({ event: 'done', data: { conversation_id: 'c1', message: msg({ id: 6, status: 'stopped', parent_id: 5 }) } })
+      },
+      stopReply: async (id) => stops.push(id),
+    }
     const session = openSession(api)
     const pending = session.send('next question', { model: 'tiny', params: {} })
     await Promise.resolve()
-    expect(api.calls[0].args[0].parent_id).toBe(4)
+    expect(api.body.parent_id).toBe(4)
     session.stop()
-    expect(await pending).toMatchObject({ ok: false, started: false, stopped: true, restored: true })
-    expect(session.state.messages.map((m) => m.id)).toEqual([1, 2, 3, 4])
+    expect(stops).toEqual([]) // nothing to name yet
+    answer()
+    expect(await pending).toMatchObject({ ok: true, started: true, stopped: true })
+    expect(stops).toEqual([6])
+    expect(session.state.messages.map((m) => [m.id, m.status]).slice(-1)).toEqual([[6, 'stopped']])
   })
 
   it('editing the first message branches from the root (parent_id null); a refused edit restores the branch', async () => {

@@ -10,8 +10,10 @@ from llmchat.api.callers import CallerResolver, install_callers
 from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig, check_config, load_config
 from llmchat.api.errors import register_error_handlers
+from llmchat.api.jobs import ReplyJobs
 from llmchat.api.limits import GenerationSlots, generation_cap, install_rate_limit
 from llmchat.api.metrics import install_metrics
+from llmchat.api.reply_stream import ReplyFollower
 from llmchat.api.routes import (
     account,
     admin,
@@ -36,6 +38,7 @@ from llmchat.api.turn_runner import TurnRunner
 from llmchat.modelclient import ModelClient
 from llmchat.prompts import PromptBuilder
 from llmchat.store import AccountStore, ChatStore, FeedbackStore, KeyStore, UsageStore, open_database
+from llmchat.store.jobs import JobStore
 
 BLUEPRINTS = (
     meta.bp,
@@ -64,13 +67,16 @@ def create_app(config: AppConfig | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.limits.max_message_chars * 4 + 64 * 1024
 
     database = open_database(config.database_url, migrate=config.migrate_on_start)
-    store = ChatStore(database, stale_after_s=config.replies.stale_after_s)
+    replies = config.replies
+    store = ChatStore(database, stale_after_s=replies.stale_after_s)
+    job_store = JobStore(database, stale_after_s=replies.stale_after_s, kept_s=replies.events_kept_s)
     client = ModelClient(config.worker_timeout_s, config.worker_connect_timeout_s)
     router = Router(config, client)
     limits = config.limits
     service = ChatService(config, store, router, PromptBuilder(config.prompts_path()))
     accounts, keys_store, usage_store = AccountStore(database), KeyStore(database), UsageStore(database)
     callers = CallerResolver(config, accounts, keys_store)
+    runner = TurnRunner(service, TitleWriter(service), usage_store)
     app.extensions[EXTENSION] = Services(
         config=config,
         database=database,
@@ -78,7 +84,9 @@ def create_app(config: AppConfig | None = None) -> Flask:
         feedback=FeedbackStore(database),
         router=router,
         chat=service,
-        runner=TurnRunner(service, TitleWriter(service), usage_store),
+        runner=runner,
+        jobs=ReplyJobs(job_store, runner, replies.event_flush_s),
+        follower=ReplyFollower(job_store, store, replies.event_flush_s),
         schemas=request_schemas(limits.max_tokens, limits.max_message_chars),
         generations=GenerationSlots(limits.max_concurrent_per_ip, generation_cap(limits, threads=None)),
         accounts=accounts,
@@ -101,7 +109,15 @@ def create_app(config: AppConfig | None = None) -> Flask:
 
 
 def close_app(app: Flask) -> None:
-    """Release the database pool and the HTTP client (tests start many apps in one process)."""
+    """Stop the replies still being written (saved as `stopped`), release the database pool and the HTTP client
+    (tests start many apps in one process)."""
+    stop_jobs(app)
     services: Services = app.extensions[EXTENSION]
     services.router.client.close()
     services.database.dispose()
+
+
+def stop_jobs(app: Flask) -> None:
+    """Stop the replies this process is writing and wait (a while) for them to be saved as `stopped`."""
+    services: Services = app.extensions[EXTENSION]
+    services.jobs.close()

@@ -83,6 +83,7 @@ class ConversationRecord:
     blind: bool = False  # a compare session whose models were drawn at random
     revealed: bool = False  # ... and have been shown, after its first vote
     votes: tuple[VoteRecord, ...] = field(default=())
+    answering: bool = False  # a reply of it is being generated right now (a live job)
 
     @property
     def models_hidden(self) -> bool:

@@ -22,6 +22,7 @@ from llmchat.store.models import (
     Client,
     Conversation,
     Message,
+    ReplyJob,
     Vote,
     utc_now,
 )
@@ -132,8 +133,24 @@ class ChatStore:
         )
         with self._sessions() as session:
             rows = list(session.execute(query))
-            used = self._models_used(session, [row.id for row, _ in rows])
-            return [conversation_record(row, count, used.get(row.id, ())) for row, count in rows]
+            ids = [row.id for row, _ in rows]
+            used = self._models_used(session, ids)
+            answering = self._answering(session, ids)
+            return [
+                conversation_record(row, count, used.get(row.id, ()), answering=row.id in answering)
+                for row, count in rows
+            ]
+
+    def _answering(self, session: Session, conversation_ids: list[str]) -> set[str]:
+        """The conversations with a reply being generated: a running job whose process is alive."""
+        if not conversation_ids:
+            return set()
+        query = select(ReplyJob.conversation_id).where(
+            ReplyJob.conversation_id.in_(conversation_ids),
+            ReplyJob.state == "running",
+            ReplyJob.heartbeat_at >= self._stale_before(),
+        )
+        return set(session.scalars(query))
 
     @staticmethod
     def _models_used(session: Session, conversation_ids: list[str]) -> dict[str, tuple[str, ...]]:
@@ -161,6 +178,7 @@ class ChatStore:
             self._settle(session, conversation_id)
             messages = self._messages(session, conversation_id)
             used = self._models_used(session, [conversation_id]).get(conversation_id, ())
+            answering = bool(self._answering(session, [conversation_id]))
             if conversation.kind == "compare":
                 columns = tuple(
                     ColumnRecord(model, tuple(tree.branch_on_screen(messages, None, column)))
@@ -172,9 +190,11 @@ class ChatStore:
                         select(Vote).where(Vote.conversation_id == conversation_id).order_by(Vote.id)
                     )
                 )
-                return conversation_record(conversation, len(messages), used, columns=columns, votes=votes)
+                return conversation_record(
+                    conversation, len(messages), used, columns=columns, votes=votes, answering=answering
+                )
             branch = tuple(tree.branch_on_screen(messages, conversation.current_leaf_id))
-            return conversation_record(conversation, len(messages), used, messages=branch)
+            return conversation_record(conversation, len(messages), used, messages=branch, answering=answering)
 
     def rename_conversation(self, owner: str, conversation_id: str, title: str) -> ConversationRecord | None:
         with self._sessions.begin() as session:

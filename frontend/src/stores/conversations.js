@@ -1,9 +1,14 @@
 // The sidebar's list of conversations (newest first, as the API sends them).
 import { reactive } from 'vue'
 
+// While a conversation has a reply being written ("answering…", perhaps one the page left), the list is read
+// again every ANSWERING_POLL_MS, so the mark goes when the reply is done.
+export const ANSWERING_POLL_MS = 3000
+
 export function createConversations({ api }) {
   const state = reactive({ items: [], loading: false, loaded: false })
   let latest = 0
+  let pollTimer = null
 
   /** Reload the list; an answer that arrives after a newer request's is dropped (it would be stale). */
   async function load() {
@@ -14,6 +19,8 @@ export function createConversations({ api }) {
       if (ticket !== latest) return
       state.items = items
       state.loaded = true
+      clearTimeout(pollTimer)
+      if (items.some((c) => c.answering)) pollTimer = setTimeout(() => load().catch(() => {}), ANSWERING_POLL_MS)
     } finally {
       if (ticket === latest) state.loading = false
     }
