@@ -27,11 +27,14 @@ from llmchat.store import NotFound
 from llmchat.store.jobs import JobStore
 
 log = logging.getLogger(__name__)
+# a job with nothing to write still says it is alive this often (well below replies.stale_after_s)
+HEARTBEAT_S = 1.0
 
 
 class EventLog:
-    """One job's writes: events buffered and appended every `flush_s` (a non-delta event at once), deltas in one
-    piece. Remembers whether Stop was asked for and whether the job's rows are gone (conversation deleted)."""
+    """One job's writes: events buffered and appended every `flush_s` (a non-delta event at once), consecutive
+    deltas as one. Remembers whether Stop was asked for and whether the job's rows are gone (conversation
+    deleted)."""
 
     def __init__(self, jobs: JobStore, job_id: int, flush_s: float):
         self.jobs = jobs
@@ -53,8 +56,10 @@ class EventLog:
             self.tick()
 
     def tick(self) -> None:
-        """Flush when `flush_s` has passed (with or without events: the heartbeat)."""
-        if time.monotonic() - self.flushed_at >= self.flush_s:
+        """Flush the events waiting once `flush_s` has passed; with none, every HEARTBEAT_S all the same (the
+        heartbeat, and a look at the Stop flag, while the model server is silent)."""
+        waited = time.monotonic() - self.flushed_at
+        if waited >= HEARTBEAT_S or (self.pending and waited >= self.flush_s):
             self.flush()
 
     def flush(self, final_state: str | None = None) -> None:
