@@ -1,4 +1,4 @@
-// Replies that outlive the page, in Chromium against a running llmchat whose model writes long replies:
+// Replies that outlive the page, in Chromium against a running llmchat whose model writes long replies (1500 tokens):
 // `node e2e/jobs.mjs http://127.0.0.1:PORT`. A reply is a job of the server, so
 //   - leaving the conversation mid-reply does not stop it: the sidebar says "answering…", and opening the
 //     conversation again shows the reply still growing, until it ends on its own;
@@ -58,7 +58,7 @@ async function finishesAsSaved(id) {
   const status = await reply.getAttribute('data-status')
   assert(status === 'complete', `the reply finished by itself (${status})`)
   const saved = await savedReply(id)
-  assert(saved.status === 'complete' && saved.finish_reason === 'length', `saved complete at its token limit (${saved.status}, ${saved.finish_reason})`)
+  assert(saved.status === 'complete', `saved complete, not stopped (${saved.status}, ${saved.finish_reason})`)
   assert((await reply.getAttribute('data-message-id')) === String(saved.id), 'the same reply')
   const meta = await reply.locator('[data-testid="message-meta"]').innerText()
   const tokens = `${saved.usage.completion_tokens.toLocaleString('en-US')} tokens`
@@ -70,6 +70,8 @@ try {
   await step('loads the app with a model', async () => {
     await page.goto(base)
     await page.waitForFunction(() => document.querySelectorAll('#model-select option[value]:not([value=""])').length > 0)
+    // long replies (seconds): time to leave and come back while they are written
+    await h.setSettings({ max_tokens: 1500 })
   })
 
   await step('leaving a conversation mid-reply does not stop it: the sidebar says "answering…"', async () => {
