@@ -72,8 +72,12 @@ export function createChatSession({ api, column = null, onTurnStarted = () => {}
   function attach() {
     const reply = state.messages.findLast((m) => m.role === 'assistant' && m.status === 'streaming' && isSaved(m))
     if (!reply || controller || !api.followReply) return
+    const user = state.messages.find((m) => m.id === reply.parent_id && m.role === 'user') || null
     reply.content = '' // the replay brings the text back, from the start
-    run((signal, onEvent) => api.followReply(reply.id, { signal, onEvent }), null, reply)
+    run((signal, onEvent) => api.followReply(reply.id, { signal, onEvent }), user, reply).then((result) => {
+      // the server settles the question with its answer: answered, unless the reply failed
+      if (user?.status === 'pending' && result.started && !result.detached) user.status = reply.status === 'error' ? 'error' : 'complete'
+    })
   }
 
   function reset() {
