@@ -125,8 +125,7 @@ class ReplyJobs:
         try:
             with closing(self.runner.events(turn, worker, should_stop)) as generated:
                 for name, data in generated:
-                    if name != "ping":  # followers send their own keep-alives
-                        events.add(name, data)
+                    events.add(name, data)
             events.flush(final_state="finished")
         except Exception:
             # the database failed us: the job's heartbeat stops, and a follower settles it as interrupted

@@ -3,7 +3,7 @@
 It runs inside a reply job (api/jobs.py), which writes the events to the job's log. Events: `start`
 {conversation_id, user_message, message}, `delta` {content} many times, then `done` {conversation_id, message}
 or `error` {error, conversation_id, message|null}, then, after the first exchange, `title` {conversation_id,
-title}. `ping` {} is yielded while the server is silent.
+title}.
 
 Nothing is lost, whatever happens:
 - the reply's text is saved every `replies.save_interval_s`, so a killed API process leaves a `stopped` reply with
@@ -40,7 +40,6 @@ from llmchat.store import NotFound, UsageStore
 log = logging.getLogger(__name__)
 
 POLL_S = 0.25  # how often the loop looks for a Stop, at the clock and at the queue
-PING_AFTER_S = 15.0  # an SSE comment after this long without an event keeps proxies (and the socket check) awake
 _END = object()
 
 Event = tuple[str, dict[str, Any]]
@@ -159,7 +158,7 @@ class TurnRunner:
         should_stop: Callable[[], bool],
         outcome: Outcome,
     ) -> Iterator[Event]:
-        saved_at = last_event = time.monotonic()
+        saved_at = time.monotonic()
         while True:
             try:
                 item = pieces.get(timeout=POLL_S)
@@ -174,7 +173,6 @@ class TurnRunner:
                 text = cutter.feed(item)
                 if text:
                     yield "delta", {"content": text}
-                    last_event = time.monotonic()
                 if cutter.stopped:  # a server that ignores `stop` babbles on: the cut ends the reply here
                     outcome.status = "complete"
                     return
@@ -186,9 +184,6 @@ class TurnRunner:
                 # the periodic save is also the heartbeat that tells the store this stream is alive
                 self._save_progress(turn, cutter.text)
                 saved_at = now
-            if now - last_event >= PING_AFTER_S:
-                yield "ping", {}
-                last_event = now
 
     def _save_progress(self, turn: ChatTurn, text: str) -> None:
         try:
