@@ -50,12 +50,11 @@ class JobStore:
 
     def start(self, conversation_id: str, message_id: int) -> int:
         """A new running job for the reply; an earlier job of the same reply (Continue) goes with its events, and
-        so do jobs that ended more than `kept_s` ago."""
+        so do jobs last heard of more than `kept_s` ago (ended, or dead with nobody to notice)."""
         now = utc_now()
         with self._sessions.begin() as session:
             session.execute(delete(ReplyJob).where(ReplyJob.message_id == message_id))
-            old = (ReplyJob.state != "running") & (ReplyJob.heartbeat_at < now - timedelta(seconds=self.kept_s))
-            session.execute(delete(ReplyJob).where(old))
+            session.execute(delete(ReplyJob).where(ReplyJob.heartbeat_at < now - timedelta(seconds=self.kept_s)))
             job = ReplyJob(
                 conversation_id=conversation_id,
                 message_id=message_id,
