@@ -86,3 +86,17 @@ def test_a_silent_job_is_interrupted_once_and_the_list_stops_saying_answering(st
     assert jobs.latest(reply.id).state == "interrupted"
     assert [e.name for e in jobs.events_after(job, 0)] == ["done"]
     assert not store.list_conversations(OWNER)[0].answering
+
+
+def test_jobs_not_heard_of_for_kept_s_go_at_the_next_start(store, database):
+    jobs = JobStore(database, stale_after_s=0.1, kept_s=0.3)
+    conversation, reply = streaming_reply(store)
+    finished = jobs.start(conversation.id, reply.id)
+    jobs.append(finished, [("done", "{}")], final_state="finished")
+    other_conversation, other = streaming_reply(store)
+    dead = jobs.start(other_conversation.id, other.id)  # never writes again: its process died
+    time.sleep(0.4)
+    _, third = streaming_reply(store)
+    jobs.start(third.conversation_id, third.id)
+    assert jobs.latest(reply.id) is None and jobs.latest(other.id) is None
+    assert jobs.events_after(finished, 0) == [] and jobs.events_after(dead, 0) == []
