@@ -18,7 +18,6 @@ from llmchat.store import tree
 from llmchat.store.database import Database
 from llmchat.store.models import (
     CONVERSATION_KINDS,
-    MESSAGE_STATUSES,
     Client,
     Conversation,
     Message,
@@ -34,25 +33,11 @@ from llmchat.store.records import (
     conversation_record,
     vote_record,
 )
+from llmchat.store.rows import UPDATABLE, NotFound, check, insert, set_fields
 from llmchat.store.search import search_messages
 from llmchat.store.snapshots import conversation_messages, message_snapshot
 
-MESSAGE_ROLES = ("user", "assistant")
 MAX_ID = 2**31 - 1  # ids are INTEGER: a larger number is no message (and PostgreSQL would refuse to compare it)
-UPDATABLE = {
-    "content",
-    "status",
-    "finish_reason",
-    "prompt_tokens",
-    "completion_tokens",
-    "response_time_ms",
-    "model",
-    "params",
-}
-
-
-class NotFound(LookupError):
-    """The conversation or message is gone (deleted, perhaps by another request of the same identity meanwhile)."""
 
 
 class ChatStore:
@@ -276,21 +261,15 @@ class ChatStore:
         response_time_ms: int | None = None,
     ) -> MessageRecord:
         """A new message under `parent_id`; it becomes the end of the branch on screen."""
-        _check(role, status)
+        check(role, status)
         with self._sessions.begin() as session:
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None:
-                raise NotFound(f"conversation {conversation_id} does not exist")
-            if parent_id is not None:
-                parent = session.get(Message, parent_id)
-                if parent is None or parent.conversation_id != conversation_id or parent.column_index != column:
-                    raise ValueError(f"message {parent_id} is not in column {column} of this conversation")
-            message = Message(
-                conversation_id=conversation_id,
+            message = insert(
+                session,
+                conversation_id,
+                role,
+                content,
                 parent_id=parent_id,
-                column_index=column,
-                role=role,
-                content=content,
+                column=column,
                 model=model,
                 params=params,
                 status=status,
@@ -299,14 +278,35 @@ class ChatStore:
                 completion_tokens=completion_tokens,
                 response_time_ms=response_time_ms,
             )
-            session.add(message)
-            session.flush()
-            conversation.updated_at = utc_now()
-            if column == 0:
-                conversation.current_leaf_id = message.id
-            if model and role == "assistant":
-                conversation.model = model
             return self._record(session, message)
+
+    def add_exchange(
+        self,
+        conversation_id: str,
+        content: str,
+        *,
+        parent_id: int | None,
+        column: int,
+        model: str,
+        params: dict[str, Any],
+        prompt_tokens: int,
+    ) -> tuple[MessageRecord, MessageRecord]:
+        """A user message (`pending`) and its reply (`streaming`, empty: its id is known before the first word) in
+        one transaction, so no reader ever sees the question without its reply."""
+        with self._sessions.begin() as session:
+            fields = {"column": column, "model": model, "params": params}
+            user = insert(session, conversation_id, "user", content, parent_id=parent_id, status="pending", **fields)
+            reply = insert(
+                session,
+                conversation_id,
+                "assistant",
+                "",
+                parent_id=user.id,
+                status="streaming",
+                prompt_tokens=prompt_tokens,
+                **fields,
+            )
+            return self._record(session, user), self._record(session, reply)
 
     def update_message(self, message_id: int, **fields: Any) -> MessageRecord:
         """Set content, status, finish_reason, token counts, response_time_ms (whatever is given). Raises NotFound
@@ -315,9 +315,9 @@ class ChatStore:
         if unknown:
             raise ValueError(f"cannot update message fields {sorted(unknown)}")
         if "status" in fields:
-            _check("assistant", fields["status"])
+            check("assistant", fields["status"])
         with self._sessions.begin() as session:
-            message = _set_fields(session, message_id, fields)
+            message = set_fields(session, message_id, fields)
             return self._record(session, message)
 
     def finish_reply(
@@ -330,12 +330,12 @@ class ChatStore:
             raise ValueError(f"cannot update message fields {sorted(unknown)}")
         for status in (fields.get("status"), user_status):
             if status is not None:
-                _check("assistant", status)
+                check("assistant", status)
         with self._sessions.begin() as session:
-            reply = _set_fields(session, reply_id, fields)
+            reply = set_fields(session, reply_id, fields)
             user = None
             if user_status is not None and user_message_id is not None:
-                user = _set_fields(session, user_message_id, {"status": user_status})
+                user = set_fields(session, user_message_id, {"status": user_status})
             return self._record(session, reply), (self._record(session, user) if user is not None else None)
 
     def owned_message(self, owner: str, message_id: int) -> MessageRecord | None:
@@ -465,21 +465,3 @@ class ChatStore:
             .where(stale, Message.status == "pending", ~live)
             .values(status="error", updated_at=utc_now())
         )
-
-
-def _set_fields(session, message_id: int, fields: dict[str, Any]) -> Message:
-    message = session.get(Message, message_id)
-    if message is None:
-        raise NotFound(f"message {message_id} does not exist")
-    for name, value in fields.items():
-        setattr(message, name, value)
-    message.updated_at = utc_now()
-    session.flush()
-    return message
-
-
-def _check(role: str, status: str) -> None:
-    if role not in MESSAGE_ROLES:
-        raise ValueError(f"role must be one of {MESSAGE_ROLES}, not {role!r}")
-    if status not in MESSAGE_STATUSES:
-        raise ValueError(f"status must be one of {MESSAGE_STATUSES}, not {status!r}")
