@@ -1,7 +1,7 @@
 // The message tree from the session's side: edit = a new branch from the edited message's parent, regenerate
 // names the prompt it answers again, Continue extends the same reply, switching versions asks the server for
 // the branch, a title event renames the conversation, and a reply after Retry clears "not answered".
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createChatSession } from '../src/stores/chatSession.js'
 import { createSearch } from '../src/stores/search.js'
 import { ApiError } from '../src/api/errors.js'
@@ -209,27 +209,6 @@ describe('message tree', () => {
     column.apply({ id: 'x', kind: 'compare', columns: [{ model: 'a', messages: [] }, { model: 'b', messages: [] }], messages: [] })
     await column.send('hi', { model: 'b', params: {} })
     expect(api.calls[0].args[0]).toMatchObject({ column: 1, model: 'b', conversation_id: 'x' })
-  })
-})
-
-describe('a reply still being written when the page opened', () => {
-  it('is read again every 2 s until it is no longer streaming', async () => {
-    vi.useFakeTimers()
-    try {
-      const writing = { id: 'c1', messages: [msg({ id: 1, role: 'user', content: 'q' }), msg({ id: 2, content: 'part', status: 'streaming' })] }
-      const done = { id: 'c1', messages: [writing.messages[0], msg({ id: 2, content: 'part and the rest', status: 'complete' })] }
-      const answers = [writing, done]
-      let reads = 0
-      const session = createChatSession({ api: { conversation: async () => answers[Math.min(reads++, 1)] } })
-      await session.open('c1')
-      expect(session.state.messages[1].status).toBe('streaming')
-      await vi.advanceTimersByTimeAsync(2000)
-      expect(session.state.messages[1]).toMatchObject({ content: 'part and the rest', status: 'complete' })
-      await vi.advanceTimersByTimeAsync(10000)
-      expect(reads).toBe(2) // finished: no more reads
-    } finally {
-      vi.useRealTimers()
-    }
   })
 })
 
