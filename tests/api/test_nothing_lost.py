@@ -167,8 +167,12 @@ def test_api_killed_mid_stream_leaves_a_stopped_reply_with_its_text(long_worker,
         assert [(m["status"], m["content"]) for m in shown][1] == ("stopped", reply.content)
         with client.stream("GET", f"/api/messages/{reply.id}/stream") as followed:
             events = read_sse(followed)
-        assert [name for name, _ in events] == ["done"]  # the dead job ends with the reply as it was saved
-        assert (events[0][1]["message"]["status"], events[0][1]["message"]["content"]) == ("stopped", reply.content)
+        # the dead job's log, then the end its first follower gave it: the reply as it was saved
+        assert events[0][0] == "start" and events[-1][0] == "done"
+        assert (events[-1][1]["message"]["status"], events[-1][1]["message"]["content"]) == ("stopped", reply.content)
+        logged = "".join(data["content"] for name, data in events if name == "delta")
+        # the log holds at least what was saved, and it is the text the client was sent (it may have read less)
+        assert logged.startswith(reply.content) and (logged.startswith(received) or received.startswith(logged))
         assert not client.get("/api/conversations").json()["conversations"][0]["answering"]
         more = client.post(f"/api/messages/{reply.id}/continue", json={"params": {"max_tokens": 5}})
         assert more.status_code == 200, more.text
