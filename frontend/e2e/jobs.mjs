@@ -3,7 +3,8 @@
 //   - leaving the conversation mid-reply does not stop it: the sidebar says "answering…", and opening the
 //     conversation again shows the reply still growing, until it ends on its own;
 //   - reloading the page mid-reply does not stop it either: the page follows it again and it finishes;
-//   - Stop on a reply the page re-attached to stops it on the server.
+//   - Stop on a reply the page re-attached to stops it on the server; pressed before the server named the reply,
+//     it is sent as soon as it does.
 // With LLMCHAT_E2E_SHOTS=<folder> it saves the two new states there (answering-sidebar.png, reattached-reply.png).
 import { assert, createRunner, launch } from './browser.mjs'
 import { helpers } from './helpers.mjs'
@@ -116,6 +117,26 @@ try {
     const saved = await savedReply(id)
     assert(saved.status === 'stopped', `saved as stopped (${saved.status})`)
     assert(await reply.getByRole('button', { name: 'Continue' }).isVisible(), 'a stopped reply can be continued')
+  })
+
+  await step('Stop pressed before the server named the reply stops it as soon as it does', async () => {
+    await h.newChat()
+    let release
+    const held = new Promise((resolve) => (release = resolve))
+    await page.route('**/api/chat', async (route) => {
+      await held
+      await route.continue()
+    })
+    await h.composer().fill('Stop this one early.')
+    await h.composer().press('Enter')
+    await page.locator('[data-testid="stop"]').click()
+    const stop = page.waitForRequest((r) => /\/api\/messages\/\d+\/stop$/.test(r.url()))
+    release()
+    const reply = await h.waitReplyDone()
+    assert((await stop).url().endsWith(`/api/messages/${await reply.getAttribute('data-message-id')}/stop`), 'Stop named the reply')
+    assert((await reply.getAttribute('data-status')) === 'stopped', `stopped (${await reply.getAttribute('data-status')})`)
+    assert(!(await h.composer().isDisabled()), 'composer unlocked')
+    await page.unroute('**/api/chat')
   })
 
   assert(pageErrors.length === 0, `no uncaught errors in the page (${pageErrors.join('; ')})`)
