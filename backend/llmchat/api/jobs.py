@@ -36,9 +36,10 @@ class EventLog:
     deltas as one. Remembers whether Stop was asked for and whether the job's rows are gone (conversation
     deleted)."""
 
-    def __init__(self, jobs: JobStore, job_id: int, flush_s: float):
+    def __init__(self, jobs: JobStore, job_id: int, message_id: int, flush_s: float):
         self.jobs = jobs
         self.job_id = job_id
+        self.message_id = message_id
         self.flush_s = flush_s
         self.pending: list[list[Any]] = []  # [name, data]
         self.flushed_at = time.monotonic()
@@ -94,7 +95,7 @@ class ReplyJobs:
             worker.abort()
             release()
             raise
-        event_log = EventLog(self.store, job_id, self.flush_s)
+        event_log = EventLog(self.store, job_id, turn.reply.id, self.flush_s)
         thread = threading.Thread(
             target=self._run, args=(turn, worker, event_log, release), daemon=True, name=f"reply-job-{job_id}"
         )
@@ -104,8 +105,13 @@ class ReplyJobs:
         return job_id
 
     def stop(self, message_id: int) -> bool:
-        """Ask the reply's running job (in any API process) to stop; False when none runs."""
-        return self.store.request_stop(message_id)
+        """Ask the reply's running job (in any API process) to stop; False when none runs. A job of this process
+        is told at once; another process's reads the flag at its next write."""
+        with self._lock:
+            local = [event_log for event_log in self._running.values() if event_log.message_id == message_id]
+        for event_log in local:
+            event_log.stop_requested = True
+        return self.store.request_stop(message_id) or bool(local)
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop this process's jobs and wait for them to save their replies (the app is shutting down)."""
