@@ -45,6 +45,9 @@ class EventLog:
         self.flushed_at = time.monotonic()
         self.stop_requested = False
         self.gone = False
+        # followers in this process wait on this instead of polling the database (they poll for other processes')
+        self.flushes = 0
+        self.flushed = threading.Condition()
 
     def add(self, name: str, data: dict[str, Any]) -> None:
         if name == "delta" and self.pending and self.pending[-1][0] == "delta":
@@ -74,6 +77,9 @@ class EventLog:
             self.stop_requested = self.jobs.append(self.job_id, events, final_state) or self.stop_requested
         except NotFound:
             self.gone = True
+        with self.flushed:
+            self.flushes += 1
+            self.flushed.notify_all()
 
 
 class ReplyJobs:
@@ -112,6 +118,25 @@ class ReplyJobs:
         for event_log in local:
             event_log.stop_requested = True
         return self.store.request_stop(message_id) or bool(local)
+
+    def flushes(self, job_id: int) -> int | None:
+        """How many times a job of this process has written (None: not one of this process's)."""
+        event_log = self._local(job_id)
+        return event_log.flushes if event_log is not None else None
+
+    def wait(self, job_id: int, seen: int | None, timeout: float) -> None:
+        """Until a job of this process writes again after `seen` writes, or `timeout` (another process's job: the
+        database is looked at again after `timeout`)."""
+        event_log = self._local(job_id)
+        if event_log is None or seen is None:
+            time.sleep(timeout)
+            return
+        with event_log.flushed:
+            event_log.flushed.wait_for(lambda: event_log.flushes != seen, timeout)
+
+    def _local(self, job_id: int) -> EventLog | None:
+        with self._lock:
+            return next((e for e in self._running.values() if e.job_id == job_id), None)
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop this process's jobs and wait for them to save their replies (the app is shutting down)."""

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 
 from llmchat.api.errors import error_body
+from llmchat.api.jobs import ReplyJobs
 from llmchat.api.serializers import message_json
 from llmchat.store import ChatStore, MessageRecord
 from llmchat.store.jobs import JobRecord, JobStore
@@ -37,16 +38,21 @@ def deleted_json(conversation_id: str) -> str:
 
 
 class ReplyFollower:
-    def __init__(self, jobs: JobStore, store: ChatStore, poll_s: float):
+    """`poll_s`: how often the database is looked at for the events of another process's job; a job of this
+    process wakes its followers when it writes (`local`)."""
+
+    def __init__(self, jobs: JobStore, store: ChatStore, poll_s: float, local: ReplyJobs):
         self.jobs = jobs
         self.store = store
         self.poll_s = poll_s
+        self.local = local
 
     def follow(self, owner: str, reply: MessageRecord, after: int = 0) -> Iterator[Followed]:
         """The events of the reply's latest job after event id `after`, until the job's end; `ping` while quiet."""
         quiet_since = time.monotonic()
         while True:
             job = self.jobs.latest(reply.id)
+            seen = self.local.flushes(job.id) if job is not None else None  # before reading: no write is missed
             if job is None:
                 message = self.store.owned_message(owner, reply.id)
                 if message is None:
@@ -71,7 +77,10 @@ class ReplyFollower:
             if time.monotonic() - quiet_since >= PING_AFTER_S:
                 yield None, "ping", "{}"
                 quiet_since = time.monotonic()
-            time.sleep(self.poll_s)
+            if job is None:
+                time.sleep(self.poll_s)
+            else:
+                self.local.wait(job.id, seen, self.poll_s)
 
     def _interrupt(self, owner: str, job: JobRecord) -> None:
         """The job's process died: reading the reply settles it (`stopped`, its text kept: the store's stale
