@@ -6,7 +6,7 @@
 //   - Stop on a reply the page re-attached to stops it on the server; pressed before the server named the reply,
 //     it is sent as soon as it does.
 // With LLMCHAT_E2E_SHOTS=<folder> it saves the two new states there (answering-sidebar.png, reattached-reply.png).
-import { assert, createRunner, launch } from './browser.mjs'
+import { assert, createRunner, launch, runChecks } from './browser.mjs'
 import { helpers } from './helpers.mjs'
 
 const base = (process.argv[2] || '').replace(/\/$/, '')
@@ -67,7 +67,7 @@ async function finishesAsSaved(id) {
   assert(!(await h.composer().isDisabled()), 'the composer is free again')
 }
 
-try {
+await runChecks(browser, async () => {
   await step('loads the app with a model', async () => {
     await page.goto(base)
     await page.waitForFunction(() => document.querySelectorAll('#model-select option[value]:not([value=""])').length > 0)
@@ -140,10 +140,4 @@ try {
   })
 
   assert(pageErrors.length === 0, `no uncaught errors in the page (${pageErrors.join('; ')})`)
-  console.log('all browser checks passed')
-} catch (err) {
-  console.log(`# ${err.message}`)
-  process.exitCode = 1
-} finally {
-  await browser.close()
-}
+})
