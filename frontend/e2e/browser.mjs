@@ -52,3 +52,16 @@ export async function openPage(browser, viewport) {
   })
   return { page, pageErrors }
 }
+
+/** Run a script's checks: "all browser checks passed", or the failure and exit code 1; the browser is closed. */
+export async function runChecks(browser, checks) {
+  try {
+    await checks()
+    console.log('all browser checks passed')
+  } catch (err) {
+    console.log(`# ${err.message}`)
+    process.exitCode = 1
+  } finally {
+    await browser.close()
+  }
+}

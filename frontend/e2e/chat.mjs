@@ -13,7 +13,7 @@
 //   review   what the Chromium review found: action row in view, menus flip up, cursor inline, skip link, touch hints
 //   access   the composer a bounded number of Tabs away in a long chat (action rows as toolbars), the picker at 390 px
 //   a11y     axe-core on every main screen, light and dark, wide and phone
-import { assert, createRunner, launch } from './browser.mjs'
+import { assert, createRunner, launch, runChecks } from './browser.mjs'
 import { helpers } from './helpers.mjs'
 import { basics } from './steps/basics.mjs'
 import { tree } from './steps/tree.mjs'
@@ -59,7 +59,7 @@ const step = createRunner(page)
 const shared = {}
 const h = helpers(page, base)
 
-try {
+await runChecks(browser, async () => {
   if (!only.includes('basics')) {
     await page.goto(base)
     shared.models = await page.evaluate(() => fetch('/api/models').then((r) => r.json()).then((d) => d.models))
@@ -68,10 +68,4 @@ try {
   assert(!(await page.evaluate(() => window.__xss)), 'no payload ever ran')
   assert(pageErrors.length === 0, `no uncaught errors in the page (${pageErrors.join('; ')})`)
   assert(cspViolations.length === 0, `nothing blocked by the Content-Security-Policy (${cspViolations.join('; ')})`)
-  console.log('all browser checks passed')
-} catch (err) {
-  console.log(`# ${err.message}`)
-  process.exitCode = 1
-} finally {
-  await browser.close()
-}
+})

@@ -3,7 +3,7 @@
 import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { errorFromResponse, networkError, toApiError } from '../src/api/errors.js'
-import { streamPost } from '../src/api/sse.js'
+import { streamGet, streamPost } from '../src/api/sse.js'
 
 describe('errorFromResponse', () => {
   it('uses the API message and adds Retry-After for 429/503', () => {
@@ -48,6 +48,9 @@ describe('streamPost', () => {
           res.write('ta: {"content": "h\u00e9"}\n\nevent: done\ndata: {"message": {"id": "m"}}\n\n')
           res.end()
         }, 20)
+      } else if (req.url === '/follow') {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' })
+        res.end(`id: 8\nevent: delta\ndata: {"after": "${req.headers['last-event-id'] || ''}"}\n\n`)
       } else if (req.url === '/json') {
         res.writeHead(200, { 'Content-Type': 'application/json' })
         res.end(JSON.stringify({ conversation_id: 'c', message: { id: 'm' } }))
@@ -73,6 +76,12 @@ describe('streamPost', () => {
       { event: 'delta', data: { content: 'hé' } },
       { event: 'done', data: { message: { id: 'm' } } },
     ])
+  })
+
+  it('follows a stream after the last event id it saw (Last-Event-ID), and passes on each event id', async () => {
+    const events = []
+    await streamGet(`${base}/follow`, { lastEventId: 7, onEvent: (e) => events.push(e), toError: errorFromResponse })
+    expect(events).toEqual([{ event: 'delta', data: { after: '7' }, id: '8' }])
   })
 
   it('turns a JSON answer into start + done', async () => {

@@ -1,5 +1,6 @@
 // The chat session: streamed events build the thread; failures before the API accepted a message
-// remove the turn (the composer gets the text back); Stop keeps the partial reply.
+// remove the turn (the composer gets the text back); Stop asks the server and keeps the partial reply; leaving a
+// conversation only stops following its reply, which is followed again when it is opened or the connection drops.
 import { describe, expect, it } from 'vitest'
 import { createChatSession } from '../src/stores/chatSession.js'
 import { ApiError } from '../src/api/errors.js'
@@ -107,16 +108,87 @@ describe('chat session', () => {
     expect([reply.content, reply.status]).toEqual(['par', 'error'])
   })
 
-  it('Stop aborts the stream and keeps the partial reply as stopped', async () => {
-    const api = scriptedApi([START, { event: 'delta', data: { content: 'partial' } }], { hang: true })
+  it('Stop asks the server to stop the reply; its stream ends with the stopped reply', async () => {
+    const stops = []
+    let finish
+    const api = {
+      chatStream: async (body, { onEvent }) => {
+        onEvent({ event: 'start', data: { ...START.data, message: msg({ id: 7, status: 'streaming' }) }, id: '1' })
+        onEvent({ event: 'delta', data: { content: 'partial' }, id: '2' })
+        await new Promise((resolve) => { finish = resolve })
+        onEvent({ event: 'done', data: { conversation_id: 'c1', message: msg({ id: 7, content: 'partial', status: 'stopped' }) }, id: '3' })
+      },
+      stopReply: async (id) => {
+        stops.push(id)
+        finish()
+        return msg({ id, status: 'stopped' })
+      },
+    }
     const session = createChatSession({ api })
     const pending = session.send('hi', { model: 'tiny', params: {} })
     await Promise.resolve()
     expect(session.state.sending).toBe(true)
     session.stop()
     const result = await pending
+    expect(stops).toEqual([7])
     expect(result).toMatchObject({ ok: true, stopped: true })
     expect(session.state.messages[1]).toMatchObject({ content: 'partial', status: 'stopped' })
+  })
+
+  it('showing another conversation stops following the reply, not the reply', async () => {
+    const stops = []
+    const api = { ...scriptedApi([START, { event: 'delta', data: { content: 'partial' } }], { hang: true }),
+      stopReply: async (id) => stops.push(id) }
+    const session = createChatSession({ api })
+    const pending = session.send('hi', { model: 'tiny', params: {} })
+    await Promise.resolve()
+    session.reset()
+    expect(await pending).toMatchObject({ ok: true, detached: true })
+    expect(stops).toEqual([])
+    expect(session.state).toMatchObject({ sending: false, messages: [] })
+  })
+
+  it('opening a conversation whose reply is being written follows it from its first event', async () => {
+    const follows = []
+    const api = {
+      followReply: async (id, { lastEventId, onEvent }) => {
+        follows.push([id, lastEventId])
+        await Promise.resolve() // the server answers later
+        onEvent({ event: 'start', data: { conversation_id: 'c1', message: msg({ id: 2, status: 'streaming' }) }, id: '5' })
+        onEvent({ event: 'delta', data: { content: 'Hello' }, id: '6' })
+        onEvent({ event: 'delta', data: { content: ' there' }, id: '7' })
+        onEvent({ event: 'done', data: { conversation_id: 'c1', message: msg({ id: 2, content: 'Hello there' }) }, id: '8' })
+      },
+    }
+    const finished = []
+    const session = createChatSession({ api, onTurnFinished: (id) => finished.push(id) })
+    session.apply({ id: 'c1', messages: [msg({ id: 1, role: 'user', content: 'hi' }), msg({ id: 2, content: 'Hel', status: 'streaming' })] })
+    expect(session.state.sending).toBe(true) // the composer is locked and offers Stop, as while sending
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(follows).toEqual([[2, undefined]])
+    expect(session.state.messages[1]).toMatchObject({ content: 'Hello there', status: 'complete' })
+    expect([session.state.sending, finished]).toEqual([false, ['c1']])
+  })
+
+  it('a dropped connection is followed again after the last event it delivered', async () => {
+    const follows = []
+    const api = {
+      chatStream: async (body, { onEvent }) => {
+        onEvent({ event: 'start', data: { ...START.data, message: msg({ id: 7, status: 'streaming' }) }, id: '1' })
+        onEvent({ event: 'delta', data: { content: 'Hel' }, id: '2' })
+        throw new TypeError('network error') // the connection dropped; the server goes on writing
+      },
+      followReply: async (id, { lastEventId, onEvent }) => {
+        follows.push([id, lastEventId])
+        onEvent({ event: 'delta', data: { content: 'lo' }, id: '3' })
+        onEvent({ event: 'done', data: { conversation_id: 'c1', message: msg({ id: 7, content: 'Hello' }) }, id: '4' })
+      },
+    }
+    const session = createChatSession({ api })
+    const result = await session.send('hi', { model: 'tiny', params: {} })
+    expect(result.ok).toBe(true)
+    expect(follows).toEqual([[7, '2']])
+    expect(session.state.messages[1]).toMatchObject({ id: 7, content: 'Hello', status: 'complete' })
   })
 
   it('regenerate shows the new version in place of the old one, and restores the thread if the API refuses', async () => {

@@ -27,6 +27,13 @@ describe('ConversationItem', () => {
     expect(compare.get('.conversation-meta').text()).toContain('compare: tiny vs tiny-lora')
   })
 
+  it('says "answering…" in place of the time while a reply of it is being written', () => {
+    const wrapper = mountItem({ conversation: { ...conversation, answering: true } })
+    expect(wrapper.get('[data-testid="answering"]').text()).toBe('answering…')
+    expect(wrapper.get('.conversation-meta').text()).toBe('answering… · tiny + tiny-lora')
+    expect(mountItem().find('[data-testid="answering"]').exists()).toBe(false)
+  })
+
   it('is one tab stop: the menu button and menu items are out of the Tab order', async () => {
     const wrapper = mountItem()
     expect(wrapper.get('.conversation-link').attributes('tabindex')).toBe('0')

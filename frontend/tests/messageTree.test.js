@@ -1,7 +1,7 @@
 // The message tree from the session's side: edit = a new branch from the edited message's parent, regenerate
 // names the prompt it answers again, Continue extends the same reply, switching versions asks the server for
 // the branch, a title event renames the conversation, and a reply after Retry clears "not answered".
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createChatSession } from '../src/stores/chatSession.js'
 import { createSearch } from '../src/stores/search.js'
 import { ApiError } from '../src/api/errors.js'
@@ -62,15 +62,29 @@ describe('message tree', () => {
     expect(session.state.messages[2].sibling_ids).toEqual([3, 5])
   })
 
-  it('a new message names the reply on screen as its parent; Stop before the server answered puts the thread back', async () => {
-    const api = fakeApi({ chat: [], hang: 'chat' })
+  it('a new message names the reply on screen as its parent; Stop before the server answered is sent when it does', async () => {
+    const stops = []
+    let answer
+    const api = {
+      ...fakeApi(),
+      chatStream: async (body, { onEvent }) => {
+        api.body = body
+        await new Promise((resolve) => { answer = resolve })
+        onEvent({ event: 'start', data: { conversation_id: 'c1', message: msg({ id: 6, status: 'streaming', parent_id: 5 }) } })
+        onEvent({ event: 'done', data: { conversation_id: 'c1', message: msg({ id: 6, status: 'stopped', parent_id: 5 }) } })
+      },
+      stopReply: async (id) => stops.push(id),
+    }
     const session = openSession(api)
     const pending = session.send('next question', { model: 'tiny', params: {} })
     await Promise.resolve()
-    expect(api.calls[0].args[0].parent_id).toBe(4)
+    expect(api.body.parent_id).toBe(4)
     session.stop()
-    expect(await pending).toMatchObject({ ok: false, started: false, stopped: true, restored: true })
-    expect(session.state.messages.map((m) => m.id)).toEqual([1, 2, 3, 4])
+    expect(stops).toEqual([]) // nothing to name yet
+    answer()
+    expect(await pending).toMatchObject({ ok: true, started: true, stopped: true })
+    expect(stops).toEqual([6])
+    expect(session.state.messages.map((m) => [m.id, m.status]).slice(-1)).toEqual([[6, 'stopped']])
   })
 
   it('editing the first message branches from the root (parent_id null); a refused edit restores the branch', async () => {
@@ -195,27 +209,6 @@ describe('message tree', () => {
     column.apply({ id: 'x', kind: 'compare', columns: [{ model: 'a', messages: [] }, { model: 'b', messages: [] }], messages: [] })
     await column.send('hi', { model: 'b', params: {} })
     expect(api.calls[0].args[0]).toMatchObject({ column: 1, model: 'b', conversation_id: 'x' })
-  })
-})
-
-describe('a reply still being written when the page opened', () => {
-  it('is read again every 2 s until it is no longer streaming', async () => {
-    vi.useFakeTimers()
-    try {
-      const writing = { id: 'c1', messages: [msg({ id: 1, role: 'user', content: 'q' }), msg({ id: 2, content: 'part', status: 'streaming' })] }
-      const done = { id: 'c1', messages: [writing.messages[0], msg({ id: 2, content: 'part and the rest', status: 'complete' })] }
-      const answers = [writing, done]
-      let reads = 0
-      const session = createChatSession({ api: { conversation: async () => answers[Math.min(reads++, 1)] } })
-      await session.open('c1')
-      expect(session.state.messages[1].status).toBe('streaming')
-      await vi.advanceTimersByTimeAsync(2000)
-      expect(session.state.messages[1]).toMatchObject({ content: 'part and the rest', status: 'complete' })
-      await vi.advanceTimersByTimeAsync(10000)
-      expect(reads).toBe(2) // finished: no more reads
-    } finally {
-      vi.useRealTimers()
-    }
   })
 })
 

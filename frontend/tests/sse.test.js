@@ -56,4 +56,11 @@ describe('createSseParser', () => {
     const payload = JSON.stringify({ content: 'a\n\nb' })
     expect(collect([`event: delta\ndata: ${payload}\n\n`])[0].data.content).toBe('a\n\nb')
   })
+
+  it('passes on the id of a frame that has one (what a dropped stream resumes after)', () => {
+    expect(collect(['id: 41\nevent: delta\ndata: {"content": "x"}\n\nevent: done\ndata: {}\n\n'])).toEqual([
+      { event: 'delta', data: { content: 'x' }, id: '41' },
+      { event: 'done', data: {} },
+    ])
+  })
 })

@@ -17,6 +17,7 @@ import pytest
 
 from tests.support.api_server import ApiServer, from_address, start_serve_process
 from tests.support.slow_upstream import start_slow_upstream
+from tests.support.sse import iter_sse
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
@@ -253,9 +254,13 @@ def test_one_client_cannot_take_every_generation_and_the_api_stays_responsive(tm
             assert clients["127.0.0.44"].get(path, timeout=5).status_code == 200, path
             assert time.monotonic() - quick < 5, path
 
-        # the first client's browser goes away: the API closes its upstream streams and frees its slots
+        # the first client's replies are jobs: its browser going away does not end them, Stop does (and frees
+        # their slots and their upstream streams)
         for _address, response in streams[:2]:
+            start = next(data for name, data in iter_sse(response.iter_lines()) if name == "start")
             response.close()
+            stopped = clients["127.0.0.41"].post(f"/api/messages/{start['message']['id']}/stop", json={})
+            assert stopped.json()["message"]["status"] == "stopped", stopped.text
         clients["127.0.0.41"].close()
         wait_for(lambda: upstream_streams(upstream) <= 4, timeout=15)
         retried = wait_for(lambda: _accepted(open_stream(clients["127.0.0.44"])), timeout=15)

@@ -33,8 +33,9 @@ def test_list_is_newest_first_with_counts(client):
         "created_at",
         "updated_at",
         "message_count",
+        "answering",
     }
-    assert listed[0]["message_count"] == 2 and listed[0]["model"] == "tiny-chat"
+    assert listed[0]["message_count"] == 2 and listed[0]["model"] == "tiny-chat" and not listed[0]["answering"]
     assert listed[0]["title_pending"] is False  # first-line titles (the default) are final at once
     assert (listed[0]["kind"], listed[0]["models"]) == ("chat", ["tiny-chat"])
     client.post("/api/chat", json={"message": "bump", "model": "tiny-chat", "conversation_id": older})

@@ -1,4 +1,4 @@
-"""Faults with real processes: a dead worker, a worker killed mid-stream, a browser that goes away."""
+"""Faults with real processes: a dead worker, a worker killed mid-stream, a browser that goes away and comes back."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.api.conftest import read_sse
 from tests.support.api_server import api_config, start_api
 from tests.support.servers import start_worker
 from tests.support.slow_upstream import start_slow_upstream
-from tests.support.waiting import wait_for
+from tests.support.sse import iter_sse_with_ids
 
 pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
@@ -85,29 +85,30 @@ def test_worker_killed_mid_stream_sends_error_and_saves_the_partial_reply(own_wo
         assert messages[1]["content"] == streamed
 
 
-def test_client_gone_mid_stream_saves_the_partial_reply_as_stopped(worker, tmp_path):
+def test_client_gone_mid_stream_the_reply_goes_on_and_is_followed_from_where_it_left(worker, tmp_path):
     # nothing here harms the worker: the session's shared one does (a worker start saved)
     config = api_config(f"sqlite:///{tmp_path / 's.db'}", [worker.url], models=LONG)
     payload = {"message": "a long story", "model": "tiny-chat", "stream": True, "params": LONG_REPLY}
     with start_api(config) as api:
+        seen = []
         with httpx.Client(base_url=api.url, timeout=60) as browser:
             with browser.stream("POST", "/api/chat", json=payload) as response:
-                for line in response.iter_lines():
-                    if line.startswith("data:") and '"conversation_id"' in line:
-                        conversation_id = line.split('"conversation_id": "')[1].split('"')[0]
-                    if line.startswith('data: {"content"'):
+                for event in iter_sse_with_ids(response.iter_lines()):
+                    seen.append(event)
+                    if event[1] == "delta":
                         break  # the browser tab closes after the first piece
+        reply_id = seen[0][2]["message"]["id"]
         with httpx.Client(base_url=api.url, timeout=60) as client:
-
-            def stopped_reply():
-                messages = client.get(f"/api/conversations/{conversation_id}").json()["messages"]
-                return messages[-1] if messages[-1]["status"] != "streaming" else None
-
-            reply = wait_for(stopped_reply)
-            assert reply["status"] == "stopped"
-            assert 0 < reply["usage"]["completion_tokens"] < 480
-            # the worker's request was closed, so it is idle again long before 480 tokens would be done
-            wait_for(lambda: httpx.get(f"{worker.url}/health").json()["queue_depth"] == 0)
+            # the page comes back: it follows the reply from the last event it saw
+            with client.stream(
+                "GET", f"/api/messages/{reply_id}/stream", headers={"Last-Event-ID": str(seen[-1][0])}
+            ) as followed:
+                rest = list(iter_sse_with_ids(followed.iter_lines()))
+        final = rest[-1][2]["message"]
+        assert rest[-1][1] == "done" and (final["status"], final["finish_reason"]) == ("complete", "length")
+        assert final["usage"]["completion_tokens"] == LONG_REPLY["max_tokens"]
+        streamed = "".join(data["content"] for _, name, data in seen + rest if name == "delta")
+        assert streamed == final["content"]
 
 
 def test_a_busy_model_server_is_asked_again_after_its_retry_after(tmp_path):

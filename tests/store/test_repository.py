@@ -21,11 +21,13 @@ def test_migrations_create_the_tables_and_are_idempotent(database_url):
         "sign_ins",
         "api_keys",
         "usage",
+        "reply_jobs",
+        "reply_events",
     } <= names
     first.dispose()
     again = open_database(database_url)  # a second start-up runs `upgrade head` again: no error, same revision
     with again.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
     again.dispose()
 
 

@@ -10,8 +10,10 @@ from llmchat.api.callers import CallerResolver, install_callers
 from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig, check_config, load_config
 from llmchat.api.errors import register_error_handlers
+from llmchat.api.jobs import ReplyJobs
 from llmchat.api.limits import GenerationSlots, generation_cap, install_rate_limit
 from llmchat.api.metrics import install_metrics
+from llmchat.api.reply_stream import ReplyFollower
 from llmchat.api.routes import (
     account,
     admin,
@@ -39,6 +41,7 @@ from llmchat.api.turn_runner import TurnRunner
 from llmchat.modelclient import ModelClient
 from llmchat.prompts import PromptBuilder
 from llmchat.store import AccountStore, ChatStore, FeedbackStore, KeyStore, UsageStore, open_database
+from llmchat.store.jobs import JobStore
 
 BLUEPRINTS = (
     meta.bp,
@@ -72,7 +75,9 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
     app.config["MAX_CONTENT_LENGTH"] = config.limits.max_message_chars * 4 + 64 * 1024
 
     database = open_database(config.database_url, migrate=config.migrate_on_start)
-    store = ChatStore(database, stale_after_s=config.replies.stale_after_s)
+    replies = config.replies
+    store = ChatStore(database, stale_after_s=replies.stale_after_s)
+    job_store = JobStore(database, stale_after_s=replies.stale_after_s, kept_s=replies.events_kept_s)
     client = model_client or ModelClient(config.worker_timeout_s, config.worker_connect_timeout_s)
     router = Router(config, client)
     limits = config.limits
@@ -80,6 +85,8 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
     accounts = AccountStore(database, sign_ins=config.identity == "accounts")
     keys_store, usage_store = KeyStore(database), UsageStore(database)
     callers = CallerResolver(config, accounts, keys_store)
+    runner = TurnRunner(service, TitleWriter(service), usage_store)
+    jobs = ReplyJobs(job_store, runner, replies.event_flush_s)
     app.extensions[EXTENSION] = Services(
         config=config,
         database=database,
@@ -87,7 +94,9 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
         feedback=FeedbackStore(database),
         router=router,
         chat=service,
-        runner=TurnRunner(service, TitleWriter(service), usage_store),
+        runner=runner,
+        jobs=jobs,
+        follower=ReplyFollower(job_store, store, replies.event_flush_s, jobs),
         schemas=request_schemas(limits.max_tokens, limits.max_message_chars),
         generations=GenerationSlots(limits.max_concurrent_per_ip, generation_cap(limits, threads=None)),
         accounts=accounts,
@@ -110,8 +119,16 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
 
 
 def close_app(app: Flask) -> None:
-    """Release the database pool and the HTTP client (tests start many apps in one process)."""
+    """Stop the replies still being written (saved as `stopped`), release the database pool and the HTTP client
+    (tests start many apps in one process)."""
+    stop_jobs(app)
     services: Services = app.extensions[EXTENSION]
     services.runner.titles.close()
     services.router.client.close()
     services.database.dispose()
+
+
+def stop_jobs(app: Flask) -> None:
+    """Stop the replies this process is writing and wait (a while) for them to be saved as `stopped`."""
+    services: Services = app.extensions[EXTENSION]
+    services.jobs.close()

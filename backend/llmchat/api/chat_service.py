@@ -268,17 +268,15 @@ class ChatService:
         turn.conversation_id = conversation_id or self._new_conversation(owner, message, model.id)
         self._first_message_title(conversation, message)
         turn.column = column
-        turn.user_message = self.store.add_message(
+        turn.user_message, turn.reply = self.store.add_exchange(
             turn.conversation_id,
-            "user",
             message,
             parent_id=parent_id,
             column=column,
             model=model.id,
             params=params,
-            status="pending",
+            prompt_tokens=turn.prompt_tokens,
         )
-        turn.reply = self._new_reply(turn, turn.user_message)
         return turn
 
     def regenerate_turn(self, owner: str, conversation_id: str, request: Any) -> ChatTurn:

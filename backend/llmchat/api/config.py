@@ -54,11 +54,15 @@ class Limits:
 
 @dataclass(frozen=True)
 class ReplySettings:
-    """How a reply being generated is kept safe: its text is saved every `save_interval_s`; one not saved for
-    `stale_after_s` lost its API process and is reported as `stopped`."""
+    """A reply is a job of the API process that started it (api/jobs.py): its text is saved every
+    `save_interval_s`; its events go to the database every `event_flush_s` (deltas in between are sent as one),
+    where every API process reads them, checking that often for new ones; a job not heard from for `stale_after_s`
+    lost its API process and its reply is reported as `stopped`; a finished job's events stay `events_kept_s`."""
 
     save_interval_s: float = 2.0
     stale_after_s: float = 15.0
+    event_flush_s: float = 0.1
+    events_kept_s: float = 600.0
 
 
 TITLE_SOURCES = ("first_line", "model")

@@ -66,6 +66,7 @@ class ConversationSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     message_count: int
+    answering: bool = Field(description="a reply of it is being generated right now (a live job)")
 
 
 class Column(BaseModel):
@@ -140,6 +141,10 @@ class ChatResult(BaseModel):
 class ContinueResult(BaseModel):
     conversation_id: str
     message: Message
+
+
+class StopResult(BaseModel):
+    message: Message = Field(description="the reply: `stopped` (200), or still `streaming` (202: it ends soon)")
 
 
 class ErrorDetail(BaseModel):
@@ -322,6 +327,7 @@ RESPONSES: list[type[BaseModel]] = [
     ConversationList,
     ChatResult,
     ContinueResult,
+    StopResult,
     Error,
     ModelList,
     Health,

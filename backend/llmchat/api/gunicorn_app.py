@@ -31,6 +31,7 @@ class LlmchatApplication(BaseApplication):
             if key in self.cfg.settings and value is not None:
                 self.cfg.set(key.lower(), value)
         self.cfg.set("child_exit", _worker_exited)
+        self.cfg.set("worker_exit", _stop_jobs)
 
     def load(self):
         from llmchat.api.app import create_app
@@ -70,6 +71,14 @@ def _worker_exited(_server, worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def _stop_jobs(_server, worker) -> None:
+    """A worker shutting down (Ctrl-C, a restart) stops the replies it is writing, so they are saved `stopped` at
+    once instead of being found dead after `replies.stale_after_s`."""
+    from llmchat.api.app import stop_jobs
+
+    stop_jobs(worker.wsgi)
 
 
 def read_settings(path: Path | None) -> dict[str, Any]:

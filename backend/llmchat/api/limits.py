@@ -6,8 +6,8 @@
 - Generation slots: a client may have `limits.max_concurrent_per_ip` generations running at once (429
   `too_many_generations`), and the process `limits.max_concurrent_generations` in all, fewer than its threads, so
   that listing, reading and health checks always find a thread (503 `server_busy` at once, never a queue).
-  A slot is held for a generation's whole life: a JSON reply until it is written, a stream until it ends or its
-  client goes away.
+  A slot is held for a generation's whole life: a chat reply's job until the reply is written (leaving the page
+  does not end it); on /v1 a JSON answer until it is written, a stream until it ends or its client goes away.
 
 - Token quota: `limits.tokens_per_day` prompt + completion tokens per identity and UTC day (chat and /v1
   together, from the usage table). Over it: 429 `quota_exceeded` naming the limit, with `resets_at` (the next UTC
@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, g, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 
 from llmchat.api.callers import current_caller
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 DEFAULT_THREADS = 32  # configs/gunicorn.conf.py's default; Flask's development server has no fixed count
 BUSY_RETRY_AFTER_S = 5  # a generation takes seconds: try again soon
 GENERATES = "llmchat_generates"  # set on the view functions that make the model write
+SLOT = "llmchat_generation_slot"  # flask.g: the request's generation slot until a job takes it
 
 
 class GenerationSlots:
@@ -64,9 +65,10 @@ class GenerationSlots:
                 raise Refused(
                     429,
                     "too_many_generations",
-                    f"{self._running[key]} replies are being written for "
+                    f"limits.max_concurrent_per_ip: {self._running[key]} replies are being written for "
                     f"you already; the limit is {self.per_client} at once",
                     headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
+                    extra={"limit": "max_concurrent_per_ip"},
                 )
             if sum(self._running.values()) >= self.total:
                 raise Refused(
@@ -135,7 +137,9 @@ def check_quota(tokens_used: int, tokens_per_day: int | None) -> None:
 
 def generation(view):
     """For a route that makes the model write: hold one generation slot of the caller's and of the server's for
-    the generation's whole life (a streamed reply: until the stream ends or its client goes away)."""
+    the generation's whole life. A chat reply is a job that outlives its request: the route hands the slot to it
+    (`take_slot`), and the job frees it when the reply is written. Otherwise (/v1) a streamed answer holds it until
+    the stream ends or its client goes away, a JSON one until it is written."""
 
     @wraps(view)
     def generating(*args, **kwargs):
@@ -145,11 +149,14 @@ def generation(view):
         caller = current_caller()
         check_quota(app.usage.tokens_today(caller.identity), app.config.limits.tokens_per_day)
         release = app.generations.acquire(caller.limit_key)
+        setattr(g, SLOT, release)
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except BaseException:
             release()
             raise
+        if g.pop(SLOT, None) is None:
+            return response  # a job has it
         if response.is_streamed:
             response.call_on_close(release)  # the WSGI server closes the response when the stream ends or breaks
         else:
@@ -158,6 +165,11 @@ def generation(view):
 
     setattr(generating, GENERATES, True)
     return generating
+
+
+def take_slot() -> Callable[[], None]:
+    """The request's generation slot (its release), for the job that will hold it past the request."""
+    return g.pop(SLOT)
 
 
 def _not_generating() -> bool:

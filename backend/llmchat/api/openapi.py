@@ -17,7 +17,11 @@ from llmchat.api import documents, openapi_studio, openapi_teams, runs_schemas, 
 from llmchat.api.schemas import MAX_QUERY_CHARS, MAX_SEARCH_RESULTS, RequestSchemas
 
 REF = "#/components/schemas/{model}"
-SSE_NOTE = "the reply as JSON, or with stream: true an SSE stream of events start, delta..., then done or error"
+SSE_NOTE = (
+    "the reply as JSON, or with stream: true an SSE stream of events start, delta..., then done or "
+    "error; each event has an id (GET /api/messages/{message_id}/stream resumes after it). The reply is a job of "
+    "the server: a client that goes away does not stop it"
+)
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -198,6 +202,37 @@ def _paths(requests: RequestSchemas) -> dict[str, Any]:
                 "summary": "extend a reply that was cut off at max_tokens or stopped (the same message)",
                 "requestBody": _body(requests.continue_, required=False),
                 "responses": _generating(documents.ContinueResult),
+            },
+        },
+        "/api/messages/{message_id}/stream": {
+            "parameters": [
+                MESSAGE_ID,
+                {
+                    "name": "after",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0},
+                    "description": "the last event id seen (or the Last-Event-ID header)",
+                },
+            ],
+            "get": {
+                "summary": "follow a reply: its events after an offset as SSE, until it ends (a finished reply: one "
+                "done); from any API process on the same database",
+                "responses": {
+                    "200": {"description": "SSE", "content": {"text/event-stream": {"schema": _sse_event_schema()}}},
+                    **_errors(400, 404),
+                },
+            },
+        },
+        "/api/messages/{message_id}/stop": {
+            "parameters": [MESSAGE_ID],
+            "post": {
+                "summary": "stop a reply being generated (whichever API process runs it); a finished one is "
+                "answered as it is",
+                "responses": {
+                    "200": _json(documents.StopResult, "stopped (or already finished)"),
+                    "202": _json(documents.StopResult, "asked to stop; its stream ends with done"),
+                    **_errors(400, 404),
+                },
             },
         },
         "/api/messages/{message_id}/feedback": {

@@ -61,6 +61,7 @@ def conversation_summary(record: ConversationRecord) -> dict[str, Any]:
         "created_at": iso(record.created_at),
         "updated_at": iso(record.updated_at),
         "message_count": record.message_count,
+        "answering": record.answering,
     }
 
 

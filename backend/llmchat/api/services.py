@@ -12,7 +12,9 @@ from llmchat.api.callers import CallerResolver, current_caller
 from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig
 from llmchat.api.errors import ApiError
+from llmchat.api.jobs import ReplyJobs
 from llmchat.api.limits import GenerationSlots
+from llmchat.api.reply_stream import ReplyFollower
 from llmchat.api.routing import Router
 from llmchat.api.schemas import RequestSchemas
 from llmchat.api.turn_runner import TurnRunner
@@ -30,6 +32,8 @@ class Services:
     router: Router
     chat: ChatService
     runner: TurnRunner
+    jobs: ReplyJobs
+    follower: ReplyFollower
     schemas: RequestSchemas
     generations: GenerationSlots
     accounts: AccountStore

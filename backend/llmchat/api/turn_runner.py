@@ -1,21 +1,21 @@
 """Runs a prepared chat turn: the model server's stream in, events out, the reply saved all along.
 
-Events (the SSE answer, or collected into the JSON one): `start` {conversation_id, user_message, message},
-`delta` {content} many times, then `done` {conversation_id, message} or `error` {error, conversation_id,
-message|null}. `ping` {} is sent while the server is silent (SSE comments). After a first exchange the title is
-handed to api/titles.py, which writes it later, in the background.
+It runs inside a reply job (api/jobs.py), which writes the events to the job's log. Events: `start`
+{conversation_id, user_message, message}, `delta` {content} many times, then `done` {conversation_id, message}
+or `error` {error, conversation_id, message|null}. After a first exchange the title is handed to api/titles.py,
+which writes it later, in the background.
 
 Nothing is lost, whatever happens:
 - the reply's text is saved every `replies.save_interval_s`, so a killed API process leaves a `stopped` reply with
   that text (the store reports a `streaming` reply that is not saved for a while as stopped);
-- the client going away (its socket ends, or the SSE write fails) saves the reply as `stopped` and closes the
-  model server's request, so it stops generating; the same for a non-streamed request;
-- the conversation deleted meanwhile (the next save finds the row gone) ends the stream with an `error` event
+- Stop (`should_stop()` turns true: the job saw the flag) saves the reply as `stopped` and closes the model
+  server's request, so it stops generating;
+- the conversation deleted meanwhile (the next save finds the row gone) ends the turn with an `error` event
   (`not_found`) and cancels the generation;
 - the model server failing keeps the text so far (`error`), or, for a reply with no text yet, removes it.
 
 The model server's stream is read on a helper thread into a queue, so this loop never blocks for long: it
-notices a cancellation within `POLL_S` even while the server is silent (queued, or prefilling a long prompt).
+notices a Stop within `POLL_S` even while the server is silent (queued, or prefilling a long prompt).
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ from llmchat.store import NotFound, UsageStore
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.25  # how often the loop looks at the client, the clock and the queue
-PING_AFTER_S = 15.0  # an SSE comment after this long without an event keeps proxies (and the socket check) awake
+POLL_S = 0.25  # how often the loop looks for a Stop, at the clock and at the queue
 _END = object()
 
 Event = tuple[str, dict[str, Any]]
@@ -98,7 +97,7 @@ class TurnRunner:
             raise
 
     def events(
-        self, turn: ChatTurn, worker: WorkerStream, client_gone: Callable[[], bool] = lambda: False
+        self, turn: ChatTurn, worker: WorkerStream, should_stop: Callable[[], bool] = lambda: False
     ) -> Iterator[Event]:
         start = {"conversation_id": turn.conversation_id, "message": message_json(turn.reply)}
         if turn.kind != "continue":
@@ -116,13 +115,13 @@ class TurnRunner:
             yield "start", start
             reader.start()
             with self.service.router.using(turn.endpoint):
-                yield from self._relay(turn, cutter, pieces, client_gone, outcome)
+                yield from self._relay(turn, cutter, pieces, should_stop, outcome)
             if outcome.status == "complete":
                 rest = cutter.finish()
                 if rest:
                     yield "delta", {"content": rest}
         except GeneratorExit:
-            outcome.status = "stopped"  # the SSE client went away: the `finally` below still saves
+            outcome.status = "stopped"  # closed early (the process shuts down): the `finally` below still saves
             raise
         except ConversationDeleted as exc:
             outcome.failure, outcome.deleted = exc, True
@@ -154,10 +153,10 @@ class TurnRunner:
         turn: ChatTurn,
         cutter: StreamCutter,
         pieces: queue.Queue,
-        client_gone: Callable[[], bool],
+        should_stop: Callable[[], bool],
         outcome: Outcome,
     ) -> Iterator[Event]:
-        saved_at = last_event = time.monotonic()
+        saved_at = time.monotonic()
         while True:
             try:
                 item = pieces.get(timeout=POLL_S)
@@ -172,11 +171,10 @@ class TurnRunner:
                 text = cutter.feed(item)
                 if text:
                     yield "delta", {"content": text}
-                    last_event = time.monotonic()
                 if cutter.stopped:  # a server that ignores `stop` babbles on: the cut ends the reply here
                     outcome.status = "complete"
                     return
-            if client_gone():
+            if should_stop():
                 outcome.status = "stopped"
                 return
             now = time.monotonic()
@@ -184,9 +182,6 @@ class TurnRunner:
                 # the periodic save is also the heartbeat that tells the store this stream is alive
                 self._save_progress(turn, cutter.text)
                 saved_at = now
-            if now - last_event >= PING_AFTER_S:
-                yield "ping", {}
-                last_event = now
 
     def _save_progress(self, turn: ChatTurn, text: str) -> None:
         try:
@@ -271,14 +266,6 @@ class TurnRunner:
             turn.user_message = self.store.update_message(turn.user_message.id, status=user_status)
 
     # the JSON answer ----------------------------------------------------------------------------
-    def collect(self, events: Iterator[Event]) -> dict[str, Event]:
-        """The last event of each kind (deltas skipped): what a non-streamed request answers with."""
-        last: dict[str, Event] = {}
-        for name, data in events:
-            if name != "delta":
-                last[name] = (name, data)
-        return last
-
     def summary(self, owner: str, conversation_id: str) -> dict[str, Any] | None:
         record = self.store.get_conversation(owner, conversation_id)
         return conversation_summary(record) if record else None

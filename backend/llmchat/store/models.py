@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -101,6 +101,42 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+# a reply's generation: running until the model ends, Stop, or an error; interrupted: its API process died
+JOB_STATES = ("running", "finished", "interrupted")
+
+
+class ReplyJob(Base):
+    """One generation of a reply, run by an API process apart from the request that started it. Its events (below)
+    are what any API process streams to a client, from any offset; `heartbeat_at` is refreshed while it runs, so a
+    job whose process died is told from a slow one; `stop_requested` is how Stop reaches it from any process."""
+
+    __tablename__ = "reply_jobs"
+    __table_args__: ClassVar[dict] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # it goes with the conversation, not with the reply: a reply removed because the model failed before its first
+    # word leaves the job, whose last event says why
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(Integer, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="running")
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+
+
+class ReplyEvent(Base):
+    """One event of a job (start, delta, done, error, title), in order. The id is the SSE event id: ids only grow
+    (AUTOINCREMENT on SQLite, a sequence on PostgreSQL), so `Last-Event-ID` is an offset into any job."""
+
+    __tablename__ = "reply_events"
+    __table_args__: ClassVar[dict] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("reply_jobs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(16))
+    data: Mapped[str] = mapped_column(Text)  # the event's JSON, as sent
 
 
 class Feedback(Base):

@@ -85,6 +85,7 @@ class ConversationRecord:
     votes: tuple[VoteRecord, ...] = field(default=())
     # every message, every version, oldest first: read for an export only (get_conversation(whole_tree=True))
     tree: tuple[MessageRecord, ...] = field(default=())
+    answering: bool = False  # a reply of it is being generated right now (a live job)
 
     @property
     def models_hidden(self) -> bool:

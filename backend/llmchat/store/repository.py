@@ -18,10 +18,10 @@ from llmchat.store import tree
 from llmchat.store.database import Database
 from llmchat.store.models import (
     CONVERSATION_KINDS,
-    MESSAGE_STATUSES,
     Client,
     Conversation,
     Message,
+    ReplyJob,
     Vote,
     utc_now,
 )
@@ -33,25 +33,11 @@ from llmchat.store.records import (
     conversation_record,
     vote_record,
 )
+from llmchat.store.rows import UPDATABLE, NotFound, check, insert, set_fields
 from llmchat.store.search import search_messages
 from llmchat.store.snapshots import conversation_messages, message_snapshot
 
-MESSAGE_ROLES = ("user", "assistant")
 MAX_ID = 2**31 - 1  # ids are INTEGER: a larger number is no message (and PostgreSQL would refuse to compare it)
-UPDATABLE = {
-    "content",
-    "status",
-    "finish_reason",
-    "prompt_tokens",
-    "completion_tokens",
-    "response_time_ms",
-    "model",
-    "params",
-}
-
-
-class NotFound(LookupError):
-    """The conversation or message is gone (deleted, perhaps by another request of the same identity meanwhile)."""
 
 
 class ChatStore:
@@ -132,8 +118,24 @@ class ChatStore:
         )
         with self._sessions() as session:
             rows = list(session.execute(query))
-            used = self._models_used(session, [row.id for row, _ in rows])
-            return [conversation_record(row, count, used.get(row.id, ())) for row, count in rows]
+            ids = [row.id for row, _ in rows]
+            used = self._models_used(session, ids)
+            answering = self._answering(session, ids)
+            return [
+                conversation_record(row, count, used.get(row.id, ()), answering=row.id in answering)
+                for row, count in rows
+            ]
+
+    def _answering(self, session: Session, conversation_ids: list[str]) -> set[str]:
+        """The conversations with a reply being generated: a running job whose process is alive."""
+        if not conversation_ids:
+            return set()
+        query = select(ReplyJob.conversation_id).where(
+            ReplyJob.conversation_id.in_(conversation_ids),
+            ReplyJob.state == "running",
+            ReplyJob.heartbeat_at >= self._stale_before(),
+        )
+        return set(session.scalars(query))
 
     @staticmethod
     def _models_used(session: Session, conversation_ids: list[str]) -> dict[str, tuple[str, ...]]:
@@ -163,6 +165,7 @@ class ChatStore:
             messages = self._messages(session, conversation_id)
             used = self._models_used(session, [conversation_id]).get(conversation_id, ())
             tree_part = {"tree": tuple(messages)} if whole_tree else {}
+            answering = bool(self._answering(session, [conversation_id]))
             if conversation.kind == "compare":
                 columns = tuple(
                     ColumnRecord(model, tuple(tree.branch_on_screen(messages, None, column)))
@@ -174,9 +177,13 @@ class ChatStore:
                         select(Vote).where(Vote.conversation_id == conversation_id).order_by(Vote.id)
                     )
                 )
-                return conversation_record(conversation, len(messages), used, columns=columns, votes=votes, **tree_part)
+                return conversation_record(
+                    conversation, len(messages), used, columns=columns, votes=votes, answering=answering, **tree_part
+                )
             branch = tuple(tree.branch_on_screen(messages, conversation.current_leaf_id))
-            return conversation_record(conversation, len(messages), used, messages=branch, **tree_part)
+            return conversation_record(
+                conversation, len(messages), used, messages=branch, answering=answering, **tree_part
+            )
 
     def rename_conversation(self, owner: str, conversation_id: str, title: str) -> ConversationRecord | None:
         with self._sessions.begin() as session:
@@ -262,21 +269,15 @@ class ChatStore:
         response_time_ms: int | None = None,
     ) -> MessageRecord:
         """A new message under `parent_id`; it becomes the end of the branch on screen."""
-        _check(role, status)
+        check(role, status)
         with self._sessions.begin() as session:
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None:
-                raise NotFound(f"conversation {conversation_id} does not exist")
-            if parent_id is not None:
-                parent = session.get(Message, parent_id)
-                if parent is None or parent.conversation_id != conversation_id or parent.column_index != column:
-                    raise ValueError(f"message {parent_id} is not in column {column} of this conversation")
-            message = Message(
-                conversation_id=conversation_id,
+            message = insert(
+                session,
+                conversation_id,
+                role,
+                content,
                 parent_id=parent_id,
-                column_index=column,
-                role=role,
-                content=content,
+                column=column,
                 model=model,
                 params=params,
                 status=status,
@@ -285,14 +286,35 @@ class ChatStore:
                 completion_tokens=completion_tokens,
                 response_time_ms=response_time_ms,
             )
-            session.add(message)
-            session.flush()
-            conversation.updated_at = utc_now()
-            if column == 0:
-                conversation.current_leaf_id = message.id
-            if model and role == "assistant":
-                conversation.model = model
             return self._record(session, message)
+
+    def add_exchange(
+        self,
+        conversation_id: str,
+        content: str,
+        *,
+        parent_id: int | None,
+        column: int,
+        model: str,
+        params: dict[str, Any],
+        prompt_tokens: int,
+    ) -> tuple[MessageRecord, MessageRecord]:
+        """A user message (`pending`) and its reply (`streaming`, empty: its id is known before the first word) in
+        one transaction, so no reader ever sees the question without its reply."""
+        with self._sessions.begin() as session:
+            fields = {"column": column, "model": model, "params": params}
+            user = insert(session, conversation_id, "user", content, parent_id=parent_id, status="pending", **fields)
+            reply = insert(
+                session,
+                conversation_id,
+                "assistant",
+                "",
+                parent_id=user.id,
+                status="streaming",
+                prompt_tokens=prompt_tokens,
+                **fields,
+            )
+            return self._record(session, user), self._record(session, reply)
 
     def update_message(self, message_id: int, **fields: Any) -> MessageRecord:
         """Set content, status, finish_reason, token counts, response_time_ms (whatever is given). Raises NotFound
@@ -301,9 +323,9 @@ class ChatStore:
         if unknown:
             raise ValueError(f"cannot update message fields {sorted(unknown)}")
         if "status" in fields:
-            _check("assistant", fields["status"])
+            check("assistant", fields["status"])
         with self._sessions.begin() as session:
-            message = _set_fields(session, message_id, fields)
+            message = set_fields(session, message_id, fields)
             return self._record(session, message)
 
     def finish_reply(
@@ -316,12 +338,12 @@ class ChatStore:
             raise ValueError(f"cannot update message fields {sorted(unknown)}")
         for status in (fields.get("status"), user_status):
             if status is not None:
-                _check("assistant", status)
+                check("assistant", status)
         with self._sessions.begin() as session:
-            reply = _set_fields(session, reply_id, fields)
+            reply = set_fields(session, reply_id, fields)
             user = None
             if user_status is not None and user_message_id is not None:
-                user = _set_fields(session, user_message_id, {"status": user_status})
+                user = set_fields(session, user_message_id, {"status": user_status})
             return self._record(session, reply), (self._record(session, user) if user is not None else None)
 
     def owned_message(self, owner: str, message_id: int) -> MessageRecord | None:
@@ -451,21 +473,3 @@ class ChatStore:
             .where(stale, Message.status == "pending", ~live)
             .values(status="error", updated_at=utc_now())
         )
-
-
-def _set_fields(session, message_id: int, fields: dict[str, Any]) -> Message:
-    message = session.get(Message, message_id)
-    if message is None:
-        raise NotFound(f"message {message_id} does not exist")
-    for name, value in fields.items():
-        setattr(message, name, value)
-    message.updated_at = utc_now()
-    session.flush()
-    return message
-
-
-def _check(role: str, status: str) -> None:
-    if role not in MESSAGE_ROLES:
-        raise ValueError(f"role must be one of {MESSAGE_ROLES}, not {role!r}")
-    if status not in MESSAGE_STATUSES:
-        raise ValueError(f"status must be one of {MESSAGE_STATUSES}, not {status!r}")

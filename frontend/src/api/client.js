@@ -1,7 +1,7 @@
 // The chat API's endpoints (docs/api.md). JSON calls go through axios; streamed ones through fetch (see sse.js).
 import axios from 'axios'
 import { errorFromResponse, toApiError } from './errors.js'
-import { streamPost } from './sse.js'
+import { streamGet, streamPost } from './sse.js'
 
 export const http = axios.create({ baseURL: '/api', timeout: 120000 })
 const path = (id) => encodeURIComponent(id)
@@ -44,6 +44,12 @@ export const api = {
   chatStream: (body, options) => stream('/api/chat', body, options),
   regenerateStream: (id, body, options) => stream(`/api/conversations/${path(id)}/regenerate`, body, options),
   continueStream: (messageId, body, options) => stream(`/api/messages/${path(messageId)}/continue`, body, options),
+  /** Follow a reply being written (a job of the server) from the start, or after event `lastEventId`. */
+  followReply: (messageId, { lastEventId = null, signal, onEvent }) =>
+    streamGet(`/api/messages/${path(messageId)}/stream`, { lastEventId, signal, onEvent, toError: errorFromResponse })
+      .catch(rethrow),
+  /** Stop a reply being written, wherever it runs: -> the saved message (stopped). */
+  stopReply: (messageId) => call(http.post(`/messages/${path(messageId)}/stop`, {})).then((data) => data.message),
 }
 
 function rethrow(err) {

@@ -2,7 +2,7 @@
 
 /**
  * An incremental SSE parser. Feed it text in arbitrary pieces (frames may be split anywhere);
- * it calls onEvent({ event, data }) once per complete frame. `data` is JSON-decoded when it parses,
+ * it calls onEvent({ event, data, id? }) once per complete frame (`id` when the frame has an `id:` line). `data` is JSON-decoded when it parses,
  * otherwise the raw string. Frames without data (comments, keep-alives) are ignored.
  */
 export function createSseParser(onEvent) {
@@ -10,6 +10,7 @@ export function createSseParser(onEvent) {
 
   function dispatchFrame(frame) {
     let event = 'message'
+    let id = null
     const dataLines = []
     for (const line of frame.split('\n')) {
       if (line === '' || line.startsWith(':')) continue
@@ -19,6 +20,7 @@ export function createSseParser(onEvent) {
       if (value.startsWith(' ')) value = value.slice(1)
       if (field === 'event') event = value
       else if (field === 'data') dataLines.push(value)
+      else if (field === 'id') id = value
     }
     if (dataLines.length === 0) return
     const raw = dataLines.join('\n')
@@ -28,7 +30,7 @@ export function createSseParser(onEvent) {
     } catch {
       // not JSON (e.g. an OpenAI-style "[DONE]"): hand the string over as it is
     }
-    onEvent({ event, data })
+    onEvent(id === null ? { event, data } : { event, data, id })
   }
 
   return {
@@ -51,17 +53,24 @@ export function createSseParser(onEvent) {
 }
 
 /**
- * POST `body` as JSON and deliver the SSE frames of the answer to onEvent.
+ * POST `body` as JSON and deliver the SSE frames of the answer to onEvent ({ event, data, id? }: `id` is the
+ * event's id in the reply's log, what a dropped connection resumes after).
  * A JSON (non-stream) 2xx answer is turned into start + done events so callers handle one shape.
  * Non-2xx answers throw an ApiError built by `toError(status, body, headers)`.
  */
-export async function streamPost(url, body, { signal, onEvent, toError }) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
-    body: JSON.stringify(body),
-    signal,
-  })
+export function streamPost(url, body, options) {
+  const init = { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }
+  return streamFetch(url, init, options)
+}
+
+/** GET an SSE stream (a reply being followed), after the event `lastEventId` when given. */
+export function streamGet(url, { lastEventId = null, ...options }) {
+  const headers = lastEventId === null ? {} : { 'Last-Event-ID': String(lastEventId) }
+  return streamFetch(url, { method: 'GET', headers }, options)
+}
+
+async function streamFetch(url, init, { signal, onEvent, toError }) {
+  const response = await fetch(url, { ...init, headers: { ...init.headers, Accept: 'text/event-stream' }, signal })
   if (!response.ok) {
     let payload = null
     try {

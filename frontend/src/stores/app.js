@@ -30,7 +30,8 @@ export function createAppState() {
     refreshList()
     models.refresh({ force: true })
   }
-  const turns = { onTurnFinished, onTitle: conversations.setTitle, needsLoad: models.needsLoad }
+  // a reply has begun (or is followed again): the history shows its conversation, "answering…"
+  const turns = { onTurnStarted: refreshList, onTurnFinished, onTitle: conversations.setTitle, needsLoad: models.needsLoad }
   return {
     api,
     accountApi,

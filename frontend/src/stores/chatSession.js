@@ -1,15 +1,15 @@
 // One conversation thread on screen: the branch of the message tree that is shown, and what can be done to
 // it — send, edit (a new branch), regenerate (a new version of a reply), Continue (extend a cut-off reply),
 // switch versions, Stop. Nothing is ever deleted: edits and regenerations add siblings on the server.
-// The chat view uses one session; a compare session uses one per column (`column`).
+// A reply is a job of the server: showing another conversation (or reloading) only stops following it, and a
+// thread opened while one of its replies is being written follows that reply (it grows on screen). Stop asks the
+// server to stop it. The chat view uses one session; a compare session uses one per column (`column`).
 import { reactive } from 'vue'
 import { streamTurn } from './streamTurn.js'
 
 let tempCounter = 0
 const tempId = (prefix) => `${prefix}-${Date.now()}-${++tempCounter}`
 const isSaved = (message) => Number.isInteger(message?.id)
-const POLL_MS = 2000
-const POLL_LIMIT = 300 // a reply still being written after a reload is re-read at most this often (10 min)
 
 /**
  * The parent a new message on screen gets: the last message when it is a saved reply; undefined (the server
@@ -29,13 +29,13 @@ function pendingReply(model, extra = {}) {
  * @param needsLoad (modelId) => whether the model server has yet to load that model: its pending reply then says
  *   "Loading <model>…" (`loadingModel`) until the first token, instead of looking hung for the load's duration.
  */
-export function createChatSession({ api, column = null, onTurnFinished = () => {}, onTitle = () => {},
-  needsLoad = () => false }) {
+export function createChatSession({ api, column = null, onTurnStarted = () => {}, onTurnFinished = () => {},
+  onTitle = () => {}, needsLoad = () => false }) {
   const state = reactive({ conversationId: null, title: '', kind: 'chat', models: [], messages: [], sending: false,
     loading: false })
   let controller = null
-  let pollTimer = null
-  let polls = 0
+  // the turn on screen: its reply, and whether Stop was pressed before the server said which reply it is
+  let active = null
   // Bumped whenever the thread shows another conversation (new chat, open, search hit): a request still
   // running for the one before (e.g. waiting for its title) must no longer touch this thread.
   let epoch = 0
@@ -52,13 +52,13 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     state.kind = detail.kind || 'chat'
     state.models = detail.models || (detail.model ? [detail.model] : [])
     state.messages = column === null ? detail.messages || [] : detail.columns?.[column]?.messages || []
-    schedulePoll()
+    attach()
   }
 
   async function open(id, { force = false } = {}) {
     if (!id) return reset()
     if (!force && id === state.conversationId && state.messages.length) return
-    stop()
+    detach()
     state.loading = true
     try {
       apply(await api.conversation(id))
@@ -67,28 +67,22 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     }
   }
 
-  // A reply that is still being written (the page was reloaded mid-stream) is read again until it ends.
-  function schedulePoll() {
-    clearTimeout(pollTimer)
-    const writing = state.messages.some((m) => m.status === 'streaming')
-    if (!writing || state.sending || polls >= POLL_LIMIT) return
-    polls += 1
-    const id = state.conversationId
-    pollTimer = setTimeout(async () => {
-      if (state.sending || state.conversationId !== id) return
-      try {
-        apply(await api.conversation(id))
-      } catch {
-        // a failed poll leaves the text we have; the next open reads it again
-      }
-    }, POLL_MS)
+  // A reply of this thread still being written (opened after a reload, from the history, or in another tab):
+  // follow it from its first event, so it grows on screen as if it had been sent from here.
+  function attach() {
+    const reply = state.messages.findLast((m) => m.role === 'assistant' && m.status === 'streaming' && isSaved(m))
+    if (!reply || controller || !api.followReply) return
+    const user = state.messages.find((m) => m.id === reply.parent_id && m.role === 'user') || null
+    reply.content = '' // the replay brings the text back, from the start
+    run((signal, onEvent) => api.followReply(reply.id, { signal, onEvent }), user, reply).then((result) => {
+      // the server settles the question with its answer: answered, unless the reply failed
+      if (user?.status === 'pending' && result.started && !result.detached) user.status = reply.status === 'error' ? 'error' : 'complete'
+    })
   }
 
   function reset() {
-    stop()
+    detach()
     epoch += 1
-    clearTimeout(pollTimer)
-    polls = 0
     Object.assign(state, { conversationId: null, title: '', kind: 'chat', models: [], messages: [] })
   }
 
@@ -100,16 +94,25 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     const own = new AbortController()
     const mine = epoch
     const current = () => epoch === mine
+    const turn = { reply, stopWanted: false }
     controller = own
+    active = turn
     state.sending = true
-    clearTimeout(pollTimer)
     const release = () => {
       if (controller !== own) return // a newer request owns the thread by now
       controller = null
+      active = null
       state.sending = false
     }
+    const follow = api.followReply
+      ? (id, lastEventId, signal, onEvent) => api.followReply(id, { lastEventId, signal, onEvent })
+      : null
     try {
-      return await streamTurn(request, { user, reply, signal: own.signal, onDone: release,
+      return await streamTurn(request, { user, reply, signal: own.signal, follow, onDone: release,
+        onStart: () => {
+          if (turn.stopWanted) requestStop(reply)
+          if (current()) onTurnStarted(state.conversationId)
+        },
         onConversation: (id) => current() && setConversation(id),
         onTitle: (id, title) => {
           if (current() && id === state.conversationId) state.title = title
@@ -146,11 +149,8 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     const parent = parentId !== undefined ? parentId : lastSavedReply(before.slice(0, cut === -1 ? before.length : cut))
     if (parent !== undefined) body.parent_id = parent
     const result = await run((signal, onEvent) => api.chatStream(body, { signal, onEvent }), user, reply)
+    if (result.detached) return result // the thread shows another conversation now; the reply goes on there
     if (user.status === 'pending' && result.started) user.status = 'complete'
-    if (result.stopped && !result.started) {
-      state.messages = before // stopped before the server took it: give the text back instead
-      return { ...result, ok: false, restored: true }
-    }
     if (!result.ok && !result.started) {
       const saved = result.error && result.error.userMessage
       if (saved) {
@@ -187,7 +187,7 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     if (isSaved(target)) body.message_id = target.id
     const id = state.conversationId
     const result = await run((signal, onEvent) => api.regenerateStream(id, body, { signal, onEvent }), target, reply)
-    if (!result.started) state.messages = before // refused, or stopped before it began: the thread as it was
+    if (!result.started && !result.detached) state.messages = before // refused: the thread as it was
     return result
   }
 
@@ -198,7 +198,7 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     Object.assign(reply, { status: 'streaming', finish_reason: null, loadingModel: needsLoad(reply.model) })
     const body = params?.max_tokens ? { params: { max_tokens: params.max_tokens } } : {}
     const result = await run((signal, onEvent) => api.continueStream(reply.id, body, { signal, onEvent }), null, reply)
-    if (!result.started) Object.assign(reply, saved)
+    if (!result.started && !result.detached) Object.assign(reply, saved)
     return result
   }
 
@@ -208,8 +208,29 @@ export function createChatSession({ api, column = null, onTurnFinished = () => {
     apply(await api.setCurrent(state.conversationId, messageId))
   }
 
+  /**
+   * Stop the reply being written: the server stops it (wherever it runs) and its stream ends with the stopped
+   * reply. Pressed before the server said which reply it is, the stop is sent as soon as it does.
+   */
   function stop() {
-    if (controller) controller.abort()
+    if (!active) return
+    if (isSaved(active.reply)) requestStop(active.reply)
+    else active.stopWanted = true
+  }
+
+  function requestStop(reply) {
+    api.stopReply(reply.id).catch(() => {
+      // the stream goes on and ends as the server decides; Stop can be pressed again
+    })
+  }
+
+  /** Stop following the reply on screen (another conversation is shown): the server goes on writing it. */
+  function detach() {
+    if (!controller) return
+    controller.abort()
+    controller = null
+    active = null
+    state.sending = false
   }
 
   return { state, apply, open, reset, send, edit, regenerate, continueReply, showVersion, stop }

@@ -5,9 +5,11 @@ import { reactive } from 'vue'
 import { createChatSession } from './chatSession.js'
 import { createCompareVotes, latestPair } from './compareVotes.js'
 
-export function createCompareSession({ api, onTurnFinished = () => {}, onTitle = () => {}, needsLoad = () => false }) {
+export function createCompareSession({ api, onTurnStarted = () => {}, onTurnFinished = () => {}, onTitle = () => {},
+  needsLoad = () => false }) {
   const state = reactive({ conversationId: null, models: [], blind: false, revealed: false, loading: false })
-  const columns = [0, 1].map((column) => createChatSession({ api, column, onTurnFinished, onTitle, needsLoad }))
+  const columns = [0, 1].map((column) => createChatSession({ api, column, onTurnStarted, onTurnFinished, onTitle,
+    needsLoad }))
   const votes = createCompareVotes({ api })
 
   function apply(detail) {

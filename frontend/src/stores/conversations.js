@@ -5,6 +5,9 @@ import { WINDOW_TIMERS } from '../lib/timers.js'
 // A model-written title (titles.source: model) comes after the reply, once the model server is idle: while the
 // list has one pending (`title_pending`), it is read again after these waits, then left until the next reply.
 export const TITLE_WAITS_MS = [1000, 2000, 4000, 8000, 15000, 30000]
+// While a conversation has a reply being written ("answering…", perhaps one the page left), the list is read
+// again every ANSWERING_POLL_MS, so the mark goes when the reply is done.
+export const ANSWERING_POLL_MS = 3000
 
 export function createConversations({ api, timers = WINDOW_TIMERS }) {
   const state = reactive({ items: [], loading: false, loaded: false })
@@ -12,6 +15,7 @@ export function createConversations({ api, timers = WINDOW_TIMERS }) {
   let titleTimer = null
   let titleTries = 0
   let pendingKey = ''
+  let pollTimer = null
 
   /** Reload the list; an answer that arrives after a newer request's is dropped (it would be stale). */
   async function load() {
@@ -23,6 +27,8 @@ export function createConversations({ api, timers = WINDOW_TIMERS }) {
       state.items = items
       state.loaded = true
       followTitles()
+      timers.clearTimeout(pollTimer)
+      if (items.some((c) => c.answering)) pollTimer = timers.setTimeout(() => load().catch(() => {}), ANSWERING_POLL_MS)
     } finally {
       if (ticket === latest) state.loading = false
     }

@@ -1,21 +1,39 @@
-// One streamed request (send, edit, regenerate, Continue): applies the SSE events to the thread's message
-// objects and says how it ended. The API ends every stream with `done` or `error`; a stream that just
-// stops was cut off and must not pass for a finished reply.
+// One streamed turn (send, edit, regenerate, Continue, or following a reply that is already being written):
+// applies the SSE events to the thread's message objects and says how it ended. A reply is a job of the server:
+// a connection that drops does not end it, so the turn follows it again from the last event it saw (`follow`).
+// The API ends every reply's stream with `done` or `error`; one that just stops was cut off, and is followed
+// again a few times before the turn says so.
 import { ApiError, isAbort, toApiError } from '../api/errors.js'
+
+export const REATTACH_WAITS_MS = [250, 1000, 2000, 4000, 8000]
+
+const pause = (ms, signal) => new Promise((resolve, reject) => {
+  const timer = setTimeout(resolve, ms)
+  signal?.addEventListener('abort', () => {
+    clearTimeout(timer)
+    reject(new DOMException('aborted', 'AbortError'))
+  }, { once: true })
+})
+
+/** A refusal of the request itself (4xx): following again cannot help. */
+const refused = (err) => err instanceof ApiError && err.status >= 400 && err.status < 500
 
 /**
  * @param {(signal: AbortSignal, onEvent: Function) => Promise<void>} request starts the request
  * @param {object} turn  { user: message to fill from `start` (or null), reply: the assistant message,
- *                         signal, onConversation(id), onTitle(id, title), onStart(), onDone() }
- * @returns {Promise<{ok: boolean, started: boolean, stopped?: boolean, error?: ApiError}>}
+ *                         signal, follow(replyId, lastEventId, signal, onEvent) (re-attach; null: none),
+ *                         onConversation(id), onTitle(id, title), onStart(), onDone() }
+ * @returns {Promise<{ok: boolean, started: boolean, detached?: boolean, stopped?: boolean, error?: ApiError}>}
+ *   detached: the turn's signal was aborted (the thread shows something else now); the reply goes on.
  */
-export async function streamTurn(request, { user = null, reply, signal, onConversation = () => {}, onTitle = () => {},
-  onStart = () => {}, onDone = () => {} }) {
-  const startedAt = Date.now()
+export async function streamTurn(request, { user = null, reply, signal, follow = null, onConversation = () => {},
+  onTitle = () => {}, onStart = () => {}, onDone = () => {} }) {
   let started = false
   let finished = false
   let serverError = null
-  const onEvent = ({ event, data }) => {
+  let lastEventId = null
+  const onEvent = ({ event, data, id }) => {
+    if (id !== undefined) lastEventId = id
     if (!data || typeof data !== 'object') return
     if (data.conversation_id) onConversation(data.conversation_id)
     if (event === 'start') {
@@ -41,19 +59,29 @@ export async function streamTurn(request, { user = null, reply, signal, onConver
       onTitle(data.conversation_id, data.title)
     }
   }
-  try {
-    await request(signal, onEvent)
-    if (serverError) throw new ApiError({ message: serverError.message || 'The model failed to answer.', code: serverError.code })
-    if (!finished) throw new ApiError({ message: 'The connection closed before the reply finished.', code: 'incomplete' })
-    if (reply.status === 'streaming') reply.status = 'complete'
-    return { ok: true, started: true }
-  } catch (err) {
-    if (isAbort(err)) {
-      reply.status = 'stopped'
-      reply.finish_reason = null
-      reply.response_time_ms ??= Date.now() - startedAt
-      return { ok: true, started, stopped: true }
+  const attempt = async (run) => {
+    try {
+      await run()
+      return null
+    } catch (err) {
+      if (isAbort(err)) throw err
+      return err
     }
+  }
+  try {
+    let failure = await attempt(() => request(signal, onEvent))
+    // The connection dropped mid-reply: the server is still writing it. Follow it from the last event seen.
+    for (const wait of REATTACH_WAITS_MS) {
+      if (finished || serverError || !started || !follow || !Number.isInteger(reply.id) || refused(failure)) break
+      await pause(wait, signal)
+      failure = await attempt(() => follow(reply.id, lastEventId, signal, onEvent))
+    }
+    if (serverError) throw new ApiError({ message: serverError.message || 'The model failed to answer.', code: serverError.code })
+    if (!finished) throw failure || new ApiError({ message: 'The connection closed before the reply finished.', code: 'incomplete' })
+    if (reply.status === 'streaming') reply.status = 'complete'
+    return { ok: true, started: true, stopped: reply.status === 'stopped' }
+  } catch (err) {
+    if (isAbort(err)) return { ok: true, started, detached: true }
     const error = toApiError(err)
     reply.status = 'error'
     reply.error = error.message

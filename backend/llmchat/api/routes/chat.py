@@ -1,25 +1,28 @@
-"""The generating routes: POST /api/chat, /api/conversations/<id>/regenerate, /api/messages/<id>/continue.
+"""The generating routes: POST /api/chat, /api/conversations/<id>/regenerate, /api/messages/<id>/continue; and a
+reply's own: GET /api/messages/<id>/stream (follow it, from an offset) and POST /api/messages/<id>/stop.
 
-Each builds a ChatTurn (api/chat_service.py) and hands it to `run_turn`, the one place a generation starts,
-whose reply is an SSE stream or, once the reply is done, JSON.
+Each generating route builds a ChatTurn (api/chat_service.py) and hands it to `run_turn`: the model server's
+stream is opened here (a refusal is this request's HTTP answer), then the reply is a job (api/jobs.py) that this
+request follows like any other client (api/reply_stream.py): as SSE, or, once the reply is done, as JSON.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import time
 
 from flask import Blueprint, Response, jsonify, request
 
 from llmchat.api.chat_service import WORKER_ERRORS, worker_error
-from llmchat.api.disconnect import client_gone_check
 from llmchat.api.errors import ApiError
-from llmchat.api.limits import generation
+from llmchat.api.limits import generation, take_slot
+from llmchat.api.reply_stream import collect, sse_frames
 from llmchat.api.schemas import validate
 from llmchat.api.serializers import message_json
 from llmchat.api.services import Services, caller, check_message, json_body, services
 from llmchat.api.turn import ChatTurn
-from llmchat.api.turn_runner import Event, TurnRunner
+
+STOP_WAIT_S = 5.0  # how long Stop waits for the job to save the stopped reply before answering 202
+MAX_EVENT_ID = 2**63 - 1
 
 bp = Blueprint("chat", __name__, url_prefix="/api")
 
@@ -53,36 +56,67 @@ def continue_reply(message_id: int):
 
 
 def run_turn(app: Services, owner: str, turn: ChatTurn, stream: bool):
-    """Start the generation of `turn` and answer with its events (SSE) or its outcome (JSON)."""
+    """Start the generation of `turn` as a job and answer with its events (SSE) or its outcome (JSON)."""
     turn.owner = owner
     try:
         worker = app.runner.open(turn)
     except WORKER_ERRORS as exc:
         raise worker_error(exc, turn.conversation_id, turn.user_message) from exc
-    events = app.runner.events(turn, worker, client_gone_check(request.environ))
+    app.jobs.start(turn, worker, take_slot())
+    events = app.follower.follow(owner, turn.reply)
     if stream:
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return Response(sse_stream(events), mimetype="text/event-stream", headers=headers)
-    return json_outcome(app.runner, owner, turn, app.runner.collect(events))
+        return sse_response(events)
+    return json_outcome(app, owner, turn, collect(events))
 
 
-def sse(event: str, data: dict[str, Any]) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+@bp.get("/messages/<int:message_id>/stream")
+def follow_reply(message_id: int):
+    """A reply's events as SSE from the start, or after the event id in `Last-Event-ID` (or `?after=`): a page that
+    was reloaded or lost its connection re-attaches here; a finished reply is one `done`."""
+    app = services()
+    owner = caller()
+    reply = app.chat.owned_message(owner, message_id)
+    if reply.role != "assistant":
+        raise ApiError(400, "not_a_reply", "only a reply has a stream; this is a user message")
+    return sse_response(app.follower.follow(owner, reply, after=event_offset()))
 
 
-def sse_stream(events):
-    """The events as SSE; closing this (the client went away) closes the turn, which saves the reply."""
-    try:
-        for name, data in events:
-            yield ": ping\n\n" if name == "ping" else sse(name, data)
-    finally:
-        events.close()
+@bp.post("/messages/<int:message_id>/stop")
+def stop_reply(message_id: int):
+    """Stop a reply being generated, whichever API process runs it: 200 with the saved reply (`stopped`, or as it
+    was when it had already ended), 202 with it still `streaming` when the job has not wound down within
+    STOP_WAIT_S (its stream ends with `done` as soon as it has)."""
+    app = services()
+    owner = caller()
+    reply = app.chat.owned_message(owner, message_id)
+    if reply.role != "assistant":
+        raise ApiError(400, "not_a_reply", "only a reply can be stopped; this is a user message")
+    if app.jobs.stop(message_id):
+        deadline = time.monotonic() + STOP_WAIT_S
+        while reply.status == "streaming" and time.monotonic() < deadline:
+            time.sleep(app.config.replies.event_flush_s)
+            reply = app.chat.owned_message(owner, message_id)
+    return jsonify({"message": message_json(reply)}), 202 if reply.status == "streaming" else 200
 
 
-def json_outcome(runner: TurnRunner, owner: str, turn: ChatTurn, last: dict[str, Event]):
+def event_offset() -> int:
+    """The last event id the client has: `Last-Event-ID` (what a browser's EventSource sends) or `?after=`."""
+    raw = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    field = "Last-Event-ID" if request.headers.get("Last-Event-ID") else "after"
+    if not raw.isdigit() or int(raw) > MAX_EVENT_ID:
+        raise ApiError(400, "invalid_field", f"{field}: an event id (a whole number) is expected", field=field)
+    return int(raw)
+
+
+def sse_response(events) -> Response:
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(sse_frames(events), mimetype="text/event-stream", headers=headers)
+
+
+def json_outcome(app: Services, owner: str, turn: ChatTurn, last: dict[str, dict]):
     """The non-streamed answer: the saved reply (and user message), or the error with what was saved."""
     if "error" in last:
-        data = last["error"][1]
+        data = last["error"]
         error = data["error"]
         status = {"not_found": 404, "worker_rejected": 502, "internal_error": 500}.get(error["code"], 503)
         headers = {"Retry-After": "5"} if status == 503 else {}
@@ -90,14 +124,15 @@ def json_outcome(runner: TurnRunner, owner: str, turn: ChatTurn, last: dict[str,
         if turn.kind != "continue" and turn.user_message is not None:
             extra["user_message"] = message_json(turn.user_message)
         raise ApiError(status, error["code"], error["message"], headers=headers, extra=extra)
-    done = last["done"][1]
+    done = last["done"]
     if turn.kind == "continue":
         return jsonify({"conversation_id": turn.conversation_id, "message": done["message"]})
+    user = app.chat.owned_message(owner, turn.user_message.id) if turn.user_message else None
     return jsonify(
         {
             "conversation_id": turn.conversation_id,
-            "user_message": message_json(turn.user_message),
+            "user_message": message_json(user or turn.user_message),
             "message": done["message"],
-            "conversation": runner.summary(owner, turn.conversation_id),
+            "conversation": app.runner.summary(owner, turn.conversation_id),
         }
     )

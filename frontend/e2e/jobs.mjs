@@ -1,0 +1,143 @@
+// Replies that outlive the page, in Chromium against a running llmchat whose model writes long replies (1500 tokens):
+// `node e2e/jobs.mjs http://127.0.0.1:PORT`. A reply is a job of the server, so
+//   - leaving the conversation mid-reply does not stop it: the sidebar says "answering…", and opening the
+//     conversation again shows the reply still growing, until it ends on its own;
+//   - reloading the page mid-reply does not stop it either: the page follows it again and it finishes;
+//   - Stop on a reply the page re-attached to stops it on the server; pressed before the server named the reply,
+//     it is sent as soon as it does.
+// With LLMCHAT_E2E_SHOTS=<folder> it saves the two new states there (answering-sidebar.png, reattached-reply.png).
+import { assert, createRunner, launch, runChecks } from './browser.mjs'
+import { helpers } from './helpers.mjs'
+
+const base = (process.argv[2] || '').replace(/\/$/, '')
+if (!base) {
+  console.error('usage: node e2e/jobs.mjs <url of the app>')
+  process.exit(2)
+}
+const TIMEOUT = Number(process.env.LLMCHAT_E2E_TIMEOUT_MS || 60000)
+const SHOTS = process.env.LLMCHAT_E2E_SHOTS || ''
+
+const browser = await launch()
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+const page = await context.newPage()
+page.setDefaultTimeout(TIMEOUT)
+const pageErrors = []
+page.on('pageerror', (err) => pageErrors.push(err.message))
+const step = createRunner(page)
+const h = helpers(page, base)
+const shared = {}
+
+const replyText = () => h.lastReply().locator('.markdown').innerText().catch(() => '')
+const savedReply = async (id) => {
+  const detail = JSON.parse((await h.api(`/api/conversations/${encodeURIComponent(id)}`)).body)
+  return detail.messages[detail.messages.length - 1]
+}
+
+/** Send `text` and wait until the reply has some text on screen (its job runs on the server from now on). */
+async function startReply(text) {
+  await h.composer().fill(text)
+  await h.composer().press('Enter')
+  await h.replyStarted()
+  await page.waitForFunction(() => {
+    const reply = [...document.querySelectorAll('[data-testid="thread"] article[data-role="assistant"]')].pop()
+    return reply?.dataset.status === 'streaming' && reply.querySelector('.markdown')?.innerText.trim().length > 0
+  })
+  return { id: h.conversationIdFromUrl(), replyId: await h.lastReply().getAttribute('data-message-id') }
+}
+
+/** The reply on screen is still being written and grows while we watch. */
+async function growsOnScreen() {
+  const before = (await replyText()).length
+  await page.waitForFunction((n) => {
+    const reply = [...document.querySelectorAll('[data-testid="thread"] article[data-role="assistant"]')].pop()
+    return (reply?.querySelector('.markdown')?.innerText.length || 0) > n
+  }, before)
+}
+
+async function finishesAsSaved(id) {
+  const reply = await h.waitReplyDone()
+  const status = await reply.getAttribute('data-status')
+  assert(status === 'complete', `the reply finished by itself (${status})`)
+  const saved = await savedReply(id)
+  assert(saved.status === 'complete', `saved complete, not stopped (${saved.status}, ${saved.finish_reason})`)
+  assert((await reply.getAttribute('data-message-id')) === String(saved.id), 'the same reply')
+  const meta = await reply.locator('[data-testid="message-meta"]').innerText()
+  const tokens = `${saved.usage.completion_tokens.toLocaleString('en-US')} tokens`
+  assert(meta.includes(tokens), `the page has the saved reply (${meta})`)
+  assert(!(await h.composer().isDisabled()), 'the composer is free again')
+}
+
+await runChecks(browser, async () => {
+  await step('loads the app with a model', async () => {
+    await page.goto(base)
+    await page.waitForFunction(() => document.querySelectorAll('#model-select option[value]:not([value=""])').length > 0)
+    // long replies (seconds): time to leave and come back while they are written
+    await h.setSettings({ max_tokens: 1500 })
+  })
+
+  await step('leaving a conversation mid-reply does not stop it: the sidebar says "answering…"', async () => {
+    const { id } = await startReply('Tell me a long story, please.')
+    await h.newChat()
+    const mark = h.entry(id).locator('[data-testid="answering"]')
+    await mark.waitFor()
+    assert((await mark.innerText()).includes('answering'), 'the entry says answering…')
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/answering-sidebar.png` })
+    const saved = await savedReply(id)
+    assert(saved.status === 'streaming', `still being written on the server (${saved.status})`)
+    shared.left = id
+  })
+
+  await step('coming back shows the reply still growing, and it finishes on its own', async () => {
+    await h.entry(shared.left).locator('.conversation-link').click()
+    await h.thread().locator('article[data-role="assistant"][data-status="streaming"]').waitFor()
+    await growsOnScreen()
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/reattached-reply.png` })
+    await finishesAsSaved(shared.left)
+    await h.entry(shared.left).locator('[data-testid="answering"]').waitFor({ state: 'detached' })
+  })
+
+  await step('reloading mid-reply: the page follows the reply again and it finishes', async () => {
+    await h.newChat()
+    const { id } = await startReply('And another long one.')
+    await page.reload()
+    await h.thread().locator('article[data-role="assistant"][data-status="streaming"]').waitFor()
+    assert(h.conversationIdFromUrl() === id, 'the same conversation is open')
+    await growsOnScreen()
+    await finishesAsSaved(id)
+  })
+
+  await step('Stop on a reply the page re-attached to stops it on the server', async () => {
+    await h.newChat()
+    const { id } = await startReply('One more, to be stopped.')
+    await page.reload()
+    await h.thread().locator('article[data-role="assistant"][data-status="streaming"]').waitFor()
+    await page.locator('[data-testid="stop"]').click()
+    const reply = await h.waitReplyDone()
+    assert((await reply.getAttribute('data-status')) === 'stopped', `stopped (${await reply.getAttribute('data-status')})`)
+    const saved = await savedReply(id)
+    assert(saved.status === 'stopped', `saved as stopped (${saved.status})`)
+    assert(await reply.getByRole('button', { name: 'Continue' }).isVisible(), 'a stopped reply can be continued')
+  })
+
+  await step('Stop pressed before the server named the reply stops it as soon as it does', async () => {
+    await h.newChat()
+    let release
+    const held = new Promise((resolve) => (release = resolve))
+    await page.route('**/api/chat', async (route) => {
+      await held
+      await route.continue()
+    })
+    await h.composer().fill('Stop this one early.')
+    await h.composer().press('Enter')
+    await page.locator('[data-testid="stop"]').click()
+    const stop = page.waitForRequest((r) => /\/api\/messages\/\d+\/stop$/.test(r.url()))
+    release()
+    const reply = await h.waitReplyDone()
+    assert((await stop).url().endsWith(`/api/messages/${await reply.getAttribute('data-message-id')}/stop`), 'Stop named the reply')
+    assert((await reply.getAttribute('data-status')) === 'stopped', `stopped (${await reply.getAttribute('data-status')})`)
+    assert(!(await h.composer().isDisabled()), 'composer unlocked')
+    await page.unroute('**/api/chat')
+  })
+
+  assert(pageErrors.length === 0, `no uncaught errors in the page (${pageErrors.join('; ')})`)
+})
