@@ -6,6 +6,7 @@ from __future__ import annotations
 from llmchat.modelclient import WorkerRejected, WorkerUnavailable
 from tests.api_fast.helpers import chat, error_of, events
 from tests.support.fake_model import FAKE_URL
+from tests.support.waiting import wait_for
 
 
 def test_a_streamed_turn_sends_the_pieces_and_saves_the_reply(client, model):
@@ -108,8 +109,18 @@ def test_a_reply_with_no_text_before_the_failure_is_not_kept(client, model):
     assert [(m["role"], m["status"]) for m in saved["messages"]] == [("user", "error")]
 
 
-def test_the_client_leaving_mid_stream_saves_the_reply_as_stopped(client, model):
-    held = model.reply("First words", " never sent", hold_after=1)
+def _last_reply_when_settled(client) -> dict:
+    conversation_id = client.get("/api/conversations").get_json()["conversations"][0]["id"]
+
+    def settled():
+        reply = client.get(f"/api/conversations/{conversation_id}").get_json()["messages"][-1]
+        return reply if reply["status"] != "streaming" else None
+
+    return wait_for(settled, timeout=10)
+
+
+def _leave_after_first_words(client) -> None:
+    """Start a streamed turn, read until the first piece, hang up."""
     response = client.post(
         "/api/chat", json={"message": "Tell me", "model": "tiny-chat", "stream": True}, buffered=False
     )
@@ -118,8 +129,25 @@ def test_the_client_leaving_mid_stream_saves_the_reply_as_stopped(client, model)
     while "First words" not in received:
         received += next(chunks).decode()
     response.close()  # what the WSGI server does when the client's socket ends
-    assert model.streams[-1].aborted, "the model server's request is ended, so it stops generating"
+
+
+def test_the_client_leaving_mid_stream_does_not_stop_the_reply(client, model):
+    held = model.reply("First words", " and the rest", hold_after=1)
+    _leave_after_first_words(client)
+    assert not model.streams[-1].aborted, "a reply is a job of the server: the page leaving does not end it"
     held.release.set()
+    reply = _last_reply_when_settled(client)
+    assert (reply["content"], reply["status"]) == ("First words and the rest", "complete")
+
+
+def test_stop_ends_the_reply_and_the_model_request(client, model):
+    held = model.reply("First words", " never sent", hold_after=1)
+    _leave_after_first_words(client)
     conversation_id = client.get("/api/conversations").get_json()["conversations"][0]["id"]
-    reply = client.get(f"/api/conversations/{conversation_id}").get_json()["messages"][-1]
+    reply_id = client.get(f"/api/conversations/{conversation_id}").get_json()["messages"][-1]["id"]
+    stopped = client.post(f"/api/messages/{reply_id}/stop")
+    assert stopped.status_code in (200, 202), stopped.get_json()
+    wait_for(lambda: model.streams[-1].aborted, timeout=10)
+    held.release.set()
+    reply = _last_reply_when_settled(client)
     assert (reply["content"], reply["status"]) == ("First words", "stopped")

@@ -13,7 +13,7 @@ import pytest
 
 from llmchat.api.config import ModelSettings
 from tests.api.test_nothing_lost import MODEL, long_worker  # noqa: F401 (a fixture)
-from tests.e2e.test_browser import dist, requirements_met, run_browser_script  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import run_browser_script
 from tests.support.api_server import api_config, start_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
