@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from llmchat.api.config import ModelSettings
+from llmchat.api.config import ModelSettings, ReplySettings
 from tests.api.conftest import read_sse
 from tests.support.api_server import api_config, start_api
 from tests.support.servers import start_worker
@@ -61,7 +61,10 @@ def test_worker_down_is_503_and_the_message_is_saved(own_worker, tmp_path):
 
 
 def test_worker_killed_mid_stream_sends_error_and_saves_the_partial_reply(own_worker, tmp_path):
-    config = api_config(f"sqlite:///{tmp_path / 'k.db'}", [own_worker.url], models=LONG)
+    # events flushed every 10 ms, not 100: the first piece arrives while the tiny model has hundreds of tokens to go,
+    # so the kill lands mid-reply (at 100 ms a quiet machine could finish all 480 before the client saw a piece)
+    replies = ReplySettings(event_flush_s=0.01)
+    config = api_config(f"sqlite:///{tmp_path / 'k.db'}", [own_worker.url], models=LONG, replies=replies)
     payload = {"message": "tell me everything", "model": "tiny-chat", "stream": True, "params": LONG_REPLY}
     with start_api(config) as api, httpx.Client(base_url=api.url, timeout=60) as client:
         with client.stream("POST", "/api/chat", json=payload) as response:
