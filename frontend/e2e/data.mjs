@@ -2,16 +2,10 @@
 // generated dataset and whose database holds rated replies: `node e2e/data.mjs http://127.0.0.1:PORT [shot dir]`.
 // With a screenshot dir it also writes data-light.png, data-dark.png and data-phone.png there.
 import path from 'node:path'
-import { assert, createRunner, launch } from './browser.mjs'
+import { assert, createRunner, launch, openPage, scriptArgs } from './browser.mjs'
 import { axeViolations, describeViolations } from './a11y.mjs'
 
-const base = (process.argv[2] || '').replace(/\/$/, '')
-if (!base) {
-  console.error('usage: node e2e/data.mjs <url of the app> [screenshot dir]')
-  process.exit(2)
-}
-const shotDir = process.argv[3] || ''
-const TIMEOUT = Number(process.env.LLMCHAT_E2E_TIMEOUT_MS || 60000)
+const { base, shotDir } = scriptArgs('data.mjs')
 const GOOD = { instruction: 'Say hi.', input: '', output: 'hi' }
 const WITH_BAD_ROW = [GOOD, { ...GOOD, instruction: 'Say bye.', output: 'bye' }, { instruction: 'Say nothing.' }, GOOD]
   .map((row) => JSON.stringify(row)).join('\n') + '\n'
@@ -19,14 +13,7 @@ const FIXED = [GOOD, { ...GOOD, instruction: 'Say bye.', output: 'bye' }, { ...G
   .map((row) => JSON.stringify(row)).join('\n') + '\n'
 
 const browser = await launch()
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-const page = await context.newPage()
-page.setDefaultTimeout(TIMEOUT)
-const pageErrors = []
-page.on('pageerror', (err) => {
-  pageErrors.push(String(err))
-  console.log(`# page error: ${err.message}`)
-})
+const { page, pageErrors } = await openPage(browser, { width: 1280, height: 900 })
 const step = createRunner(page)
 
 async function chooseFile(name, text) {
