@@ -16,7 +16,7 @@ from tests.support.run_queue import PRESET, make_queue_dirs, read_events
 from tests.support.waiting import wait_for
 from tests.training.cli_helper import run_cli
 
-pytestmark = pytest.mark.slow  # trains (a few seconds a run, plus the processes' start)
+pytestmark = [pytest.mark.slow, pytest.mark.integration]  # trains, in processes of their own (a few seconds a run)
 NO_WORKER = "http://127.0.0.1:9"  # the queue needs no model server
 
 
