@@ -139,6 +139,8 @@ try {
     const gguf = await page.evaluate((url) => fetch(url).then((r) => r.arrayBuffer()).then((b) => new TextDecoder().decode(b.slice(0, 4))),
       await exportsBox.locator('a', { hasText: 'q8_0.gguf' }).getAttribute('href'))
     assert(gguf === 'GGUF', `a GGUF file: ${gguf}`)
+    await exportsBox.scrollIntoViewIfNeeded()
+    await shot('run-evaluate-export')
   })
 
   await step('Blind compare with its base: a blind compare session of the two opens', async () => {
