@@ -1,5 +1,7 @@
 // Training runs in Chromium, against a running llmchat (ip mode: 127.0.0.1 is an admin) whose configs/train has the
-// tiny-lora preset (tests/support/run_queue.py): `node e2e/runs.mjs http://127.0.0.1:PORT [screenshot dir]`. With a
+// tiny-lora preset (tests/support/run_queue.py) and whose data/benchmarks has arc_easy: the New run form, a run
+// drawing its loss live, stopped and resumed to the end, evaluated (test split and ARC-Easy), exported as GGUF +
+// Modelfile, compared and chatted with: `node e2e/runs.mjs http://127.0.0.1:PORT [screenshot dir]`. With a
 // screenshot dir it also writes runs-*.png (light and dark, and phone width) there.
 import path from 'node:path'
 import { assert, createRunner, launch, openPage, scriptArgs } from './browser.mjs'
@@ -29,6 +31,9 @@ async function noAxeViolations(where) {
   const violations = await axeViolations(page)
   assert(violations.length === 0, `${where}: axe\n  ${describeViolations(violations)}`)
 }
+
+const runDetail = () => page.evaluate((id) => fetch(`/api/admin/runs/${id}`).then((r) => r.json()), RUN)
+let early = 0 // training-loss points drawn while the run first trained
 
 // the number of training-loss points the run page's curve draws now
 const drawnPoints = () => page.evaluate(() => {
@@ -66,13 +71,25 @@ try {
     await page.waitForFunction((run) => location.hash === `#/runs/${run}`, RUN)
     await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent === 'running')
     await page.waitForFunction(() => (document.querySelector('[data-testid="run-loss"] .loss-line')?.getAttribute('points') || '').trim().split(/\s+/).length >= 2)
-    const early = await drawnPoints()
-    const status = await page.locator('[data-testid="run-status"]').innerText()
+    early = await drawnPoints()
+    assert(await page.locator('[data-testid="run-status"]').innerText() === 'running', 'points drawn while running')
     await shot('run-training')
+  })
+
+  await step('Stop: it saves a checkpoint mid-way and stops; Resume: it goes on from there and finishes', async () => {
+    await page.locator('[data-testid="run-stop"]').click()
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent === 'stopped', null, { timeout: 120000 })
+    const stopped = await runDetail()
+    assert(stopped.progress.step < 30 && stopped.report === null && stopped.attempts === 1, `stopped mid-way: step ${stopped.progress.step}`)
+    assert(await drawnPoints() >= early, 'the points drawn so far stay')
+    await page.locator('[data-testid="run-resume"]').click()
+    await page.waitForFunction(() => ['queued', 'running'].includes(document.querySelector('[data-testid="run-status"]')?.textContent))
     await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent === 'finished', null, { timeout: 300000 })
     const late = await drawnPoints()
-    assert(status === 'running' && late > early, `points drawn while running (${early}, ${status}) and more after (${late})`)
+    assert(late > early, `more points after the resume (${early}, then ${late})`)
     assert(late === 30, `one training-loss point per step: ${late}`)
+    const finished = await runDetail()
+    assert(finished.attempts === 2 && finished.report.global_step === 30, `a second attempt to the end: ${finished.attempts}, ${finished.report.global_step}`)
     await page.locator('[data-testid="run-report"]').waitFor()
     assert(/step 30 of 30/.test(await page.locator('[data-testid="run-progress"]').innerText()), 'progress at the end')
     assert((await page.locator('[data-testid="run-log"]').innerText()).length > 0, 'a log tail')
@@ -92,11 +109,38 @@ try {
     await page.goto(`${base}/#/runs/${RUN}`)
     await page.locator('[data-testid="run-evaluate"]').click()
     await page.locator('[data-testid="run-evaluation"]').waitFor({ timeout: 300000 })
-    const run = await page.evaluate((id) => fetch(`/api/admin/runs/${id}`).then((r) => r.json()), RUN)
-    const summary = run.evaluation.summary
+    const summary = (await runDetail()).evaluation.summary
     assert(summary.model === RUN && Object.keys(summary.models).sort().join() === `${RUN},tiny-chat`,
       `the run beside its base: ${JSON.stringify(Object.keys(summary.models))}`)
     assert(summary.data.endsWith('test.jsonl') && summary.n >= 8, `on the run's test split: ${summary.data} (${summary.n})`)
+  })
+
+  await step('Evaluate on a benchmark: ARC-Easy (data/benchmarks) through the worker\'s logprobs, the run beside its base', async () => {
+    await page.locator('[data-testid="run-task-arc_easy"]').check()
+    await page.locator('[data-testid="run-evaluate"]').click()
+    await page.locator('[data-testid="run-evaluation-benchmarks"] tr[data-task="arc_easy"]').waitFor({ timeout: 300000 })
+    const { evaluation } = await runDetail()
+    assert(/--tasks arc_easy --data-dir \S+benchmarks$/.test(evaluation.command) && !evaluation.failed, `the command: ${evaluation.command}`)
+    const { run, base, base_model: baseModel } = evaluation.benchmarks
+    assert(baseModel === 'tiny-chat' && run.arc_easy.n === 6 && base.arc_easy.n === 6, `both scored on the 6 questions: ${JSON.stringify(evaluation.benchmarks)}`)
+    const cells = await page.locator('[data-testid="run-evaluation-benchmarks"] tr[data-task="arc_easy"] td').allInnerTexts()
+    assert(cells[0] === '6' && /%$/.test(cells[1]) && /%$/.test(cells[2]), `the row: ${cells}`)
+  })
+
+  await step('Export GGUF Q8_0 + Modelfile from the run page: both files listed, the Modelfile downloads', async () => {
+    const exportsBox = page.locator('[data-testid="run-exports"]')
+    await exportsBox.getByRole('button', { name: 'GGUF Q8_0' }).click()
+    await exportsBox.locator('a', { hasText: 'q8_0.Modelfile' }).waitFor({ timeout: 300000 })
+    const names = await exportsBox.locator('li a').allInnerTexts()
+    assert(names.includes(`exports/${RUN}-q8_0.gguf`) && names.includes(`exports/${RUN}-q8_0.Modelfile`), `listed: ${names}`)
+    const href = await exportsBox.locator('a', { hasText: 'q8_0.Modelfile' }).getAttribute('href')
+    const modelfile = await page.evaluate((url) => fetch(url).then((r) => r.text()), href)
+    assert(modelfile.startsWith(`FROM ./${RUN}-q8_0.gguf\n`), `the Modelfile: ${modelfile.slice(0, 80)}`)
+    const gguf = await page.evaluate((url) => fetch(url).then((r) => r.arrayBuffer()).then((b) => new TextDecoder().decode(b.slice(0, 4))),
+      await exportsBox.locator('a', { hasText: 'q8_0.gguf' }).getAttribute('href'))
+    assert(gguf === 'GGUF', `a GGUF file: ${gguf}`)
+    await exportsBox.scrollIntoViewIfNeeded()
+    await shot('run-evaluate-export')
   })
 
   await step('Blind compare with its base: a blind compare session of the two opens', async () => {

@@ -9,21 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.benchmark_data import QUESTIONS, write_arc
 from tests.support.servers import start_worker
 from tests.support.tiny_model import write_models_yaml
 from tests.training.cli_helper import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # starts a worker process
-
-QUESTIONS = [
-    ("What is the capital of France?", ["Paris", "Berlin", "dog", "seven"]),
-    ("What jumps over the lazy dog?", ["the fox", "a car", "nine", "Germany"]),
-    ("Which number comes after four?", ["five", "ten", "Hello", "emoji"]),
-    ("Who are you?", ["a tiny model", "the capital", "one two", "accents"]),
-    ("What does the instruction say?", ["Say hello", "brown", "three", "Paris"]),
-    ("What is Berlin?", ["the capital of Germany", "a fox", "six", "lazy"]),
-]
-LABELS = ["A", "B", "C", "D"]
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +56,6 @@ def choice_logprobs(tiny_model_path: Path) -> list[list[float]]:
             row.append(sum(float(logprobs[i - 1, whole[i]]) for i in range(len(context_ids), len(whole))))
         scores.append(row)
     return scores
-
-
-def write_arc(folder: Path, answers: list[int]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    rows = [
-        {"id": f"q{n}", "question": q, "choices": {"text": c, "label": LABELS}, "answerKey": LABELS[a]}
-        for n, ((q, c), a) in enumerate(zip(QUESTIONS, answers))
-    ]
-    (folder / "test.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,21 @@
 """The run queue's pure parts: the New run form's command and checks, progress with its ETA across a resume, the
-log tail of a progress bar, and the config's ranges (the same for `finetune --set`)."""
+log tail of a progress bar, the config's ranges (the same for `finetune --set`), and Evaluate's command and what
+the run page reads back from an evaluation (its benchmark scores beside the base's, or that it failed)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
+from llmchat.models.benchmark_scores import record_scores
 from llmchat.training.config import RANGES, TrainConfig, load_config
+from llmchat.training.runner.evaluation import LOG_FILE, STATE_FILE, evaluation_argv, evaluation_state
 from llmchat.training.runner.form import FormError, methods, plan_run, settings_schema
+from llmchat.training.runner.jobs import FINISHED, Job
 from llmchat.training.runner.progress import log_tail, progress
+from llmchat.training.runner.queue import RunQueue
 from tests.support.run_queue import PRESET, make_queue_dirs
 
 
@@ -79,3 +85,45 @@ def test_the_log_tail_splits_a_progress_bar_into_its_updates(tmp_path):
     log.write_text("$ llmchat finetune --config x\nloading\r  5%|#  | 1/20\r 10%|## | 2/20\n\x1b[31mdone\x1b[0m\n")
     assert log_tail(log, 3) == ["  5%|#  | 1/20", " 10%|## | 2/20", "done"]
     assert log_tail(tmp_path / "missing.log") == []
+
+
+FINISHED_RUN = Job(id="r1", argv=[], recipe={"base_model": "tiny-chat"}, status=FINISHED)
+
+
+def test_evaluate_scores_the_run_beside_its_base_on_its_test_split_or_on_the_ticked_benchmarks(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMCHAT_DATA_DIR", str(tmp_path / "data"))
+    held_out = ["--models", "tiny-chat,r1", "--worker-url", "http://w", "--limit", "40"]
+    assert evaluation_argv(FINISHED_RUN, "http://w", 40, []) == held_out
+    benchmarks = evaluation_argv(FINISHED_RUN, "http://w", 40, ["arc_easy", "mmlu", "arc_easy"])
+    assert benchmarks == [*held_out, "--tasks", "arc_easy,mmlu", "--data-dir", str(tmp_path / "data" / "benchmarks")]
+
+
+def test_an_evaluation_without_its_scores_failed_and_one_with_them_shows_them_beside_the_base(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMCHAT_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "data" / "benchmarks" / "arc_easy").mkdir(parents=True)
+    queue = RunQueue(tmp_path / "models", slots=1)
+    folder = queue.store.folder("r1")
+    folder.mkdir(parents=True)
+    started = {"pid": None, "command": "llmchat evaluate ...", "tasks": ["arc_easy"], "started": "20261203-130000"}
+    (folder / STATE_FILE).write_text(json.dumps(started))
+    (folder / LOG_FILE).write_text("loading\nerror: task arc_easy: data/arc_easy/test.jsonl is missing\n")
+
+    state = evaluation_state(queue, FINISHED_RUN)
+    assert state["failed"] and not state["running"] and state["benchmarks"] is None
+    assert state["log"][-1] == "error: task arc_easy: data/arc_easy/test.jsonl is missing"
+    assert [task["name"] for task in state["tasks"] if task["data"]] == ["arc_easy"]  # the only data folder there
+    record_scores(queue.models_root, "r1", {"arc_easy": {"acc": 0.5, "n": 6, "created": "20261203-125959"}})
+    assert evaluation_state(queue, FINISHED_RUN)["failed"]  # a score from before this evaluation started
+
+    run_score = {"acc": 0.5, "n": 6, "created": "20261203-130005"}
+    base_score = {"acc": 0.25, "n": 6, "created": "20261203-130009"}
+    record_scores(queue.models_root, "r1", {"arc_easy": run_score})
+    record_scores(queue.models_root, "tiny-chat", {"arc_easy": base_score, "mmlu": {"acc": 0.3, "n": 4}})
+    state = evaluation_state(queue, FINISHED_RUN)
+    assert not state["failed"] and state["log"] == []
+    assert state["benchmarks"] == {
+        "tasks": ["arc_easy"],
+        "base_model": "tiny-chat",
+        "run": {"arc_easy": run_score},
+        "base": {"arc_easy": base_score},  # only the tasks the run has
+    }

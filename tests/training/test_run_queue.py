@@ -1,6 +1,7 @@
 """The run queue on real processes: a LoRA run of the tiny model started over HTTP, its loss points arriving over
 SSE while it trains, stopped with a checkpoint and resumed to the end; a run that outlives a killed API and is
-picked up by a new one; and the form's checks (each bad value a 400 naming its field, admins only)."""
+picked up by a new one; and the form's and Evaluate's checks (each bad value a 400 naming its field, admins
+only; only a finished run is evaluated)."""
 
 from __future__ import annotations
 
@@ -77,6 +78,8 @@ def test_a_run_streams_loss_points_stops_with_a_checkpoint_and_resumes_to_the_en
         assert checkpoints and checkpoints[-1] == stopped["progress"]["step"] < 20  # saved where it stopped
         assert not (run_dir / "llmchat_run.json").exists() and stopped["report"] is None
         assert client.post("/api/admin/runs/queued-lora/stop").status_code == 409
+        refused = client.post("/api/admin/runs/queued-lora/evaluate", json={"tasks": ["arc_easy"]})
+        assert refused.status_code == 409 and "only a finished run" in refused.json()["error"]["message"]
 
         resumed = client.post("/api/admin/runs/queued-lora/resume")
         assert resumed.status_code == 200 and resumed.json()["status"] == "running"
@@ -139,6 +142,17 @@ def test_the_form_refuses_bad_values_naming_the_field(api, queue_dirs):
     with from_address(api.url, "127.0.0.2") as stranger:  # not in admin_ips
         assert stranger.get("/api/admin/runs").status_code == 403
         assert stranger.post("/api/admin/runs", json={"preset": PRESET}).status_code == 403
+
+
+def test_evaluate_refuses_unknown_benchmarks_naming_the_field(api, queue_dirs):
+    with httpx.Client(base_url=api.url, timeout=60) as client:
+        unknown = client.post("/api/admin/runs/missing/evaluate", json={"tasks": ["arc_easy", "no_such_task"]})
+        assert unknown.status_code == 400 and unknown.json()["error"]["field"] == "tasks.1"
+        assert "arc_challenge" in unknown.json()["error"]["message"]  # says which tasks there are
+        not_a_list = client.post("/api/admin/runs/missing/evaluate", json={"tasks": "arc_easy"})
+        assert not_a_list.status_code == 400 and not_a_list.json()["error"]["field"] == "tasks"
+        assert client.post("/api/admin/runs/missing/evaluate", json={"tasks": ["mmlu"]}).status_code == 404
+    assert not (queue_dirs[1] / "run-queue").exists()
 
 
 def test_the_cli_queues_runs_one_at_a_time_and_the_next_starts_with_nobody_asking(queue_dirs, capsys):

@@ -11,6 +11,7 @@ from llmchat.api import documents
 from llmchat.api.openapi_teams import _body as _team_body
 from llmchat.api.openapi_teams import _json
 from llmchat.api.schemas import STRICT
+from llmchat.training.benchmark_tasks import STANDARD_TASKS
 
 RunId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Status = Literal["queued", "running", "stopping", "stopped", "failed", "finished"]
@@ -28,7 +29,13 @@ class RunRequest(BaseModel):
 
 class EvaluateRequest(BaseModel):
     model_config = STRICT
-    limit: int = Field(default=40, ge=1, le=10_000, description="the first N examples of the run's test split")
+    limit: int = Field(default=40, ge=1, le=10_000, description="the first N examples of the test split (per task)")
+    tasks: list[Literal[STANDARD_TASKS]] = Field(  # type: ignore[valid-type]  # the tuple's names, as Literal's
+        default_factory=list,
+        max_length=len(STANDARD_TASKS),
+        description="standard benchmarks (lm-evaluation-harness, data from data/benchmarks/<task>/) instead of "
+        "the run's test split",
+    )
 
 
 class Progress(BaseModel):
@@ -62,10 +69,21 @@ class RunSummary(BaseModel):
     progress: Progress
 
 
+class OfferedTask(BaseModel):
+    name: str
+    data: bool = Field(description="data/benchmarks/<name>/ is there (else the local datasets cache is read)")
+
+
 class Evaluation(BaseModel):
     running: bool
     command: str | None
-    summary: dict[str, Any] | None
+    failed: bool = Field(description="the last evaluation ended without writing what it was asked for")
+    log: list[str] = Field(description="the end of its output when it failed")
+    summary: dict[str, Any] | None = Field(description="the last held-out evaluation (evaluation.json)")
+    benchmarks: dict[str, Any] | None = Field(
+        description="{tasks, base_model, run: {task: scores}, base: {task: scores}}: the latest benchmark scores"
+    )
+    tasks: list[OfferedTask] = Field(description="the benchmarks Evaluate offers")
 
 
 class RunDetail(RunSummary):
@@ -197,7 +215,8 @@ def run_paths() -> dict[str, Any]:
         ),
         "/api/admin/runs/{run_id}/resume": action("resume a stopped or failed run from its last checkpoint"),
         "/api/admin/runs/{run_id}/evaluate": action(
-            "`llmchat evaluate` of the finished run beside its base on its test split, in the background",
+            "`llmchat evaluate` of the finished run beside its base, in the background: on its test split, or "
+            "with `tasks` on those benchmarks",
             EvaluateRequest,
             Evaluation,
         ),

@@ -16,6 +16,9 @@ from typing import Any
 
 SPLIT_KEYS = ("training_split", "validation_split", "test_split", "fewshot_split")
 MMLU = "mmlu"
+# the standard set the run page offers (the CLI's --tasks takes any harness task)
+STANDARD_TASKS = ("arc_easy", "arc_challenge", "hellaswag", MMLU)
+BENCHMARK_FOLDER = "benchmarks"  # data/benchmarks/<task>/<split>.jsonl: where the web app's evaluations read
 
 
 class BenchmarkDataError(ValueError):

@@ -13,6 +13,7 @@ export const runsApi = {
   get: (id) => call(http.get(`/admin/runs/${path(id)}`)),
   stop: (id) => call(http.post(`/admin/runs/${path(id)}/stop`)),
   resume: (id) => call(http.post(`/admin/runs/${path(id)}/resume`)),
-  evaluate: (id, limit) => call(http.post(`/admin/runs/${path(id)}/evaluate`, { limit })),
+  /** { limit?, tasks?: ['arc_easy', ...] } -> { running, command, failed, log, summary, benchmarks, tasks } */
+  evaluate: (id, body = {}) => call(http.post(`/admin/runs/${path(id)}/evaluate`, body)),
   eventsUrl: (id) => `/api/admin/runs/${path(id)}/events`,
 }

@@ -33,9 +33,9 @@ export function benchmarkScore(card, task) {
   return Number.isFinite(value) ? value : null
 }
 
-/** A run's benchmarks after training (its recipe's eval_tasks): per task the run's accuracy beside its base's. */
-export function runBenchmarkRows(run) {
-  const summary = run?.benchmarks
+/** A run's benchmarks beside its base's ({tasks, run, base}: after training or the run page's Evaluate): per task
+ * the run's accuracy beside its base's. */
+export function runBenchmarkRows(summary) {
   if (!summary) return []
   return (summary.tasks || []).map((task) => ({
     task,

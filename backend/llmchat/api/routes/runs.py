@@ -1,6 +1,6 @@
 """The run queue over HTTP, for admins: list, the New run form, start, stop, resume, a run's page and its live
-events (SSE), and Evaluate. The queue itself is training/runner; a run is a process of its own, so these routes only
-read and change its record on disk (an API restart loses nothing)."""
+events (SSE), and Evaluate (held-out split or benchmarks). The queue itself is training/runner; a run is a process
+of its own, so these routes only read and change its record on disk (an API restart loses nothing)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def evaluate(run_id: str):
         raise ApiError(404, "not_found", f"no run {run_id!r}")
     worker_url = services().config.worker_urls[0]
     try:
-        return jsonify(start_evaluation(queue, job, worker_url, body.limit))
+        return jsonify(start_evaluation(queue, job, worker_url, body.limit, body.tasks))
     except QueueError as exc:
         raise ApiError(409, "run_state", str(exc)) from exc
 
