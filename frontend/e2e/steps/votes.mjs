@@ -107,7 +107,7 @@ export async function votes({ page, step, h, shared }) {
       { id, a })
     // the pressed choice keeps its colours under the pointer (no white on white)
     await voteButton('right').hover()
-    const contrast = await voteButton('right').evaluate((el) => {
+    const contrastOf = (el) => {
       const luminance = (colour) => {
         const [r, g, b] = colour.match(/[\d.]+/g).slice(0, 3).map((v) => {
           const c = Number(v) / 255
@@ -117,7 +117,13 @@ export async function votes({ page, step, h, shared }) {
       }
       const [text, back] = [luminance(getComputedStyle(el).color), luminance(getComputedStyle(el).backgroundColor)]
       return (Math.max(text, back) + 0.05) / (Math.min(text, back) + 0.05)
-    })
+    }
+    // the colours ease in over a short transition: wait for them to settle readable (a failure names the last value)
+    let contrast = await voteButton('right').evaluate(contrastOf)
+    for (let tries = 0; contrast < 3 && tries < 30; tries++) {
+      await page.waitForTimeout(100)
+      contrast = await voteButton('right').evaluate(contrastOf)
+    }
     assert(contrast >= 3, `the pressed button's text stays readable under the pointer (contrast ${contrast.toFixed(2)})`)
     await page.reload()
     await column('left').locator('article[data-role="assistant"]').first().waitFor() // the session is loaded
