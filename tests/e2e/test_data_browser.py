@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 
 import pytest
 import yaml
 
 from llmchat.paths import PROJECT_ROOT
 from llmchat.store import ChatStore, FeedbackStore, open_database
-from tests.e2e.conftest import CHROMIUM, FRONTEND
+from tests.e2e.conftest import CHROMIUM
 from tests.e2e.test_browser import BROWSER_RUN_TIMEOUT_S
 from tests.support.api_server import api_config, start_api
+from tests.support.browser_script import run_browser_script
 from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
 
@@ -84,16 +84,14 @@ def test_data_page_in_chromium(dist, worker, tiny, tmp_path, monkeypatch):
     shots = os.environ.get("LLMCHAT_DATA_SHOTS", "")
     with start_api(config) as api:
         _rated_replies(database_url)
-        env = {**os.environ, "LLMCHAT_CHROMIUM": str(CHROMIUM), "LLMCHAT_E2E_FAILSHOT": str(tmp_path / "failure.png")}
-        result = subprocess.run(
-            ["node", "e2e/data.mjs", api.url, *([os.path.abspath(shots)] if shots else [])],
-            cwd=FRONTEND,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=BROWSER_RUN_TIMEOUT_S,
+        result = run_browser_script(
+            "data.mjs",
+            api.url,
+            CHROMIUM,
+            tmp_path / "failure.png",
+            os.path.abspath(shots) if shots else "",
+            BROWSER_RUN_TIMEOUT_S,
         )
-    print(result.stdout)
     report = f"{result.stdout}\n{result.stderr}"
     assert result.returncode == 0, report
     assert "all data browser checks passed" in result.stdout and "not ok" not in result.stdout, report
