@@ -2,27 +2,15 @@
 // open sign-up on a fresh database: `node e2e/teams.mjs http://127.0.0.1:PORT [screenshot dir]`. With a
 // screenshot dir it also writes teams-*.png (light and dark) there.
 import path from 'node:path'
-import { assert, createRunner, launch } from './browser.mjs'
+import { assert, createRunner, launch, openPage, scriptArgs } from './browser.mjs'
 import { axeViolations, describeViolations } from './a11y.mjs'
 
-const base = (process.argv[2] || '').replace(/\/$/, '')
-if (!base) {
-  console.error('usage: node e2e/teams.mjs <url of the app> [screenshot dir]')
-  process.exit(2)
-}
-const shotDir = process.argv[3] || ''
-const TIMEOUT = Number(process.env.LLMCHAT_E2E_TIMEOUT_MS || 60000)
+const { base, shotDir } = scriptArgs('teams.mjs')
 const PASSWORD = 'a long enough password'
+const VIEWPORT = { width: 1280, height: 800 }
 
 const browser = await launch()
-const alice = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-const page = await alice.newPage()
-page.setDefaultTimeout(TIMEOUT)
-const pageErrors = []
-page.on('pageerror', (err) => {
-  pageErrors.push(String(err))
-  console.log(`# page error: ${err.message}`)
-})
+const { page, pageErrors } = await openPage(browser, VIEWPORT)
 const step = createRunner(page)
 
 async function shot(name) {
@@ -95,8 +83,7 @@ try {
   })
 
   await step('a second account has its own, empty history', async () => {
-    const other = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage()
-    other.setDefaultTimeout(TIMEOUT)
+    const { page: other } = await openPage(browser, VIEWPORT)
     await signUp(other, 'bob')
     assert(!(await other.locator('[data-testid="admin-link"]').isVisible()), 'no Admin link for a user')
     const titles = await other.locator('.conversation').count()

@@ -7,15 +7,15 @@ Skips when Chromium, node or frontend/node_modules are missing, unless LLMCHAT_R
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import replace
 
 import pytest
 
 from llmchat.api.config import AccountSettings
-from tests.e2e.conftest import CHROMIUM, FRONTEND
+from tests.e2e.conftest import CHROMIUM
 from tests.e2e.test_browser import BROWSER_RUN_TIMEOUT_S
 from tests.support.api_server import api_config, start_api
+from tests.support.browser_script import run_browser_script
 from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
 
@@ -48,16 +48,9 @@ def test_sign_in_keys_usage_and_admin_in_chromium(dist, worker, tmp_path):
     )
     shots = os.environ.get("LLMCHAT_TEAMS_SHOTS", "")  # a folder: the run also retakes the teams-*.png there
     with start_api(config) as api:
-        env = {**os.environ, "LLMCHAT_CHROMIUM": str(CHROMIUM), "LLMCHAT_E2E_FAILSHOT": str(tmp_path / "failure.png")}
-        result = subprocess.run(
-            ["node", "e2e/teams.mjs", api.url, *([shots] if shots else [])],
-            cwd=FRONTEND,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=BROWSER_RUN_TIMEOUT_S,
+        result = run_browser_script(
+            "teams.mjs", api.url, CHROMIUM, tmp_path / "failure.png", shots, BROWSER_RUN_TIMEOUT_S
         )
-    print(result.stdout)
     report = f"{result.stdout}\n{result.stderr}"
     assert result.returncode == 0, report
     assert "all teams browser checks passed" in result.stdout and "not ok" not in result.stdout, report
