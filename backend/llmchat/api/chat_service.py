@@ -13,6 +13,7 @@ from langchain_core.messages import BaseMessage
 
 from llmchat.api.config import AppConfig
 from llmchat.api.errors import ApiError
+from llmchat.api.model_errors import MODEL_LOADING, WORKER_ERRORS, api_error
 from llmchat.api.routing import PARAM_KEYS, ModelInfo, Router
 from llmchat.api.serializers import message_json, shorten_title
 from llmchat.api.turn import ChatTurn, TurnKind
@@ -21,9 +22,7 @@ from llmchat.modelclient import Endpoint, WorkerRejected, WorkerUnavailable
 from llmchat.prompts import Prompt, PromptBuilder
 from llmchat.store import ChatStore, ConversationRecord, MessageRecord
 
-WORKER_ERRORS = (WorkerUnavailable, WorkerRejected)
 T = TypeVar("T")
-MODEL_LOADING = "model_loading"  # llmchat's worker: the model is still loading; asking again waits for it
 
 
 def busy_wait_s(exc: WorkerRejected) -> float | None:
@@ -41,17 +40,9 @@ def estimate_tokens(text: str) -> int:
     return max(1, (len(text) + 3) // 4)
 
 
-def worker_error(exc: Exception, conversation_id: str | None, user_message: MessageRecord | None) -> ApiError:
-    extra = {"conversation_id": conversation_id, "user_message": message_json(user_message) if user_message else None}
-    if isinstance(exc, WorkerRejected):
-        status = exc.status if exc.status in (400, 404, 503) else 502
-        headers = {"Retry-After": exc.retry_after} if exc.retry_after else {}
-        return ApiError(
-            status, "worker_rejected", f"the model server refused: {exc.message}", headers=headers, extra=extra
-        )
-    return ApiError(
-        503, "worker_unavailable", f"model server unavailable: {exc}", headers={"Retry-After": "5"}, extra=extra
-    )
+def saved(conversation_id: str | None, user_message: MessageRecord | None) -> dict[str, Any]:
+    """What a failed turn kept, beside its error: the conversation and the user's message."""
+    return {"conversation_id": conversation_id, "user_message": message_json(user_message) if user_message else None}
 
 
 def _blind_model_named() -> ApiError:
@@ -264,7 +255,7 @@ class ChatService:
                 params=requested,
                 status="error",
             )
-            raise worker_error(exc, conversation_id, user) from exc
+            raise api_error(exc, saved(conversation_id, user)) from exc
         turn.conversation_id = conversation_id or self._new_conversation(owner, message, model.id)
         self._first_message_title(conversation, message)
         turn.column = column
@@ -304,7 +295,7 @@ class ChatService:
         except WORKER_ERRORS as exc:
             if user.status != "complete":
                 user = self.store.update_message(user.id, status="error")
-            raise worker_error(exc, conversation_id, user) from exc
+            raise api_error(exc, saved(conversation_id, user)) from exc
         turn.column, turn.user_message = user.column, user
         turn.reply = self._new_reply(turn, user)
         return turn
@@ -330,7 +321,7 @@ class ChatService:
                 "continue", reply.conversation_id, user[0].content, history, model, params, continuing=reply.content
             )
         except WORKER_ERRORS as exc:
-            raise worker_error(exc, reply.conversation_id, None) from exc
+            raise api_error(exc, saved(reply.conversation_id, None)) from exc
         claimed = self.store.claim_for_continue(reply.id)
         if claimed is None:
             raise ApiError(409, "busy", "this reply is being generated right now")

@@ -23,8 +23,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmchat.api.chat_service import WORKER_ERRORS, ChatService
+from llmchat.api.chat_service import ChatService
 from llmchat.api.errors import ApiError
+from llmchat.api.model_errors import WORKER_ERRORS
 from llmchat.api.routing import ModelInfo
 from llmchat.api.serializers import shorten_title
 from llmchat.api.turn import ChatTurn

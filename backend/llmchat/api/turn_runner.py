@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from llmchat.api.chat_service import WORKER_ERRORS, ChatService
-from llmchat.api.errors import error_body
+from llmchat.api.chat_service import ChatService
+from llmchat.api.model_errors import WORKER_ERRORS, ConversationDeleted, error_event
 from llmchat.api.serializers import conversation_summary, message_json
 from llmchat.api.titles import TitleWriter
 from llmchat.api.turn import ChatTurn
-from llmchat.modelclient import WorkerRejected, WorkerStream, WorkerUnavailable
+from llmchat.modelclient import WorkerStream
 from llmchat.prompts import StreamCutter
 from llmchat.store import NotFound, UsageStore
 
@@ -43,10 +43,6 @@ POLL_S = 0.25  # how often the loop looks for a Stop, at the clock and at the qu
 _END = object()
 
 Event = tuple[str, dict[str, Any]]
-
-
-class ConversationDeleted(Exception):
-    """The turn's rows are gone: its conversation was deleted while the reply was being written."""
 
 
 @dataclass
@@ -63,16 +59,6 @@ def _read_into(worker: WorkerStream, pieces: queue.Queue) -> None:
         pieces.put(_END)
     except BaseException as exc:
         pieces.put(exc)
-
-
-def _error_event(exc: BaseException | None) -> dict[str, Any]:
-    if isinstance(exc, ConversationDeleted):
-        return error_body("not_found", "the conversation was deleted while the reply was being written")
-    if isinstance(exc, WorkerUnavailable):
-        return error_body("worker_unavailable", f"the model server failed mid-reply: {exc}")
-    if isinstance(exc, WorkerRejected):
-        return error_body("worker_rejected", f"the model server refused: {exc.message}")
-    return error_body("internal_error", f"internal error: {type(exc).__name__}")
 
 
 class TurnRunner:
@@ -140,7 +126,7 @@ class TurnRunner:
             yield (
                 "error",
                 {
-                    **_error_event(outcome.failure),
+                    **error_event(outcome.failure or RuntimeError("the reply could not be saved")),
                     "conversation_id": turn.conversation_id,
                     "message": message_json(reply) if reply else None,
                 },

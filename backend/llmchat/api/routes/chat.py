@@ -12,9 +12,10 @@ import time
 
 from flask import Blueprint, Response, jsonify, request
 
-from llmchat.api.chat_service import WORKER_ERRORS, worker_error
+from llmchat.api.chat_service import saved
 from llmchat.api.errors import ApiError
 from llmchat.api.limits import generation, take_slot
+from llmchat.api.model_errors import WORKER_ERRORS, api_error, from_event
 from llmchat.api.reply_stream import collect, sse_frames
 from llmchat.api.schemas import validate
 from llmchat.api.serializers import message_json
@@ -61,7 +62,7 @@ def run_turn(app: Services, owner: str, turn: ChatTurn, stream: bool):
     try:
         worker = app.runner.open(turn)
     except WORKER_ERRORS as exc:
-        raise worker_error(exc, turn.conversation_id, turn.user_message) from exc
+        raise api_error(exc, saved(turn.conversation_id, turn.user_message)) from exc
     app.jobs.start(turn, worker, take_slot())
     events = app.follower.follow(owner, turn.reply)
     if stream:
@@ -116,14 +117,10 @@ def sse_response(events) -> Response:
 def json_outcome(app: Services, owner: str, turn: ChatTurn, last: dict[str, dict]):
     """The non-streamed answer: the saved reply (and user message), or the error with what was saved."""
     if "error" in last:
-        data = last["error"]
-        error = data["error"]
-        status = {"not_found": 404, "worker_rejected": 502, "internal_error": 500}.get(error["code"], 503)
-        headers = {"Retry-After": "5"} if status == 503 else {}
-        extra = {key: value for key, value in data.items() if key != "error"}
+        error = from_event(last["error"])
         if turn.kind != "continue" and turn.user_message is not None:
-            extra["user_message"] = message_json(turn.user_message)
-        raise ApiError(status, error["code"], error["message"], headers=headers, extra=extra)
+            error.extra["user_message"] = message_json(turn.user_message)
+        raise error
     done = last["done"]
     if turn.kind == "continue":
         return jsonify({"conversation_id": turn.conversation_id, "message": done["message"]})

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from llmchat.api.blind import draw_pair
-from llmchat.api.chat_service import WORKER_ERRORS, not_found
+from llmchat.api.chat_service import not_found
 from llmchat.api.errors import ApiError
 from llmchat.api.exports import attachment_header, export_json, export_markdown
+from llmchat.api.model_errors import WORKER_ERRORS, api_error
 from llmchat.api.schemas import validate
 from llmchat.api.serializers import conversation_json, conversation_summary
 from llmchat.api.services import Services, caller, json_body, services
@@ -34,9 +35,7 @@ def create_conversation():
     try:
         models = _compare_models(app, body) if body.kind == "compare" else []
     except WORKER_ERRORS as exc:
-        raise ApiError(
-            503, "worker_unavailable", f"model server unavailable: {exc}", headers={"Retry-After": "5"}
-        ) from exc
+        raise api_error(exc) from exc
     if body.kind != "compare" and (body.models or body.blind):
         field = "models" if body.models else "blind"
         raise ApiError(
