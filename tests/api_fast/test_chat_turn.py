@@ -151,3 +151,30 @@ def test_stop_ends_the_reply_and_the_model_request(client, model):
     held.release.set()
     reply = _last_reply_when_settled(client)
     assert (reply["content"], reply["status"]) == ("First words", "stopped")
+
+
+def test_a_turn_reads_the_conversation_once(client, model, monkeypatch):
+    """route → turn (built from one read) → router → model client → job → store: nothing on the way reads the
+    conversation's messages again (parent, memory and prompt all come from the one read)."""
+    import llmchat.store.repository as repository
+
+    first = chat(client, "Name a colour.")
+    reads: list[str] = []
+    real = repository.conversation_messages
+
+    def counted(session, conversation_id):
+        reads.append(conversation_id)
+        return real(session, conversation_id)
+
+    monkeypatch.setattr(repository, "conversation_messages", counted)
+    body = {
+        "message": "Another one?",
+        "model": "tiny-chat",
+        "stream": True,
+        "conversation_id": first["conversation_id"],
+    }
+    answer = events(client.post("/api/chat", json=body))
+    assert answer[-1][0] == "done"
+    assert reads == [first["conversation_id"]]
+    sent = model.generations()[-1].payload["messages"]
+    assert [m["content"] for m in sent] == ["Name a colour.", "Hello from the fake model.", "Another one?"]

@@ -7,7 +7,6 @@ import logging
 from flask import Flask
 
 from llmchat.api.callers import CallerResolver, install_callers
-from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig, check_config, load_config
 from llmchat.api.errors import register_error_handlers
 from llmchat.api.jobs import ReplyJobs
@@ -37,6 +36,7 @@ from llmchat.api.schemas import request_schemas
 from llmchat.api.security import install_security
 from llmchat.api.services import EXTENSION, Services
 from llmchat.api.titles import TitleWriter
+from llmchat.api.turn_builder import TurnBuilder
 from llmchat.api.turn_runner import TurnRunner
 from llmchat.modelclient import ModelClient
 from llmchat.prompts import PromptBuilder
@@ -81,11 +81,12 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
     client = model_client or ModelClient(config.worker_timeout_s, config.worker_connect_timeout_s)
     router = Router(config, client)
     limits = config.limits
-    service = ChatService(config, store, router, PromptBuilder(config.prompts_path()))
+    prompts = PromptBuilder(config.prompts_path())
     accounts = AccountStore(database, sign_ins=config.identity == "accounts")
     keys_store, usage_store = KeyStore(database), UsageStore(database)
     callers = CallerResolver(config, accounts, keys_store)
-    runner = TurnRunner(service, TitleWriter(service), usage_store)
+    titles = TitleWriter(config, store, router, prompts)
+    runner = TurnRunner(store, router, titles, usage_store, replies.save_interval_s)
     jobs = ReplyJobs(job_store, runner, replies.event_flush_s)
     app.extensions[EXTENSION] = Services(
         config=config,
@@ -93,7 +94,7 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
         store=store,
         feedback=FeedbackStore(database),
         router=router,
-        chat=service,
+        turns=TurnBuilder(config, store, router, prompts),
         runner=runner,
         jobs=jobs,
         follower=ReplyFollower(job_store, store, replies.event_flush_s, jobs),

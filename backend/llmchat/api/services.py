@@ -9,7 +9,6 @@ from flask import current_app, request
 from werkzeug.exceptions import BadRequest
 
 from llmchat.api.callers import CallerResolver, current_caller
-from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig
 from llmchat.api.errors import ApiError
 from llmchat.api.jobs import ReplyJobs
@@ -17,6 +16,7 @@ from llmchat.api.limits import GenerationSlots
 from llmchat.api.reply_stream import ReplyFollower
 from llmchat.api.routing import Router
 from llmchat.api.schemas import RequestSchemas
+from llmchat.api.turn_builder import TurnBuilder
 from llmchat.api.turn_runner import TurnRunner
 from llmchat.store import AccountStore, ChatStore, Database, FeedbackStore, KeyStore, UsageStore
 
@@ -30,7 +30,7 @@ class Services:
     store: ChatStore
     feedback: FeedbackStore
     router: Router
-    chat: ChatService
+    turns: TurnBuilder
     runner: TurnRunner
     jobs: ReplyJobs
     follower: ReplyFollower

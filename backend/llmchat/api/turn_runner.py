@@ -28,14 +28,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from llmchat.api.chat_service import ChatService
 from llmchat.api.model_errors import WORKER_ERRORS, ConversationDeleted, error_event
-from llmchat.api.serializers import conversation_summary, message_json
+from llmchat.api.routing import Router
+from llmchat.api.serializers import message_json
 from llmchat.api.titles import TitleWriter
+from llmchat.api.tokens import count_quietly
 from llmchat.api.turn import ChatTurn
 from llmchat.modelclient import WorkerStream
 from llmchat.prompts import StreamCutter
-from llmchat.store import NotFound, UsageStore
+from llmchat.store import ChatStore, NotFound, UsageStore
 
 log = logging.getLogger(__name__)
 
@@ -62,25 +63,28 @@ def _read_into(worker: WorkerStream, pieces: queue.Queue) -> None:
 
 
 class TurnRunner:
-    def __init__(self, service: ChatService, titles: TitleWriter, usage: UsageStore):
-        self.service = service
-        self.usage = usage
-        self.store = service.store
+    def __init__(
+        self, store: ChatStore, router: Router, titles: TitleWriter, usage: UsageStore, save_interval_s: float
+    ):
+        self.store = store
+        self.router = router
         self.titles = titles
-        self.save_interval_s = service.config.replies.save_interval_s
+        self.usage = usage
+        self.save_interval_s = save_interval_s
 
     def open(self, turn: ChatTurn) -> WorkerStream:
-        """Send the request (the next live server if one cannot be reached). On failure the reply row goes (it has
-        no text), the user message is marked `error`, and the worker error is raised for the route."""
-        client = self.service.router.client
+        """Send the request through the router (the next live server if the turn's cannot be reached). On failure
+        the reply row goes (it has no text), the user message is marked `error`, and the failure is raised for the
+        route to answer with."""
+        path, payload = turn.prompt.endpoint, turn.payload()
         try:
-            return self.service.call_with_failover(
-                turn, lambda endpoint: client.open_stream(endpoint, turn.prompt.endpoint, turn.payload())
+            turn.endpoint, stream = self.router.call(
+                turn.model, lambda endpoint: self.router.client.open_stream(endpoint, path, payload), turn.endpoint
             )
         except WORKER_ERRORS:
-            self.service.router.forget_health(turn.endpoint)
             self._settle_failed_start(turn)
             raise
+        return stream
 
     def events(
         self, turn: ChatTurn, worker: WorkerStream, should_stop: Callable[[], bool] = lambda: False
@@ -100,7 +104,7 @@ class TurnRunner:
         try:
             yield "start", start
             reader.start()
-            with self.service.router.using(turn.endpoint):
+            with self.router.using(turn.endpoint):
                 yield from self._relay(turn, cutter, pieces, should_stop, outcome)
             if outcome.status == "complete":
                 rest = cutter.finish()
@@ -118,7 +122,7 @@ class TurnRunner:
         finally:
             worker.abort()  # a no-op once the server finished; otherwise it stops generating now
             if outcome.failure is not None and not outcome.deleted:
-                self.service.router.forget_health(turn.endpoint)
+                self.router.forget_health(turn.endpoint)
             reply = self._finish(turn, cutter, worker, outcome)
         if outcome.failure is None and reply is not None and outcome.status != "error":
             yield "done", {"conversation_id": turn.conversation_id, "message": message_json(reply)}
@@ -200,7 +204,7 @@ class TurnRunner:
             finish_reason = "stop" if cutter.stopped else (state.finish_reason or "stop")
         completion = state.completion_tokens if status == "complete" else None
         if completion is None:
-            completion = self.service.count_quietly(turn.endpoint, turn.model, text)
+            completion = count_quietly(self.router.client, turn.endpoint, turn.model.id, text)
         self._record_usage(turn, state.prompt_tokens or turn.prompt_tokens, completion)
         earlier = turn.previous
         user_status = self._user_outcome(turn, "error" if status == "error" else "complete")
@@ -250,8 +254,3 @@ class TurnRunner:
         user_status = self._user_outcome(turn, status)
         if user_status is not None:
             turn.user_message = self.store.update_message(turn.user_message.id, status=user_status)
-
-    # the JSON answer ----------------------------------------------------------------------------
-    def summary(self, owner: str, conversation_id: str) -> dict[str, Any] | None:
-        record = self.store.get_conversation(owner, conversation_id)
-        return conversation_summary(record) if record else None

@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -403,10 +403,6 @@ class ChatStore:
         with self._sessions() as session:
             return self._messages(session, conversation_id)
 
-    def branch(self, conversation_id: str, leaf_id: int | None) -> list[MessageRecord]:
-        """Root first, down to `leaf_id` inclusive ([] for None)."""
-        return tree.path_to(self.messages(conversation_id), leaf_id) if leaf_id is not None else []
-
     def default_parent(self, conversation_id: str, column: int = 0) -> int | None:
         """Where a new message of `column` goes when no parent is named: after the branch on screen."""
         with self._sessions() as session:
@@ -415,13 +411,6 @@ class ChatStore:
                 raise NotFound(f"conversation {conversation_id} does not exist")
             remembered = conversation.current_leaf_id if conversation.kind == "chat" else None
             return tree.leaf_of_column(self._messages(session, conversation_id), remembered, column)
-
-    def clear_messages(self, conversation_id: str) -> None:
-        with self._sessions.begin() as session:
-            session.execute(update(Conversation).where(Conversation.id == conversation_id).values(current_leaf_id=None))
-            # parent_id is a foreign key: unlink, then delete
-            session.execute(update(Message).where(Message.conversation_id == conversation_id).values(parent_id=None))
-            session.execute(delete(Message).where(Message.conversation_id == conversation_id))
 
     def search(self, owner: str, query: str, limit: int = 20) -> list[SearchHit]:
         with self._sessions() as session:

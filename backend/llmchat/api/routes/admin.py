@@ -94,7 +94,7 @@ def model_residency(model_id: str, action: str):
     with requests in flight is not unloaded (409); a server without these routes answers 404 here."""
     app = services()
     try:
-        model = app.chat.resolve_model(model_id)
+        model = app.router.model(model_id)
         endpoint = app.router.pick(model)
         answer = app.router.client.relay(endpoint, f"/v1/models/{quote(model_id, safe='')}/{action}", {})
     except WorkerRejected as exc:

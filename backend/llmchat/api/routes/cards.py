@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from llmchat.api import documents
 from llmchat.api.callers import current_caller
-from llmchat.api.chat_service import not_found
 from llmchat.api.model_errors import WORKER_ERRORS, api_error
+from llmchat.api.owned import not_found
 from llmchat.api.routing import ModelInfo
 from llmchat.api.services import services
 
