@@ -42,6 +42,7 @@ from llmchat.modelclient import ModelClient
 from llmchat.prompts import PromptBuilder
 from llmchat.store import AccountStore, ChatStore, FeedbackStore, KeyStore, UsageStore, open_database
 from llmchat.store.jobs import JobStore
+from llmchat.store.replies import ReplyStore
 
 BLUEPRINTS = (
     meta.bp,
@@ -77,6 +78,7 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
     database = open_database(config.database_url, migrate=config.migrate_on_start)
     replies = config.replies
     store = ChatStore(database, stale_after_s=replies.stale_after_s)
+    reply_store = ReplyStore(database, stale_after_s=replies.stale_after_s, kept_s=replies.events_kept_s)
     job_store = JobStore(database, stale_after_s=replies.stale_after_s, kept_s=replies.events_kept_s)
     client = model_client or ModelClient(config.worker_timeout_s, config.worker_connect_timeout_s)
     router = Router(config, client)
@@ -86,7 +88,7 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
     keys_store, usage_store = KeyStore(database), UsageStore(database)
     callers = CallerResolver(config, accounts, keys_store)
     titles = TitleWriter(config, store, router, prompts)
-    runner = TurnRunner(store, router, titles, usage_store, replies.save_interval_s)
+    runner = TurnRunner(reply_store, router, titles, usage_store, replies.save_interval_s)
     jobs = ReplyJobs(job_store, runner, replies.event_flush_s)
     app.extensions[EXTENSION] = Services(
         config=config,
@@ -94,7 +96,7 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
         store=store,
         feedback=FeedbackStore(database),
         router=router,
-        turns=TurnBuilder(config, store, router, prompts),
+        turns=TurnBuilder(config, store, reply_store, router, prompts),
         runner=runner,
         jobs=jobs,
         follower=ReplyFollower(job_store, store, replies.event_flush_s, jobs),

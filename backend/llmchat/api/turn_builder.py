@@ -25,6 +25,7 @@ from llmchat.memory import MessageTooLong, branch_memory, fit_to_context, last_t
 from llmchat.modelclient import Endpoint
 from llmchat.prompts import Prompt, PromptBuilder
 from llmchat.store import ChatStore, ConversationRecord, MessageRecord, tree
+from llmchat.store.replies import ReplyStore
 
 
 def saved(conversation_id: str | None, user_message: MessageRecord | None) -> dict[str, Any]:
@@ -42,9 +43,12 @@ def _blind_model_named() -> ApiError:
 
 
 class TurnBuilder:
-    def __init__(self, config: AppConfig, store: ChatStore, router: Router, prompts: PromptBuilder):
+    def __init__(
+        self, config: AppConfig, store: ChatStore, replies: ReplyStore, router: Router, prompts: PromptBuilder
+    ):
         self.config = config
         self.store = store
+        self.replies = replies
         self.router = router
         self.prompts = prompts
 
@@ -148,7 +152,7 @@ class TurnBuilder:
         turn.conversation_id = conversation_id or self._new_conversation(owner, message, model.id)
         self._first_message_title(conversation, message)
         turn.column = column
-        turn.user_message, turn.reply = self.store.add_exchange(
+        turn.user_message, turn.reply, turn.job_id = self.replies.add_exchange(
             turn.conversation_id,
             message,
             parent_id=parent_id,
@@ -183,10 +187,12 @@ class TurnBuilder:
             turn = self.prepare("regenerate", conversation_id, user.content, history, model, params)
         except WORKER_ERRORS as exc:
             if user.status != "complete":
-                user = self.store.update_message(user.id, status="error")
+                user = self.replies.fail_question(user.id)
             raise api_error(exc, saved(conversation_id, user)) from exc
         turn.column, turn.user_message = user.column, user
-        turn.reply = self._new_reply(turn, user)
+        turn.reply, turn.job_id = self.replies.add_reply(
+            user, model=turn.model.id, params=turn.params, prompt_tokens=turn.prompt_tokens
+        )
         return turn
 
     def continue_turn(self, owner: str, message_id: int, request: Any) -> ChatTurn:
@@ -212,10 +218,11 @@ class TurnBuilder:
             )
         except WORKER_ERRORS as exc:
             raise api_error(exc, saved(reply.conversation_id, None)) from exc
-        claimed = self.store.claim_for_continue(reply.id)
+        claimed = self.replies.claim_for_continue(reply.id)
         if claimed is None:
             raise ApiError(409, "busy", "this reply is being generated right now")
-        turn.column, turn.user_message, turn.previous, turn.reply = reply.column, user[0], reply, claimed
+        turn.column, turn.user_message, turn.previous = reply.column, user[0], reply
+        turn.reply, turn.job_id = claimed
         return turn
 
     # helpers -----------------------------------------------------------------------------------
@@ -225,19 +232,6 @@ class TurnBuilder:
     def _first_message_title(self, conversation: ConversationRecord | None, message: str) -> None:
         if conversation is not None and conversation.title_state == "untitled":
             self.store.title_from_first_message(conversation.id, shorten_title(message, self.config.title_max_chars))
-
-    def _new_reply(self, turn: ChatTurn, user: MessageRecord) -> MessageRecord:
-        return self.store.add_message(
-            turn.conversation_id,
-            "assistant",
-            "",
-            parent_id=user.id,
-            column=turn.column,
-            model=turn.model.id,
-            params=turn.params,
-            status="streaming",
-            prompt_tokens=turn.prompt_tokens,
-        )
 
     @staticmethod
     def _column_model(conversation: ConversationRecord, column: int) -> str | None:

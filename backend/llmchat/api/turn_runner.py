@@ -36,7 +36,8 @@ from llmchat.api.tokens import count_quietly
 from llmchat.api.turn import ChatTurn
 from llmchat.modelclient import WorkerStream
 from llmchat.prompts import StreamCutter
-from llmchat.store import ChatStore, NotFound, UsageStore
+from llmchat.store import NotFound, UsageStore
+from llmchat.store.replies import ReplyStore
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,9 @@ def _read_into(worker: WorkerStream, pieces: queue.Queue) -> None:
 
 class TurnRunner:
     def __init__(
-        self, store: ChatStore, router: Router, titles: TitleWriter, usage: UsageStore, save_interval_s: float
+        self, replies: ReplyStore, router: Router, titles: TitleWriter, usage: UsageStore, save_interval_s: float
     ):
-        self.store = store
+        self.replies = replies
         self.router = router
         self.titles = titles
         self.usage = usage
@@ -74,15 +75,15 @@ class TurnRunner:
 
     def open(self, turn: ChatTurn) -> WorkerStream:
         """Send the request through the router (the next live server if the turn's cannot be reached). On failure
-        the reply row goes (it has no text), the user message is marked `error`, and the failure is raised for the
-        route to answer with."""
+        the reply row and its job go (it has no text), the user message is marked `error`, and the failure is raised
+        for the route to answer with."""
         path, payload = turn.prompt.endpoint, turn.payload()
         try:
             turn.endpoint, stream = self.router.call(
                 turn.model, lambda endpoint: self.router.client.open_stream(endpoint, path, payload), turn.endpoint
             )
         except WORKER_ERRORS:
-            self._settle_failed_start(turn)
+            self._settle_failed_start(turn, job_too=True)
             raise
         return stream
 
@@ -148,6 +149,9 @@ class TurnRunner:
     ) -> Iterator[Event]:
         saved_at = time.monotonic()
         while True:
+            if should_stop():  # looked at first: a Stop sent before the job started ends it before any text
+                outcome.status = "stopped"
+                return
             try:
                 item = pieces.get(timeout=POLL_S)
             except queue.Empty:
@@ -164,9 +168,6 @@ class TurnRunner:
                 if cutter.stopped:  # a server that ignores `stop` babbles on: the cut ends the reply here
                     outcome.status = "complete"
                     return
-            if should_stop():
-                outcome.status = "stopped"
-                return
             now = time.monotonic()
             if now - saved_at >= self.save_interval_s:
                 # the periodic save is also the heartbeat that tells the store this stream is alive
@@ -175,7 +176,7 @@ class TurnRunner:
 
     def _save_progress(self, turn: ChatTurn, text: str) -> None:
         try:
-            self.store.update_message(turn.reply.id, content=turn.prefix + text)
+            self.replies.save_progress(turn.reply.id, turn.prefix + text)
         except NotFound as exc:
             raise ConversationDeleted() from exc
 
@@ -198,7 +199,7 @@ class TurnRunner:
         text = cutter.text
         state = worker.state
         if status == "error" and not text:
-            return self._settle_failed_start(turn)
+            return self._settle_failed_start(turn, job_too=False)  # the job stays: its last event says why
         finish_reason = None
         if status == "complete":
             finish_reason = "stop" if cutter.stopped else (state.finish_reason or "stop")
@@ -208,12 +209,12 @@ class TurnRunner:
         self._record_usage(turn, state.prompt_tokens or turn.prompt_tokens, completion)
         earlier = turn.previous
         user_status = self._user_outcome(turn, "error" if status == "error" else "complete")
-        reply, user = self.store.finish_reply(
+        reply, user = self.replies.finish(
             turn.reply.id,
-            turn.user_message.id if turn.user_message is not None else None,
-            user_status,
+            status,
+            user_message_id=turn.user_message.id if turn.user_message is not None else None,
+            user_status=user_status,
             content=turn.prefix + text,
-            status=status,
             finish_reason=finish_reason,
             prompt_tokens=state.prompt_tokens or turn.prompt_tokens,
             completion_tokens=completion + ((earlier.completion_tokens or 0) if earlier else 0),
@@ -230,16 +231,14 @@ class TurnRunner:
         except Exception:
             log.exception("could not record the usage of conversation %s", turn.conversation_id)
 
-    def _settle_failed_start(self, turn: ChatTurn):
-        """Nothing was written: a Continue's reply goes back to what it was; a new reply row is removed."""
+    def _settle_failed_start(self, turn: ChatTurn, job_too: bool):
+        """Nothing was written: a Continue's reply goes back to what it was; a new reply row is removed and its
+        question, unanswered, becomes `error`."""
         if turn.previous is not None:
-            earlier = turn.previous
-            return self.store.update_message(
-                turn.reply.id, status=earlier.status, content=earlier.content, finish_reason=earlier.finish_reason
-            )
-        if turn.reply is not None:
-            self.store.discard_empty_reply(turn.reply.id)
-        self._settle_user(turn, "error")
+            return self.replies.restore(turn.previous, job_too=job_too)
+        user = self.replies.discard(turn.reply.id, self._user_id_to_settle(turn), job_too=job_too)
+        if user is not None:
+            turn.user_message = user
         return None
 
     @staticmethod
@@ -250,7 +249,9 @@ class TurnRunner:
             return None
         return status
 
-    def _settle_user(self, turn: ChatTurn, status: str) -> None:
-        user_status = self._user_outcome(turn, status)
-        if user_status is not None:
-            turn.user_message = self.store.update_message(turn.user_message.id, status=user_status)
+    @staticmethod
+    def _user_id_to_settle(turn: ChatTurn) -> int | None:
+        """The question a failed reply leaves unanswered (not a Continue's, which was answered before)."""
+        if turn.user_message is None or turn.kind == "continue":
+            return None
+        return turn.user_message.id
