@@ -10,7 +10,7 @@ from llmchat.api.callers import CallerResolver, install_callers
 from llmchat.api.config import AppConfig, check_config, load_config
 from llmchat.api.errors import register_error_handlers
 from llmchat.api.jobs import ReplyJobs
-from llmchat.api.limits import GenerationSlots, generation_cap, install_rate_limit
+from llmchat.api.limits import ApiLimits
 from llmchat.api.metrics import install_metrics
 from llmchat.api.reply_stream import ReplyFollower
 from llmchat.api.routes import (
@@ -101,7 +101,6 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
         jobs=jobs,
         follower=ReplyFollower(job_store, store, replies.event_flush_s, jobs),
         schemas=request_schemas(limits.max_tokens, limits.max_message_chars),
-        generations=GenerationSlots(limits.max_concurrent_per_ip, generation_cap(limits, threads=None)),
         accounts=accounts,
         keys=keys_store,
         usage=usage_store,
@@ -113,7 +112,7 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
     install_metrics(app, config.metrics_networks)
     install_security(app, config)
     install_callers(app, callers)
-    install_rate_limit(app, limits, account.bp, config.accounts.signin_rate_limit)
+    ApiLimits(limits, usage_store, account.bp, config.accounts.signin_rate_limit, app=app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     register_error_handlers(app)

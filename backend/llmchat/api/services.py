@@ -12,7 +12,6 @@ from llmchat.api.callers import CallerResolver, current_caller
 from llmchat.api.config import AppConfig
 from llmchat.api.errors import ApiError
 from llmchat.api.jobs import ReplyJobs
-from llmchat.api.limits import GenerationSlots
 from llmchat.api.reply_stream import ReplyFollower
 from llmchat.api.routing import Router
 from llmchat.api.schemas import RequestSchemas
@@ -35,7 +34,6 @@ class Services:
     jobs: ReplyJobs
     follower: ReplyFollower
     schemas: RequestSchemas
-    generations: GenerationSlots
     accounts: AccountStore
     keys: KeyStore
     usage: UsageStore
