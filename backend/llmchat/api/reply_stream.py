@@ -61,7 +61,7 @@ class ReplyFollower:
                 if message.status != "streaming":
                     yield None, "done", done_json(message)
                     return
-                # streaming without a job yet: its request is still opening the model server's stream
+                # streaming without a job: a reply written before jobs were (a job is written with the reply now)
             else:
                 events = self.jobs.events_after(job.id, after)
                 for event in events:
