@@ -2,14 +2,16 @@
 
 It runs inside a reply job (api/jobs.py), which writes the events to the job's log. Events: `start`
 {conversation_id, user_message, message}, `delta` {content} many times, then `done` {conversation_id, message}
-or `error` {error, conversation_id, message|null}. After a first exchange the title is handed to api/titles.py,
-which writes it later, in the background.
+or `error` {error: {message, code, status}, conversation_id, message|null} (api/model_errors.py: the same code as
+the failure would have had at open time). Every write of the reply goes through its status machine
+(store/replies.py). After a first exchange the title is handed to api/titles.py, which writes it later, in the
+background.
 
 Nothing is lost, whatever happens:
 - the reply's text is saved every `replies.save_interval_s`, so a killed API process leaves a `stopped` reply with
   that text (the store reports a `streaming` reply that is not saved for a while as stopped);
 - Stop (`should_stop()` turns true: the job saw the flag) saves the reply as `stopped` and closes the model
-  server's request, so it stops generating;
+  server's request, so it stops generating; a Stop sent before the job started is seen before any text;
 - the conversation deleted meanwhile (the next save finds the row gone) ends the turn with an `error` event
   (`not_found`) and cancels the generation;
 - the model server failing keeps the text so far (`error`), or, for a reply with no text yet, removes it.
