@@ -6,6 +6,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from llmchat.memory import MessageTooLong, branch_memory, fit_to_context, last_turns
 from llmchat.prompts import PromptBuilder, Turn
 from llmchat.store import ChatStore, open_database
+from llmchat.store.tree import parent_of_new_message
 
 
 def conversation(turns: int) -> list:
@@ -103,7 +104,7 @@ def test_memory_follows_the_branch_not_the_other_versions(store):
     messages = store.messages(conversation_id)
     assert [m.content for m in branch_memory(messages, new.id)] == ["question", "new answer"]
     assert [m.content for m in branch_memory(messages, old.id)] == ["question", "old answer"]
-    assert new.id == store.default_parent(conversation_id)
+    assert new.id == parent_of_new_message(store.get_conversation("10.0.0.1", conversation_id, whole_tree=True))
 
 
 @pytest.mark.parametrize("style", ["fewshot", "alpaca", "chat"])

@@ -9,6 +9,7 @@ import pytest
 from llmchat.store import ChatStore
 from llmchat.store.jobs import JobStore
 from llmchat.store.replies import IllegalTransition, ReplyStore
+from llmchat.store.tree import parent_of_new_message
 
 OWNER = "ip:10.0.0.1"
 
@@ -110,7 +111,7 @@ def test_an_empty_failed_reply_is_discarded_but_never_one_with_text_or_children(
     assert replies.discard(empty.id, user.id).status == "complete"  # answered before: it stays so
     # a failed regenerate: the earlier reply is on screen again, so the next message follows it, not the question
     assert branch_ids(store, cid) == [user.id, reply.id]
-    assert store.default_parent(cid) == reply.id
+    assert parent_of_new_message(store.get_conversation(OWNER, cid, whole_tree=True)) == reply.id
     replies.discard(reply.id)  # it has text: kept
     second, _ = replies.add_reply(question, model="m1", params={}, prompt_tokens=1)
     store.add_message(cid, "user", "quick follow-up", parent_id=second.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from llmchat.store import ChatStore
+from llmchat.store.tree import parent_of_new_message
 
 
 def exchange(
@@ -47,7 +48,7 @@ def test_editing_makes_a_branch_and_switching_goes_down_to_the_newest_leaf(store
     # back to the first version: the branch continues to its newest leaf, u3's reply
     switched = store.set_current(ip, conversation.id, u2.id)
     assert [m.id for m in switched.messages] == [u1.id, r1.id, u2.id, r2.id, u3.id, r3.id]
-    assert store.default_parent(conversation.id) == r3.id
+    assert parent_of_new_message(store.get_conversation(ip, conversation.id, whole_tree=True)) == r3.id
     assert store.set_current("10.9.9.9", conversation.id, u2.id) is None  # another IP
     other = store.create_conversation(ip, "other", "m1")
     assert store.set_current(ip, other.id, u2.id) is None  # not a message of that conversation
@@ -70,8 +71,15 @@ def test_compare_session_has_two_columns_each_with_its_own_history(store: ChatSt
     store.title_from_first_message(session.id, "Which is better?")
     l1, lr1 = exchange(store, session.id, "q1", None, column=0, model="left")
     r1, rr1 = exchange(store, session.id, "q1", None, column=1, model="right")
-    l2, lr2 = exchange(store, session.id, "q2", store.default_parent(session.id, 0), column=0, model="left")
-    assert store.default_parent(session.id, 1) == rr1.id
+    l2, lr2 = exchange(
+        store,
+        session.id,
+        "q2",
+        parent_of_new_message(store.get_conversation(ip, session.id, whole_tree=True), 0),
+        column=0,
+        model="left",
+    )
+    assert parent_of_new_message(store.get_conversation(ip, session.id, whole_tree=True), 1) == rr1.id
     shown = store.get_conversation(ip, session.id)
     assert (shown.kind, shown.title, shown.models, shown.messages) == (
         "compare",

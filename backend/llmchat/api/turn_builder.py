@@ -285,8 +285,7 @@ class TurnBuilder:
         if "parent_id" not in request.model_fields_set:
             if conversation is None:
                 return None
-            remembered = conversation.current_leaf_id if conversation.kind == "chat" else None
-            return tree.leaf_of_column(conversation.tree, remembered, column)
+            return tree.parent_of_new_message(conversation, column)
         if request.parent_id is None:
             return None
         parent = next((m for m in conversation.tree if m.id == request.parent_id), None) if conversation else None

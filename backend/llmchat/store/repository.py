@@ -34,7 +34,7 @@ from llmchat.store.records import (
     vote_record,
 )
 from llmchat.store.replies import settle_stale
-from llmchat.store.rows import UPDATABLE, NotFound, check, insert, set_fields
+from llmchat.store.rows import UPDATABLE, check, insert, set_fields
 from llmchat.store.search import search_messages
 from llmchat.store.snapshots import conversation_messages, message_snapshot
 
@@ -321,15 +321,6 @@ class ChatStore:
         """Every message of the conversation, every branch, oldest first, with sibling ids."""
         with self._sessions() as session:
             return self._messages(session, conversation_id)
-
-    def default_parent(self, conversation_id: str, column: int = 0) -> int | None:
-        """Where a new message of `column` goes when no parent is named: after the branch on screen."""
-        with self._sessions() as session:
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None:
-                raise NotFound(f"conversation {conversation_id} does not exist")
-            remembered = conversation.current_leaf_id if conversation.kind == "chat" else None
-            return tree.leaf_of_column(self._messages(session, conversation_id), remembered, column)
 
     def search(self, owner: str, query: str, limit: int = 20) -> list[SearchHit]:
         with self._sessions() as session:
