@@ -7,7 +7,8 @@ import pytest
 from flask import Blueprint, Flask
 
 from llmchat.api.config import Limits
-from llmchat.api.limits import install_rate_limit
+from llmchat.api.limits import ApiLimits
+from llmchat.store import UsageStore, open_database
 from tests.support.api_server import from_address, start_serve_process
 from tests.support.redis_server import redis_url
 from tests.support.slow_upstream import start_slow_upstream
@@ -47,7 +48,8 @@ def test_two_api_processes_share_one_budget_through_redis(tmp_path):
         assert "refused 127.0.0.51 POST /api/chat: 429 rate_limited" in second.log()
 
 
-def test_an_unreachable_rate_limit_storage_stops_the_start():
+def test_an_unreachable_rate_limit_storage_stops_the_start(tmp_path):
     limits = Limits(rate_limit_requests=3, rate_limit_storage="redis://127.0.0.1:9/0")
+    usage = UsageStore(open_database(f"sqlite:///{tmp_path / 'usage.db'}"))
     with pytest.raises(RuntimeError, match="does not answer"):
-        install_rate_limit(Flask("t"), limits, Blueprint("signin", __name__), "10 per minute")
+        ApiLimits(limits, usage, Blueprint("signin", __name__), "10 per minute", app=Flask("t"))

@@ -151,3 +151,71 @@ def test_stop_ends_the_reply_and_the_model_request(client, model):
     held.release.set()
     reply = _last_reply_when_settled(client)
     assert (reply["content"], reply["status"]) == ("First words", "stopped")
+
+
+def test_a_turn_reads_the_conversation_once(client, model, monkeypatch):
+    """route → turn (built from one read) → router → model client → job → store: nothing on the way reads the
+    conversation's messages again (parent, memory and prompt all come from the one read)."""
+    import llmchat.store.repository as repository
+
+    first = chat(client, "Name a colour.")
+    reads: list[str] = []
+    real = repository.conversation_messages
+
+    def counted(session, conversation_id):
+        reads.append(conversation_id)
+        return real(session, conversation_id)
+
+    monkeypatch.setattr(repository, "conversation_messages", counted)
+    body = {
+        "message": "Another one?",
+        "model": "tiny-chat",
+        "stream": True,
+        "conversation_id": first["conversation_id"],
+    }
+    answer = events(client.post("/api/chat", json=body))
+    assert answer[-1][0] == "done"
+    assert reads == [first["conversation_id"]]
+    sent = model.generations()[-1].payload["messages"]
+    assert [m["content"] for m in sent] == ["Name a colour.", "Hello from the fake model.", "Another one?"]
+
+
+def test_a_stop_sent_before_the_job_started_is_not_lost(app, model, monkeypatch):
+    """Stop while the request is still opening the model server's stream (a model loading, a slow server): the
+    flag is in the store with the reply's job from the start, and the job honours it when it starts: the reply
+    ends `stopped`, here with no text at all, and the model's request is closed."""
+    import threading
+
+    opening, go_on = threading.Event(), threading.Event()
+    real_open = model.open_stream
+
+    def slow_open(*args, **kwargs):
+        opening.set()
+        go_on.wait(10)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(model, "open_stream", slow_open)
+    model.reply("Words", " that never come")
+    answers: list = []
+    sender = threading.Thread(
+        target=lambda: answers.append(
+            events(app.test_client().post("/api/chat", json={"message": "Hi", "model": "tiny-chat", "stream": True}))
+        )
+    )
+    sender.start()
+    try:
+        assert opening.wait(10), "the request reached the model server"
+        client = app.test_client()
+        conversation_id = client.get("/api/conversations").get_json()["conversations"][0]["id"]
+        reply = client.get(f"/api/conversations/{conversation_id}").get_json()["messages"][-1]
+        assert reply["status"] == "streaming"
+        stopped = client.post(f"/api/messages/{reply['id']}/stop")
+        assert stopped.status_code == 202 and stopped.get_json()["message"]["status"] == "streaming"
+    finally:
+        go_on.set()
+        sender.join(20)
+    name, data = answers[0][-1]
+    assert name == "done" and (data["message"]["status"], data["message"]["content"]) == ("stopped", "")
+    assert model.streams[-1].aborted, "the model server's request is closed"
+    saved = _last_reply_when_settled(app.test_client())
+    assert (saved["status"], saved["content"]) == ("stopped", "")

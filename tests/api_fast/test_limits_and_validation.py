@@ -116,6 +116,28 @@ def test_one_caller_cannot_hold_more_generations_than_the_cap(make_app, model):
     chat(client, "three")
 
 
+def test_the_limits_are_an_extension_of_each_app_not_module_state(make_app, model):
+    """ApiLimits is registered in app.extensions (like Flask-Limiter): two apps in one process count their
+    generations apart."""
+    from llmchat.api.limits import EXTENSION, ApiLimits
+
+    capped = make_app(limits=Limits(rate_limit_requests=0, max_concurrent_per_ip=1))
+    other = make_app(limits=Limits(rate_limit_requests=0, max_concurrent_per_ip=1))
+    assert isinstance(capped.extensions[EXTENSION], ApiLimits)
+    assert capped.extensions[EXTENSION] is not other.extensions[EXTENSION]
+    held = model.reply("waiting", hold_after=1)
+    streaming = capped.test_client().post(
+        "/api/chat", json={"message": "one", "model": "tiny-chat", "stream": True}, buffered=False
+    )
+    next(streaming.response)  # the capped app's slot for this caller is held
+    assert capped.extensions[EXTENSION].slots.running() == 1
+    assert other.extensions[EXTENSION].slots.running() == 0
+    chat(other.test_client(), "the other app has its own slots")
+    held.release.set()
+    streaming.get_data()
+    streaming.close()
+
+
 def test_search_finds_the_callers_own_messages(client, model):
     model.reply("Paris is the capital of France.")
     conversation_id = chat(client, "Tell me about capitals")["conversation_id"]

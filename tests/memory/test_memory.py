@@ -3,9 +3,10 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-from llmchat.memory import MessageTooLong, StoreChatMessageHistory, fit_to_context, last_turns
+from llmchat.memory import MessageTooLong, branch_memory, fit_to_context, last_turns
 from llmchat.prompts import PromptBuilder, Turn
 from llmchat.store import ChatStore, open_database
+from llmchat.store.tree import parent_of_new_message
 
 
 def conversation(turns: int) -> list:
@@ -82,35 +83,28 @@ def test_token_counter_is_asked_about_each_candidate_once(builder):
     assert len(calls) < 15  # a search over the suffixes, not one count per message
 
 
-def test_history_reads_and_writes_the_branch_on_screen(store):
+def test_memory_is_one_branch_without_failed_or_empty_messages(store):
     conversation_id = store.create_conversation("10.0.0.1", "t", "m").id
-    history = StoreChatMessageHistory(store, conversation_id, model="m")
-    history.add_messages([HumanMessage("hello"), AIMessage("hi")])
-    hi = store.messages(conversation_id)[-1]
+    hello = store.add_message(conversation_id, "user", "hello")
+    hi = store.add_message(conversation_id, "assistant", "hi", parent_id=hello.id)
     failed = store.add_message(conversation_id, "user", "lost words", parent_id=hi.id, status="error")
-    store.add_message(conversation_id, "assistant", "", parent_id=failed.id, status="stopped")
-    assert [(m.type, m.content) for m in history.messages] == [("human", "hello"), ("ai", "hi")]
-    assert [m.role for m in store.messages(conversation_id)] == ["user", "assistant", "user", "assistant"]
-    assert [m.parent_id for m in store.messages(conversation_id)][:2] == [None, store.messages(conversation_id)[0].id]
-    up_to_hello = StoreChatMessageHistory(store, conversation_id, leaf_id=store.messages(conversation_id)[0].id)
-    assert [m.content for m in up_to_hello.messages] == ["hello"]
-    history.clear()
-    assert history.messages == [] and store.messages(conversation_id) == []
+    empty = store.add_message(conversation_id, "assistant", "", parent_id=failed.id, status="stopped")
+    messages = store.messages(conversation_id)
+    assert [(m.type, m.content) for m in branch_memory(messages, empty.id)] == [("human", "hello"), ("ai", "hi")]
+    assert [m.content for m in branch_memory(messages, hello.id)] == ["hello"]
+    assert branch_memory(messages, None) == []
 
 
-def test_history_follows_the_branch_not_the_other_versions(store):
+def test_memory_follows_the_branch_not_the_other_versions(store):
     conversation_id = store.create_conversation("10.0.0.1", "t", "m").id
     question = store.add_message(conversation_id, "user", "question")
     old = store.add_message(conversation_id, "assistant", "old answer", parent_id=question.id)
     store.add_message(conversation_id, "user", "follow-up on the old answer", parent_id=old.id)
     new = store.add_message(conversation_id, "assistant", "new answer", parent_id=question.id)  # regenerated
-    on_screen = StoreChatMessageHistory(store, conversation_id)
-    assert [m.content for m in on_screen.messages] == ["question", "new answer"]
-    assert [m.content for m in StoreChatMessageHistory(store, conversation_id, leaf_id=old.id).messages] == [
-        "question",
-        "old answer",
-    ]
-    assert new.id == store.default_parent(conversation_id)
+    messages = store.messages(conversation_id)
+    assert [m.content for m in branch_memory(messages, new.id)] == ["question", "new answer"]
+    assert [m.content for m in branch_memory(messages, old.id)] == ["question", "old answer"]
+    assert new.id == parent_of_new_message(store.get_conversation("10.0.0.1", conversation_id, whole_tree=True))
 
 
 @pytest.mark.parametrize("style", ["fewshot", "alpaca", "chat"])

@@ -9,6 +9,7 @@ import pytest
 
 from llmchat.store import ChatStore, NotFound
 from llmchat.store.jobs import JobStore
+from llmchat.store.replies import ReplyStore
 
 OWNER = "ip:10.0.0.1"
 
@@ -18,16 +19,22 @@ def jobs(database):
     return JobStore(database, stale_after_s=0.5, kept_s=600)
 
 
-def streaming_reply(store: ChatStore):
+@pytest.fixture
+def replies(database):
+    return ReplyStore(database, stale_after_s=0.5, kept_s=600)
+
+
+def streaming_reply(store: ChatStore, replies: ReplyStore):
+    """A question and its reply, `streaming`, written with the reply's job (as the API does)."""
     conversation = store.create_conversation(OWNER, "t", "m")
-    user = store.add_message(conversation.id, "user", "hi", status="pending")
-    reply = store.add_message(conversation.id, "assistant", "", parent_id=user.id, status="streaming")
-    return conversation, reply
+    _, reply, job = replies.add_exchange(
+        conversation.id, "hi", parent_id=None, column=0, model="m", params={}, prompt_tokens=1
+    )
+    return conversation, reply, job
 
 
-def test_events_come_back_in_order_after_any_offset(store, jobs):
-    conversation, reply = streaming_reply(store)
-    job = jobs.start(conversation.id, reply.id)
+def test_events_come_back_in_order_after_any_offset(store, jobs, replies):
+    _, reply, job = streaming_reply(store, replies)
     assert jobs.append(job, [("start", "{}"), ("delta", '{"content": "a"}')]) is False
     jobs.append(job, [("delta", '{"content": "b"}')])
     jobs.append(job, [("done", "{}")], final_state="finished")
@@ -38,29 +45,27 @@ def test_events_come_back_in_order_after_any_offset(store, jobs):
     assert jobs.latest(reply.id).state == "finished"
 
 
-def test_stop_reaches_the_job_through_its_next_write(store, jobs):
-    conversation, reply = streaming_reply(store)
-    job = jobs.start(conversation.id, reply.id)
-    assert jobs.request_stop(reply.id) is True
+def test_stop_reaches_the_job_through_its_next_write_even_before_it_started(store, jobs, replies):
+    _, reply, job = streaming_reply(store, replies)
+    assert jobs.request_stop(reply.id) is True  # the job exists with the reply: nothing has been written yet
     assert jobs.append(job, []) is True
     jobs.append(job, [], final_state="finished")
     assert jobs.request_stop(reply.id) is False  # nothing runs any more
 
 
-def test_a_new_job_of_the_same_reply_replaces_the_old_one_and_ids_keep_growing(store, jobs):
-    conversation, reply = streaming_reply(store)
-    first = jobs.start(conversation.id, reply.id)
+def test_a_new_job_of_the_same_reply_replaces_the_old_one_and_ids_keep_growing(store, jobs, replies):
+    _, reply, first = streaming_reply(store, replies)
     jobs.append(first, [("start", "{}"), ("done", "{}")], final_state="finished")
+    replies.finish(reply.id, "stopped", content="half")
     last_seen = jobs.events_after(first, 0)[-1].id
-    second = jobs.start(conversation.id, reply.id)  # a Continue
+    _, second = replies.claim_for_continue(reply.id)  # a Continue
     assert jobs.latest(reply.id).id == second and jobs.events_after(first, 0) == []
     jobs.append(second, [("start", "{}")])
     assert jobs.events_after(second, last_seen)[0].name == "start"  # an old offset still reads the new job whole
 
 
-def test_deleting_the_conversation_takes_the_job_and_its_events(store, jobs):
-    conversation, reply = streaming_reply(store)
-    job = jobs.start(conversation.id, reply.id)
+def test_deleting_the_conversation_takes_the_job_and_its_events(store, jobs, replies):
+    conversation, reply, job = streaming_reply(store, replies)
     jobs.append(job, [("start", "{}")])
     assert store.delete_conversation(OWNER, conversation.id)
     assert jobs.latest(reply.id) is None and jobs.events_after(job, 0) == []
@@ -68,9 +73,8 @@ def test_deleting_the_conversation_takes_the_job_and_its_events(store, jobs):
         jobs.append(job, [("delta", '{"content": "x"}')])
 
 
-def test_a_silent_job_is_interrupted_once_and_the_list_stops_saying_answering(store, jobs):
-    conversation, reply = streaming_reply(store)
-    job = jobs.start(conversation.id, reply.id)
+def test_a_silent_job_is_interrupted_once_and_the_list_stops_saying_answering(store, jobs, replies):
+    conversation, reply, job = streaming_reply(store, replies)
     assert store.list_conversations(OWNER)[0].answering and store.get_conversation(OWNER, conversation.id).answering
     assert not jobs.is_dead(jobs.latest(reply.id))
     assert jobs.interrupt(job, [("done", "{}")]) is False  # alive: nothing happens
@@ -90,13 +94,11 @@ def test_a_silent_job_is_interrupted_once_and_the_list_stops_saying_answering(st
 
 def test_jobs_not_heard_of_for_kept_s_go_at_the_next_start(store, database):
     jobs = JobStore(database, stale_after_s=0.1, kept_s=0.3)
-    conversation, reply = streaming_reply(store)
-    finished = jobs.start(conversation.id, reply.id)
+    replies = ReplyStore(database, stale_after_s=0.1, kept_s=0.3)
+    _, reply, finished = streaming_reply(store, replies)
     jobs.append(finished, [("done", "{}")], final_state="finished")
-    other_conversation, other = streaming_reply(store)
-    dead = jobs.start(other_conversation.id, other.id)  # never writes again: its process died
+    _, other, dead = streaming_reply(store, replies)  # never writes again: its process died
     time.sleep(0.4)
-    _, third = streaming_reply(store)
-    jobs.start(third.conversation_id, third.id)
+    streaming_reply(store, replies)
     assert jobs.latest(reply.id) is None and jobs.latest(other.id) is None
     assert jobs.events_after(finished, 0) == [] and jobs.events_after(dead, 0) == []

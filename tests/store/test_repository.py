@@ -55,11 +55,11 @@ def test_messages_keep_every_field(store: ChatStore):
     user = store.add_message(conversation.id, "user", "hello", model="m1", params=params)
     reply = store.add_message(conversation.id, "assistant", "", parent_id=user.id, model="m1", params=params)
     done = store.update_message(
-        reply.id, content="hi there", status="stopped", prompt_tokens=7, completion_tokens=3, response_time_ms=42
+        reply.id, content="hi there", finish_reason="length", prompt_tokens=7, completion_tokens=3, response_time_ms=42
     )
-    assert (done.content, done.status, done.prompt_tokens, done.completion_tokens, done.response_time_ms) == (
+    assert (done.content, done.finish_reason, done.prompt_tokens, done.completion_tokens, done.response_time_ms) == (
         "hi there",
-        "stopped",
+        "length",
         7,
         3,
         42,
@@ -69,31 +69,6 @@ def test_messages_keep_every_field(store: ChatStore):
     assert stored.messages[0].params == params
     assert stored.messages[1].created_at.tzinfo is not None
     assert stored.message_count == 2
-
-
-def test_a_finished_reply_and_its_question_settle_together(store: ChatStore):
-    conversation = store.create_conversation("10.0.0.1", "t", "m1")
-    user = store.add_message(conversation.id, "user", "hello", model="m1", status="pending")
-    reply = store.add_message(conversation.id, "assistant", "", parent_id=user.id, model="m1", status="streaming")
-    done, question = store.finish_reply(reply.id, user.id, "complete", content="hi", status="stopped")
-    assert (done.status, done.content, question.status) == ("stopped", "hi", "complete")
-    assert [m.status for m in store.messages(conversation.id)] == ["complete", "stopped"]
-
-
-def test_a_reply_that_cannot_be_finished_leaves_its_question_as_it_was(store: ChatStore):
-    conversation = store.create_conversation("10.0.0.1", "t", "m1")
-    user = store.add_message(conversation.id, "user", "hello", model="m1", status="pending")
-    with pytest.raises(LookupError):
-        store.finish_reply(999999, user.id, "complete", content="x", status="complete")
-    assert [m.status for m in store.messages(conversation.id)] == ["pending"]
-    done, question = store.finish_reply(
-        store.add_message(conversation.id, "assistant", "", parent_id=user.id, status="streaming").id,
-        user.id,
-        None,  # an answered question stays as it is
-        content="hi",
-        status="complete",
-    )
-    assert question is None and done.status == "complete"
 
 
 def test_list_is_newest_first_with_counts(store: ChatStore):
@@ -122,6 +97,9 @@ def test_bad_role_status_and_missing_rows_are_refused(store: ChatStore):
         store.add_message("0" * 32, "user", "x")
     with pytest.raises(LookupError):
         store.update_message(999999, content="x")
+    message = store.add_message(conversation.id, "user", "x")
+    with pytest.raises(ValueError):  # a status moves only along the reply's status machine (store/replies.py)
+        store.update_message(message.id, status="error")
 
 
 def test_many_threads_writing_at_once_lose_nothing(store: ChatStore):

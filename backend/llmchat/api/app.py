@@ -7,11 +7,10 @@ import logging
 from flask import Flask
 
 from llmchat.api.callers import CallerResolver, install_callers
-from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig, check_config, load_config
 from llmchat.api.errors import register_error_handlers
 from llmchat.api.jobs import ReplyJobs
-from llmchat.api.limits import GenerationSlots, generation_cap, install_rate_limit
+from llmchat.api.limits import ApiLimits
 from llmchat.api.metrics import install_metrics
 from llmchat.api.reply_stream import ReplyFollower
 from llmchat.api.routes import (
@@ -37,11 +36,13 @@ from llmchat.api.schemas import request_schemas
 from llmchat.api.security import install_security
 from llmchat.api.services import EXTENSION, Services
 from llmchat.api.titles import TitleWriter
+from llmchat.api.turn_builder import TurnBuilder
 from llmchat.api.turn_runner import TurnRunner
 from llmchat.modelclient import ModelClient
 from llmchat.prompts import PromptBuilder
 from llmchat.store import AccountStore, ChatStore, FeedbackStore, KeyStore, UsageStore, open_database
 from llmchat.store.jobs import JobStore
+from llmchat.store.replies import ReplyStore
 
 BLUEPRINTS = (
     meta.bp,
@@ -77,15 +78,17 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
     database = open_database(config.database_url, migrate=config.migrate_on_start)
     replies = config.replies
     store = ChatStore(database, stale_after_s=replies.stale_after_s)
+    reply_store = ReplyStore(database, stale_after_s=replies.stale_after_s, kept_s=replies.events_kept_s)
     job_store = JobStore(database, stale_after_s=replies.stale_after_s, kept_s=replies.events_kept_s)
     client = model_client or ModelClient(config.worker_timeout_s, config.worker_connect_timeout_s)
     router = Router(config, client)
     limits = config.limits
-    service = ChatService(config, store, router, PromptBuilder(config.prompts_path()))
+    prompts = PromptBuilder(config.prompts_path())
     accounts = AccountStore(database, sign_ins=config.identity == "accounts")
     keys_store, usage_store = KeyStore(database), UsageStore(database)
     callers = CallerResolver(config, accounts, keys_store)
-    runner = TurnRunner(service, TitleWriter(service), usage_store)
+    titles = TitleWriter(config, store, router, prompts)
+    runner = TurnRunner(reply_store, router, titles, usage_store, replies.save_interval_s)
     jobs = ReplyJobs(job_store, runner, replies.event_flush_s)
     app.extensions[EXTENSION] = Services(
         config=config,
@@ -93,12 +96,11 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
         store=store,
         feedback=FeedbackStore(database),
         router=router,
-        chat=service,
+        turns=TurnBuilder(config, store, reply_store, router, prompts),
         runner=runner,
         jobs=jobs,
         follower=ReplyFollower(job_store, store, replies.event_flush_s, jobs),
         schemas=request_schemas(limits.max_tokens, limits.max_message_chars),
-        generations=GenerationSlots(limits.max_concurrent_per_ip, generation_cap(limits, threads=None)),
         accounts=accounts,
         keys=keys_store,
         usage=usage_store,
@@ -110,7 +112,7 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
     install_metrics(app, config.metrics_networks)
     install_security(app, config)
     install_callers(app, callers)
-    install_rate_limit(app, limits, account.bp, config.accounts.signin_rate_limit)
+    ApiLimits(limits, usage_store, account.bp, config.accounts.signin_rate_limit, app=app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     register_error_handlers(app)

@@ -93,14 +93,10 @@ class ReplyJobs:
         self._lock = threading.Lock()
 
     def start(self, turn: ChatTurn, worker: WorkerStream, release: Callable[[], None]) -> int:
-        """Run the turn's generation as a job; `release` (the generation slot) is called when it ends. Returns the
-        job's id (its events are in the store from now on)."""
-        try:
-            job_id = self.store.start(turn.conversation_id, turn.reply.id)
-        except BaseException:
-            worker.abort()
-            release()
-            raise
+        """Run the turn's generation in its job (written with the reply's row, store/replies.py); `release` (the
+        generation slot) is called when it ends. A Stop asked for before now is read at the job's first write (its
+        `start` event), so it is honoured before any text. Returns the job's id."""
+        job_id = turn.job_id
         event_log = EventLog(self.store, job_id, turn.reply.id, self.flush_s)
         thread = threading.Thread(
             target=self._run, args=(turn, worker, event_log, release), daemon=True, name=f"reply-job-{job_id}"
@@ -112,7 +108,8 @@ class ReplyJobs:
 
     def stop(self, message_id: int) -> bool:
         """Ask the reply's running job (in any API process) to stop; False when none runs. A job of this process
-        is told at once; another process's reads the flag at its next write."""
+        is told at once; another process's reads the flag at its next write, and one that has not started yet (its
+        request is still opening the model server's stream) at its first."""
         with self._lock:
             local = [event_log for event_log in self._running.values() if event_log.message_id == message_id]
         for event_log in local:

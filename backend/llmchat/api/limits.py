@@ -15,6 +15,10 @@
 - Sign-in: `accounts.signin_rate_limit` attempts per client address on /api/auth/* (429 `rate_limited`).
 
 Callers are counted by identity (callers.Caller.limit_key): by address in ip mode, an IPv6 client by its /64.
+
+All of it is one Flask extension, `ApiLimits`, made like Flask-Limiter: `ApiLimits(settings..., app=None)` or
+`init_app(app)` later; it registers itself in `app.extensions` and the `generation` decorator finds it through
+`current_app`, so there is no module-level state and this module imports nothing of the app's services.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from llmchat.api.callers import current_caller
 from llmchat.api.config import Limits
 from llmchat.api.errors import Refused, api_error_response
 from llmchat.api.identity import ENVIRON_KEY, limit_key
-from llmchat.store.usage import next_utc_midnight
+from llmchat.store.usage import UsageStore, next_utc_midnight
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ DEFAULT_THREADS = 32  # configs/gunicorn.conf.py's default; Flask's development 
 BUSY_RETRY_AFTER_S = 5  # a generation takes seconds: try again soon
 GENERATES = "llmchat_generates"  # set on the view functions that make the model write
 SLOT = "llmchat_generation_slot"  # flask.g: the request's generation slot until a job takes it
+EXTENSION = "llmchat.limits"  # the key of ApiLimits in app.extensions
 
 
 class GenerationSlots:
@@ -135,6 +140,85 @@ def check_quota(tokens_used: int, tokens_per_day: int | None) -> None:
     )
 
 
+class ApiLimits:
+    """The API's fair-share limits as a Flask extension: the rate limits (Flask-Limiter, over the generating routes
+    and the sign-in blueprint), the generation slots of this process and the daily token quota."""
+
+    def __init__(
+        self,
+        limits: Limits,
+        usage: UsageStore,
+        signin: Blueprint,
+        signin_limit: str,
+        app: Flask | None = None,
+    ):
+        self.limits = limits
+        self.usage = usage
+        self.signin = signin
+        self.signin_limit = signin_limit
+        self.slots = GenerationSlots(limits.max_concurrent_per_ip, generation_cap(limits, threads=None))
+        self.limiter: Limiter | None = None
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Install the rate limits (after the security checks and the caller's resolution: call it after them)."""
+        app.extensions[EXTENSION] = self
+        self.limiter = self._install_rate_limit(app)
+
+    def hold_generation(self) -> Callable[[], None]:
+        """For the caller of this request: 429 when today's quota is used up, else one generation slot (its
+        release), or the refusal of the slots."""
+        caller = current_caller()
+        check_quota(self.usage.tokens_today(caller.identity), self.limits.tokens_per_day)
+        return self.slots.acquire(caller.limit_key)
+
+    def _install_rate_limit(self, app: Flask) -> Limiter:
+        """Flask-Limiter over every generating route together (one budget per caller), and over the sign-in routes
+        (per address)."""
+        limits, signin_limit = self.limits, self.signin_limit
+        value = rate_limit(limits)
+        logging.getLogger("flask-limiter").setLevel(logging.WARNING)  # our own refusal line says it once
+        generating = [ApplicationLimit(value, scope="generation", exempt_when=_not_generating)] if value else []
+        limiter = Limiter(
+            caller_key,
+            app=app,
+            application_limits=generating,
+            storage_uri=limits.rate_limit_storage,
+            strategy="moving-window",
+            in_memory_fallback_enabled=True,
+            key_prefix="llmchat",
+        )
+        if not limiter.storage.check():
+            raise RuntimeError(f"limits.rate_limit_storage {limits.rate_limit_storage} does not answer")
+        limiter.limit(signin_limit, key_func=address_key, scope="signin")(self.signin)
+
+        @app.errorhandler(RateLimitExceeded)
+        def rate_limited(_exc: RateLimitExceeded):
+            current = limiter.current_limit
+            # when the oldest counted request leaves the window (RequestLimit.reset_at adds a second to it)
+            wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 1
+            allowed = (
+                f"at most {limits.rate_limit_requests} per {limits.rate_limit_window_s:g} s"
+                if _not_generating() is False
+                else f"at most {signin_limit} from one address"
+            )
+            refusal = Refused(
+                429,
+                "rate_limited",
+                f"too many requests: {allowed}; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+            return api_error_response(refusal)
+
+        return limiter
+
+
+def api_limits() -> ApiLimits:
+    """The app's ApiLimits (current_app.extensions)."""
+    return current_app.extensions[EXTENSION]
+
+
 def generation(view):
     """For a route that makes the model write: hold one generation slot of the caller's and of the server's for
     the generation's whole life. A chat reply is a job that outlives its request: the route hands the slot to it
@@ -143,12 +227,7 @@ def generation(view):
 
     @wraps(view)
     def generating(*args, **kwargs):
-        from llmchat.api.services import services  # services.py holds the slots and imports this module
-
-        app = services()
-        caller = current_caller()
-        check_quota(app.usage.tokens_today(caller.identity), app.config.limits.tokens_per_day)
-        release = app.generations.acquire(caller.limit_key)
+        release = api_limits().hold_generation()
         setattr(g, SLOT, release)
         try:
             response = current_app.make_response(view(*args, **kwargs))
@@ -182,43 +261,3 @@ def rate_limit(limits: Limits) -> str | None:
     if limits.rate_limit_requests <= 0:
         return None
     return f"{limits.rate_limit_requests} per {max(1, round(limits.rate_limit_window_s))} second"
-
-
-def install_rate_limit(app: Flask, limits: Limits, signin: Blueprint, signin_limit: str) -> Limiter:
-    """Flask-Limiter over every generating route together (one budget per caller), and over the sign-in routes
-    (per address), after the security checks and the caller's resolution."""
-    value = rate_limit(limits)
-    logging.getLogger("flask-limiter").setLevel(logging.WARNING)  # our own refusal line says it once
-    generating = [ApplicationLimit(value, scope="generation", exempt_when=_not_generating)] if value else []
-    limiter = Limiter(
-        caller_key,
-        app=app,
-        application_limits=generating,
-        storage_uri=limits.rate_limit_storage,
-        strategy="moving-window",
-        in_memory_fallback_enabled=True,
-        key_prefix="llmchat",
-    )
-    if not limiter.storage.check():
-        raise RuntimeError(f"limits.rate_limit_storage {limits.rate_limit_storage} does not answer")
-    limiter.limit(signin_limit, key_func=address_key, scope="signin")(signin)
-
-    @app.errorhandler(RateLimitExceeded)
-    def rate_limited(_exc: RateLimitExceeded):
-        current = limiter.current_limit
-        # when the oldest counted request leaves the window (RequestLimit.reset_at adds a second to it)
-        wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 1
-        allowed = (
-            f"at most {limits.rate_limit_requests} per {limits.rate_limit_window_s:g} s"
-            if _not_generating() is False
-            else f"at most {signin_limit} from one address"
-        )
-        refusal = Refused(
-            429,
-            "rate_limited",
-            f"too many requests: {allowed}; retry in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
-        return api_error_response(refusal)
-
-    return limiter

@@ -16,8 +16,8 @@ import json
 import time
 from collections.abc import Iterator
 
-from llmchat.api.errors import error_body
 from llmchat.api.jobs import ReplyJobs
+from llmchat.api.model_errors import ConversationDeleted, error_event
 from llmchat.api.serializers import message_json
 from llmchat.store import ChatStore, MessageRecord
 from llmchat.store.jobs import JobRecord, JobStore
@@ -33,7 +33,7 @@ def done_json(message: MessageRecord) -> str:
 
 
 def deleted_json(conversation_id: str) -> str:
-    error = error_body("not_found", "the conversation was deleted while the reply was being written")
+    error = error_event(ConversationDeleted())
     return json.dumps({**error, "conversation_id": conversation_id, "message": None})
 
 
@@ -61,7 +61,7 @@ class ReplyFollower:
                 if message.status != "streaming":
                     yield None, "done", done_json(message)
                     return
-                # streaming without a job yet: its request is still opening the model server's stream
+                # streaming without a job: a reply written before jobs were (a job is written with the reply now)
             else:
                 events = self.jobs.events_after(job.id, after)
                 for event in events:

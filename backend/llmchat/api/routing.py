@@ -2,7 +2,9 @@
 
 The catalog merges every server's /v1/models (briefly cached). A model with several servers goes to the
 one with the lowest queue_depth (from /health, briefly cached, plus the requests this process has in flight
-there); dead servers are skipped; ties rotate so equal servers share the traffic.
+there); dead servers are skipped; ties rotate so equal servers share the traffic. `Router.call` is the one way a
+request reaches a model server: a server that cannot be reached hands the request to the next live one (failover),
+a busy one is asked again after its Retry-After.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ import contextlib
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from llmchat.api.config import AppConfig, ModelSettings
-from llmchat.modelclient import Endpoint, ModelClient, WorkerUnavailable
+from llmchat.api.errors import ApiError
+from llmchat.api.model_errors import MODEL_LOADING
+from llmchat.modelclient import Endpoint, ModelClient, WorkerRejected, WorkerUnavailable
 from llmchat.prompts import PROMPT_STYLES
+
+T = TypeVar("T")
 
 PARAM_KEYS = ("temperature", "top_p", "max_tokens", "memory_window", "system_prompt")
 ORIGINS = ("config", "adapters", "runs")
@@ -46,6 +52,16 @@ class ModelInfo:
         info.pop("endpoints")
         info.pop("extra_body")
         return info
+
+
+def busy_wait_s(exc: WorkerRejected) -> float | None:
+    """How long a server that refused because it is busy (503 with Retry-After) asks to wait; None otherwise."""
+    if exc.status != 503 or not exc.retry_after:
+        return None
+    try:
+        return max(0.0, float(exc.retry_after))
+    except ValueError:
+        return None  # an HTTP date: not what a busy model server sends
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -142,6 +158,15 @@ class Router:
             self._catalog = (self._clock(), catalog)
         return catalog
 
+    def model(self, model_id: str, field: str = "model") -> ModelInfo:
+        """The catalog's entry of `model_id`: ApiError(400) for a model nobody serves (naming those that are);
+        WorkerUnavailable when no server answers."""
+        catalog = self.catalog()
+        if model_id not in catalog:
+            names = ", ".join(sorted(catalog)) or "none"
+            raise ApiError(400, "unknown_model", f"unknown model {model_id!r}; available: {names}", field=field)
+        return catalog[model_id]
+
     def _merge(self, listings: dict[str, list[dict[str, Any]]]) -> dict[str, ModelInfo]:
         entries: dict[str, dict[str, Any]] = {}
         servers: dict[str, list[Endpoint]] = {}
@@ -202,6 +227,54 @@ class Router:
         lowest = min(depth for depth, _ in scored)
         tied = [endpoint for depth, endpoint in scored if depth == lowest]
         return tied[next(self._turn) % len(tied)]
+
+    def call(
+        self, model: ModelInfo, call: Callable[[Endpoint], T], first: Endpoint | None = None
+    ) -> tuple[Endpoint, T]:
+        """`call(endpoint)` on the least busy live server of `model` (`first` when given), counted as in flight
+        there; returns the server and the answer. A server that cannot even be reached is marked down and the next
+        live one gets the call; a busy one is asked again (`when_busy_wait`). Any other failure is raised, and the
+        server's health is looked at afresh next time."""
+        tried: set[str] = set()
+        endpoint = first or self.pick(model)
+        while True:
+            try:
+                with self.using(endpoint):
+                    return endpoint, self.when_busy_wait(lambda chosen=endpoint: call(chosen))
+            except WorkerUnavailable as exc:
+                if not exc.never_reached:
+                    self.forget_health(endpoint)
+                    raise
+                self.mark_down(endpoint)  # its health was cached as alive, but it is gone: the next one
+                tried.add(endpoint.url)
+                endpoint = self.pick(model, exclude=frozenset(tried))
+            except WorkerRejected:
+                self.forget_health(endpoint)
+                raise
+
+    def when_busy_wait(self, call: Callable[[], T]) -> T:
+        """`call()`; while the server refuses it as busy (503 + Retry-After: its queue or its tokenizer is full for
+        a moment), wait as asked and call again, for `worker_busy_wait_s` in all. Under load this turns a short
+        refusal into a short wait instead of a failed reply (bench/soak.py showed 8 % of chats refused).
+        A model still loading (503 `model_loading`: the worker already held the call for its load_timeout_s) is
+        asked again until `worker_load_wait_s` have passed since the first call."""
+        waited = 0.0
+        loading_until = time.monotonic() + self.config.worker_load_wait_s
+        while True:
+            try:
+                return call()
+            except WorkerRejected as exc:
+                wait = busy_wait_s(exc)
+                if wait is None:
+                    raise
+                if exc.code == MODEL_LOADING:
+                    if time.monotonic() + wait > loading_until:
+                        raise
+                elif waited + wait > self.config.worker_busy_wait_s:
+                    raise
+                else:
+                    waited += wait
+                time.sleep(wait)
 
     @contextlib.contextmanager
     def using(self, endpoint: Endpoint) -> Iterator[Endpoint]:

@@ -9,14 +9,13 @@ from flask import current_app, request
 from werkzeug.exceptions import BadRequest
 
 from llmchat.api.callers import CallerResolver, current_caller
-from llmchat.api.chat_service import ChatService
 from llmchat.api.config import AppConfig
 from llmchat.api.errors import ApiError
 from llmchat.api.jobs import ReplyJobs
-from llmchat.api.limits import GenerationSlots
 from llmchat.api.reply_stream import ReplyFollower
 from llmchat.api.routing import Router
 from llmchat.api.schemas import RequestSchemas
+from llmchat.api.turn_builder import TurnBuilder
 from llmchat.api.turn_runner import TurnRunner
 from llmchat.store import AccountStore, ChatStore, Database, FeedbackStore, KeyStore, UsageStore
 
@@ -30,12 +29,11 @@ class Services:
     store: ChatStore
     feedback: FeedbackStore
     router: Router
-    chat: ChatService
+    turns: TurnBuilder
     runner: TurnRunner
     jobs: ReplyJobs
     follower: ReplyFollower
     schemas: RequestSchemas
-    generations: GenerationSlots
     accounts: AccountStore
     keys: KeyStore
     usage: UsageStore

@@ -1,6 +1,6 @@
 """A conversation's title (config `titles`).
 
-Every conversation is titled at once with its first message's first line (chat_service). With `titles.source:
+Every conversation is titled at once with its first message's first line (turn_builder). With `titles.source:
 model` a model then writes a short title from the first exchange, after the reply and only while its model server
 is idle: the title is one more generation on the same cores as the user's next message (on 2 CPU cores, run right
 after the reply, it pushed that message's first token from ~0.2 s to 1.9 s). So it waits on a background thread
@@ -23,14 +23,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmchat.api.chat_service import WORKER_ERRORS, ChatService
+from llmchat.api.config import AppConfig
 from llmchat.api.errors import ApiError
-from llmchat.api.routing import ModelInfo
+from llmchat.api.model_errors import WORKER_ERRORS
+from llmchat.api.routing import ModelInfo, Router
 from llmchat.api.serializers import shorten_title
 from llmchat.api.turn import ChatTurn
 from llmchat.modelclient import Endpoint
-from llmchat.prompts import clean_reply
-from llmchat.store import MessageRecord
+from llmchat.prompts import PromptBuilder, clean_reply
+from llmchat.store import ChatStore, MessageRecord
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,14 @@ class TitleJob:
 class TitleWriter:
     """Owns one background thread (started on the first job) that writes queued titles one at a time."""
 
-    def __init__(self, service: ChatService, clock=time.monotonic):
-        self.service = service
-        self.settings = service.config.titles
+    def __init__(
+        self, config: AppConfig, store: ChatStore, router: Router, prompts: PromptBuilder, clock=time.monotonic
+    ):
+        self.store = store
+        self.router = router
+        self.prompts = prompts
+        self.settings = config.titles
+        self.max_chars = config.title_max_chars
         self._clock = clock
         self._jobs: queue.Queue[TitleJob | None] = queue.Queue()
         self._closed = threading.Event()
@@ -83,7 +89,7 @@ class TitleWriter:
         Returns at once: the title is written later, when the model server is idle."""
         if self.settings.source != "model" or turn.user_message is None or self._closed.is_set():
             return False
-        if not self.service.store.claim_title(turn.conversation_id):
+        if not self.store.claim_title(turn.conversation_id):
             return False  # titled already (by the model, the user, or before titles existed)
         self._start()
         self._jobs.put(TitleJob(turn.conversation_id, turn.model, turn.user_message.content, reply.content))
@@ -118,7 +124,7 @@ class TitleWriter:
 
     def _settle(self, job: TitleJob, title: str) -> None:
         try:
-            self.service.store.finish_title(job.conversation_id, title or None)
+            self.store.finish_title(job.conversation_id, title or None)
         except Exception:
             log.exception("could not save the title of conversation %s", job.conversation_id)
 
@@ -126,8 +132,8 @@ class TitleWriter:
     def _write(self, job: TitleJob) -> str:
         model = job.model
         if self.settings.model and self.settings.model != model.id:
-            model = self.service.resolve_model(self.settings.model, field="titles.model")
-        prompt = self.service.prompts.title_prompt(model.prompt_style, job.message, job.reply)
+            model = self.router.model(self.settings.model, field="titles.model")
+        prompt = self.prompts.title_prompt(model.prompt_style, job.message, job.reply)
         body: dict[str, Any] = {
             **model.extra_body,
             "model": model.id,
@@ -146,13 +152,13 @@ class TitleWriter:
             endpoint = self._idle_endpoint(model)
             text = self._generate(endpoint, prompt.endpoint, body) if endpoint is not None else None
             if text is not None:
-                return clean_title(clean_reply(text, prompt.stop), self.service.config.title_max_chars)
+                return clean_title(clean_reply(text, prompt.stop), self.max_chars)
             self._closed.wait(IDLE_POLL_S)
         log.info("no idle moment for the title of conversation %s: its first line stays", job.conversation_id)
         return ""
 
     def _idle_endpoint(self, model: ModelInfo) -> Endpoint | None:
-        router = self.service.router
+        router = self.router
         for endpoint in model.endpoints:
             if router.in_flight(endpoint):
                 continue
@@ -163,7 +169,7 @@ class TitleWriter:
 
     def _generate(self, endpoint: Endpoint, path: str, body: dict[str, Any]) -> str | None:
         """The title's text, or None when another request reached the server meanwhile (it gave way)."""
-        router = self.service.router
+        router = self.router
         with router.using(endpoint):
             stream = router.client.open_stream(endpoint, path, body)
             try:

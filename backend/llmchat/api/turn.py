@@ -1,8 +1,8 @@
 """One chat turn: a generation from its request to its saved reply.
 
-The routes decide what to answer (a new message, a regenerate, a Continue), the service prepares the turn (model,
-params, prompt, server, rows), the runner streams it; all three share this object instead of filling in a record
-each.
+The route decides what to answer (a new message, a regenerate, a Continue), the turn builder makes the turn from
+one read (model, params, prompt, server, rows), the runner streams it in a job; all share this object instead of
+filling in a record each.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ class ChatTurn:
     user_message: MessageRecord | None = None
     # the assistant row: saved `streaming` before the first word, so its id is known from the start
     reply: MessageRecord | None = None
+    # the job of this generation, written with the reply row (store/replies.py): Stop reaches it from the start
+    job_id: int | None = None
     # Continue: the reply as it was before (its text is the prefix the new text is appended to)
     previous: MessageRecord | None = None
     started: float = field(default_factory=time.monotonic)

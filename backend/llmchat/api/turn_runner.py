@@ -2,14 +2,16 @@
 
 It runs inside a reply job (api/jobs.py), which writes the events to the job's log. Events: `start`
 {conversation_id, user_message, message}, `delta` {content} many times, then `done` {conversation_id, message}
-or `error` {error, conversation_id, message|null}. After a first exchange the title is handed to api/titles.py,
-which writes it later, in the background.
+or `error` {error: {message, code, status}, conversation_id, message|null} (api/model_errors.py: the same code as
+the failure would have had at open time). Every write of the reply goes through its status machine
+(store/replies.py). After a first exchange the title is handed to api/titles.py, which writes it later, in the
+background.
 
 Nothing is lost, whatever happens:
 - the reply's text is saved every `replies.save_interval_s`, so a killed API process leaves a `stopped` reply with
   that text (the store reports a `streaming` reply that is not saved for a while as stopped);
 - Stop (`should_stop()` turns true: the job saw the flag) saves the reply as `stopped` and closes the model
-  server's request, so it stops generating;
+  server's request, so it stops generating; a Stop sent before the job started is seen before any text;
 - the conversation deleted meanwhile (the next save finds the row gone) ends the turn with an `error` event
   (`not_found`) and cancels the generation;
 - the model server failing keeps the text so far (`error`), or, for a reply with no text yet, removes it.
@@ -28,14 +30,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from llmchat.api.chat_service import WORKER_ERRORS, ChatService
-from llmchat.api.errors import error_body
-from llmchat.api.serializers import conversation_summary, message_json
+from llmchat.api.model_errors import WORKER_ERRORS, ConversationDeleted, error_event
+from llmchat.api.routing import Router
+from llmchat.api.serializers import message_json
 from llmchat.api.titles import TitleWriter
+from llmchat.api.tokens import count_quietly
 from llmchat.api.turn import ChatTurn
-from llmchat.modelclient import WorkerRejected, WorkerStream, WorkerUnavailable
+from llmchat.modelclient import WorkerStream
 from llmchat.prompts import StreamCutter
 from llmchat.store import NotFound, UsageStore
+from llmchat.store.replies import ReplyStore
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +47,6 @@ POLL_S = 0.25  # how often the loop looks for a Stop, at the clock and at the qu
 _END = object()
 
 Event = tuple[str, dict[str, Any]]
-
-
-class ConversationDeleted(Exception):
-    """The turn's rows are gone: its conversation was deleted while the reply was being written."""
 
 
 @dataclass
@@ -65,36 +65,29 @@ def _read_into(worker: WorkerStream, pieces: queue.Queue) -> None:
         pieces.put(exc)
 
 
-def _error_event(exc: BaseException | None) -> dict[str, Any]:
-    if isinstance(exc, ConversationDeleted):
-        return error_body("not_found", "the conversation was deleted while the reply was being written")
-    if isinstance(exc, WorkerUnavailable):
-        return error_body("worker_unavailable", f"the model server failed mid-reply: {exc}")
-    if isinstance(exc, WorkerRejected):
-        return error_body("worker_rejected", f"the model server refused: {exc.message}")
-    return error_body("internal_error", f"internal error: {type(exc).__name__}")
-
-
 class TurnRunner:
-    def __init__(self, service: ChatService, titles: TitleWriter, usage: UsageStore):
-        self.service = service
-        self.usage = usage
-        self.store = service.store
+    def __init__(
+        self, replies: ReplyStore, router: Router, titles: TitleWriter, usage: UsageStore, save_interval_s: float
+    ):
+        self.replies = replies
+        self.router = router
         self.titles = titles
-        self.save_interval_s = service.config.replies.save_interval_s
+        self.usage = usage
+        self.save_interval_s = save_interval_s
 
     def open(self, turn: ChatTurn) -> WorkerStream:
-        """Send the request (the next live server if one cannot be reached). On failure the reply row goes (it has
-        no text), the user message is marked `error`, and the worker error is raised for the route."""
-        client = self.service.router.client
+        """Send the request through the router (the next live server if the turn's cannot be reached). On failure
+        the reply row and its job go (it has no text), the user message is marked `error`, and the failure is raised
+        for the route to answer with."""
+        path, payload = turn.prompt.endpoint, turn.payload()
         try:
-            return self.service.call_with_failover(
-                turn, lambda endpoint: client.open_stream(endpoint, turn.prompt.endpoint, turn.payload())
+            turn.endpoint, stream = self.router.call(
+                turn.model, lambda endpoint: self.router.client.open_stream(endpoint, path, payload), turn.endpoint
             )
         except WORKER_ERRORS:
-            self.service.router.forget_health(turn.endpoint)
-            self._settle_failed_start(turn)
+            self._settle_failed_start(turn, job_too=True)
             raise
+        return stream
 
     def events(
         self, turn: ChatTurn, worker: WorkerStream, should_stop: Callable[[], bool] = lambda: False
@@ -114,7 +107,7 @@ class TurnRunner:
         try:
             yield "start", start
             reader.start()
-            with self.service.router.using(turn.endpoint):
+            with self.router.using(turn.endpoint):
                 yield from self._relay(turn, cutter, pieces, should_stop, outcome)
             if outcome.status == "complete":
                 rest = cutter.finish()
@@ -132,7 +125,7 @@ class TurnRunner:
         finally:
             worker.abort()  # a no-op once the server finished; otherwise it stops generating now
             if outcome.failure is not None and not outcome.deleted:
-                self.service.router.forget_health(turn.endpoint)
+                self.router.forget_health(turn.endpoint)
             reply = self._finish(turn, cutter, worker, outcome)
         if outcome.failure is None and reply is not None and outcome.status != "error":
             yield "done", {"conversation_id": turn.conversation_id, "message": message_json(reply)}
@@ -140,7 +133,7 @@ class TurnRunner:
             yield (
                 "error",
                 {
-                    **_error_event(outcome.failure),
+                    **error_event(outcome.failure or RuntimeError("the reply could not be saved")),
                     "conversation_id": turn.conversation_id,
                     "message": message_json(reply) if reply else None,
                 },
@@ -158,6 +151,9 @@ class TurnRunner:
     ) -> Iterator[Event]:
         saved_at = time.monotonic()
         while True:
+            if should_stop():  # looked at first: a Stop sent before the job started ends it before any text
+                outcome.status = "stopped"
+                return
             try:
                 item = pieces.get(timeout=POLL_S)
             except queue.Empty:
@@ -174,9 +170,6 @@ class TurnRunner:
                 if cutter.stopped:  # a server that ignores `stop` babbles on: the cut ends the reply here
                     outcome.status = "complete"
                     return
-            if should_stop():
-                outcome.status = "stopped"
-                return
             now = time.monotonic()
             if now - saved_at >= self.save_interval_s:
                 # the periodic save is also the heartbeat that tells the store this stream is alive
@@ -185,7 +178,7 @@ class TurnRunner:
 
     def _save_progress(self, turn: ChatTurn, text: str) -> None:
         try:
-            self.store.update_message(turn.reply.id, content=turn.prefix + text)
+            self.replies.save_progress(turn.reply.id, turn.prefix + text)
         except NotFound as exc:
             raise ConversationDeleted() from exc
 
@@ -208,22 +201,22 @@ class TurnRunner:
         text = cutter.text
         state = worker.state
         if status == "error" and not text:
-            return self._settle_failed_start(turn)
+            return self._settle_failed_start(turn, job_too=False)  # the job stays: its last event says why
         finish_reason = None
         if status == "complete":
             finish_reason = "stop" if cutter.stopped else (state.finish_reason or "stop")
         completion = state.completion_tokens if status == "complete" else None
         if completion is None:
-            completion = self.service.count_quietly(turn.endpoint, turn.model, text)
+            completion = count_quietly(self.router.client, turn.endpoint, turn.model.id, text)
         self._record_usage(turn, state.prompt_tokens or turn.prompt_tokens, completion)
         earlier = turn.previous
         user_status = self._user_outcome(turn, "error" if status == "error" else "complete")
-        reply, user = self.store.finish_reply(
+        reply, user = self.replies.finish(
             turn.reply.id,
-            turn.user_message.id if turn.user_message is not None else None,
-            user_status,
+            status,
+            user_message_id=turn.user_message.id if turn.user_message is not None else None,
+            user_status=user_status,
             content=turn.prefix + text,
-            status=status,
             finish_reason=finish_reason,
             prompt_tokens=state.prompt_tokens or turn.prompt_tokens,
             completion_tokens=completion + ((earlier.completion_tokens or 0) if earlier else 0),
@@ -240,16 +233,14 @@ class TurnRunner:
         except Exception:
             log.exception("could not record the usage of conversation %s", turn.conversation_id)
 
-    def _settle_failed_start(self, turn: ChatTurn):
-        """Nothing was written: a Continue's reply goes back to what it was; a new reply row is removed."""
+    def _settle_failed_start(self, turn: ChatTurn, job_too: bool):
+        """Nothing was written: a Continue's reply goes back to what it was; a new reply row is removed and its
+        question, unanswered, becomes `error`."""
         if turn.previous is not None:
-            earlier = turn.previous
-            return self.store.update_message(
-                turn.reply.id, status=earlier.status, content=earlier.content, finish_reason=earlier.finish_reason
-            )
-        if turn.reply is not None:
-            self.store.discard_empty_reply(turn.reply.id)
-        self._settle_user(turn, "error")
+            return self.replies.restore(turn.previous, job_too=job_too)
+        user = self.replies.discard(turn.reply.id, self._user_id_to_settle(turn), job_too=job_too)
+        if user is not None:
+            turn.user_message = user
         return None
 
     @staticmethod
@@ -260,12 +251,9 @@ class TurnRunner:
             return None
         return status
 
-    def _settle_user(self, turn: ChatTurn, status: str) -> None:
-        user_status = self._user_outcome(turn, status)
-        if user_status is not None:
-            turn.user_message = self.store.update_message(turn.user_message.id, status=user_status)
-
-    # the JSON answer ----------------------------------------------------------------------------
-    def summary(self, owner: str, conversation_id: str) -> dict[str, Any] | None:
-        record = self.store.get_conversation(owner, conversation_id)
-        return conversation_summary(record) if record else None
+    @staticmethod
+    def _user_id_to_settle(turn: ChatTurn) -> int | None:
+        """The question a failed reply leaves unanswered (not a Continue's, which was answered before)."""
+        if turn.user_message is None or turn.kind == "continue":
+            return None
+        return turn.user_message.id

@@ -1,16 +1,16 @@
-"""`BaseChatMessageHistory` over llmchat's store: LangChain code can read and append a conversation.
+"""A conversation's messages as LangChain messages: the model's memory.
 
-A conversation is a tree of versions; the history is one branch of it: root first, down to `leaf_id`.
+A conversation is a tree of versions; the memory is one branch of it: root first, down to `leaf_id`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from llmchat.store import ChatStore, MessageRecord
+from llmchat.store import MessageRecord
+from llmchat.store.tree import path_to
 
 
 def to_langchain(record: MessageRecord) -> BaseMessage:
@@ -23,45 +23,9 @@ def usable_for_memory(record: MessageRecord) -> bool:
     return record.status != "error" and bool(record.content.strip())
 
 
-class StoreChatMessageHistory(BaseChatMessageHistory):
-    """The branch ending at `leaf_id` (inclusive); None: the branch on screen of `column`. New messages are
-    appended to that branch."""
-
-    def __init__(
-        self,
-        store: ChatStore,
-        conversation_id: str,
-        model: str | None = None,
-        leaf_id: int | None = None,
-        column: int = 0,
-    ):
-        self.store = store
-        self.conversation_id = conversation_id
-        self.model = model
-        self.leaf_id = leaf_id
-        self.column = column
-
-    def _leaf(self) -> int | None:
-        if self.leaf_id is not None:
-            return self.leaf_id
-        return self.store.default_parent(self.conversation_id, self.column)
-
-    @property
-    def messages(self) -> list[BaseMessage]:  # type: ignore[override]
-        records = self.store.branch(self.conversation_id, self._leaf())
-        return [to_langchain(r) for r in records if usable_for_memory(r)]
-
-    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
-        parent = self._leaf()
-        for message in messages:
-            role = "user" if message.type == "human" else "assistant"
-            if message.type not in ("human", "ai"):
-                raise ValueError(f"only human and ai messages are stored, not {message.type!r}")
-            parent = self.store.add_message(
-                self.conversation_id, role, str(message.content), parent_id=parent, column=self.column, model=self.model
-            ).id
-        if self.leaf_id is not None:
-            self.leaf_id = parent
-
-    def clear(self) -> None:
-        self.store.clear_messages(self.conversation_id)
+def branch_memory(messages: Sequence[MessageRecord], leaf_id: int | None) -> list[BaseMessage]:
+    """The branch of `messages` (a conversation's, already read) up to `leaf_id` inclusive, root first, as the
+    model's memory: failed and empty messages left out. [] for None (a first message)."""
+    if leaf_id is None:
+        return []
+    return [to_langchain(m) for m in path_to(messages, leaf_id) if usable_for_memory(m)]

@@ -14,7 +14,8 @@ from llmchat.store.records import (
     VoteRecord,
     VoteSide,
 )
-from llmchat.store.repository import ChatStore, NotFound
+from llmchat.store.repository import ChatStore
+from llmchat.store.rows import NotFound
 from llmchat.store.usage import UsageRow, UsageStore
 
 __all__ = [

@@ -23,7 +23,8 @@ from llmchat.store.models import (
     utc_now,
 )
 from llmchat.store.records import FieldError, MessageRecord, VoteRecord, vote_record
-from llmchat.store.repository import MAX_ID, NotFound
+from llmchat.store.repository import MAX_ID
+from llmchat.store.rows import NotFound
 from llmchat.store.snapshots import message_snapshot
 
 

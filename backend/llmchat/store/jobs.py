@@ -1,6 +1,6 @@
 """Reply jobs and their event logs: what lets a reply outlive the request that started it.
 
-A job is one generation of one reply. The API process running it appends its events here (in batches) and
+A job is one generation of one reply, written with the reply's row (store/replies.py: `new_job`). The API process running it appends its events here (in batches) and
 refreshes its heartbeat; any API process streams them to any client from any offset, so a reload, another tab or
 another server behind the same database picks the reply up where it is. Stop is a flag here, so it reaches the job
 from whichever process the user's request lands on. A job whose heartbeat stopped (its process died) is settled by
@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from llmchat.store.database import Database
 from llmchat.store.models import ReplyEvent, ReplyJob, utc_now
 from llmchat.store.records import as_utc
-from llmchat.store.repository import NotFound
+from llmchat.store.rows import NotFound
 
 EVENTS_PER_READ = 500
 
@@ -39,6 +40,31 @@ class EventRecord:
     data: str  # JSON
 
 
+def new_job(session: Session, conversation_id: str, message_id: int, kept_s: float) -> int:
+    """A running job for the reply, in the caller's transaction (the one that writes the reply `streaming`). An
+    earlier job of the same reply (Continue) goes with its events, and so do jobs last heard of more than `kept_s`
+    ago (ended, or dead with nobody to notice)."""
+    now = utc_now()
+    discard_jobs(session, message_id)
+    session.execute(delete(ReplyJob).where(ReplyJob.heartbeat_at < now - timedelta(seconds=kept_s)))
+    job = ReplyJob(
+        conversation_id=conversation_id,
+        message_id=message_id,
+        state="running",
+        stop_requested=False,
+        created_at=now,
+        heartbeat_at=now,
+    )
+    session.add(job)
+    session.flush()
+    return job.id
+
+
+def discard_jobs(session: Session, message_id: int) -> None:
+    """The reply's jobs and their events (the reply is removed, or starts another generation)."""
+    session.execute(delete(ReplyJob).where(ReplyJob.message_id == message_id))
+
+
 class JobStore:
     """`stale_after_s`: a running job whose heartbeat is older lost its process. `kept_s`: how long the events of a
     finished job stay readable (a client that lost its connection at the very end still gets `done`)."""
@@ -47,25 +73,6 @@ class JobStore:
         self._sessions = database.sessions
         self.stale_after_s = stale_after_s
         self.kept_s = kept_s
-
-    def start(self, conversation_id: str, message_id: int) -> int:
-        """A new running job for the reply; an earlier job of the same reply (Continue) goes with its events, and
-        so do jobs last heard of more than `kept_s` ago (ended, or dead with nobody to notice)."""
-        now = utc_now()
-        with self._sessions.begin() as session:
-            session.execute(delete(ReplyJob).where(ReplyJob.message_id == message_id))
-            session.execute(delete(ReplyJob).where(ReplyJob.heartbeat_at < now - timedelta(seconds=self.kept_s)))
-            job = ReplyJob(
-                conversation_id=conversation_id,
-                message_id=message_id,
-                state="running",
-                stop_requested=False,
-                created_at=now,
-                heartbeat_at=now,
-            )
-            session.add(job)
-            session.flush()
-            return job.id
 
     def append(self, job_id: int, events: list[tuple[str, str]], final_state: str | None = None) -> bool:
         """Append `(name, json)` events in order and refresh the heartbeat (`final_state`: the job ends with them).

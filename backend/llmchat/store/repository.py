@@ -10,9 +10,9 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from llmchat.store import tree
 from llmchat.store.database import Database
@@ -33,7 +33,8 @@ from llmchat.store.records import (
     conversation_record,
     vote_record,
 )
-from llmchat.store.rows import UPDATABLE, NotFound, check, insert, set_fields
+from llmchat.store.replies import settle_stale
+from llmchat.store.rows import UPDATABLE, check, insert, set_fields
 from llmchat.store.search import search_messages
 from llmchat.store.snapshots import conversation_messages, message_snapshot
 
@@ -288,63 +289,15 @@ class ChatStore:
             )
             return self._record(session, message)
 
-    def add_exchange(
-        self,
-        conversation_id: str,
-        content: str,
-        *,
-        parent_id: int | None,
-        column: int,
-        model: str,
-        params: dict[str, Any],
-        prompt_tokens: int,
-    ) -> tuple[MessageRecord, MessageRecord]:
-        """A user message (`pending`) and its reply (`streaming`, empty: its id is known before the first word) in
-        one transaction, so no reader ever sees the question without its reply."""
-        with self._sessions.begin() as session:
-            fields = {"column": column, "model": model, "params": params}
-            user = insert(session, conversation_id, "user", content, parent_id=parent_id, status="pending", **fields)
-            reply = insert(
-                session,
-                conversation_id,
-                "assistant",
-                "",
-                parent_id=user.id,
-                status="streaming",
-                prompt_tokens=prompt_tokens,
-                **fields,
-            )
-            return self._record(session, user), self._record(session, reply)
-
     def update_message(self, message_id: int, **fields: Any) -> MessageRecord:
         """Set content, status, finish_reason, token counts, response_time_ms (whatever is given). Raises NotFound
         when the message is gone: its conversation was deleted."""
         unknown = set(fields) - UPDATABLE
         if unknown:
             raise ValueError(f"cannot update message fields {sorted(unknown)}")
-        if "status" in fields:
-            check("assistant", fields["status"])
         with self._sessions.begin() as session:
             message = set_fields(session, message_id, fields)
             return self._record(session, message)
-
-    def finish_reply(
-        self, reply_id: int, user_message_id: int | None, user_status: str | None, **fields: Any
-    ) -> tuple[MessageRecord, MessageRecord | None]:
-        """The reply's final fields and, when `user_status` is given, its user message's outcome, in one
-        transaction: no reader ever sees a settled reply under a question still `pending`."""
-        unknown = set(fields) - UPDATABLE
-        if unknown:
-            raise ValueError(f"cannot update message fields {sorted(unknown)}")
-        for status in (fields.get("status"), user_status):
-            if status is not None:
-                check("assistant", status)
-        with self._sessions.begin() as session:
-            reply = set_fields(session, reply_id, fields)
-            user = None
-            if user_status is not None and user_message_id is not None:
-                user = set_fields(session, user_message_id, {"status": user_status})
-            return self._record(session, reply), (self._record(session, user) if user is not None else None)
 
     def owned_message(self, owner: str, message_id: int) -> MessageRecord | None:
         """A message of one of this identity's conversations (stale streams settled first), else None."""
@@ -364,64 +317,10 @@ class ChatStore:
             session.refresh(message)
             return self._record(session, message)
 
-    def claim_for_continue(self, message_id: int) -> MessageRecord | None:
-        """Mark a reply `streaming` again to extend it; None when it is being generated right now."""
-        with self._sessions.begin() as session:
-            live = and_(Message.status == "streaming", Message.updated_at >= self._stale_before())
-            result = session.execute(
-                update(Message).where(Message.id == message_id, ~live).values(status="streaming", updated_at=utc_now())
-            )
-            if result.rowcount != 1:
-                return None
-            return self._record(session, session.get(Message, message_id))
-
-    def discard_empty_reply(self, message_id: int) -> bool:
-        """A reply whose generation failed before its first word is removed, unless something was added under it
-        meanwhile. When it was on screen, the branch goes back to its user message and down to the newest earlier
-        reply there (a failed regenerate shows the earlier version again); without one it ends at the question."""
-        with self._sessions.begin() as session:
-            message = session.get(Message, message_id)
-            if message is None or message.content or message.role != "assistant":
-                return False
-            child = aliased(Message)
-            if session.scalar(select(exists().where(child.parent_id == message_id))):
-                return False
-            conversation_id, parent_id = message.conversation_id, message.parent_id
-            session.delete(message)
-            session.flush()
-            remaining = self._messages(session, conversation_id)
-            leaf = tree.newest_leaf_under(remaining, parent_id) if parent_id is not None else None
-            session.execute(
-                update(Conversation)
-                .where(Conversation.id == conversation_id, Conversation.current_leaf_id == message_id)
-                .values(current_leaf_id=leaf)
-            )
-            return True
-
     def messages(self, conversation_id: str) -> list[MessageRecord]:
         """Every message of the conversation, every branch, oldest first, with sibling ids."""
         with self._sessions() as session:
             return self._messages(session, conversation_id)
-
-    def branch(self, conversation_id: str, leaf_id: int | None) -> list[MessageRecord]:
-        """Root first, down to `leaf_id` inclusive ([] for None)."""
-        return tree.path_to(self.messages(conversation_id), leaf_id) if leaf_id is not None else []
-
-    def default_parent(self, conversation_id: str, column: int = 0) -> int | None:
-        """Where a new message of `column` goes when no parent is named: after the branch on screen."""
-        with self._sessions() as session:
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None:
-                raise NotFound(f"conversation {conversation_id} does not exist")
-            remembered = conversation.current_leaf_id if conversation.kind == "chat" else None
-            return tree.leaf_of_column(self._messages(session, conversation_id), remembered, column)
-
-    def clear_messages(self, conversation_id: str) -> None:
-        with self._sessions.begin() as session:
-            session.execute(update(Conversation).where(Conversation.id == conversation_id).values(current_leaf_id=None))
-            # parent_id is a foreign key: unlink, then delete
-            session.execute(update(Message).where(Message.conversation_id == conversation_id).values(parent_id=None))
-            session.execute(delete(Message).where(Message.conversation_id == conversation_id))
 
     def search(self, owner: str, query: str, limit: int = 20) -> list[SearchHit]:
         with self._sessions() as session:
@@ -445,31 +344,4 @@ class ChatStore:
         return utc_now() - timedelta(seconds=self.stale_after_s)
 
     def _settle(self, session: Session, conversation_id: str) -> None:
-        """Streams whose API process died: the reply becomes `stopped` (text kept), its user message complete;
-        a user message left `pending` with no reply at all becomes `error` (the UI offers a retry)."""
-        cutoff = self._stale_before()
-        stale = and_(
-            Message.conversation_id == conversation_id,
-            Message.updated_at < cutoff,
-            Message.status.in_(("streaming", "pending")),
-        )
-        if not session.scalar(select(exists().where(stale))):
-            return  # the usual case: a read, no write
-        session.execute(
-            update(Message)
-            .where(stale, Message.status == "streaming")
-            .values(status="stopped", finish_reason=None, updated_at=utc_now())
-        )
-        reply = aliased(Message)
-        live = exists().where(reply.parent_id == Message.id, reply.status == "streaming")
-        answered = exists().where(reply.parent_id == Message.id, reply.status != "error")
-        session.execute(
-            update(Message)
-            .where(stale, Message.status == "pending", ~live, answered)
-            .values(status="complete", updated_at=utc_now())
-        )
-        session.execute(
-            update(Message)
-            .where(stale, Message.status == "pending", ~live)
-            .values(status="error", updated_at=utc_now())
-        )
+        settle_stale(session, conversation_id, self._stale_before())

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from llmchat.store.models import MESSAGE_STATUSES, Conversation, Message, utc_now
 
 MESSAGE_ROLES = ("user", "assistant")
+# a message's status moves only along the reply's status machine (store/replies.py)
 UPDATABLE = {
     "content",
-    "status",
     "finish_reason",
     "prompt_tokens",
     "completion_tokens",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from llmchat.store.records import MessageRecord
+from llmchat.store.records import ConversationRecord, MessageRecord
 
 
 def with_sibling_ids(messages: Iterable[MessageRecord]) -> list[MessageRecord]:
@@ -57,6 +57,13 @@ def leaf_of_column(messages: Sequence[MessageRecord], current_leaf_id: int | Non
         return current_leaf_id
     newest = newest_in_column(messages, column)
     return newest.id if newest else None
+
+
+def parent_of_new_message(conversation: ConversationRecord, column: int = 0) -> int | None:
+    """Where a new message of `column` goes when no parent is named: after the column's branch on screen. The
+    conversation must have been read with its whole tree (get_conversation(whole_tree=True))."""
+    remembered = conversation.current_leaf_id if conversation.kind == "chat" else None
+    return leaf_of_column(conversation.tree, remembered, column)
 
 
 def branch_on_screen(

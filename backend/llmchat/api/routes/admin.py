@@ -10,8 +10,8 @@ from urllib.parse import quote
 from flask import Blueprint, jsonify
 
 from llmchat.api.callers import current_caller
-from llmchat.api.chat_service import worker_error
 from llmchat.api.errors import ApiError, Refused
+from llmchat.api.model_errors import api_error
 from llmchat.api.routes.usage import row_json, since, usage_days
 from llmchat.api.schemas import validate
 from llmchat.api.services import json_body, services
@@ -94,7 +94,7 @@ def model_residency(model_id: str, action: str):
     with requests in flight is not unloaded (409); a server without these routes answers 404 here."""
     app = services()
     try:
-        model = app.chat.resolve_model(model_id)
+        model = app.router.model(model_id)
         endpoint = app.router.pick(model)
         answer = app.router.client.relay(endpoint, f"/v1/models/{quote(model_id, safe='')}/{action}", {})
     except WorkerRejected as exc:
@@ -104,7 +104,7 @@ def model_residency(model_id: str, action: str):
             ) from exc
         if exc.status == 409:
             raise ApiError(409, "model_busy", f"the model server refused: {exc.message}") from exc
-        raise worker_error(exc, None, None) from exc
+        raise api_error(exc) from exc
     except WorkerUnavailable as exc:
-        raise worker_error(exc, None, None) from exc
+        raise api_error(exc) from exc
     return jsonify(answer)

@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from llmchat.api import documents
 from llmchat.api.callers import current_caller
-from llmchat.api.chat_service import WORKER_ERRORS, not_found
-from llmchat.api.errors import ApiError
+from llmchat.api.model_errors import WORKER_ERRORS, api_error
+from llmchat.api.owned import not_found
 from llmchat.api.routing import ModelInfo
 from llmchat.api.services import services
 
@@ -86,9 +86,7 @@ def model_card(model_id: str):
         endpoint = app.router.pick(info)
         served = app.router.client.model_card(endpoint, model_id)
     except WORKER_ERRORS as exc:
-        raise ApiError(
-            503, "worker_unavailable", f"model server unavailable: {exc}", headers={"Retry-After": "5"}
-        ) from exc
+        raise api_error(exc) from exc
     card = listed_card(info)
     if served is not None:
         try:  # the server's card, checked against what this API documents; a malformed one is not passed on

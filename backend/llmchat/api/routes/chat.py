@@ -1,9 +1,11 @@
 """The generating routes: POST /api/chat, /api/conversations/<id>/regenerate, /api/messages/<id>/continue; and a
 reply's own: GET /api/messages/<id>/stream (follow it, from an offset) and POST /api/messages/<id>/stop.
 
-Each generating route builds a ChatTurn (api/chat_service.py) and hands it to `run_turn`: the model server's
-stream is opened here (a refusal is this request's HTTP answer), then the reply is a job (api/jobs.py) that this
-request follows like any other client (api/reply_stream.py): as SSE, or, once the reply is done, as JSON.
+The path of a message, straight down: the route builds a ChatTurn from one read of the conversation
+(api/turn_builder.py), the turn runner opens the model server's stream through the router (api/turn_runner.py,
+api/routing.py: failover; a refusal is this request's HTTP answer, api/model_errors.py), the reply becomes a job
+(api/jobs.py) whose outcome the store saves (store/replies.py), and this request follows the job's events like any
+other client (api/reply_stream.py): as SSE, or, once the reply is done, as JSON.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import time
 
 from flask import Blueprint, Response, jsonify, request
 
-from llmchat.api.chat_service import WORKER_ERRORS, worker_error
 from llmchat.api.errors import ApiError
 from llmchat.api.limits import generation, take_slot
+from llmchat.api.model_errors import WORKER_ERRORS, api_error, from_event
+from llmchat.api.owned import owned_message
 from llmchat.api.reply_stream import collect, sse_frames
 from llmchat.api.schemas import validate
-from llmchat.api.serializers import message_json
+from llmchat.api.serializers import conversation_summary, message_json
 from llmchat.api.services import Services, caller, check_message, json_body, services
 from llmchat.api.turn import ChatTurn
+from llmchat.api.turn_builder import saved
 
 STOP_WAIT_S = 5.0  # how long Stop waits for the job to save the stopped reply before answering 202
 MAX_EVENT_ID = 2**63 - 1
@@ -33,7 +37,7 @@ def chat():
     app = services()
     owner = caller()
     body = validate(app.schemas.chat, json_body())
-    turn = app.chat.message_turn(owner, body, check_message(body.message))
+    turn = app.turns.message_turn(owner, body, check_message(body.message))
     return run_turn(app, owner, turn, body.stream)
 
 
@@ -43,7 +47,7 @@ def regenerate(conversation_id: str):
     app = services()
     owner = caller()
     body = validate(app.schemas.regenerate, json_body(optional=True))
-    return run_turn(app, owner, app.chat.regenerate_turn(owner, conversation_id, body), body.stream)
+    return run_turn(app, owner, app.turns.regenerate_turn(owner, conversation_id, body), body.stream)
 
 
 @bp.post("/messages/<int:message_id>/continue")
@@ -52,7 +56,7 @@ def continue_reply(message_id: int):
     app = services()
     owner = caller()
     body = validate(app.schemas.continue_, json_body(optional=True))
-    return run_turn(app, owner, app.chat.continue_turn(owner, message_id, body), body.stream)
+    return run_turn(app, owner, app.turns.continue_turn(owner, message_id, body), body.stream)
 
 
 def run_turn(app: Services, owner: str, turn: ChatTurn, stream: bool):
@@ -61,7 +65,7 @@ def run_turn(app: Services, owner: str, turn: ChatTurn, stream: bool):
     try:
         worker = app.runner.open(turn)
     except WORKER_ERRORS as exc:
-        raise worker_error(exc, turn.conversation_id, turn.user_message) from exc
+        raise api_error(exc, saved(turn.conversation_id, turn.user_message)) from exc
     app.jobs.start(turn, worker, take_slot())
     events = app.follower.follow(owner, turn.reply)
     if stream:
@@ -75,7 +79,7 @@ def follow_reply(message_id: int):
     was reloaded or lost its connection re-attaches here; a finished reply is one `done`."""
     app = services()
     owner = caller()
-    reply = app.chat.owned_message(owner, message_id)
+    reply = owned_message(app.store, owner, message_id)
     if reply.role != "assistant":
         raise ApiError(400, "not_a_reply", "only a reply has a stream; this is a user message")
     return sse_response(app.follower.follow(owner, reply, after=event_offset()))
@@ -88,14 +92,14 @@ def stop_reply(message_id: int):
     STOP_WAIT_S (its stream ends with `done` as soon as it has)."""
     app = services()
     owner = caller()
-    reply = app.chat.owned_message(owner, message_id)
+    reply = owned_message(app.store, owner, message_id)
     if reply.role != "assistant":
         raise ApiError(400, "not_a_reply", "only a reply can be stopped; this is a user message")
     if app.jobs.stop(message_id):
         deadline = time.monotonic() + STOP_WAIT_S
         while reply.status == "streaming" and time.monotonic() < deadline:
             time.sleep(app.config.replies.event_flush_s)
-            reply = app.chat.owned_message(owner, message_id)
+            reply = owned_message(app.store, owner, message_id)
     return jsonify({"message": message_json(reply)}), 202 if reply.status == "streaming" else 200
 
 
@@ -116,23 +120,20 @@ def sse_response(events) -> Response:
 def json_outcome(app: Services, owner: str, turn: ChatTurn, last: dict[str, dict]):
     """The non-streamed answer: the saved reply (and user message), or the error with what was saved."""
     if "error" in last:
-        data = last["error"]
-        error = data["error"]
-        status = {"not_found": 404, "worker_rejected": 502, "internal_error": 500}.get(error["code"], 503)
-        headers = {"Retry-After": "5"} if status == 503 else {}
-        extra = {key: value for key, value in data.items() if key != "error"}
+        error = from_event(last["error"])
         if turn.kind != "continue" and turn.user_message is not None:
-            extra["user_message"] = message_json(turn.user_message)
-        raise ApiError(status, error["code"], error["message"], headers=headers, extra=extra)
+            error.extra["user_message"] = message_json(turn.user_message)
+        raise error
     done = last["done"]
     if turn.kind == "continue":
         return jsonify({"conversation_id": turn.conversation_id, "message": done["message"]})
-    user = app.chat.owned_message(owner, turn.user_message.id) if turn.user_message else None
+    summary = app.store.get_conversation(owner, turn.conversation_id)
     return jsonify(
         {
             "conversation_id": turn.conversation_id,
-            "user_message": message_json(user or turn.user_message),
+            # the job saved the user message's outcome with the reply and set it on the turn
+            "user_message": message_json(turn.user_message),
             "message": done["message"],
-            "conversation": app.runner.summary(owner, turn.conversation_id),
+            "conversation": conversation_summary(summary) if summary else None,
         }
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from llmchat.api.blind import draw_pair
-from llmchat.api.chat_service import WORKER_ERRORS, not_found
 from llmchat.api.errors import ApiError
 from llmchat.api.exports import attachment_header, export_json, export_markdown
+from llmchat.api.model_errors import WORKER_ERRORS, api_error
+from llmchat.api.owned import not_found, owned_conversation
 from llmchat.api.schemas import validate
 from llmchat.api.serializers import conversation_json, conversation_summary
 from llmchat.api.services import Services, caller, json_body, services
@@ -34,9 +35,7 @@ def create_conversation():
     try:
         models = _compare_models(app, body) if body.kind == "compare" else []
     except WORKER_ERRORS as exc:
-        raise ApiError(
-            503, "worker_unavailable", f"model server unavailable: {exc}", headers={"Retry-After": "5"}
-        ) from exc
+        raise api_error(exc) from exc
     if body.kind != "compare" and (body.models or body.blind):
         field = "models" if body.models else "blind"
         raise ApiError(
@@ -46,7 +45,7 @@ def create_conversation():
     record = app.store.create_conversation(
         owner, "", None, kind=body.kind, models=models or None, title_state="untitled", blind=body.blind
     )
-    response = jsonify(conversation_json(app.chat.owned_conversation(owner, record.id)))
+    response = jsonify(conversation_json(owned_conversation(app.store, owner, record.id)))
     response.status_code = 201
     return response
 
@@ -61,13 +60,13 @@ def _compare_models(app: Services, body) -> list[str]:
             400, "invalid_field", "models: a compare session needs two (different, if blind) models", field="models"
         )
     for index, model in enumerate(body.models):
-        app.chat.resolve_model(model, field=f"models.{index}")
+        app.router.model(model, field=f"models.{index}")
     return draw_pair(body.models) if body.blind else list(body.models)
 
 
 @bp.get("/<conversation_id>")
 def get_conversation(conversation_id: str):
-    return jsonify(conversation_json(services().chat.owned_conversation(caller(), conversation_id)))
+    return jsonify(conversation_json(owned_conversation(services().store, caller(), conversation_id)))
 
 
 @bp.patch("/<conversation_id>")
@@ -98,7 +97,7 @@ def set_current(conversation_id: str):
     app = services()
     body = validate(app.schemas.set_current, json_body())
     owner = caller()
-    app.chat.owned_conversation(owner, conversation_id)
+    owned_conversation(app.store, owner, conversation_id)
     record = app.store.set_current(owner, conversation_id, body.message_id)
     if record is None:
         raise not_found("message")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from llmchat.api.chat_service import not_found
 from llmchat.api.errors import ApiError
+from llmchat.api.owned import not_found
 from llmchat.api.schemas import validate
 from llmchat.api.serializers import message_json, vote_json
 from llmchat.api.services import caller, json_body, services

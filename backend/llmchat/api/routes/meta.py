@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from llmchat.api.errors import ApiError
+from llmchat.api.model_errors import api_error
 from llmchat.api.openapi import openapi_document
 from llmchat.api.schemas import limits_document
 from llmchat.api.services import services
@@ -31,7 +31,7 @@ def models():
     try:
         catalog = services().router.catalog(fresh=True)  # the UI asks rarely: always ask the servers
     except WorkerUnavailable as exc:
-        raise ApiError(503, "worker_unavailable", str(exc), headers={"Retry-After": "5"}) from exc
+        raise api_error(exc) from exc
     return jsonify({"models": [info.public() for info in catalog.values()]})
 
 

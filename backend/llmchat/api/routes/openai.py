@@ -18,14 +18,15 @@ import httpx
 from flask import Blueprint, Response, jsonify
 
 from llmchat.api.callers import current_caller, unauthenticated
-from llmchat.api.chat_service import estimate_tokens
 from llmchat.api.errors import ApiError
 from llmchat.api.limits import generation
+from llmchat.api.model_errors import WORKER_ERRORS, api_error, error_event
 from llmchat.api.routing import ModelInfo
 from llmchat.api.schemas import validate
 from llmchat.api.services import Services, json_body, services
 from llmchat.api.team_schemas import OpenAIChatRequest
-from llmchat.modelclient import Endpoint, WorkerRejected, WorkerUnavailable
+from llmchat.api.tokens import estimate_tokens
+from llmchat.modelclient import Endpoint, WorkerUnavailable
 
 log = logging.getLogger(__name__)
 bp = Blueprint("openai", __name__, url_prefix="/v1")
@@ -84,7 +85,7 @@ def _catalog(app: Services) -> dict[str, ModelInfo]:
     try:
         return app.router.catalog()
     except WorkerUnavailable as exc:
-        raise _unavailable(exc) from exc
+        raise api_error(exc) from exc
 
 
 def _max_tokens(app: Services, info: ModelInfo, body: OpenAIChatRequest) -> int:
@@ -98,31 +99,12 @@ def _max_tokens(app: Services, info: ModelInfo, body: OpenAIChatRequest) -> int:
 
 
 def _send(app: Services, info: ModelInfo, call: Callable[[Endpoint], Any]) -> tuple[Endpoint, Any]:
-    """`call(endpoint)` on the least busy live server; one that cannot be reached hands over to the next, a busy
-    one is asked again (ChatService.when_busy_wait). Errors come back as OpenAI-style JSON errors."""
-    tried: set[str] = set()
-    while True:
-        try:
-            endpoint = app.router.pick(info, exclude=frozenset(tried))
-        except WorkerUnavailable as exc:
-            raise _unavailable(exc) from exc
-        try:
-            with app.router.using(endpoint):
-                return endpoint, app.chat.when_busy_wait(lambda chosen=endpoint: call(chosen))
-        except WorkerUnavailable as exc:
-            if not exc.never_reached:
-                app.router.forget_health(endpoint)
-                raise _unavailable(exc) from exc
-            app.router.mark_down(endpoint)
-            tried.add(endpoint.url)
-        except WorkerRejected as exc:
-            status = exc.status if exc.status in (400, 404, 413, 422, 503) else 502
-            headers = {"Retry-After": exc.retry_after} if exc.retry_after else {}
-            raise ApiError(status, "worker_rejected", exc.message, headers=headers) from exc
-
-
-def _unavailable(exc: WorkerUnavailable) -> ApiError:
-    return ApiError(503, "worker_unavailable", str(exc), headers={"Retry-After": "5"})
+    """`call(endpoint)` through the router (the least busy live server, failover, a busy one asked again); a
+    failure is the API's error for it (api/model_errors.py)."""
+    try:
+        return app.router.call(info, call)
+    except WORKER_ERRORS as exc:
+        raise api_error(exc) from exc
 
 
 def _answer_text(answer: dict[str, Any]) -> str:
@@ -180,7 +162,7 @@ def _relay(
         yield "data: [DONE]\n\n"
     except (httpx.HTTPError, json.JSONDecodeError) as exc:
         on_failure()
-        error = {"error": {"message": f"the model server stopped mid-reply: {exc}", "code": "worker_unavailable"}}
+        error = error_event(WorkerUnavailable(f"the model server stopped mid-reply: {exc}"))
         yield f"data: {json.dumps(error)}\n\n"
     finally:
         upstream.close()

@@ -1,57 +1,36 @@
-"""Preparing a chat turn: conversation, parent, model, params, memory along the branch, prompt, server, rows.
+"""Building a chat turn from one read of the conversation: the parent, the model, the params, the history along
+the branch, the prompt fitted to the context (counted by the model server that will answer), and the rows.
 
-Request state lives in local objects only (no shared prompt state), so any number of callers can chat at once.
+The route hands the request here and gets one ChatTurn back (api/turn.py); nothing later reads the conversation
+again for it. A model server that fails while the prompt is counted ends the turn here, with the user's words kept
+(`error`) for the web app to offer a retry. Request state lives in local objects only, so any number of callers
+can chat at once.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from langchain_core.messages import BaseMessage
 
 from llmchat.api.config import AppConfig
 from llmchat.api.errors import ApiError
+from llmchat.api.model_errors import WORKER_ERRORS, api_error
+from llmchat.api.owned import not_found, owned_conversation, owned_message
 from llmchat.api.routing import PARAM_KEYS, ModelInfo, Router
 from llmchat.api.serializers import message_json, shorten_title
+from llmchat.api.tokens import count_prompt
 from llmchat.api.turn import ChatTurn, TurnKind
-from llmchat.memory import MessageTooLong, StoreChatMessageHistory, fit_to_context, last_turns
-from llmchat.modelclient import Endpoint, WorkerRejected, WorkerUnavailable
+from llmchat.memory import MessageTooLong, branch_memory, fit_to_context, last_turns
+from llmchat.modelclient import Endpoint
 from llmchat.prompts import Prompt, PromptBuilder
-from llmchat.store import ChatStore, ConversationRecord, MessageRecord
-
-WORKER_ERRORS = (WorkerUnavailable, WorkerRejected)
-T = TypeVar("T")
-MODEL_LOADING = "model_loading"  # llmchat's worker: the model is still loading; asking again waits for it
+from llmchat.store import ChatStore, ConversationRecord, MessageRecord, tree
+from llmchat.store.replies import ReplyStore
 
 
-def busy_wait_s(exc: WorkerRejected) -> float | None:
-    """How long a server that refused because it is busy (503 with Retry-After) asks to wait; None otherwise."""
-    if exc.status != 503 or not exc.retry_after:
-        return None
-    try:
-        return max(0.0, float(exc.retry_after))
-    except ValueError:
-        return None  # an HTTP date: not what a busy model server sends
-
-
-def estimate_tokens(text: str) -> int:
-    """For a server without /tokenize: about four characters a token."""
-    return max(1, (len(text) + 3) // 4)
-
-
-def worker_error(exc: Exception, conversation_id: str | None, user_message: MessageRecord | None) -> ApiError:
-    extra = {"conversation_id": conversation_id, "user_message": message_json(user_message) if user_message else None}
-    if isinstance(exc, WorkerRejected):
-        status = exc.status if exc.status in (400, 404, 503) else 502
-        headers = {"Retry-After": exc.retry_after} if exc.retry_after else {}
-        return ApiError(
-            status, "worker_rejected", f"the model server refused: {exc.message}", headers=headers, extra=extra
-        )
-    return ApiError(
-        503, "worker_unavailable", f"model server unavailable: {exc}", headers={"Retry-After": "5"}, extra=extra
-    )
+def saved(conversation_id: str | None, user_message: MessageRecord | None) -> dict[str, Any]:
+    """What a failed turn kept, beside its error: the conversation and the user's message."""
+    return {"conversation_id": conversation_id, "user_message": message_json(user_message) if user_message else None}
 
 
 def _blind_model_named() -> ApiError:
@@ -63,25 +42,15 @@ def _blind_model_named() -> ApiError:
     )
 
 
-def not_found(what: str = "conversation") -> ApiError:
-    return ApiError(404, "not_found", f"{what} not found")
-
-
-class ChatService:
-    def __init__(self, config: AppConfig, store: ChatStore, router: Router, prompts: PromptBuilder):
+class TurnBuilder:
+    def __init__(
+        self, config: AppConfig, store: ChatStore, replies: ReplyStore, router: Router, prompts: PromptBuilder
+    ):
         self.config = config
         self.store = store
+        self.replies = replies
         self.router = router
         self.prompts = prompts
-
-    # models and params -------------------------------------------------------------------
-    def resolve_model(self, model_id: str, field: str = "model") -> ModelInfo:
-        """Raises WorkerUnavailable when no server answers, ApiError(400) for a model nobody serves."""
-        catalog = self.router.catalog()
-        if model_id not in catalog:
-            names = ", ".join(sorted(catalog)) or "none"
-            raise ApiError(400, "unknown_model", f"unknown model {model_id!r}; available: {names}", field=field)
-        return catalog[model_id]
 
     def effective_params(self, model: ModelInfo, requested: dict[str, Any]) -> dict[str, Any]:
         """The model's defaults, then the request's; nothing above the server's ceiling (limits.max_tokens): the
@@ -99,42 +68,6 @@ class ChatService:
             )
         return params
 
-    # conversations -----------------------------------------------------------------------
-    def owned_conversation(self, owner: str, conversation_id: str) -> ConversationRecord:
-        conversation = self.store.get_conversation(owner, conversation_id)
-        if conversation is None:
-            raise not_found()
-        return conversation
-
-    def owned_message(self, owner: str, message_id: int) -> MessageRecord:
-        message = self.store.owned_message(owner, message_id)
-        if message is None:
-            raise not_found("message")
-        return message
-
-    # prompt --------------------------------------------------------------------------------
-    def count_tokens(self, endpoint: Endpoint, model: ModelInfo, text: str) -> int:
-        counted = self.router.client.count_tokens(endpoint, model.id, text=text)
-        return counted if counted is not None else estimate_tokens(text)
-
-    def count_prompt(self, endpoint: Endpoint, model: ModelInfo, prompt: Prompt) -> int:
-        """Chat prompts are counted as messages, so the server's own chat template is included."""
-        if prompt.messages is None:
-            return self.count_tokens(endpoint, model, prompt.as_text())
-        counted = self.router.client.count_tokens(
-            endpoint, model.id, messages=list(prompt.messages), template_flags=prompt.chat_flags()
-        )
-        return counted if counted is not None else estimate_tokens(prompt.as_text())
-
-    def count_quietly(self, endpoint: Endpoint, model: ModelInfo, text: str) -> int:
-        """A reply's token count when the server did not report one (a cut stream); never fails."""
-        if not text:
-            return 0
-        try:
-            return self.count_tokens(endpoint, model, text)
-        except WORKER_ERRORS:
-            return estimate_tokens(text)
-
     def build_prompt(
         self,
         history: list[BaseMessage],
@@ -151,37 +84,13 @@ class ChatService:
                 window,
                 message,
                 render=lambda turns: self.prompts.render(model.prompt_style, system_prompt, turns),
-                count_tokens=lambda prompt: self.count_prompt(endpoint, model, prompt),
+                count_tokens=lambda prompt: count_prompt(self.router.client, endpoint, model.id, prompt),
                 max_tokens=params["max_tokens"],
                 context_length=model.context_length,
                 continuing=continuing,
             )
         except MessageTooLong as exc:
             raise ApiError(400, "message_too_long", str(exc), field="message") from exc
-
-    def when_busy_wait(self, call: Callable[[], T]) -> T:
-        """`call()`; while the server refuses it as busy (503 + Retry-After: its queue or its tokenizer is full for
-        a moment), wait as asked and call again, for `worker_busy_wait_s` in all. Under load this turns a short
-        refusal into a short wait instead of a failed reply (bench/soak.py showed 8 % of chats refused).
-        A model still loading (503 `model_loading`: the worker already held the call for its load_timeout_s) is
-        asked again until `worker_load_wait_s` have passed since the first call."""
-        waited = 0.0
-        loading_until = time.monotonic() + self.config.worker_load_wait_s
-        while True:
-            try:
-                return call()
-            except WorkerRejected as exc:
-                wait = busy_wait_s(exc)
-                if wait is None:
-                    raise
-                if exc.code == MODEL_LOADING:
-                    if time.monotonic() + wait > loading_until:
-                        raise
-                elif waited + wait > self.config.worker_busy_wait_s:
-                    raise
-                else:
-                    waited += wait
-                time.sleep(wait)
 
     def prepare(
         self,
@@ -193,54 +102,29 @@ class ChatService:
         params: dict[str, Any],
         continuing: str | None = None,
     ) -> ChatTurn:
-        """Pick a server and build the prompt; the caller then saves the rows and sets them on the turn."""
-        tried: set[str] = set()
-        while True:
-            endpoint = self.router.pick(model, exclude=frozenset(tried))
-            try:
-                prompt, prompt_tokens = self.when_busy_wait(
-                    lambda chosen=endpoint: self.build_prompt(history, message, model, params, chosen, continuing)
-                )
-            except WorkerUnavailable as exc:
-                if not exc.never_reached:
-                    raise
-                self.router.mark_down(endpoint)  # its health was cached as alive, but it is gone: next one
-                tried.add(endpoint.url)
-                continue
-            return ChatTurn(
-                kind=kind,
-                conversation_id=conversation_id,
-                model=model,
-                params=params,
-                prompt=prompt,
-                prompt_tokens=prompt_tokens,
-                endpoint=endpoint,
-            )
-
-    def call_with_failover(self, turn: ChatTurn, call):
-        """`call(endpoint)`; when a server cannot even be reached, the next live one of the model gets it; a busy
-        one is asked again (when_busy_wait)."""
-        tried: set[str] = set()
-        while True:
-            try:
-                return self.when_busy_wait(lambda: call(turn.endpoint))
-            except WorkerUnavailable as exc:
-                if not exc.never_reached:
-                    raise
-                self.router.mark_down(turn.endpoint)
-                tried.add(turn.endpoint.url)
-                turn.endpoint = self.router.pick(turn.model, exclude=frozenset(tried))
-
-    def history(self, conversation_id: str, leaf_id: int | None) -> list[BaseMessage]:
-        """The branch up to `leaf_id` (inclusive) as memory; nothing for a first message."""
-        if leaf_id is None:
-            return []
-        return StoreChatMessageHistory(self.store, conversation_id, leaf_id=leaf_id).messages
+        """The router picks the server (the next live one if one cannot be reached), which counts the prompt; the
+        caller then saves the rows and sets them on the turn."""
+        endpoint, (prompt, prompt_tokens) = self.router.call(
+            model, lambda chosen: self.build_prompt(history, message, model, params, chosen, continuing)
+        )
+        return ChatTurn(
+            kind=kind,
+            conversation_id=conversation_id,
+            model=model,
+            params=params,
+            prompt=prompt,
+            prompt_tokens=prompt_tokens,
+            endpoint=endpoint,
+        )
 
     # the three kinds of turn -------------------------------------------------------------------
     def message_turn(self, owner: str, request: Any, message: str) -> ChatTurn:
         """POST /api/chat: a new user message (after the branch on screen, or under `parent_id`) and its reply."""
-        conversation = self.owned_conversation(owner, request.conversation_id) if request.conversation_id else None
+        conversation = (
+            owned_conversation(self.store, owner, request.conversation_id, whole_tree=True)
+            if request.conversation_id
+            else None
+        )
         column, model_id = self._column(conversation, request)
         parent_id = self._parent(owner, conversation, request, column)
         requested = request.params.model_dump(exclude_none=True)
@@ -248,7 +132,7 @@ class ChatService:
         try:
             model = self._resolve_for(conversation, model_id)
             params = self.effective_params(model, requested)
-            history = self.history(conversation_id, parent_id) if conversation_id else []
+            history = branch_memory(conversation.tree, parent_id) if conversation else []
             turn = self.prepare("message", conversation_id or "", message, history, model, params)
         except WORKER_ERRORS as exc:
             # the user's words are kept (status error) so the UI can show them and offer a retry
@@ -264,11 +148,11 @@ class ChatService:
                 params=requested,
                 status="error",
             )
-            raise worker_error(exc, conversation_id, user) from exc
+            raise api_error(exc, saved(conversation_id, user)) from exc
         turn.conversation_id = conversation_id or self._new_conversation(owner, message, model.id)
         self._first_message_title(conversation, message)
         turn.column = column
-        turn.user_message, turn.reply = self.store.add_exchange(
+        turn.user_message, turn.reply, turn.job_id = self.replies.add_exchange(
             turn.conversation_id,
             message,
             parent_id=parent_id,
@@ -281,7 +165,7 @@ class ChatService:
 
     def regenerate_turn(self, owner: str, conversation_id: str, request: Any) -> ChatTurn:
         """A new version of the reply to a user message; the earlier versions stay."""
-        conversation = self.owned_conversation(owner, conversation_id)
+        conversation = owned_conversation(self.store, owner, conversation_id, whole_tree=True)
         user = self._user_to_answer(owner, conversation, request.message_id)
         column_model = self._column_model(conversation, user.column)
         if conversation.models_hidden and request.model is not None:
@@ -299,42 +183,46 @@ class ChatService:
         try:
             model = self._resolve_for(conversation, model_id or "")
             params = self.effective_params(model, {**earlier, **request.params.model_dump(exclude_none=True)})
-            history = self.history(conversation_id, user.parent_id)
+            history = branch_memory(conversation.tree, user.parent_id)
             turn = self.prepare("regenerate", conversation_id, user.content, history, model, params)
         except WORKER_ERRORS as exc:
             if user.status != "complete":
-                user = self.store.update_message(user.id, status="error")
-            raise worker_error(exc, conversation_id, user) from exc
+                user = self.replies.fail_question(user.id)
+            raise api_error(exc, saved(conversation_id, user)) from exc
         turn.column, turn.user_message = user.column, user
-        turn.reply = self._new_reply(turn, user)
+        turn.reply, turn.job_id = self.replies.add_reply(
+            user, model=turn.model.id, params=turn.params, prompt_tokens=turn.prompt_tokens
+        )
         return turn
 
     def continue_turn(self, owner: str, message_id: int, request: Any) -> ChatTurn:
         """Extend a reply that was cut off at max_tokens or stopped: same message, the text appended."""
-        reply = self.owned_message(owner, message_id)
+        reply = owned_message(self.store, owner, message_id)
         if reply.status == "streaming":
             raise ApiError(409, "busy", "this reply is being generated right now")
         if reply.role != "assistant" or not (reply.finish_reason == "length" or reply.status == "stopped"):
             raise ApiError(
                 400, "nothing_to_continue", "only a reply that was cut off at max_tokens or stopped can be continued"
             )
-        user = self.store.branch(reply.conversation_id, reply.parent_id)[-1:]
+        messages = self.store.messages(reply.conversation_id)  # the one read of the conversation
+        user = tree.path_to(messages, reply.parent_id)[-1:]
         if not user or user[0].role != "user":
             raise ApiError(400, "nothing_to_continue", "this reply answers no user message")
         earlier = {k: v for k, v in (reply.params or {}).items() if k in PARAM_KEYS}
         try:
             model = self._resolve_for(None, reply.model or "", hidden=reply.model_hidden)
             params = self.effective_params(model, {**earlier, **request.params.model_dump(exclude_none=True)})
-            history = self.history(reply.conversation_id, user[0].parent_id)
+            history = branch_memory(messages, user[0].parent_id)
             turn = self.prepare(
                 "continue", reply.conversation_id, user[0].content, history, model, params, continuing=reply.content
             )
         except WORKER_ERRORS as exc:
-            raise worker_error(exc, reply.conversation_id, None) from exc
-        claimed = self.store.claim_for_continue(reply.id)
+            raise api_error(exc, saved(reply.conversation_id, None)) from exc
+        claimed = self.replies.claim_for_continue(reply.id)
         if claimed is None:
             raise ApiError(409, "busy", "this reply is being generated right now")
-        turn.column, turn.user_message, turn.previous, turn.reply = reply.column, user[0], reply, claimed
+        turn.column, turn.user_message, turn.previous = reply.column, user[0], reply
+        turn.reply, turn.job_id = claimed
         return turn
 
     # helpers -----------------------------------------------------------------------------------
@@ -344,19 +232,6 @@ class ChatService:
     def _first_message_title(self, conversation: ConversationRecord | None, message: str) -> None:
         if conversation is not None and conversation.title_state == "untitled":
             self.store.title_from_first_message(conversation.id, shorten_title(message, self.config.title_max_chars))
-
-    def _new_reply(self, turn: ChatTurn, user: MessageRecord) -> MessageRecord:
-        return self.store.add_message(
-            turn.conversation_id,
-            "assistant",
-            "",
-            parent_id=user.id,
-            column=turn.column,
-            model=turn.model.id,
-            params=turn.params,
-            status="streaming",
-            prompt_tokens=turn.prompt_tokens,
-        )
 
     @staticmethod
     def _column_model(conversation: ConversationRecord, column: int) -> str | None:
@@ -396,7 +271,7 @@ class ChatService:
     def _resolve_for(self, conversation: ConversationRecord | None, model_id: str, hidden: bool = False) -> ModelInfo:
         """The model's entry; in a blind session an error about it must not name it either."""
         try:
-            return self.resolve_model(model_id)
+            return self.router.model(model_id)
         except ApiError as exc:
             hidden = hidden or (conversation is not None and conversation.models_hidden)
             if not hidden or exc.code != "unknown_model":
@@ -406,12 +281,16 @@ class ChatService:
             ) from exc
 
     def _parent(self, owner: str, conversation: ConversationRecord | None, request: Any, column: int) -> int | None:
+        """Where the new message goes: under `parent_id`, else after the column's branch on screen."""
         if "parent_id" not in request.model_fields_set:
-            return self.store.default_parent(conversation.id, column) if conversation else None
+            if conversation is None:
+                return None
+            return tree.parent_of_new_message(conversation, column)
         if request.parent_id is None:
             return None
-        parent = self.owned_message(owner, request.parent_id)
-        if conversation is None or parent.conversation_id != conversation.id or parent.column != column:
+        parent = next((m for m in conversation.tree if m.id == request.parent_id), None) if conversation else None
+        if parent is None or parent.column != column:
+            parent = parent or owned_message(self.store, owner, request.parent_id)  # 404 when it is not theirs
             raise ApiError(
                 400,
                 "invalid_field",
@@ -428,8 +307,9 @@ class ChatService:
             if user is None:
                 raise ApiError(400, "nothing_to_regenerate", "the conversation has no user message to answer")
             return user
-        user = self.owned_message(owner, message_id)
-        if user.conversation_id != conversation.id:
+        user = next((m for m in conversation.tree if m.id == message_id), None)
+        if user is None:
+            owned_message(self.store, owner, message_id)  # 404 when it is not theirs at all
             raise not_found("message")
         if user.role != "user":
             raise ApiError(
