@@ -1,5 +1,6 @@
-"""The JSON the API answers with, as pydantic models: they describe (in the OpenAPI document) what
-api/serializers.py writes; tests/api/test_schemathesis.py checks every real response against them."""
+"""The JSON the API answers with, as pydantic models: the wire types. api/serializers.py fills them from stored
+records and dumps them, and the OpenAPI document describes them; tests/api/test_schemathesis.py checks every real
+response against them."""
 
 from __future__ import annotations
 

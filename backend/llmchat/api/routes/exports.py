@@ -17,8 +17,9 @@ from flask import Blueprint, jsonify, send_file
 from llmchat.api.errors import ApiError
 from llmchat.api.routes.admin import admins_only
 from llmchat.api.schemas import validate
+from llmchat.api.serializers import dump
 from llmchat.api.services import json_body
-from llmchat.api.studio_schemas import ExportBody
+from llmchat.api.studio_schemas import ExportBody, RunExports
 from llmchat.models.manifest import MANIFEST
 from llmchat.paths import models_dir
 from llmchat.training.export import EXPORTS, list_exports
@@ -44,7 +45,7 @@ def _exports_json(run_id: str, run_dir: Path, log: str | None = None) -> dict:
         single_file = (run_dir / item["name"]).is_file()
         url = f"/api/admin/runs/{run_id}/exports/{Path(item['name']).name}" if single_file else None
         exports.append({**item, "url": url})
-    return {"run": run_id, "exports": exports, "log": log}
+    return dump(RunExports, {"run": run_id, "exports": exports, "log": log})
 
 
 @bp.get("/<run_id>/exports")
