@@ -80,10 +80,16 @@ def test_progress_and_eta_follow_the_pace_of_the_current_attempt():
     assert progress([])["step"] == 0 and progress([])["eta_s"] is None
 
 
-def test_the_log_tail_splits_a_progress_bar_into_its_updates(tmp_path):
+def test_the_log_tail_shows_each_progress_bar_in_its_last_state(tmp_path):
     log = tmp_path / "output.log"
-    log.write_text("$ llmchat finetune --config x\nloading\r  5%|#  | 1/20\r 10%|## | 2/20\n\x1b[31mdone\x1b[0m\n")
-    assert log_tail(log, 3) == ["  5%|#  | 1/20", " 10%|## | 2/20", "done"]
+    bar = "".join(f"\r{5 * step:3d}%|{'#' * step:<4}| {step}/20" for step in range(1, 5))
+    log.write_bytes(
+        b"$ llmchat finetune --config x\r\nloading\r\n"
+        + f"{bar}\r\n\x1b[31mdone\x1b[0m\n".encode()
+        + b"eval\r 50%|##  | 1/2\r100%|####| 2/2\r"  # a bar still running: no newline yet, a trailing \r
+    )
+    assert log_tail(log) == ["$ llmchat finetune --config x", "loading", " 20%|####| 4/20", "done", "100%|####| 2/2"]
+    assert log_tail(log, 2) == ["done", "100%|####| 2/2"]
     assert log_tail(tmp_path / "missing.log") == []
 
 

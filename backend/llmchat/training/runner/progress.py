@@ -47,15 +47,21 @@ def progress(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def log_tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
-    """The last lines of what the run printed; a progress bar's carriage-return updates count as lines."""
+    """The last lines of what the run printed, as a terminal shows them: a progress bar (tqdm) rewrites its line
+    with carriage returns, so each line is its last state, not one row per update."""
     path = Path(path)
     if not path.is_file():
         return []
     with path.open("rb") as handle:
         handle.seek(max(0, path.stat().st_size - TAIL_BYTES))
         text = handle.read().decode("utf-8", errors="replace")
-    rows = [_ANSI.sub("", row).rstrip() for row in re.split(r"[\r\n]+", text)]
+    rows = [_last_state(_ANSI.sub("", row)).rstrip() for row in text.replace("\r\n", "\n").split("\n")]
     return [row for row in rows if row.strip()][-lines:]
+
+
+def _last_state(line: str) -> str:
+    """What is left of a line rewritten with carriage returns: its last update that wrote anything."""
+    return next((part for part in reversed(line.split("\r")) if part.strip()), "")
 
 
 def final_report(run_dir: Path) -> dict[str, Any] | None:
