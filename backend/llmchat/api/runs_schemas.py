@@ -96,9 +96,9 @@ class RunList(BaseModel):
 class Setting(BaseModel):
     name: str
     type: Literal["integer", "number"]
-    default: float
-    min: float
-    max: float
+    default: int | float
+    min: int | float
+    max: int | float
 
 
 class Preset(BaseModel):

@@ -32,9 +32,15 @@ def iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def dump(document: type[BaseModel], fields: dict[str, Any], exclude: frozenset[str] | None = None) -> dict[str, Any]:
-    """`fields` validated as `document`, then as JSON types (times as ISO 8601 with "Z")."""
-    return document.model_validate(fields).model_dump(mode="json", exclude=exclude)
+def dump(
+    document: type[BaseModel],
+    fields: dict[str, Any],
+    exclude: frozenset[str] | None = None,
+    exclude_unset: bool = False,
+) -> dict[str, Any]:
+    """`fields` validated as `document`, then as JSON types (times as ISO 8601 with "Z"); `exclude_unset`: a field
+    with a default that `fields` does not give stays out (a loss point without an eval_loss has none)."""
+    return document.model_validate(fields).model_dump(mode="json", exclude=exclude, exclude_unset=exclude_unset)
 
 
 def feedback_fields(feedback: FeedbackRecord | None) -> dict[str, Any] | None:
