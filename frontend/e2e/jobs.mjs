@@ -3,6 +3,8 @@
 //   - leaving the conversation mid-reply does not stop it: the sidebar says "answering…", and opening the
 //     conversation again shows the reply still growing, until it ends on its own;
 //   - reloading the page mid-reply does not stop it either: the page follows it again and it finishes;
+//   - re-attaching (coming back, reloading) never replays the reply from its start: sampled every animation frame,
+//     its text on screen never gets shorter while it grows, and it ends as the saved reply;
 //   - Stop on a reply the page re-attached to stops it on the server; pressed before the server named the reply,
 //     it is sent as soon as it does.
 // With LLMCHAT_E2E_SHOTS=<folder> it saves the two new states there (answering-sidebar.png, reattached-reply.png).
@@ -23,6 +25,17 @@ const page = await context.newPage()
 page.setDefaultTimeout(TIMEOUT)
 const pageErrors = []
 page.on('pageerror', (err) => pageErrors.push(err.message))
+// Every page load samples the last reply's text length each animation frame (window.__replyLengths), from the
+// moment a reply is on screen: what a person would see flash if the reply were emptied and replayed from its start.
+await page.addInitScript(() => {
+  window.__replyLengths = []
+  const sample = () => {
+    const reply = [...document.querySelectorAll('[data-testid="thread"] article[data-role="assistant"]')].pop()
+    if (reply) window.__replyLengths.push(reply.querySelector('.markdown')?.innerText.length || 0)
+    requestAnimationFrame(sample)
+  }
+  requestAnimationFrame(sample)
+})
 const step = createRunner(page)
 const h = helpers(page, base)
 const shared = {}
@@ -54,6 +67,21 @@ async function growsOnScreen() {
   }, before)
 }
 
+const startSampling = () => page.evaluate(() => { window.__replyLengths = [] })
+
+/** The sampled lengths since the re-attach: the reply came back with at least `floor` characters, grew and never
+ * got shorter (markdown may re-read a growing line, "*a" -> italic "a": a few characters, not a replay). */
+async function neverShorter(what, floor) {
+  const lengths = await page.evaluate(() => window.__replyLengths)
+  assert(lengths.length > 10 && lengths[lengths.length - 1] > lengths[0], `${what}: sampled it growing (${lengths.length} samples)`)
+  assert(lengths[0] >= floor, `${what}: the reply came back with ${lengths[0]} characters on screen, not ${floor} or more`)
+  let most = 0
+  for (const [i, n] of lengths.entries()) {
+    assert(n >= most - 3, `${what}: the text got shorter on screen (sample ${i}: ${n} after ${most})`)
+    most = Math.max(most, n)
+  }
+}
+
 async function finishesAsSaved(id) {
   const reply = await h.waitReplyDone()
   const status = await reply.getAttribute('data-status')
@@ -64,6 +92,13 @@ async function finishesAsSaved(id) {
   const meta = await reply.locator('[data-testid="message-meta"]').innerText()
   const tokens = `${saved.usage.completion_tokens.toLocaleString('en-US')} tokens`
   assert(meta.includes(tokens), `the page has the saved reply (${meta})`)
+  // letters and digits: markdown turns the model's punctuation and line breaks into markup
+  const words = (text) => text.replace(/[^\p{L}\p{N}]+/gu, '')
+  const [shown, kept] = [words(await replyText()), words(saved.content)]
+  let at = 0
+  while (at < shown.length && shown[at] === kept[at]) at += 1
+  assert(shown === kept, `the text on screen is the saved reply's (${shown.length} vs ${kept.length} characters, ` +
+    `from ${at}: ${JSON.stringify(shown.slice(at, at + 60))} vs ${JSON.stringify(kept.slice(at, at + 60))})`)
   assert(!(await h.composer().isDisabled()), 'the composer is free again')
 }
 
@@ -77,6 +112,7 @@ await runChecks(browser, async () => {
 
   await step('leaving a conversation mid-reply does not stop it: the sidebar says "answering…"', async () => {
     const { id } = await startReply('Tell me a long story, please.')
+    shared.leftShowing = (await replyText()).length
     await h.newChat()
     const mark = h.entry(id).locator('[data-testid="answering"]')
     await mark.waitFor()
@@ -88,22 +124,31 @@ await runChecks(browser, async () => {
   })
 
   await step('coming back shows the reply still growing, and it finishes on its own', async () => {
+    await startSampling()
     await h.entry(shared.left).locator('.conversation-link').click()
     await h.thread().locator('article[data-role="assistant"][data-status="streaming"]').waitFor()
     await growsOnScreen()
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/reattached-reply.png` })
     await finishesAsSaved(shared.left)
+    await neverShorter('coming back', shared.leftShowing - 3)
     await h.entry(shared.left).locator('[data-testid="answering"]').waitFor({ state: 'detached' })
   })
 
   await step('reloading mid-reply: the page follows the reply again and it finishes', async () => {
     await h.newChat()
+    await h.setSettings({ max_tokens: 3000 }) // longer: its text is saved every replies.save_interval_s (2 s)
     const { id } = await startReply('And another long one.')
-    await page.reload()
+    // reloaded once some of it is saved: the new page shows that text at once and follows on from it
+    for (let tries = 0; (await savedReply(id)).content.trim().length < 20; tries += 1) {
+      assert(tries < 100, 'the reply is saved while it is written')
+      await page.waitForTimeout(100)
+    }
+    await page.reload() // the init script samples the new page from its first frame
     await h.thread().locator('article[data-role="assistant"][data-status="streaming"]').waitFor()
     assert(h.conversationIdFromUrl() === id, 'the same conversation is open')
     await growsOnScreen()
     await finishesAsSaved(id)
+    await neverShorter('after the reload', 1)
   })
 
   await step('Stop on a reply the page re-attached to stops it on the server', async () => {

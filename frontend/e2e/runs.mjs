@@ -1,7 +1,8 @@
 // Training runs in Chromium, against a running llmchat (ip mode: 127.0.0.1 is an admin) whose configs/train has the
 // tiny-lora preset (tests/support/run_queue.py) and whose data/benchmarks has arc_easy: the New run form, a run
-// drawing its loss live, stopped and resumed to the end, evaluated (test split and ARC-Easy), exported as GGUF +
-// Modelfile, compared and chatted with: `node e2e/runs.mjs http://127.0.0.1:PORT [screenshot dir]`. With a
+// drawing its loss live, stopped and resumed to the end (its log tail a line per progress bar), evaluated (test split
+// and ARC-Easy), exported as GGUF + Modelfile (the merged folder with its path and models.yaml entry, to copy),
+// compared and chatted with: `node e2e/runs.mjs http://127.0.0.1:PORT [screenshot dir]`. With a
 // screenshot dir it also writes runs-*.png (light and dark, and phone width) there.
 import path from 'node:path'
 import { assert, createRunner, launch, openPage, scriptArgs } from './browser.mjs'
@@ -16,7 +17,8 @@ const step = createRunner(page)
 
 async function shot(name, { phone = false } = {}) {
   if (!shotDir) return
-  for (const dismiss of await page.locator('.toast [aria-label="Dismiss"]').all()) await dismiss.click()
+  // a toast may go by itself meanwhile (its timeout): then there is nothing to dismiss
+  for (const dismiss of await page.locator('.toast [aria-label="Dismiss"]').all()) await dismiss.click({ timeout: 3000 }).catch(() => {})
   if (phone) await page.setViewportSize({ width: 390, height: 844 })
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme })
@@ -92,7 +94,11 @@ try {
     assert(finished.attempts === 2 && finished.report.global_step === 30, `a second attempt to the end: ${finished.attempts}, ${finished.report.global_step}`)
     await page.locator('[data-testid="run-report"]').waitFor()
     assert(/step 30 of 30/.test(await page.locator('[data-testid="run-progress"]').innerText()), 'progress at the end')
-    assert((await page.locator('[data-testid="run-log"]').innerText()).length > 0, 'a log tail')
+    const log = await page.locator('[data-testid="run-log"]').innerText()
+    assert(log.length > 0, 'a log tail')
+    // a progress bar is one line in its last state, not a line per carriage-return update (30 steps: 30 updates)
+    const bars = log.split('\n').filter((line) => /\|\s*\d+\/30\b/.test(line))
+    assert(bars.length <= 2, `the training bar once per attempt, not per update:\n${bars.join('\n')}`)
     await noAxeViolations('the run page')
     await shot('run-page')
     await shot('run-page', { phone: true })
@@ -139,6 +145,17 @@ try {
     const gguf = await page.evaluate((url) => fetch(url).then((r) => r.arrayBuffer()).then((b) => new TextDecoder().decode(b.slice(0, 4))),
       await exportsBox.locator('a', { hasText: 'q8_0.gguf' }).getAttribute('href'))
     assert(gguf === 'GGUF', `a GGUF file: ${gguf}`)
+    // the GGUF was written from the merged folder: listed with its path and the models.yaml entry that serves it
+    const serve = exportsBox.locator('[data-testid="export-serve"]')
+    const folder = await serve.locator('[data-testid="export-path"]').innerText()
+    assert(folder.endsWith(`runs/${RUN}/merged`), `the merged folder's path: ${folder}`)
+    const entry = await serve.locator('[data-testid="export-entry"]').innerText()
+    assert(entry.includes(`- id: ${RUN}-merged\n`) && entry.includes(`source: ${folder}\n`) && entry.includes('prompt_style: alpaca'),
+      `the models.yaml entry: ${entry}`)
+    await serve.getByRole('button', { name: "Copy the merged folder's path" }).click()
+    await page.locator('.toast', { hasText: 'Copied the path.' }).waitFor()
+    await serve.getByRole('button', { name: 'Copy the models.yaml entry' }).click()
+    await page.locator('.toast', { hasText: 'Copied the models.yaml entry.' }).waitFor()
     await exportsBox.scrollIntoViewIfNeeded()
     await shot('run-evaluate-export')
   })

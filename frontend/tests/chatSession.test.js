@@ -1,6 +1,7 @@
 // The chat session: streamed events build the thread; failures before the API accepted a message
 // remove the turn (the composer gets the text back); Stop asks the server and keeps the partial reply; leaving a
-// conversation only stops following its reply, which is followed again when it is opened or the connection drops.
+// conversation only stops following its reply, which is followed again when it is opened or the connection drops,
+// on from the text the page shows (never replayed from its start).
 import { describe, expect, it } from 'vitest'
 import { createChatSession } from '../src/stores/chatSession.js'
 import { ApiError } from '../src/api/errors.js'
@@ -148,26 +149,65 @@ describe('chat session', () => {
     expect(session.state).toMatchObject({ sending: false, messages: [] })
   })
 
-  it('opening a conversation whose reply is being written follows it from its first event', async () => {
+  it('opening a conversation whose reply is being written follows it on past its saved text (a reload)', async () => {
     const follows = []
+    const lengths = []
+    let session = null
     const api = {
-      followReply: async (id, { lastEventId, onEvent }) => {
-        follows.push([id, lastEventId])
+      followReply: async (id, { lastEventId, shown, onEvent }) => {
+        follows.push([id, lastEventId, shown])
         await Promise.resolve() // the server answers later
-        onEvent({ event: 'start', data: { conversation_id: 'c1', message: msg({ id: 2, status: 'streaming' }) }, id: '5' })
-        onEvent({ event: 'delta', data: { content: 'Hello' }, id: '6' })
-        onEvent({ event: 'delta', data: { content: ' there' }, id: '7' })
-        onEvent({ event: 'done', data: { conversation_id: 'c1', message: msg({ id: 2, content: 'Hello there' }) }, id: '8' })
+        const events = [
+          // past_shown: the start without an id (its text is behind the page's), the delta reaching past it cut
+          { event: 'start', data: { conversation_id: 'c1', message: msg({ id: 2, status: 'streaming' }) } },
+          { event: 'delta', data: { content: 'lo' }, id: '6' },
+          { event: 'delta', data: { content: ' there' }, id: '7' },
+          { event: 'done', data: { conversation_id: 'c1', message: msg({ id: 2, content: 'Hello there' }) }, id: '8' },
+        ]
+        for (const event of events) {
+          onEvent(event)
+          lengths.push(session.state.messages[1].content.length)
+        }
       },
     }
     const finished = []
-    const session = createChatSession({ api, onTurnFinished: (id) => finished.push(id) })
+    session = createChatSession({ api, onTurnFinished: (id) => finished.push(id) })
     session.apply({ id: 'c1', messages: [msg({ id: 1, role: 'user', content: 'hi' }), msg({ id: 2, content: 'Hel', status: 'streaming' })] })
     expect(session.state.sending).toBe(true) // the composer is locked and offers Stop, as while sending
+    expect(session.state.messages[1].content).toBe('Hel') // the saved text stays on screen
     await new Promise((resolve) => setTimeout(resolve, 0))
-    expect(follows).toEqual([[2, undefined]])
+    expect(follows).toEqual([[2, undefined, 3]])
+    expect(lengths).toEqual([3, 5, 11, 11]) // never shorter
     expect(session.state.messages[1]).toMatchObject({ content: 'Hello there', status: 'complete' })
     expect([session.state.sending, finished]).toEqual([false, ['c1']])
+  })
+
+  it('coming back to a conversation follows its reply on from the text and event the page had', async () => {
+    const follows = []
+    const api = {
+      chatStream: async (body, { signal, onEvent }) => {
+        onEvent({ event: 'start', data: { ...START.data, message: msg({ id: 7, status: 'streaming' }) }, id: '1' })
+        onEvent({ event: 'delta', data: { content: 'Hello wor' }, id: '2' })
+        await new Promise((resolve, reject) => signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))
+      },
+      followReply: async (id, { lastEventId, shown, onEvent }) => {
+        follows.push([id, lastEventId, shown])
+        await Promise.resolve() // the server answers later
+        onEvent({ event: 'delta', data: { content: 'ld' }, id: '3' })
+        onEvent({ event: 'done', data: { conversation_id: 'c1', message: msg({ id: 7, content: 'Hello world' }) }, id: '4' })
+      },
+    }
+    const session = createChatSession({ api })
+    const pending = session.send('hi', { model: 'tiny', params: {} })
+    await Promise.resolve()
+    session.reset() // another conversation is shown; the reply goes on
+    expect(await pending).toMatchObject({ detached: true })
+    // back: the server saved less than the page showed; the page's text stays and the stream resumes after event 2
+    session.apply({ id: 'c1', messages: [msg({ id: 6, role: 'user', content: 'hi' }), msg({ id: 7, content: 'Hel', status: 'streaming' })] })
+    expect(session.state.messages[1].content).toBe('Hello wor')
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(follows).toEqual([[7, '2', undefined]])
+    expect(session.state.messages[1]).toMatchObject({ content: 'Hello world', status: 'complete' })
   })
 
   it('a dropped connection is followed again after the last event it delivered', async () => {

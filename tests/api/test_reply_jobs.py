@@ -3,6 +3,7 @@ worker whose tiny model writes long replies.
 
 - a client that hangs up does not stop the reply; it is followed through the other API process from the last
   event id it saw (Last-Event-ID), and the two halves are exactly the saved reply; `?after=0` replays it all;
+- a page showing the reply's saved text (a reload) follows on past it (`?shown=`): nothing replayed, nothing lost;
 - the conversation list of either process says `answering` while the reply is written;
 - Stop, asked of the process that does not run the job, stops it (saved `stopped`, the worker's request cancelled);
 - one identity's jobs are bounded (429 naming the limit) and a job keeps its slot after its client left;
@@ -85,6 +86,28 @@ def test_a_reply_started_on_one_api_goes_on_and_is_followed_through_the_other(tw
     ]
 
 
+def test_a_page_showing_the_saved_text_follows_on_from_it(two_apis):
+    first, second = two_apis
+    start, _ = start_and_hang_up(first.url, {"message": "and then?", "model": MODEL, "params": SOME})
+    reply_id, conversation_id = start["message"]["id"], start["conversation_id"]
+
+    def saved_text() -> str:
+        shown = httpx.get(f"{second.url}/api/conversations/{conversation_id}", timeout=30).json()["messages"][-1]
+        assert shown["status"] == "streaming", "the reply ended before its text was saved mid-way"
+        return shown["content"]
+
+    saved = wait_for(saved_text, what="the reply's text saved while it is written")
+    rest = follow(second.url, reply_id, params={"shown": len(saved)})
+    assert rest[0][:2] == (None, "start")  # the page's text is further on than the start event
+    deltas = [event for event in rest if event[1] == "delta"]
+    assert deltas and all(event_id for event_id, _, _ in deltas)
+    final = rest[-1][2]["message"]
+    assert rest[-1][1] == "done" and saved + text_of(rest) == final["content"]
+    # from the first delta on, an event id matches the text: Last-Event-ID resumes exactly from there
+    again = follow(first.url, reply_id, headers={"Last-Event-ID": str(deltas[0][0])})
+    assert saved + deltas[0][2]["content"] + text_of(again) == final["content"]
+
+
 def test_stop_through_the_other_api_stops_the_job(two_apis, long_worker):  # noqa: F811
     first, second = two_apis
     before = cancelled(long_worker)
@@ -151,6 +174,10 @@ def test_a_reply_stream_refuses_what_is_not_one(two_apis):
         assert (bad.status_code, bad.json()["error"]["field"]) == (400, "Last-Event-ID")
         bad = client.get(f"/api/messages/{reply_id}/stream", params={"after": "-1"})
         assert (bad.status_code, bad.json()["error"]["field"]) == (400, "after")
+        bad = client.get(f"/api/messages/{reply_id}/stream", params={"shown": "a few"})
+        assert (bad.status_code, bad.json()["error"]["field"]) == (400, "shown")
+        bad = client.get(f"/api/messages/{reply_id}/stream", params={"shown": 3, "after": 2})
+        assert (bad.status_code, bad.json()["error"]["field"]) == (400, "shown")
         assert client.get("/api/messages/999999/stream").status_code == 404
     # a finished reply's stream is its events, ending with done (or, once they are gone, that one done)
     events = follow(first.url, reply_id)

@@ -1,6 +1,7 @@
 """The Data page's routes and a run's exports on a real API (admins only): datasets with their split and token
 lengths, uploads checked row by row (nothing saved on a bad row), from-chats exports with the skip report, and a
-run exported to GGUF + Modelfile by the `llmchat export` child process."""
+run exported to GGUF + Modelfile by the `llmchat export` child process; a merged folder listed with its path and
+the configs/models.yaml entry that serves it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 import yaml
 
+from llmchat.models.config_file import read_config
 from llmchat.models.manifest import write_manifest
 from llmchat.paths import PROJECT_ROOT
 from llmchat.store import ChatStore, FeedbackStore, open_database
@@ -131,6 +133,21 @@ def test_a_run_is_exported_to_gguf_and_modelfile_over_http(studio, tiny_model):
     assert client.post("/api/admin/runs/nope/exports", json={"gguf": ["Q8_0"]}).status_code == 404
     assert client.post("/api/admin/runs/tiny-full/exports", json={"gguf": ["Q2_K"]}).status_code == 400
     assert client.get("/api/admin/runs/tiny-full/exports/..%2Fllmchat_run.json").status_code == 404
+
+
+def test_a_merged_folder_comes_with_its_path_and_the_models_yaml_entry_that_serves_it(studio, tiny_model):
+    client, _api, root = studio
+    run_dir = root / "models" / "runs" / "tiny-lora"
+    shutil.copytree(tiny_model, run_dir / "merged")  # what `llmchat export --merge` leaves: an HF folder
+    write_manifest(run_dir, "tiny-lora", "lora", "tiny-chat")
+    merged = client.get("/api/admin/runs/tiny-lora/exports").json()["exports"][0]
+    assert (merged["name"], merged["kind"], merged["url"]) == ("merged", "hf", None)
+    assert merged["path"] == str(run_dir / "merged")  # outside the project: absolute, as configs take it
+    # the entry, pasted under `models:`, is one the worker's config reader takes, serving the merged weights
+    (root / "models.yaml").write_text(f"models:\n{merged['serve']}", encoding="utf-8")
+    (spec,) = read_config(root / "models.yaml", root / "models").specs
+    assert (spec.id, spec.kind, spec.prompt_style) == ("tiny-lora-merged", "alpaca", "alpaca")
+    assert spec.source == str(run_dir / "merged")
 
 
 def test_the_studio_routes_are_for_admins_only(studio):

@@ -80,10 +80,32 @@ def test_progress_and_eta_follow_the_pace_of_the_current_attempt():
     assert progress([])["step"] == 0 and progress([])["eta_s"] is None
 
 
-def test_the_log_tail_splits_a_progress_bar_into_its_updates(tmp_path):
+def test_the_log_tail_shows_each_progress_bar_in_its_last_state(tmp_path):
+    """What the Trainer's tqdm writes (taken from a run's output.log): bar updates with carriage returns, a log line
+    written over the bar (tqdm.write: clear, print, redraw), a nested evaluation bar that moves up with ESC [ A."""
     log = tmp_path / "output.log"
-    log.write_text("$ llmchat finetune --config x\nloading\r  5%|#  | 1/20\r 10%|## | 2/20\n\x1b[31mdone\x1b[0m\n")
-    assert log_tail(log, 3) == ["  5%|#  | 1/20", " 10%|## | 2/20", "done"]
+    clear = "\r" + " " * 47 + "\r"
+    log.write_bytes(
+        (
+            "$ llmchat finetune --config x\r\n"
+            "\r  3%|3         | 1/30 [00:00<00:01,  8.1it/s]\r  7%|6         | 2/30 [00:00<00:01,  8.2it/s]"
+            f"{clear}{{'loss': '3.5', 'epoch': '2'}}\n\r  7%|6         | 2/30 [00:00<00:01,  8.2it/s]\n"
+            "\r  0%|          | 0/1 [00:00<?, ?it/s]\x1b[A" + clear + "\n\r" + " " * 37 + "\r\x1b[A"
+            "{'eval_loss': '16.0', 'epoch': '2'}\n\r  7%|6         | 2/30 [00:00<00:01,  8.2it/s]\n"
+            "\r100%|##########| 1/1 [00:00<00:00, 1470.1it/s]\x1b[A\n\r" + " " * 47 + "\x1b[A"
+            "\r 10%|#         | 3/30 [00:00<00:01,  7.7it/s]\n\x1b[31mdone\x1b[0m\n"
+            "eval\r 50%|##  | 1/2\r100%|####| 2/2\r"  # a bar still running: no newline yet
+        ).encode()
+    )
+    assert log_tail(log) == [
+        "$ llmchat finetune --config x",
+        "{'loss': '3.5', 'epoch': '2'}",
+        "{'eval_loss': '16.0', 'epoch': '2'}",  # the evaluation bar cleared itself (leave=False)
+        " 10%|#         | 3/30 [00:00<00:01,  7.7it/s]",
+        "done",
+        "100%|####| 2/2",
+    ]
+    assert log_tail(log, 2) == ["done", "100%|####| 2/2"]
     assert log_tail(tmp_path / "missing.log") == []
 
 

@@ -1,5 +1,6 @@
-"""The JSON the API answers with, as pydantic models: they describe (in the OpenAPI document) what
-api/serializers.py writes; tests/api/test_schemathesis.py checks every real response against them."""
+"""The JSON the API answers with, as pydantic models: the wire types. api/serializers.py fills them from stored
+records and dumps them, and the OpenAPI document describes them; tests/api/test_schemathesis.py checks every real
+response against them."""
 
 from __future__ import annotations
 
@@ -305,8 +306,12 @@ class DoneEvent(BaseModel):
     message: Message
 
 
+class StreamErrorDetail(ErrorDetail):
+    status: int = Field(description="the HTTP status the same failure answers with before the stream opens")
+
+
 class ErrorEvent(BaseModel):
-    error: ErrorDetail
+    error: StreamErrorDetail
     conversation_id: str
     message: Message | None = Field(description="what was saved of the reply, if anything")
 

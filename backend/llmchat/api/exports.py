@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from llmchat.api.serializers import conversation_summary, iso, message_json, vote_json
+from llmchat.api import documents
+from llmchat.api.serializers import COMPARE_ONLY, dump, iso, message_fields, summary_fields, vote_fields
 from llmchat.store import ConversationRecord, FeedbackRecord, MessageRecord, VoteRecord
 from llmchat.store.tree import depth_first
 
@@ -58,17 +59,20 @@ def _on_screen_ids(parts: list[Section]) -> set[int]:
 def export_json(record: ConversationRecord) -> str:
     parts = sections(record)
     shown = _on_screen_ids(parts)
-    document: dict[str, Any] = {
+    fields: dict[str, Any] = {
         "export": {"version": EXPORT_VERSION, "holds": HOLDS, "messages": len(record.tree), "on_screen": len(shown)},
-        **conversation_summary(record),
+        **summary_fields(record),
         "current_leaf_id": record.current_leaf_id,
         # oldest first; parent_id and sibling_ids give the tree
-        "messages": [{**message_json(m), "on_screen": m.id in shown} for m in record.tree],
+        "messages": [{**message_fields(m), "on_screen": m.id in shown} for m in record.tree],
     }
     if record.kind == "compare":
         hidden = record.models_hidden
-        document["columns"] = [{"model": None if hidden else part.model} for part in parts]
-        document["votes"] = [vote_json(vote) for vote in record.votes]
+        fields["columns"] = [{"model": None if hidden else part.model} for part in parts]
+        fields["votes"] = [vote_fields(vote) for vote in record.votes]
+    document = dump(documents.ConversationExport, fields, exclude=None if record.kind == "compare" else COMPARE_ONLY)
+    # what the file holds first, for whoever opens it (the document model lists the summary's fields first)
+    document = {"export": document.pop("export"), **document}
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 

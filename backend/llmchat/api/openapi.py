@@ -213,6 +213,14 @@ def _paths(requests: RequestSchemas) -> dict[str, Any]:
                     "schema": {"type": "integer", "minimum": 0},
                     "description": "the last event id seen (or the Last-Event-ID header)",
                 },
+                {
+                    "name": "shown",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0},
+                    "description": "instead of an event id: the characters (code points) of the reply's text the "
+                    "client shows already (its saved text after a reload); the deltas within them are left out, the "
+                    "one reaching past them cut, and `start` comes without an id",
+                },
             ],
             "get": {
                 "summary": "follow a reply: its events after an offset as SSE, until it ends (a finished reply: one "

@@ -90,6 +90,25 @@ class ReplyFollower:
             self.jobs.interrupt(job.id, [("done", done_json(message))])
 
 
+def past_shown(events: Iterator[Followed], shown: int) -> Iterator[Followed]:
+    """The events of a reply whose first `shown` characters (code points) a page shows already, for example the
+    saved text it read after a reload: the deltas within them are left out and the one that reaches past them is
+    cut, so the page only appends. The `start` event comes without its id (the page's text is further on than it)
+    and the cut delta with its own: from there on an event id matches the page's text, for `Last-Event-ID`."""
+    written = 0
+    for event_id, name, data in events:
+        if written >= shown or name not in ("start", "delta"):
+            yield event_id, name, data
+        elif name == "start":
+            written = len(json.loads(data)["message"]["content"])
+            yield None, name, data
+        else:
+            text = json.loads(data)["content"]
+            written += len(text)
+            if written >= shown:  # this delta reaches the page's end (or past it): the rest of it is new
+                yield event_id, name, json.dumps({"content": text[len(text) - (written - shown) :]})
+
+
 def sse_frames(events: Iterator[Followed]) -> Iterator[str]:
     """SSE text: `id:` (when the event is from the log), `event:`, `data:`; pings as comments."""
     for event_id, name, data in events:

@@ -46,12 +46,6 @@ class Progress(BaseModel):
     eta_s: float | None
 
 
-class LossPoint(BaseModel):
-    step: int
-    loss: float | None = None
-    eval_loss: float | None = None
-
-
 class RunSummary(BaseModel):
     id: str
     status: Status
@@ -88,7 +82,7 @@ class Evaluation(BaseModel):
 
 class RunDetail(RunSummary):
     recipe: dict[str, Any]
-    points: list[LossPoint]
+    points: list[documents.LossPoint]
     log: list[str]
     report: dict[str, Any] | None
     evaluation: Evaluation
@@ -102,9 +96,9 @@ class RunList(BaseModel):
 class Setting(BaseModel):
     name: str
     type: Literal["integer", "number"]
-    default: float
-    min: float
-    max: float
+    default: int | float
+    min: int | float
+    max: int | float
 
 
 class Preset(BaseModel):
@@ -126,7 +120,7 @@ class RunCommand(BaseModel):
 
 REQUESTS = [RunRequest, EvaluateRequest]
 RESPONSES = [RunList, RunDetail, RunForm, RunCommand, Evaluation]
-EVENTS = {"run": RunSummary, "point": LossPoint, "progress": Progress, "end": RunDetail}
+EVENTS = {"run": RunSummary, "point": documents.LossPoint, "progress": Progress, "end": RunDetail}
 
 REASONS = {
     400: "invalid request: the error names the field (a recipe key, preset, data)",

@@ -124,6 +124,11 @@ class ExportFile(BaseModel):
     kind: Literal["hf", "gguf", "modelfile", "openvino"]
     bytes: int
     url: str | None  # a single file's download
+    path: str = Field(description="where it is on the server, as configs take it (relative to the project root)")
+    serve: str | None = Field(
+        description="the merged HF folder (kind hf): the entry to add under `models:` in configs/models.yaml to "
+        "serve it (then restart the worker); null for the others"
+    )
 
 
 class RunExports(BaseModel):

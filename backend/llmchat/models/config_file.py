@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,14 @@ class ModelsConfig:
 
     specs: list[ModelSpec]
     worker: dict[str, Any]
+
+
+def entry_yaml(entry: dict[str, Any]) -> str:
+    """One entry as it goes under `models:` in configs/models.yaml (what a person pastes there)."""
+    unknown = set(entry) - ENTRY_FIELDS
+    if unknown:
+        raise ValueError(f"not fields of a models.yaml entry: {sorted(unknown)}")
+    return textwrap.indent(yaml.safe_dump([entry], sort_keys=False, allow_unicode=True), "  ")
 
 
 def resolve_project_path(value: str | Path) -> Path:

@@ -45,8 +45,9 @@ export const api = {
   regenerateStream: (id, body, options) => stream(`/api/conversations/${path(id)}/regenerate`, body, options),
   continueStream: (messageId, body, options) => stream(`/api/messages/${path(messageId)}/continue`, body, options),
   /** Follow a reply being written (a job of the server) from the start, or after event `lastEventId`. */
-  followReply: (messageId, { lastEventId = null, signal, onEvent }) =>
-    streamGet(`/api/messages/${path(messageId)}/stream`, { lastEventId, signal, onEvent, toError: errorFromResponse })
+  followReply: (messageId, { lastEventId = null, shown = 0, signal, onEvent }) =>
+    streamGet(`/api/messages/${path(messageId)}/stream${shown ? `?shown=${shown}` : ''}`,
+      { lastEventId, signal, onEvent, toError: errorFromResponse })
       .catch(rethrow),
   /** Stop a reply being written, wherever it runs: -> the saved message (stopped). */
   stopReply: (messageId) => call(http.post(`/messages/${path(messageId)}/stop`, {})).then((data) => data.message),

@@ -2,7 +2,8 @@
 // it — send, edit (a new branch), regenerate (a new version of a reply), Continue (extend a cut-off reply),
 // switch versions, Stop. Nothing is ever deleted: edits and regenerations add siblings on the server.
 // A reply is a job of the server: showing another conversation (or reloading) only stops following it, and a
-// thread opened while one of its replies is being written follows that reply (it grows on screen). Stop asks the
+// thread opened while one of its replies is being written follows that reply on from the text it shows (it grows
+// on screen, never replayed from its start). Stop asks the
 // server to stop it. The chat view uses one session; a compare session uses one per column (`column`).
 import { reactive } from 'vue'
 import { streamTurn } from './streamTurn.js'
@@ -10,6 +11,8 @@ import { streamTurn } from './streamTurn.js'
 let tempCounter = 0
 const tempId = (prefix) => `${prefix}-${Date.now()}-${++tempCounter}`
 const isSaved = (message) => Number.isInteger(message?.id)
+/** Characters as the API counts them (code points), for `?shown=`. */
+const chars = (text) => [...text].length
 
 /**
  * The parent a new message on screen gets: the last message when it is a saved reply; undefined (the server
@@ -39,6 +42,9 @@ export function createChatSession({ api, column = null, onTurnStarted = () => {}
   // Bumped whenever the thread shows another conversation (new chat, open, search hit): a request still
   // running for the one before (e.g. waiting for its title) must no longer touch this thread.
   let epoch = 0
+  // Replies this thread stopped following when it showed another conversation: the text it showed and the last
+  // event id that text matches (null: none yet), so coming back follows on from there, not from the saved text.
+  const left = new Map()
 
   function setConversation(id) {
     if (id && state.conversationId !== id) state.conversationId = id
@@ -68,16 +74,27 @@ export function createChatSession({ api, column = null, onTurnStarted = () => {}
   }
 
   // A reply of this thread still being written (opened after a reload, from the history, or in another tab):
-  // follow it from its first event, so it grows on screen as if it had been sent from here.
+  // follow it on from what the page shows, so it grows on screen as if it had been sent from here: the text this
+  // thread showed when it left it (after its last event), else the saved text (past its characters).
   function attach() {
     const reply = state.messages.findLast((m) => m.role === 'assistant' && m.status === 'streaming' && isSaved(m))
     if (!reply || controller || !api.followReply) return
     const user = state.messages.find((m) => m.id === reply.parent_id && m.role === 'user') || null
-    reply.content = '' // the replay brings the text back, from the start
-    run((signal, onEvent) => api.followReply(reply.id, { signal, onEvent }), user, reply).then((result) => {
+    const shown = left.get(reply.id)
+    left.delete(reply.id)
+    const resume = shown && shown.content.startsWith(reply.content) ? shown : { content: reply.content, lastEventId: null }
+    reply.content = resume.content
+    const request = (signal, onEvent) => followOn(reply, resume.lastEventId, signal, onEvent)
+    run(request, user, reply).then((result) => {
       // the server settles the question with its answer: answered, unless the reply failed
       if (user?.status === 'pending' && result.started && !result.detached) user.status = reply.status === 'error' ? 'error' : 'complete'
     })
+  }
+
+  /** Follow `reply` after event `lastEventId`, or with none, past the text it shows. */
+  function followOn(reply, lastEventId, signal, onEvent) {
+    const from = lastEventId === null || lastEventId === undefined ? { shown: chars(reply.content) } : { lastEventId }
+    return api.followReply(reply.id, { ...from, signal, onEvent })
   }
 
   function reset() {
@@ -94,7 +111,7 @@ export function createChatSession({ api, column = null, onTurnStarted = () => {}
     const own = new AbortController()
     const mine = epoch
     const current = () => epoch === mine
-    const turn = { reply, stopWanted: false }
+    const turn = { reply, stopWanted: false, lastEventId: null }
     controller = own
     active = turn
     state.sending = true
@@ -104,11 +121,10 @@ export function createChatSession({ api, column = null, onTurnStarted = () => {}
       active = null
       state.sending = false
     }
-    const follow = api.followReply
-      ? (id, lastEventId, signal, onEvent) => api.followReply(id, { lastEventId, signal, onEvent })
-      : null
+    const follow = api.followReply ? (id, lastEventId, signal, onEvent) => followOn(reply, lastEventId, signal, onEvent) : null
     try {
       return await streamTurn(request, { user, reply, signal: own.signal, follow, onDone: release,
+        onEventId: (id) => { turn.lastEventId = id },
         onStart: () => {
           if (turn.stopWanted) requestStop(reply)
           if (current()) onTurnStarted(state.conversationId)
@@ -227,6 +243,8 @@ export function createChatSession({ api, column = null, onTurnStarted = () => {}
   /** Stop following the reply on screen (another conversation is shown): the server goes on writing it. */
   function detach() {
     if (!controller) return
+    const reply = active?.reply
+    if (reply && isSaved(reply) && reply.status === 'streaming') left.set(reply.id, { content: reply.content, lastEventId: active.lastEventId })
     controller.abort()
     controller = null
     active = null

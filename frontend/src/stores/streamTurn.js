@@ -21,26 +21,32 @@ const refused = (err) => err instanceof ApiError && err.status >= 400 && err.sta
 /**
  * @param {(signal: AbortSignal, onEvent: Function) => Promise<void>} request starts the request
  * @param {object} turn  { user: message to fill from `start` (or null), reply: the assistant message,
- *                         signal, follow(replyId, lastEventId, signal, onEvent) (re-attach; null: none),
- *                         onConversation(id), onTitle(id, title), onStart(), onDone() }
+ *                         signal, follow(replyId, lastEventId, signal, onEvent) (re-attach; null: none; a
+ *                         lastEventId of null: no event matches the reply's text yet, follow on past its text),
+ *                         onConversation(id), onTitle(id, title), onStart(), onDone(), onEventId(id) }
  * @returns {Promise<{ok: boolean, started: boolean, detached?: boolean, stopped?: boolean, error?: ApiError}>}
  *   detached: the turn's signal was aborted (the thread shows something else now); the reply goes on.
  */
 export async function streamTurn(request, { user = null, reply, signal, follow = null, onConversation = () => {},
-  onTitle = () => {}, onStart = () => {}, onDone = () => {} }) {
+  onTitle = () => {}, onStart = () => {}, onDone = () => {}, onEventId = () => {} }) {
   let started = false
   let finished = false
   let serverError = null
   let lastEventId = null
   const onEvent = ({ event, data, id }) => {
-    if (id !== undefined) lastEventId = id
+    if (id !== undefined) {
+      lastEventId = id
+      onEventId(id)
+    }
     if (!data || typeof data !== 'object') return
     if (data.conversation_id) onConversation(data.conversation_id)
     if (event === 'start') {
       started = true
       if (user && data.user_message) Object.assign(user, data.user_message)
-      // The saved reply row (its id and versions are known from the start); keep any text we already have.
-      if (data.message) Object.assign(reply, data.message, { content: data.message.content || reply.content, status: 'streaming' })
+      // The saved reply row (its id and versions are known from the start); keep the text we show when it is
+      // further on (a page following on past its text): the text on screen never gets shorter.
+      const text = data.message?.content || ''
+      if (data.message) Object.assign(reply, data.message, { content: text.length > reply.content.length ? text : reply.content, status: 'streaming' })
       onStart()
     } else if (event === 'delta') {
       reply.content += data.content || ''

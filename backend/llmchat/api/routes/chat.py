@@ -18,7 +18,7 @@ from llmchat.api.errors import ApiError
 from llmchat.api.limits import generation, take_slot
 from llmchat.api.model_errors import WORKER_ERRORS, api_error, from_event
 from llmchat.api.owned import owned_message
-from llmchat.api.reply_stream import collect, sse_frames
+from llmchat.api.reply_stream import collect, past_shown, sse_frames
 from llmchat.api.schemas import validate
 from llmchat.api.serializers import conversation_summary, message_json
 from llmchat.api.services import Services, caller, check_message, json_body, services
@@ -75,14 +75,19 @@ def run_turn(app: Services, owner: str, turn: ChatTurn, stream: bool):
 
 @bp.get("/messages/<int:message_id>/stream")
 def follow_reply(message_id: int):
-    """A reply's events as SSE from the start, or after the event id in `Last-Event-ID` (or `?after=`): a page that
-    was reloaded or lost its connection re-attaches here; a finished reply is one `done`."""
+    """A reply's events as SSE from the start, or after the event id in `Last-Event-ID` (or `?after=`), or past the
+    first `?shown=` characters of its text: a page that was reloaded or lost its connection re-attaches here without
+    replaying what it shows; a finished reply is one `done`."""
     app = services()
     owner = caller()
     reply = owned_message(app.store, owner, message_id)
     if reply.role != "assistant":
         raise ApiError(400, "not_a_reply", "only a reply has a stream; this is a user message")
-    return sse_response(app.follower.follow(owner, reply, after=event_offset()))
+    after, shown = event_offset(), shown_chars()
+    if after and shown:
+        raise ApiError(400, "invalid_field", "shown: give an event id or the characters shown, not both", field="shown")
+    events = app.follower.follow(owner, reply, after=after)
+    return sse_response(past_shown(events, shown) if shown else events)
 
 
 @bp.post("/messages/<int:message_id>/stop")
@@ -109,6 +114,16 @@ def event_offset() -> int:
     field = "Last-Event-ID" if request.headers.get("Last-Event-ID") else "after"
     if not raw.isdigit() or int(raw) > MAX_EVENT_ID:
         raise ApiError(400, "invalid_field", f"{field}: an event id (a whole number) is expected", field=field)
+    return int(raw)
+
+
+def shown_chars() -> int:
+    """`?shown=N`: the page shows the reply's first N characters (Unicode code points) already."""
+    raw = request.args.get("shown") or "0"
+    if not raw.isdigit() or int(raw) > MAX_EVENT_ID:
+        raise ApiError(
+            400, "invalid_field", "shown: a number of characters (a whole number) is expected", field="shown"
+        )
     return int(raw)
 
 

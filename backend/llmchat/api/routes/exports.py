@@ -17,11 +17,14 @@ from flask import Blueprint, jsonify, send_file
 from llmchat.api.errors import ApiError
 from llmchat.api.routes.admin import admins_only
 from llmchat.api.schemas import validate
+from llmchat.api.serializers import dump
 from llmchat.api.services import json_body
-from llmchat.api.studio_schemas import ExportBody
-from llmchat.models.manifest import MANIFEST
+from llmchat.api.studio_schemas import ExportBody, RunExports
+from llmchat.models.config_file import entry_yaml
+from llmchat.models.manifest import MANIFEST, read_manifest
 from llmchat.paths import models_dir
 from llmchat.training.export import EXPORTS, list_exports
+from llmchat.training.runner.form import shown_path
 
 EXPORT_TIMEOUT_S = 3600
 LOG_TAIL_CHARS = 4000
@@ -39,12 +42,23 @@ def _run_dir(run_id: str) -> Path:
 
 
 def _exports_json(run_id: str, run_dir: Path, log: str | None = None) -> dict:
+    """Each export with its place on the server (these routes are for admins, who see server paths: the rule of
+    model cards) and, for the merged HF folder, the configs/models.yaml entry that serves it."""
     exports = []
     for item in list_exports(run_dir):
-        single_file = (run_dir / item["name"]).is_file()
-        url = f"/api/admin/runs/{run_id}/exports/{Path(item['name']).name}" if single_file else None
-        exports.append({**item, "url": url})
-    return {"run": run_id, "exports": exports, "log": log}
+        path = run_dir / item["name"]
+        url = f"/api/admin/runs/{run_id}/exports/{path.name}" if path.is_file() else None
+        serve = _serve_entry(run_id, run_dir, path) if item["kind"] == "hf" else None
+        exports.append({**item, "url": url, "path": shown_path(path), "serve": serve})
+    return dump(RunExports, {"run": run_id, "exports": exports, "log": log})
+
+
+def _serve_entry(run_id: str, run_dir: Path, folder: Path) -> str:
+    """The merged folder is a standalone model: an entry of its own (the run itself stays served as base + adapter),
+    in the prompt style it was trained on."""
+    style = read_manifest(run_dir).get("prompt_style", "alpaca")
+    entry = {"id": f"{run_id}-merged", "kind": "alpaca", "source": shown_path(folder), "prompt_style": style}
+    return entry_yaml(entry)
 
 
 @bp.get("/<run_id>/exports")

@@ -11,8 +11,18 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from llmchat.api.disconnect import client_gone_check
 from llmchat.api.errors import ApiError
 from llmchat.api.routes.admin import admins_only
-from llmchat.api.runs_schemas import EvaluateRequest, RunRequest
+from llmchat.api.runs_schemas import (
+    EVENTS,
+    EvaluateRequest,
+    Evaluation,
+    RunCommand,
+    RunDetail,
+    RunForm,
+    RunList,
+    RunRequest,
+)
 from llmchat.api.schemas import validate
+from llmchat.api.serializers import dump
 from llmchat.api.services import json_body, services
 from llmchat.paths import models_dir
 from llmchat.training.runner.evaluation import evaluation_state, start_evaluation
@@ -38,7 +48,8 @@ def _detail(queue: RunQueue, run_id: str) -> dict:
     job = queue.get(run_id)
     if job is None:
         raise ApiError(404, "not_found", f"no run {run_id!r}")
-    return {**run_detail(queue, job), "evaluation": evaluation_state(queue, job)}
+    fields = {**run_detail(queue, job), "evaluation": evaluation_state(queue, job)}
+    return dump(RunDetail, fields, exclude_unset=True)
 
 
 def _form_error(exc: FormError) -> ApiError:
@@ -48,12 +59,13 @@ def _form_error(exc: FormError) -> ApiError:
 @bp.get("")
 def list_runs():
     queue = run_queue()
-    return jsonify({"runs": [run_summary(queue, job) for job in queue.jobs()], "slots": queue.capacity()})
+    runs = [run_summary(queue, job) for job in queue.jobs()]
+    return jsonify(dump(RunList, {"runs": runs, "slots": queue.capacity()}))
 
 
 @bp.get("/form")
 def form():
-    return jsonify({"methods": methods(), "settings": settings_schema(), "presets": presets()})
+    return jsonify(dump(RunForm, {"methods": methods(), "settings": settings_schema(), "presets": presets()}))
 
 
 @bp.post("/command")
@@ -63,7 +75,7 @@ def command():
         plan = plan_run(body.preset, body.values)
     except FormError as exc:
         raise _form_error(exc) from exc
-    return jsonify({"command": plan.command, "run_name": plan.config.run_name})
+    return jsonify(dump(RunCommand, {"command": plan.command, "run_name": plan.config.run_name}))
 
 
 @bp.post("")
@@ -108,7 +120,7 @@ def evaluate(run_id: str):
         raise ApiError(404, "not_found", f"no run {run_id!r}")
     worker_url = services().config.worker_urls[0]
     try:
-        return jsonify(start_evaluation(queue, job, worker_url, body.limit, body.tasks))
+        return jsonify(dump(Evaluation, start_evaluation(queue, job, worker_url, body.limit, body.tasks)))
     except QueueError as exc:
         raise ApiError(409, "run_state", str(exc)) from exc
 
@@ -122,7 +134,14 @@ def events(run_id: str):
 
     def frames():
         for name, data in stream:
-            yield ": ping\n\n" if name == "ping" else f"event: {name}\ndata: {json.dumps(data)}\n\n"
+            if name == "ping":
+                yield ": ping\n\n"
+                continue
+            if name == "end":  # the whole detail, as GET answers it (with the evaluation), for the page to show
+                data = _detail(queue, run_id)
+            elif name in EVENTS:
+                data = dump(EVENTS[name], data, exclude_unset=True)
+            yield f"event: {name}\ndata: {json.dumps(data)}\n\n"
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(frames(), mimetype="text/event-stream", headers=headers)

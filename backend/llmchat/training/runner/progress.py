@@ -12,7 +12,8 @@ from llmchat.models.run_files import LOG_FILE, loss_curve, read_log
 
 TAIL_LINES = 40
 TAIL_BYTES = 64 * 1024
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# what moves a terminal's cursor (newline, carriage return, ESC [ n A: n lines up) or styles text (the other ESC [)
+_CONTROL = re.compile(r"\r\n|\r|\n|\x1b\[(?P<up>\d*)A|\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def loss_points(run_dir: Path) -> list[dict[str, Any]]:
@@ -47,15 +48,42 @@ def progress(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def log_tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
-    """The last lines of what the run printed; a progress bar's carriage-return updates count as lines."""
+    """The last lines of what the run printed, as a terminal shows them: a progress bar (tqdm) redraws its line
+    with carriage returns and moves up to its line under a nested bar (evaluation), so each bar is one line in its
+    last state, not a line per update."""
     path = Path(path)
     if not path.is_file():
         return []
     with path.open("rb") as handle:
         handle.seek(max(0, path.stat().st_size - TAIL_BYTES))
         text = handle.read().decode("utf-8", errors="replace")
-    rows = [_ANSI.sub("", row).rstrip() for row in re.split(r"[\r\n]+", text)]
-    return [row for row in rows if row.strip()][-lines:]
+    return [row for row in terminal_rows(text) if row.strip()][-lines:]
+
+
+def terminal_rows(text: str) -> list[str]:
+    """`text` as a terminal leaves it: carriage return to the line's start, newline to the next line, ESC [ n A up
+    n lines (tqdm's nested bars); the text overwrites what is there; other escape sequences (colours) dropped."""
+    rows, row, column = [""], 0, 0
+    start = 0
+    for control in [*_CONTROL.finditer(text), None]:
+        chunk = text[start : control.start() if control else len(text)]
+        if chunk:
+            line = rows[row].ljust(column)
+            rows[row] = line[:column] + chunk + line[column + len(chunk) :]
+            column += len(chunk)
+        if control is None:
+            break
+        start = control.end()
+        token = control.group(0)
+        if token in ("\n", "\r\n"):
+            row, column = row + 1, 0
+            if row == len(rows):
+                rows.append("")
+        elif token == "\r":
+            column = 0
+        elif control.group("up") is not None:
+            row = max(0, row - int(control.group("up") or 1))
+    return [line.rstrip() for line in rows]
 
 
 def final_report(run_dir: Path) -> dict[str, Any] | None:
