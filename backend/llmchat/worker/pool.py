@@ -200,7 +200,10 @@ class ModelPool:
             pinned = any(spec.pin and self._safe_key(spec) == key for spec in self.registry.configured())
             log.info("loaded %s in %.1f s (%s, ~%d MB)", load.spec.id, time.monotonic() - started, key[0], size >> 20)
         except Exception as exc:  # the waiters get it; the next request starts a new load
-            log.exception("loading %s failed", load.spec.id)
+            if isinstance(exc, LlamaServerMissing):  # a set-up step not taken, said in one line
+                log.warning("cannot load %s: %s", load.spec.id, exc)
+            else:
+                log.exception("loading %s failed", load.spec.id)
             if engine is not None:
                 engine.close()
             with self._lock:
