@@ -134,3 +134,14 @@ def test_a_lora_cannot_sit_on_a_llama_cpp_base(tmp_path, gguf, tiny_lora_paths):
     config = write_models_yaml(tmp_path / "models.yaml", entries)
     with pytest.raises(ConfigError, match=r"runs on llama\.cpp, which takes no LoRA"):
         read_config(config, tmp_path)
+
+
+def test_llmchat_up_says_what_to_build_when_the_binary_is_missing(tmp_path, gguf, monkeypatch):
+    from llmchat.launcher import llama_server_note
+
+    monkeypatch.setenv("LLMCHAT_LLAMA_SERVER", str(tmp_path / "no" / "llama-server"))
+    on_llama = two_engines_config(tmp_path / "a", gguf)
+    note = llama_server_note(str(on_llama))
+    assert note.startswith("llmchat: tiny-lc on engine llama.cpp:") and "make llama-server" in note
+    others = write_models_yaml(tmp_path / "b" / "models.yaml", [{"id": "tiny", "kind": "chat", "source": str(gguf)}])
+    assert llama_server_note(str(others)) is None
