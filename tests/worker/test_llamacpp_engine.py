@@ -12,8 +12,10 @@ import psutil
 import pytest
 
 from llmchat.models.gguf_writer import write_llama_gguf
+from tests.support.api_server import api_config, start_api
 from tests.support.llama_server import llama_server_binary, llama_server_children
 from tests.support.servers import start_worker
+from tests.support.sse import iter_sse
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
 from tests.support.waiting import wait_for
 
@@ -221,3 +223,20 @@ def test_logprobs_are_refused_naming_the_engine(client):
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "logprobs"
     assert "llama.cpp" in response.json()["error"]["message"]
+
+
+def test_a_chat_through_the_chat_api(worker, tmp_path, fresh_sqlite):
+    with start_api(api_config(fresh_sqlite(tmp_path / "api.db"), [worker.url])) as api:
+        with httpx.Client(base_url=api.url, timeout=120) as http:
+            response = http.post("/api/chat", json={"message": "Hello there!", "model": "tiny-lc"})
+            assert response.status_code == 200, response.text
+            reply = response.json()["message"]
+            assert (reply["status"], reply["model"]) == ("complete", "tiny-lc") and reply["content"]
+            assert reply["usage"]["prompt_tokens"] > 0 and reply["usage"]["completion_tokens"] > 0
+            payload = {"message": "Stream please", "model": "tiny-lc", "stream": True, "params": {"max_tokens": 12}}
+            with http.stream("POST", "/api/chat", json=payload) as streamed:
+                events = list(iter_sse(streamed.iter_lines()))
+            assert events[0][0] == "start" and events[-1][0] == "done"
+            sent = "".join(data["content"] for name, data in events if name == "delta")
+            stored = http.get(f"/api/conversations/{events[0][1]['conversation_id']}").json()["messages"][-1]
+            assert stored["content"] == sent and stored["status"] == "complete"
