@@ -18,6 +18,7 @@ from tests.support.servers import start_worker
 from tests.support.sse import iter_sse
 from tests.support.tiny_model import make_tiny_model, write_models_yaml
 from tests.support.waiting import wait_for
+from tests.worker.helpers import reference_reply
 
 pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
@@ -82,19 +83,6 @@ def stream_events(response) -> list[dict]:
     return [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: {")]
 
 
-def reference_reply(hf_folder, max_tokens: int) -> str:
-    """Greedy `generate` of the HF weights the GGUFs were written from, on the same chat prompt."""
-    import torch
-
-    from llmchat.models.loading import load_pretrained
-
-    model, tokenizer = load_pretrained(hf_folder)
-    ids = tokenizer.apply_chat_template(MESSAGES, add_generation_prompt=True, return_dict=True)["input_ids"]
-    with torch.no_grad():
-        out = model.generate(torch.tensor([ids]), max_new_tokens=max_tokens, do_sample=False, eos_token_id=None)
-    return tokenizer.decode(out[0][len(ids) :])
-
-
 def test_each_model_runs_in_its_own_llama_server_child(worker, client):
     rows = client.get("/v1/models").json()["data"]
     by_id = {row["id"]: row for row in rows}
@@ -116,7 +104,7 @@ def test_the_reply_is_the_models_own_with_usage(files, client):
     assert body["usage"] == {"prompt_tokens": count, "completion_tokens": SAME_TOKENS, "total_tokens": count + 6}
     assert body["choices"][0]["finish_reason"] == "length"
     # F32 weights: llama.cpp's greedy reply to the worker's token ids is HF generate's on the same prompt
-    assert body["choices"][0]["message"]["content"] == reference_reply(hf, SAME_TOKENS)
+    assert body["choices"][0]["message"]["content"] == reference_reply(hf, MESSAGES, SAME_TOKENS)
 
 
 def test_a_streamed_reply_matches_the_whole_one_and_carries_usage(client):
