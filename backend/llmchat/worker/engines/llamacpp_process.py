@@ -85,8 +85,10 @@ def _die_with_parent(parent_pid: int):
     left behind holding gigabytes. PDEATHSIG follows the thread that forked: children are started on the pool's
     loader thread, which lives as long as the pool."""
 
+    prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl  # looked up before the fork: no dlopen in the child
+
     def set_up() -> None:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent_pid:  # the worker died before prctl took effect
             os._exit(1)
 
