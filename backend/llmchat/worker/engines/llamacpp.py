@@ -5,11 +5,11 @@ On this kind of CPU llama.cpp's Q4_0 kernels decode one stream faster than OpenV
 tokenizer and chat template (the prompt goes to llama-server as the token ids the worker made), the bounded queue,
 usage counts and the OpenAI shapes. llama-server does the batching (its slots), the KV cache with prompt caching,
 sampling, EOS and stop strings (cut before them, with the same hold-back as the other engines), over its native
-streamed /completion endpoint.
+streamed /completion endpoint: its text is what the reply sends, its token count the usage's.
 
 Each request is one HTTP stream on a thread of the engine's pool (as many threads as llama-server has slots);
 cancelling closes the stream, and llama-server frees the slot when it sees the connection gone. Token scores are not
-offered: llama-server cannot score a prompt (echo), so `can_score` is False as for OpenVINO on a .gguf.
+offered (`can_score` is False, as for OpenVINO on a .gguf).
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ class _Stream:
 class LlamaCppEngine:
     kind = "llama.cpp"
     device_type = "cpu"
-    can_score = False  # llama-server cannot score a prompt (echo); the server refuses logprobs with a 400
+    # the server refuses logprobs and echo with a 400: llama-server cannot score a prompt, and the probabilities it
+    # streams (n_probs) leave out the tokens it held back for an incomplete UTF-8 character (one entry for two tokens)
+    can_score = False
 
     def __init__(
         self,
