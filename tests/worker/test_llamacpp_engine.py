@@ -228,3 +228,31 @@ def test_a_chat_through_the_chat_api(worker, tmp_path, fresh_sqlite):
             sent = "".join(data["content"] for name, data in events if name == "delta")
             stored = http.get(f"/api/conversations/{events[0][1]['conversation_id']}").json()["messages"][-1]
             assert stored["content"] == sent and stored["status"] == "complete"
+
+
+def test_past_max_queue_a_request_is_refused_with_queue_full(files):
+    """One slot busy with a long reply, one request waiting for it: a third is refused, as on the other engines."""
+    from llmchat.models.loading import load_tokenizer
+    from llmchat.worker.engines.base import Finished, GenerationHandle, GenerationRequest, QueueFull, SamplingParams
+    from llmchat.worker.engines.llamacpp import LlamaCppEngine
+    from llmchat.worker.engines.llamacpp_process import LlamaServer
+
+    _root, _hf, ggufs = files
+    server = LlamaServer(llama_server_binary(), ggufs["Q8_0"], parallel=1, context_length=LONG_CONTEXT, threads=1)
+    engine = LlamaCppEngine("tiny", server, load_tokenizer(ggufs["Q8_0"]), LONG_CONTEXT, max_batch_size=1, max_queue=1)
+    events: list = []
+    try:
+        long = GenerationRequest([1, 2, 3], LONG_CONTEXT - 8, SamplingParams(temperature=0), ignore_eos=True)
+        first = engine.submit(long, events.append)
+        wait_for(lambda: engine.active_count == 1, timeout=30, what="the first request to run")
+        second = engine.submit(long, events.append)
+        assert engine.queue_depth == 1
+        with pytest.raises(QueueFull):
+            engine.submit(long, events.append, GenerationHandle())
+        first.cancel()
+        second.cancel()
+        wait_for(lambda: sum(isinstance(e, Finished) for e in events) == 2, timeout=30, what="both to end")
+        assert [e.reason for e in events if isinstance(e, Finished)] == ["cancelled", "cancelled"]
+    finally:
+        engine.close()
+    assert not server.alive()
