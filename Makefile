@@ -16,12 +16,13 @@ WORKER_PORT ?= 8001
 TORCH_INDEX_URL ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-test frontend model lint test-python test-frontend bench bench-engine bench-real bench-llama-server soak clean
+.PHONY: run test setup setup-test frontend model lint test-python test-frontend bench bench-engine bench-real bench-llama-server llama-server soak clean
 
 run: setup frontend model
 	$(VENV)/bin/llmchat up --host $(HOST) --port $(PORT) --worker-port $(WORKER_PORT)
 
-test: setup-test frontend model lint test-frontend test-python
+# with LLMCHAT_REQUIRE_LLAMA_SERVER=1 (CI) llama-server is built first: the llama.cpp engine's tests must run
+test: setup-test frontend model $(if $(filter 1,$(LLMCHAT_REQUIRE_LLAMA_SERVER)),llama-server) lint test-frontend test-python
 
 setup: $(VENV)/.installed
 
@@ -83,13 +84,18 @@ bench-engine: setup model
 	$(PY) bench/transformers_engine_bench.py
 
 # a 1B llama shape (random weights): the worker's int4/int8 exports and GGUFs read directly beside llama.cpp
-# (llama-server on PATH, or BENCH_ARGS="--llama-cpp-python VENV/bin/python") and HF generate; README "Memory and speed"
+# (`make llama-server`'s, else llama-server on PATH, or BENCH_ARGS="--llama-cpp-python VENV/bin/python") and HF
+# generate; README "Memory and speed"
 bench-real: setup
-	$(PY) bench/real_shapes.py --shape 1b $(if $(wildcard bench/llama.cpp/bin/llama-server),--llama-server bench/llama.cpp/bin/llama-server) $(BENCH_ARGS)
+	$(PY) bench/real_shapes.py --shape 1b $(if $(wildcard var/llama.cpp/bin/llama-server),--llama-server var/llama.cpp/bin/llama-server) $(BENCH_ARGS)
 
-# llama.cpp's llama-server compiled for this CPU, for bench-real's comparison only (~8 minutes on 2 cores)
-bench-llama-server: setup
-	bench/build_llama_server.sh
+# llama.cpp's llama-server compiled for this CPU into var/llama.cpp/bin/: the binary of models on `engine: llama.cpp`
+# and of bench-real's llama.cpp rows; never part of `make run`. ~5 minutes on 2 cores, a no-op once built (README
+# "Your own model")
+llama-server: setup
+	deploy/llama.cpp/build.sh
+
+bench-llama-server: llama-server
 
 # 16 users from 16 loopback addresses for 5 minutes against the real API + worker (SmolLM2); README "Benchmarks"
 soak: setup model

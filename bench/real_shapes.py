@@ -9,7 +9,9 @@ only proves the script works. Random weights in bf16, made once under --work (de
 pure Q4_0 and Q8_0 GGUFs (backend/llmchat/models/gguf_writer.py). Each OpenVINO export is made first by `llmchat models
 export` under /usr/bin/time -v (its peak memory), then each engine runs alone, one process at a time: one stream of
 128 tokens after a 508-token prompt (EOS ignored; decode tok/s and time to first token, best of --repeats), 8
-concurrent streams of ~50-token prompts and 64 tokens each (total tok/s), and the server's peak RSS. Results go to
+concurrent streams of ~50-token prompts and 64 tokens each (total tok/s), and the server's peak RSS (with its children's:
+the worker's llama.cpp engine runs llama-server as one). The worker on `engine: llama.cpp` serves the same Q4_0 GGUF
+through the same llama-server binary as the bare llama-server rows, with the same slots. Results go to
 bench/results/ as JSON and a markdown table. Run it on a quiet machine: the ratios of one run compare.
 """
 
@@ -39,6 +41,7 @@ from tests.support.servers import start_worker  # noqa: E402
 PROMPT_TOKENS = 508
 STREAMS = 8
 QUANTS = ["Q4_0", "Q8_0"]
+SLOT_CONTEXT = 1024  # each llama-server slot's context, bare or under the worker: the prompts and replies fit
 # the issue's targets, against llama.cpp Q4_0 in the same run
 TARGETS = {"single": 1.0, "ttft": 0.6, "streams": 1.5, "rss": 1.3}
 
@@ -61,17 +64,25 @@ def measure_server(url: str, model: str, pid: int, prompt: str, args) -> dict:
         "single_tok_s": max(run["decode_tok_s"] for run in runs),
         "ttft_s": min(run["ttft"] for run in runs),
         "streams_tok_s": max(run["tok_s"] for run in streams),
-        "peak_rss_mb": worker_memory_mb(pid)[1],
+        "peak_rss_mb": peak_rss_with_children_mb(pid),
     }
 
 
-def measure_worker(work: Path, name: str, entry: dict, prompt: str, args) -> dict:
+def peak_rss_with_children_mb(pid: int) -> float:
+    """The server's peak RSS plus its children's (a llama.cpp engine's llama-server), each read from /proc."""
+    import psutil
+
+    children = psutil.Process(pid).children(recursive=True)
+    return worker_memory_mb(pid)[1] + sum(worker_memory_mb(child.pid)[1] for child in children)
+
+
+def measure_worker(work: Path, name: str, entry: dict, prompt: str, args, env: dict | None = None) -> dict:
     """The llmchat worker serving one entry (its export made and measured first, when it has one)."""
     config = write_config(work / f"{name}.yaml", [{"id": name, "kind": "base", **entry}], args.threads)
     fresh = entry.get("weight_format") and not _export_exists(Path(entry["source"]), entry["weight_format"])
     # an export left by an earlier run is reused: timing `models export` then would only time finding it
     export = measured_export(config, name, work / "models") if fresh else None
-    with start_worker(config, models_dir=work / "models", timeout=1800) as worker:
+    with start_worker(config, models_dir=work / "models", timeout=1800, env=env) as worker:
         result = measure_server(worker.url, name, worker.process.pid, prompt, args)
     if export:
         result |= {"export_s": export.seconds, "export_peak_rss_mb": export.peak_rss_mb}
@@ -87,7 +98,7 @@ def _export_exists(source: Path, weight_format: str) -> bool:
 
 
 def measure_llama_cpp(llama, gguf: Path, prompt: str, args) -> dict:
-    with serve_gguf(llama, gguf, args.threads, 1024, STREAMS) as (url, process):
+    with serve_gguf(llama, gguf, args.threads, SLOT_CONTEXT, STREAMS) as (url, process):
         return measure_server(url, "model", process.pid, prompt, args)
 
 
@@ -126,6 +137,15 @@ def run(args) -> dict:
         label = f"llama.cpp {quant} ({llama.kind if llama else 'not measured'})"
         print(f"measuring {label} ...", flush=True)
         rows[label] = measure_llama_cpp(llama, ggufs[quant], prompt, args) if llama else {}
+    label = "llmchat worker, engine llama.cpp, GGUF Q4_0"
+    if llama and llama.kind == "llama-server":  # the same binary, as the worker would find it
+        print(f"measuring {label} ...", flush=True)
+        entry = {"source": str(ggufs["Q4_0"]), "engine": "llama.cpp", "context_length": SLOT_CONTEXT}
+        rows[label] = measure_worker(
+            work, "llamacpp-q4_0", entry, prompt, args, {"LLMCHAT_LLAMA_SERVER": llama.program}
+        )
+    else:
+        rows[label] = {}
     print("measuring HF generate float32 ...", flush=True)
     rows["HF transformers `generate`, float32"] = measure_hf_generate(folder, prompt, args)
     return {"shape": args.shape, "threads": args.threads, "context": CONTEXT, "rows": rows}

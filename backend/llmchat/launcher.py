@@ -155,6 +155,26 @@ class Supervised:
         )
 
 
+def llama_server_note(models_config: str | None) -> str | None:
+    """One line when a configured model runs on llama.cpp and no llama-server is built: `make run` never builds it
+    (minutes of compiling); the worker starts anyway and answers 503 for that model until it is built."""
+    from llmchat.models.registry import load_registry
+    from llmchat.models.specs import LLAMA_CPP, ConfigError
+    from llmchat.worker.engines.llamacpp_process import LlamaServerMissing, find_llama_server
+    from llmchat.worker.settings import WorkerSettings
+
+    try:
+        registry = load_registry(models_config)
+        wanting = [spec.id for spec in registry.configured() if spec.engine == LLAMA_CPP]
+        if wanting:
+            find_llama_server(WorkerSettings.from_section(registry.worker_section).llama_server)
+    except LlamaServerMissing as exc:
+        return f"llmchat: {', '.join(wanting)} on engine llama.cpp: {exc}"
+    except (ConfigError, OSError):  # the worker reports a bad config itself, in more words
+        return None
+    return None
+
+
 def run_stack(config: StackConfig) -> int:
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     worker = Supervised("model worker", _worker_command(config), env, config)
@@ -164,6 +184,9 @@ def run_stack(config: StackConfig) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
     try:
+        note = llama_server_note(config.models_config)
+        if note:
+            print(note, flush=True)
         print(f"llmchat: starting the model worker on {config.worker_url} …", flush=True)
         # a worker that never came up is a set-up problem (a bad models.yaml, a missing model): say so and stop
         if not _wait_until_healthy(f"{config.worker_url}/health", worker.start(), config.worker_start_timeout_s):

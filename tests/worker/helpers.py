@@ -51,3 +51,17 @@ def same_reply(batched: str, alone: str, engine: str) -> bool:
     if engine == "transformers":
         return batched == alone
     return batched[:SAME_START_CHARS] == alone[:SAME_START_CHARS]
+
+
+def reference_reply(hf_folder, messages: list[dict], max_tokens: int) -> str:
+    """Greedy `generate` of an HF folder's weights on the chat prompt of `messages` (what a GGUF written from the
+    folder should answer too, on any engine that reads it exactly)."""
+    import torch
+
+    from llmchat.models.loading import load_pretrained
+
+    model, tokenizer = load_pretrained(hf_folder)
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True)["input_ids"]
+    with torch.no_grad():
+        out = model.generate(torch.tensor([ids]), max_new_tokens=max_tokens, do_sample=False, eos_token_id=None)
+    return tokenizer.decode(out[0][len(ids) :])

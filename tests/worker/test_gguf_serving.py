@@ -10,6 +10,7 @@ import pytest
 from llmchat.models.gguf_writer import write_llama_gguf
 from tests.support.servers import start_worker
 from tests.support.tiny_model import make_tiny_lora, make_tiny_model, write_models_yaml
+from tests.worker.helpers import reference_reply
 
 pytestmark = pytest.mark.integration  # starts real servers (tests/conftest.py)
 
@@ -54,19 +55,6 @@ def chat(client, model: str, max_tokens: int = 12) -> dict:
     return response.json()
 
 
-def reference_reply(hf_folder, max_tokens: int) -> str:
-    """Greedy `generate` of the HF weights the GGUFs were written from, on the same chat prompt."""
-    import torch
-
-    from llmchat.models.loading import load_pretrained
-
-    model, tokenizer = load_pretrained(hf_folder)
-    ids = tokenizer.apply_chat_template(MESSAGES, add_generation_prompt=True, return_dict=True)["input_ids"]
-    with torch.no_grad():
-        out = model.generate(torch.tensor([ids]), max_new_tokens=max_tokens, do_sample=False, eos_token_id=None)
-    return tokenizer.decode(out[0][len(ids) :])
-
-
 def test_gguf_is_read_directly_without_an_export(files, worker, client):
     root, _hf, ggufs = files
     assert client.get("/health").json()["status"] == "ok"
@@ -93,7 +81,7 @@ def test_chat_uses_the_files_template_and_answers_as_the_model(files, client):
     assert body["usage"] == {"prompt_tokens": count, "completion_tokens": 12, "total_tokens": count + 12}
     # int8 weights and bf16 activations: the first tokens are the model's own (a near-random model forks later)
     first = chat(client, "tiny-q8_0", max_tokens=SAME_TOKENS)["choices"][0]["message"]["content"]
-    assert first == reference_reply(hf, SAME_TOKENS)
+    assert first == reference_reply(hf, MESSAGES, SAME_TOKENS)
 
 
 def test_q4_0_answers(client):
@@ -128,7 +116,7 @@ def test_unreadable_weights_are_converted_and_served(files, worker, client):
     assert converted.is_file()
     assert f"converting {ggufs['F32']}: OpenVINO GenAI cannot read llama/F32 weights directly" in worker.log()
     reply = chat(client, "tiny-f32", max_tokens=SAME_TOKENS)["choices"][0]["message"]["content"]
-    assert reply == reference_reply(hf, SAME_TOKENS)
+    assert reply == reference_reply(hf, MESSAGES, SAME_TOKENS)
 
 
 def test_a_lora_on_a_gguf_base_is_merged_into_an_export(files, client):

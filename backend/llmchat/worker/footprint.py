@@ -1,5 +1,5 @@
 """How much memory an engine takes, estimated from its weight files on disk (for `worker.max_loaded_bytes`), and how
-much the process holds (its RSS, for /health).
+much the process and its children hold (their RSS, for /health and /metrics).
 
 The estimate is the size of the weights the engine reads: an OpenVINO engine reads its int8 export (before the export
 exists, the source's files stand in: an over-estimate, so the budget errs on the safe side); the transformers engine
@@ -50,11 +50,19 @@ def openvino_bytes(export_folder: Path, source: Path) -> int:
 
 
 def rss_bytes() -> int | None:
-    """This process's resident memory (Linux /proc; None elsewhere)."""
-    try:
-        fields = Path("/proc/self/statm").read_text().split()
-    except OSError:
-        return None
-    import os
+    """The resident memory of this process and its children (a llama.cpp engine's llama-server holds its model's
+    weights and KV cache in a child process: without it the budget would leave them out); None where psutil cannot
+    tell."""
+    import psutil
 
-    return int(fields[1]) * os.sysconf("SC_PAGE_SIZE")
+    try:
+        worker = psutil.Process()
+        total = worker.memory_info().rss
+        for child in worker.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.NoSuchProcess:  # it left between the listing and the reading
+                pass
+    except psutil.Error:
+        return None
+    return total

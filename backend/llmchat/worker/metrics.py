@@ -11,7 +11,9 @@ dashboards made for vLLM read them with the prefix changed:
 - `llmchat:e2e_request_latency_seconds` (histogram): submission to the last token;
 - `llmchat:num_requests_running`, `llmchat:num_requests_waiting` (gauges): in the engines' batches, and queued;
 - `llmchat:prompt_tokens_total`, `llmchat:generation_tokens_total` (counters);
-- `llmchat:request_success_total` (counter, by finish reason: stop, length, cancelled).
+- `llmchat:request_success_total` (counter, by finish reason: stop, length, cancelled);
+- `llmchat:worker_resident_memory_bytes` (gauge): the worker's RSS with its children's (llama.cpp engines'
+  llama-server processes), which `process_resident_memory_bytes` leaves out.
 
 Every series has a `model_name` label (the gauges: the engine's name). The worker is one process: its registry is
 its own (one per app), never the global default one.
@@ -28,6 +30,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from llmchat.worker import footprint
 from llmchat.worker.engines.base import Delta, Event, Failed, Finished, GenerationHandle
 
 # vLLM's buckets for the same histograms
@@ -57,6 +60,11 @@ class EngineLoad(Collector):
             waiting.add_metric([engine.name], engine.queue_depth)
         yield running
         yield waiting
+        rss = footprint.rss_bytes()
+        if rss is not None:
+            yield GaugeMetricFamily(
+                "llmchat:worker_resident_memory_bytes", "Resident memory of the worker and its children", value=rss
+            )
 
 
 class WorkerMetrics:

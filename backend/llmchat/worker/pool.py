@@ -26,11 +26,12 @@ from llmchat.models.loading import cuda_available, placement_for
 from llmchat.models.openvino_export import export_location, suffix
 from llmchat.models.registry import Registry
 from llmchat.models.sources import resolve_source
-from llmchat.models.specs import ModelSpec, SourceUnavailable
+from llmchat.models.specs import LLAMA_CPP, ModelSpec, SourceUnavailable
 from llmchat.models.weight_formats import WEIGHT_FORMATS
 from llmchat.worker import footprint
 from llmchat.worker.engines import engine_kind, loaders
 from llmchat.worker.engines.choice import served_weight_format
+from llmchat.worker.engines.llamacpp_process import LlamaServerMissing
 from llmchat.worker.residency import Lease, Slot, idle_too_long, over_limits, to_unload
 from llmchat.worker.settings import WorkerSettings
 
@@ -109,8 +110,11 @@ class ModelPool:
         `hf:` model that is not in the cache yet (its first use); without it, SourceUnavailable."""
         base = self.registry.base_of(spec)
         source = str(resolve_source(base, pull=pull).resolve())
-        if self.engine_kind(spec) == "openvino":  # one engine per export: the format is part of what it runs
+        kind = self.engine_kind(spec)
+        if kind == "openvino":  # one engine per export: the format is part of what it runs
             return ("openvino", source, str(spec.adapter) if spec.kind == "lora" else None, self.weight_format(spec))
+        if kind == LLAMA_CPP:  # one llama-server per .gguf file and context: its slots are sized for it
+            return (LLAMA_CPP, source, spec.context_length or base.context_length)
         placement = placement_for(base)
         return ("transformers", source, placement.device, str(placement.dtype))
 
@@ -167,8 +171,8 @@ class ModelPool:
                 raise ModelLoading(
                     f"model {spec.id!r} is still loading after {self.settings.load_timeout_s:g} s; retry shortly"
                 )
-        if isinstance(load.error, UnservableGGUF):  # no retry can help, and its message is meant for the client
-            raise UnservableGGUF(str(load.error)) from load.error  # a new one per waiter: they are on other threads
+        if isinstance(load.error, (UnservableGGUF, LlamaServerMissing)):  # its message is meant for the client
+            raise type(load.error)(str(load.error)) from load.error  # a new one per waiter: they are on other threads
         if load.error is not None:
             # the exception may tell paths and internals: it goes to the log (with its traceback), not to the client
             raise ModelLoadFailed(
@@ -196,7 +200,10 @@ class ModelPool:
             pinned = any(spec.pin and self._safe_key(spec) == key for spec in self.registry.configured())
             log.info("loaded %s in %.1f s (%s, ~%d MB)", load.spec.id, time.monotonic() - started, key[0], size >> 20)
         except Exception as exc:  # the waiters get it; the next request starts a new load
-            log.exception("loading %s failed", load.spec.id)
+            if isinstance(exc, LlamaServerMissing):  # a set-up step not taken, said in one line
+                log.warning("cannot load %s: %s", load.spec.id, exc)
+            else:
+                log.exception("loading %s failed", load.spec.id)
             if engine is not None:
                 engine.close()
             with self._lock:
@@ -216,6 +223,8 @@ class ModelPool:
         base = self.registry.base_of(spec)
         if kind == "transformers":
             return loaders.transformers_engine(base, self.settings)
+        if kind == LLAMA_CPP:
+            return loaders.llamacpp_engine(spec, base, self.settings, self.threads)
         if self._openvino_scheduler is None:
             from llmchat.worker.engines.openvino import OpenVINOScheduler
 
@@ -230,6 +239,8 @@ class ModelPool:
     def _estimate_bytes(self, spec: ModelSpec, key: tuple) -> int:
         base = self.registry.base_of(spec)
         source = resolve_source(base)
+        if key[0] == LLAMA_CPP:  # llama-server maps the file as it is
+            return footprint.weight_files_bytes(source)
         if key[0] == "openvino":  # the export when there is one, else the source (a GGUF served as it is)
             adapter = spec.adapter if spec.kind == "lora" else None
             export_format = key[3] if key[3] in WEIGHT_FORMATS else "int8"
@@ -310,7 +321,10 @@ class ModelPool:
             ):
                 log.info("not preloading %s: the limits are reached (it loads on its first request)", spec.id)
                 continue
-            self.load(spec.id, patient=True)  # at start-up an export may take minutes: no request is waiting
+            try:
+                self.load(spec.id, patient=True)  # at start-up an export may take minutes: no request is waiting
+            except LlamaServerMissing as exc:  # the worker serves the others; this one answers 503 until it is built
+                log.warning("not preloading %s: %s", spec.id, exc)
 
     # ---- state, for /v1/models and /health ----
 

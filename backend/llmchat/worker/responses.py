@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
+from llmchat.models.specs import LLAMA_CPP
 from llmchat.worker import footprint
 from llmchat.worker.engines.base import Delta, Failed, Finished, GenerationHandle, PromptScored, TokenLogprob
 from llmchat.worker.logprob_format import chat_logprobs, completion_logprobs
@@ -196,7 +197,13 @@ def health(pool) -> dict:
                 "queue_depth": slot.engine.queue_depth,
                 "active": slot.engine.active_count,
                 "stats": vars(slot.engine.stats).copy(),
+                **({"llama_server": _llama_server(slot.engine)} if slot.engine.kind == LLAMA_CPP else {}),
             }
             for slot in slots
         ],
     }
+
+
+def _llama_server(engine) -> dict:
+    """The child process of a llama.cpp engine: where it listens and what it holds (in the worker's rss_bytes too)."""
+    return {"pid": engine.server.pid, "url": engine.server.url, "rss_bytes": engine.server.rss_bytes()}

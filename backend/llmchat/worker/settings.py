@@ -35,6 +35,9 @@ class WorkerSettings(BaseModel):
     max_prefill_tokens_per_step: int = Field(2048, ge=1)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)  # larger request bodies: 413
     max_tokenize_backlog_chars: int = Field(8_000_000, ge=1)  # text waiting for the tokenizer; beyond it: 503
+    # the llama-server binary of models on `engine: llama.cpp`; None: $LLMCHAT_LLAMA_SERVER, else the one
+    # `make llama-server` builds (var/llama.cpp/bin/), else llama-server on PATH (engines/llamacpp_process.py)
+    llama_server: str | None = None
     api_key: str | None = None  # when set, every route but /health needs `Authorization: Bearer`
 
     @classmethod

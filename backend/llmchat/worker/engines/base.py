@@ -7,12 +7,13 @@ thread. A request that asks for logprobs gets them on its events: the prompt's (
 before any Delta, each generated token's on the Delta that carries its text (or on a last empty Delta). `handle.cancel()` makes the request leave at the next step.
 
     name: str                 the first model id it was loaded for (logs, /health)
-    kind: str                 "transformers" | "openvino"
+    kind: str                 "transformers" | "openvino" | "llama.cpp"
     device_type: str          "cpu" | "cuda"
     tokenizer, encode_lock    the HF tokenizer and the lock that guards it
     context_length: int
     adapters: set[str]        runtime LoRA adapters loaded on it (transformers only)
-    can_score: bool           whether it answers requests with logprobs / echo (not OpenVINO on a .gguf read directly)
+    can_score: bool           whether it answers requests with logprobs / echo (not OpenVINO on a .gguf read
+                              directly, not llama.cpp)
     stats: EngineStats
     queue_depth, active_count
     submit(request, sink, handle=None) -> GenerationHandle     raises QueueFull (a given handle is used: the

@@ -1,11 +1,12 @@
 """Which engine serves a model: the entry's `engine`, else the worker's, where `auto` means transformers on CUDA
-(bf16, exact PEFT adapters) and OpenVINO on CPU (int8/int4, 3-8x faster there); and what weights that engine runs."""
+(bf16, exact PEFT adapters) and OpenVINO on CPU (int8/int4, 3-8x faster there); `llama.cpp` (an entry's choice, for
+a GGUF source) is llama.cpp's llama-server on the file as it is. And what weights that engine runs."""
 
 from __future__ import annotations
 
 from llmchat.models.loading import placement_for
 from llmchat.models.sources import resolve_source
-from llmchat.models.specs import ModelSpec
+from llmchat.models.specs import LLAMA_CPP, ModelSpec
 
 
 def engine_kind(spec: ModelSpec, worker_default: str) -> str:
@@ -26,6 +27,8 @@ def served_weight_format(spec: ModelSpec, base: ModelSpec, kind: str, worker_def
         return str(placement_for(base).dtype).removeprefix("torch.")
     try:
         source = resolve_source(base)
+        if kind == LLAMA_CPP:
+            return read_gguf_info(source).weight_format
         info = read_gguf_info(source) if source.suffix == ".gguf" else None
         if info is not None and spec.kind != "lora" and info.openvino_builds:
             return info.weight_format if info.openvino_refusal() is None else f"{info.weight_format} -> Q8_0"

@@ -1,7 +1,8 @@
-"""Build an engine for a model entry: the transformers engine on the loaded weights, or the OpenVINO engine on what
+"""Build an engine for a model entry: the transformers engine on the loaded weights, the OpenVINO engine on what
 OpenVINO reads fastest — a .gguf of an architecture GenAI's GGUF reader builds as it is (or its Q8_0 rewrite when
 GenAI cannot read its weight types), else the (cached) export of the entry's weights in its weight format (a GGUF
-of another architecture is converted for it tensor by tensor), with the LoRA adapter merged in for a lora entry."""
+of another architecture is converted for it tensor by tensor), with the LoRA adapter merged in for a lora entry —
+or the llama.cpp engine: a llama-server child on the .gguf as it is."""
 
 from __future__ import annotations
 
@@ -70,15 +71,39 @@ def openvino_engine(
     )
 
 
+def llamacpp_engine(spec: ModelSpec, base: ModelSpec, settings: WorkerSettings, threads: int):
+    """A llama-server child on the entry's .gguf (raises LlamaServerMissing when there is no binary to run)."""
+    from llmchat.worker.engines.llamacpp import LlamaCppEngine
+    from llmchat.worker.engines.llamacpp_process import LlamaServer, find_llama_server
+
+    if spec.kind == "lora":
+        raise ValueError(f"model {spec.id!r}: the llama.cpp engine serves a .gguf as it is, without LoRA adapters")
+    binary = find_llama_server(settings.llama_server)
+    source = resolve_source(base)
+    if source.suffix != ".gguf":
+        raise ValueError(f"model {spec.id!r}: the llama.cpp engine serves .gguf files, not {source}")
+    tokenizer, context, _eos_ids = _gguf_tokenizer(source)
+    context = spec.context_length or base.context_length or context
+    server = LlamaServer(binary, source, parallel=settings.max_batch_size, context_length=context, threads=threads)
+    log.info("%s: llama-server (pid %d, %s) reads %s", spec.id, server.pid, server.url, source)
+    return LlamaCppEngine(
+        spec.id, server, tokenizer, context, max_batch_size=settings.max_batch_size, max_queue=settings.max_queue
+    )
+
+
 def _gguf_model(source: Path, cache_dir: Path) -> tuple[Path, object, int, frozenset[int]]:
-    """(the file OpenVINO reads, the HF tokenizer, the context length, EOS ids) of a GGUF served without export:
-    the tokenizer, chat template, context length and EOS come from the file's metadata."""
-    model_path = readable_gguf(source, cache_dir)
+    """(the file OpenVINO reads, the HF tokenizer, the context length, EOS ids) of a GGUF served without export."""
+    return (readable_gguf(source, cache_dir), *_gguf_tokenizer(source))
+
+
+def _gguf_tokenizer(source: Path) -> tuple[object, int, frozenset[int]]:
+    """(the HF tokenizer, the context length, EOS ids) of a GGUF: the tokenizer, chat template, context length and
+    EOS come from the file's metadata."""
     info = read_gguf_info(source)
     tokenizer = load_tokenizer(source)
     tokenizer.model_max_length = info.context_length or 2048  # the GGUF tokenizer reports ~1e30
     ids = {tokenizer.eos_token_id, info.eos_token_id}
-    return model_path, tokenizer, info.context_length or 2048, frozenset(i for i in ids if i is not None)
+    return tokenizer, info.context_length or 2048, frozenset(i for i in ids if i is not None)
 
 
 def _config_context_length(folder: Path) -> int:
