@@ -39,11 +39,27 @@ export function helpers(page, base) {
     for (const [key, value] of Object.entries(values)) {
       const labels = { temperature: 'Temperature value', top_p: 'Top p value' }
       const field = labels[key] ? page.locator(`[aria-label="${labels[key]}"]`) : page.locator(`#set-${key}`)
-      await field.fill(String(value))
-      await field.press('Tab')
+      // Typed again if the field shows another value once it has settled: a field the drawer re-rendered between
+      // the typing and the Tab keeps the old value (seen once in CI: max tokens stayed 4 where 1 was typed).
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        await field.fill(String(value))
+        await field.press('Tab')
+        if (await shows(field, value)) break
+      }
+      assert(await shows(field, value), `settings: ${key} shows ${value}`)
     }
     await page.keyboard.press('Escape')
     await page.locator('[data-testid="settings"]').waitFor({ state: 'detached' })
+  }
+
+  /** Whether `field` shows `value` (polled for up to a second: the drawer applies a change on blur). */
+  async function shows(field, value) {
+    for (let i = 0; i < 10; i += 1) {
+      const shown = await field.inputValue()
+      if (typeof value === 'number' ? Number(shown) === value : shown === String(value)) return true
+      await page.waitForTimeout(100)
+    }
+    return false
   }
 
   async function resetSettings() {
