@@ -14,14 +14,18 @@ from llmchat.store.replies import ReplyStore
 OWNER = "ip:10.0.0.1"
 
 
+STALE_AFTER_S = 2.0
+
+
 @pytest.fixture
 def jobs(database):
-    return JobStore(database, stale_after_s=0.5, kept_s=600)
+    # 2 s: the first check that a fresh job is alive comes after two conversation reads, over 0.5 s once on CI
+    return JobStore(database, stale_after_s=STALE_AFTER_S, kept_s=600)
 
 
 @pytest.fixture
 def replies(database):
-    return ReplyStore(database, stale_after_s=0.5, kept_s=600)
+    return ReplyStore(database, stale_after_s=STALE_AFTER_S, kept_s=600)
 
 
 def streaming_reply(store: ChatStore, replies: ReplyStore):
@@ -78,7 +82,7 @@ def test_a_silent_job_is_interrupted_once_and_the_list_stops_saying_answering(st
     assert store.list_conversations(OWNER)[0].answering and store.get_conversation(OWNER, conversation.id).answering
     assert not jobs.is_dead(jobs.latest(reply.id))
     assert jobs.interrupt(job, [("done", "{}")]) is False  # alive: nothing happens
-    time.sleep(0.6)
+    time.sleep(STALE_AFTER_S + 0.1)
     assert jobs.is_dead(jobs.latest(reply.id))
     winners = []
     threads = [threading.Thread(target=lambda: winners.append(jobs.interrupt(job, [("done", "{}")]))) for _ in range(4)]
