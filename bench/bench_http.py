@@ -60,11 +60,11 @@ def single_stream(url: str, model: str, prompt: str, tokens: int, **fields) -> d
     return {"ttft": first, "decode_tok_s": (made - 1) / max(total - first, 1e-9), "tokens": made}
 
 
-def concurrent(url: str, model: str, prompts: list[str], tokens: int) -> dict:
+def concurrent(url: str, model: str, prompts: list[str], tokens: int, **fields) -> dict:
     """All prompts at once, one stream each: total tok/s over the wall time."""
     started = time.perf_counter()
     with ThreadPoolExecutor(len(prompts)) as pool:
-        results = list(pool.map(lambda prompt: single_stream(url, model, prompt, tokens), prompts))
+        results = list(pool.map(lambda prompt: single_stream(url, model, prompt, tokens, **fields), prompts))
     elapsed = time.perf_counter() - started
     return {
         "tok_s": sum(r["tokens"] for r in results) / elapsed,

@@ -7,12 +7,15 @@ Run:  make bench-real   (or .venv/bin/python bench/real_shapes.py --shape 1b [--
 vocabulary of 49152, tied embeddings), `3b` one of 3.2B (hidden 3072, 28 layers, 24/8 heads), `tiny` a 3M one that
 only proves the script works. Random weights in bf16, made once under --work (default bench/results/work/), with
 pure Q4_0 and Q8_0 GGUFs (backend/llmchat/models/gguf_writer.py). Each OpenVINO export is made first by `llmchat models
-export` under /usr/bin/time -v (its peak memory), then each engine runs alone, one process at a time: one stream of
-128 tokens after a 508-token prompt (EOS ignored; decode tok/s and time to first token, best of --repeats), 8
-concurrent streams of ~50-token prompts and 64 tokens each (total tok/s), and the server's peak RSS (with its children's:
+export` under /usr/bin/time -v (its peak memory). Then every server is started and held up at once (an idle one uses
+no CPU) and measured in --rounds interleaved rounds: one stream of 128 tokens after a 508-token prompt on each in turn
+(EOS ignored; decode tok/s and time to first token), then 8 concurrent streams of ~50-token prompts and 64 tokens
+each on each in turn (total tok/s), the order reversed every other round. Rows are medians over the rounds; ratios
+are the medians of ratios taken inside one round, since this host drifts by up to 30 % over minutes and passes run
+one after another compared the drift as much as the engines. Peak RSS is each server's own (with its children's:
 the worker's llama.cpp engine runs llama-server as one). The worker on `engine: llama.cpp` serves the same Q4_0 GGUF
-through the same llama-server binary as the bare llama-server rows, with the same slots. Results go to
-bench/results/ as JSON and a markdown table. Run it on a quiet machine: the ratios of one run compare.
+through the same llama-server binary as the bare llama-server rows, with the same slots. HF `generate` runs last,
+alone (it needs the memory the servers hold). Results go to bench/results/ as JSON and a markdown table.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ import argparse
 import json
 import sys
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
@@ -55,17 +61,65 @@ def exact_prompt(folder: Path, tokens: int) -> str:
     return tokenizer.decode(ids)
 
 
-def measure_server(url: str, model: str, pid: int, prompt: str, args) -> dict:
-    """One stream (best of repeats, each prompt new to any prefix cache), then 8 streams, then the peak RSS."""
-    single_stream(url, model, "warm up", 4)
-    runs = [single_stream(url, model, f"Run {i}. {prompt}", args.tokens) for i in range(args.repeats)]
-    streams = [concurrent(url, model, batch_prompts(STREAMS), args.stream_tokens) for _ in range(args.repeats)]
-    return {
-        "single_tok_s": max(run["decode_tok_s"] for run in runs),
-        "ttft_s": min(run["ttft"] for run in runs),
-        "streams_tok_s": max(run["tok_s"] for run in streams),
-        "peak_rss_mb": peak_rss_with_children_mb(pid),
+@dataclass
+class Served:
+    """One running server under measurement and what each round measured of it."""
+
+    url: str
+    model: str
+    pid: int
+    extra: dict = field(default_factory=dict)  # the export's cost, for a worker row
+    request: dict = field(default_factory=dict)  # fields every request to it carries
+    singles: list[dict] = field(default_factory=list)
+    streams: list[dict] = field(default_factory=list)
+
+
+def interleaved(servers: dict[str, Served], prompt: str, args) -> None:
+    """Every server held up at once (idle ones use no CPU), then `--rounds` rounds: one stream on each in turn, then
+    8 streams on each in turn, in the listed order on even rounds and reversed on odd ones (so that a drift within a
+    round favours no position). The host drifts by up to 30 % over minutes; a ratio taken inside one round compares
+    two engines under the same drift, where whole passes one after the other did not."""
+    for served in servers.values():
+        single_stream(served.url, served.model, "warm up", 4, **served.request)
+    for round_ in range(args.rounds):
+        order = list(servers.values()) if round_ % 2 == 0 else list(reversed(servers.values()))
+        for served in order:
+            # each prompt new to any prefix cache
+            run = single_stream(served.url, served.model, f"Run {round_}. {prompt}", args.tokens, **served.request)
+            served.singles.append(run)
+        for served in order:
+            prompts = batch_prompts(STREAMS)
+            served.streams.append(concurrent(served.url, served.model, prompts, args.stream_tokens, **served.request))
+        speeds = ", ".join(f"{label}: {s.singles[-1]['decode_tok_s']:.1f}" for label, s in servers.items())
+        print(f"round {round_ + 1}/{args.rounds}, one stream tok/s: {speeds}", flush=True)
+
+
+def summary(served: Served, base: Served | None) -> dict:
+    """Medians over the rounds, and the medians of the same-round ratios against `base` (llama.cpp Q4_0)."""
+    row = {
+        "single_tok_s": median(r["decode_tok_s"] for r in served.singles),
+        "ttft_s": median(r["ttft"] for r in served.singles),
+        "streams_tok_s": median(r["tok_s"] for r in served.streams),
+        "peak_rss_mb": peak_rss_with_children_mb(served.pid),
+        "rounds": {
+            "single_tok_s": [r["decode_tok_s"] for r in served.singles],
+            "ttft_s": [r["ttft"] for r in served.singles],
+            "streams_tok_s": [r["tok_s"] for r in served.streams],
+        },
+        **served.extra,
     }
+    if base is not None:
+        pairs = {
+            "single_tok_s": zip(served.singles, base.singles),
+            "ttft_s": zip(served.singles, base.singles),
+            "streams_tok_s": zip(served.streams, base.streams),
+        }
+        keys = {"single_tok_s": "decode_tok_s", "ttft_s": "ttft", "streams_tok_s": "tok_s"}
+        row["ratios"] = {
+            name: median(mine[keys[name]] / theirs[keys[name]] for mine, theirs in pair) for name, pair in pairs.items()
+        }
+        row["ratios"]["peak_rss_mb"] = row["peak_rss_mb"] / peak_rss_with_children_mb(base.pid)
+    return row
 
 
 def peak_rss_with_children_mb(pid: int) -> float:
@@ -76,19 +130,19 @@ def peak_rss_with_children_mb(pid: int) -> float:
     return worker_memory_mb(pid)[1] + sum(worker_memory_mb(child.pid)[1] for child in children)
 
 
-def measure_worker(work: Path, name: str, entry: dict, prompt: str, args, env: dict | None = None) -> dict:
-    """The llmchat worker serving one entry (its export made and measured first, when it has one)."""
+def serve_worker(stack: ExitStack, work: Path, name: str, entry: dict, args, env: dict | None = None) -> Served:
+    """The llmchat worker serving one entry, its export made and measured first (when it has one)."""
     config = write_config(work / f"{name}.yaml", [{"id": name, "kind": "base", **entry}], args.threads)
     fresh = entry.get("weight_format") and not _export_exists(Path(entry["source"]), entry["weight_format"])
     # an export left by an earlier run is reused: timing `models export` then would only time finding it
     export = measured_export(config, name, work / "models") if fresh else None
-    with start_worker(config, models_dir=work / "models", timeout=1800, env=env) as worker:
-        result = measure_server(worker.url, name, worker.process.pid, prompt, args)
+    worker = stack.enter_context(start_worker(config, models_dir=work / "models", timeout=1800, env=env))
+    extra = {}
     if export:
-        result |= {"export_s": export.seconds, "export_peak_rss_mb": export.peak_rss_mb}
+        extra = {"export_s": export.seconds, "export_peak_rss_mb": export.peak_rss_mb}
     elif entry.get("weight_format"):
-        result["export_reused"] = True
-    return result
+        extra = {"export_reused": True}
+    return Served(worker.url, name, worker.process.pid, extra)
 
 
 def _export_exists(source: Path, weight_format: str) -> bool:
@@ -97,9 +151,9 @@ def _export_exists(source: Path, weight_format: str) -> bool:
     return (source.parent / f"{source.name}{suffix(weight_format)}" / "openvino_model.xml").is_file()
 
 
-def measure_llama_cpp(llama, gguf: Path, prompt: str, args) -> dict:
-    with serve_gguf(llama, gguf, args.threads, SLOT_CONTEXT, STREAMS) as (url, process):
-        return measure_server(url, "model", process.pid, prompt, args)
+def serve_llama_cpp(stack: ExitStack, llama, gguf: Path, args, request: dict | None = None) -> Served:
+    url, process = stack.enter_context(serve_gguf(llama, gguf, args.threads, SLOT_CONTEXT, STREAMS))
+    return Served(url, "model", process.pid, request=request or {})
 
 
 def measure_hf_generate(folder: Path, prompt: str, args) -> dict:
@@ -123,40 +177,52 @@ def run(args) -> dict:
     folder = build_shape(args.shape, work / f"llama-{args.shape}")
     ggufs = write_ggufs(folder, QUANTS)
     prompt = exact_prompt(folder, PROMPT_TOKENS)
-    rows: dict[str, dict] = {}
+    llama = find_llama_cpp(args.llama_server, args.llama_cpp_python)
+    base_label = f"llama.cpp Q4_0 ({llama.kind if llama else 'not measured'})"
     workers = {  # label: (model id, models.yaml entry)
         "llmchat worker, OpenVINO int4 sym export": ("int4", {"source": str(folder), "weight_format": "int4"}),
         "llmchat worker, OpenVINO int8 export": ("int8", {"source": str(folder), "weight_format": "int8"}),
         **{f"llmchat worker, GGUF {q} read directly": (f"gguf-{q.lower()}", {"source": str(ggufs[q])}) for q in QUANTS},
     }
-    for label, (model_id, entry) in workers.items():
-        print(f"measuring {label} ...", flush=True)
-        rows[label] = measure_worker(work, model_id, entry, prompt, args)
-    llama = find_llama_cpp(args.llama_server, args.llama_cpp_python)
-    for quant in QUANTS:
-        label = f"llama.cpp {quant} ({llama.kind if llama else 'not measured'})"
-        print(f"measuring {label} ...", flush=True)
-        rows[label] = measure_llama_cpp(llama, ggufs[quant], prompt, args) if llama else {}
-    label = "llmchat worker, engine llama.cpp, GGUF Q4_0"
-    if llama and llama.kind == "llama-server":  # the same binary, as the worker would find it
-        print(f"measuring {label} ...", flush=True)
-        entry = {"source": str(ggufs["Q4_0"]), "engine": "llama.cpp", "context_length": SLOT_CONTEXT}
-        rows[label] = measure_worker(
-            work, "llamacpp-q4_0", entry, prompt, args, {"LLMCHAT_LLAMA_SERVER": llama.program}
-        )
-    else:
-        rows[label] = {}
+    servers: dict[str, Served] = {}
+    with ExitStack() as stack:
+        for label, (model_id, entry) in workers.items():
+            print(f"starting {label} ...", flush=True)
+            servers[label] = serve_worker(stack, work, model_id, entry, args)
+        if llama:
+            for quant in QUANTS:
+                print(f"starting llama.cpp {quant} ...", flush=True)
+                servers[f"llama.cpp {quant} ({llama.kind})"] = serve_llama_cpp(stack, llama, ggufs[quant], args)
+            # what the worker's llama.cpp engine asks for a greedy reply (the same argmax, without llama-server's
+            # default top_k 40 over the vocabulary): the engine's speed with the worker's share taken out
+            label = f"llama.cpp Q4_0 ({llama.kind}), asked with top_k 1"
+            servers[label] = serve_llama_cpp(stack, llama, ggufs["Q4_0"], args, {"top_k": 1})
+        engine_label = "llmchat worker, engine llama.cpp, GGUF Q4_0"
+        if llama and llama.kind == "llama-server":  # the same binary, as the worker would find it
+            print(f"starting {engine_label} ...", flush=True)
+            entry = {"source": str(ggufs["Q4_0"]), "engine": "llama.cpp", "context_length": SLOT_CONTEXT}
+            env = {"LLMCHAT_LLAMA_SERVER": llama.program}
+            servers[engine_label] = serve_worker(stack, work, "llamacpp-q4_0", entry, args, env)
+        interleaved(servers, prompt, args)
+        base = servers.get(base_label)
+        rows = {label: summary(served, base) for label, served in servers.items()}
+    for label in (base_label, engine_label):
+        rows.setdefault(label, {})
     print("measuring HF generate float32 ...", flush=True)
     rows["HF transformers `generate`, float32"] = measure_hf_generate(folder, prompt, args)
-    return {"shape": args.shape, "threads": args.threads, "context": CONTEXT, "rows": rows}
+    if base is not None:
+        hf = rows["HF transformers `generate`, float32"]
+        # not interleaved (it needs the memory the servers hold): a ratio across passes, to be read loosely
+        hf["ratios"] = {"single_tok_s": hf["single_tok_s"] / rows[base_label]["single_tok_s"]}
+    return {"shape": args.shape, "threads": args.threads, "context": CONTEXT, "rounds": args.rounds, "rows": rows}
 
 
 def table(results: dict) -> str:
     """Markdown: every row's numbers and its ratios against llama.cpp Q4_0, with the issue's targets checked."""
     rows = results["rows"]
-    base = next((row for label, row in rows.items() if label.startswith("llama.cpp Q4_0") and row), None)
     lines = [
-        f"Shape {results['shape']}, {results['threads']} threads. Ratios against llama.cpp Q4_0 of the same run; "
+        f"Shape {results['shape']}, {results['threads']} threads, {results['rounds']} interleaved rounds: medians, "
+        "and the medians of the same-round ratios against llama.cpp Q4_0; "
         f"targets: one stream >= {TARGETS['single']}x, first token <= {TARGETS['ttft']}x, "
         f"{STREAMS} streams >= {TARGETS['streams']}x, peak RSS <= {TARGETS['rss']}x.",
         "",
@@ -172,7 +238,7 @@ def table(results: dict) -> str:
         export = "reused" if row.get("export_reused") else export
         lines.append(
             f"| {label} | {row['single_tok_s']:.1f} | {row['ttft_s']:.2f} | {_number(row.get('streams_tok_s'))} "
-            f"| {row['peak_rss_mb']:.0f} | {export} | {_ratios(row, base)} |"
+            f"| {row['peak_rss_mb']:.0f} | {export} | {_ratios(row)} |"
         )
     return "\n".join(lines)
 
@@ -181,8 +247,10 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def _ratios(row: dict, base: dict | None) -> str:
-    if base is None:
+def _ratios(row: dict) -> str:
+    """The same-round ratios against llama.cpp Q4_0 (medians over the rounds), each checked against its target."""
+    ratios = row.get("ratios")
+    if ratios is None:
         return "no llama.cpp to compare"
     checks = [
         ("single_tok_s", lambda r: r >= TARGETS["single"]),
@@ -190,14 +258,10 @@ def _ratios(row: dict, base: dict | None) -> str:
         ("streams_tok_s", lambda r: r >= TARGETS["streams"]),
         ("peak_rss_mb", lambda r: r <= TARGETS["rss"]),
     ]
-    parts = []
-    for key, meets in checks:
-        if row.get(key) is None:
-            parts.append("-")
-            continue
-        ratio = row[key] / base[key]
-        parts.append(f"{ratio:.2f}{' ✓' if meets(ratio) else ' ✗'}")
-    return " / ".join(parts)
+    return " / ".join(
+        "-" if ratios.get(key) is None else f"{ratios[key]:.2f}{' ✓' if meets(ratios[key]) else ' ✗'}"
+        for key, meets in checks
+    )
 
 
 def main() -> int:
@@ -206,7 +270,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tokens", type=int, default=128, help="tokens of the single stream")
     parser.add_argument("--stream-tokens", type=int, default=64, help="tokens of each concurrent stream")
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds over all the servers")
     parser.add_argument("--llama-server", default=None, help="llama.cpp's llama-server binary (default: on PATH)")
     parser.add_argument("--llama-cpp-python", default=None, help="python of a venv with llama-cpp-python[server]")
     parser.add_argument("--work", default=str(PROJECT_ROOT / "bench" / "results" / "work"))

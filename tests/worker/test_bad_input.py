@@ -8,12 +8,6 @@ import pytest
 TIMEOUT = 60
 
 
-@pytest.fixture(scope="module")
-def client(worker):
-    with httpx.Client(base_url=worker.url, timeout=TIMEOUT) as client:
-        yield client
-
-
 def post_raw(client, path: str, raw: str) -> httpx.Response:
     return client.post(path, content=raw.encode(), headers={"content-type": "application/json"})
 

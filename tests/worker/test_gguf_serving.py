@@ -42,12 +42,6 @@ def worker(files):
         yield running
 
 
-@pytest.fixture(scope="module")
-def client(worker):
-    with httpx.Client(base_url=worker.url, timeout=120) as client:
-        yield client
-
-
 def chat(client, model: str, max_tokens: int = 12) -> dict:
     body = {"model": model, "messages": MESSAGES, "max_tokens": max_tokens, "temperature": 0, "ignore_eos": True}
     response = client.post("/v1/chat/completions", json=body)

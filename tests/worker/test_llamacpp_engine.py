@@ -57,12 +57,6 @@ def worker(files):
         yield running
 
 
-@pytest.fixture(scope="module")
-def client(worker):
-    with httpx.Client(base_url=worker.url, timeout=120) as client:
-        yield client
-
-
 def chat(client, model: str = "tiny-lc", **fields) -> dict:
     body = {"model": model, "messages": MESSAGES, "temperature": 0, **fields}
     response = client.post("/v1/chat/completions", json=body)

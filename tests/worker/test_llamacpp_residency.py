@@ -119,10 +119,19 @@ def test_without_the_binary_the_model_is_listed_and_answers_503(tmp_path, gguf):
     assert any(line.startswith("tiny-lc ") and "llama.cpp" in line for line in listing.stdout.splitlines())
 
 
-def test_llama_cpp_needs_a_gguf_source(tmp_path, tiny_model_path):
-    entries = [{"id": "hf-on-lc", "kind": "chat", "source": str(tiny_model_path), "engine": "llama.cpp"}]
+def test_a_lora_entry_cannot_ask_for_llama_cpp(tmp_path, tiny_model_path, tiny_lora_paths):
+    entries = [
+        {"id": "tiny-base", "kind": "base", "source": str(tiny_model_path)},
+        {
+            "id": "lora-on-lc",
+            "kind": "lora",
+            "base": "tiny-base",
+            "adapter": str(tiny_lora_paths[0]),
+            "engine": "llama.cpp",
+        },
+    ]
     config = write_models_yaml(tmp_path / "models.yaml", entries)
-    with pytest.raises(ConfigError, match=r"hf-on-lc.*field 'engine': llama\.cpp serves GGUF files only"):
+    with pytest.raises(ConfigError, match=r"lora-on-lc.*field 'engine': llama\.cpp takes no LoRA adapters"):
         read_config(config, tmp_path)
 
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 
 from tests.support.tiny_model import EOS, IM_END, IM_START
 from tests.worker.test_server_api import stream_events
 
-TIMEOUT = 60
 SPECIAL = {EOS, IM_START, IM_END}
 TEXT = "The quick brown fox jumps over the lazy dog. Paris is the capital of France."
 # how far the worker's logprobs may be from fp32 transformers on the same tokens. The transformers engine runs the
@@ -22,12 +20,6 @@ TEXT = "The quick brown fox jumps over the lazy dog. Paris is the capital of Fra
 # percentile, with no drift along the text; so each token within 0.4 and the mean within 0.12.
 TOLERANCE = {"transformers": 1e-3, "openvino": 0.4}
 MEAN_TOLERANCE = {"transformers": 1e-4, "openvino": 0.12}
-
-
-@pytest.fixture(scope="module")
-def client(worker):
-    with httpx.Client(base_url=worker.url, timeout=TIMEOUT) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -65,7 +65,7 @@ def test_size_estimates_from_weight_files(tmp_path):
     assert footprint.transformers_bytes(folder, "float32") == 2000  # bf16 on disk, float32 in memory
     assert footprint.transformers_bytes(folder, "bfloat16") == 1000
     export = tmp_path / "hf.openvino-int8"
-    assert footprint.openvino_bytes(export, folder) == 1000  # no export yet: the source stands in
+    assert footprint.converted_bytes(export, folder) == 1000  # no export yet: the source stands in
     export.mkdir()
     (export / "openvino_model.bin").write_bytes(b"\0" * 300)
-    assert footprint.openvino_bytes(export, folder) == 300
+    assert footprint.converted_bytes(export, folder) == 300

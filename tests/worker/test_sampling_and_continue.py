@@ -5,18 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
-import pytest
-
 from tests.worker.helpers import same_reply
-
-TIMEOUT = 60
-
-
-@pytest.fixture(scope="module")
-def client(worker):
-    with httpx.Client(base_url=worker.url, timeout=TIMEOUT) as client:
-        yield client
 
 
 def sampled(client, seed: int | None, prompt: str = "The quick brown fox", **fields) -> str:

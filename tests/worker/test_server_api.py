@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
-
-TIMEOUT = 60
-
-
-@pytest.fixture(scope="module")
-def client(worker):
-    with httpx.Client(base_url=worker.url, timeout=TIMEOUT) as client:
-        yield client
 
 
 def complete(client, **fields) -> dict:

@@ -21,12 +21,6 @@ TIMEOUT = 60
 PROMPTS = ["Hello there", "The quick brown fox", "one two three four five six", "Paris is", "### Instruction:\n"]
 
 
-@pytest.fixture(scope="module")
-def client(worker):
-    with httpx.Client(base_url=worker.url, timeout=TIMEOUT) as client:
-        yield client
-
-
 def greedy_text(url: str, model: str, prompt: str, max_tokens: int = 48) -> str:
     body = {"model": model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "ignore_eos": True}
     response = httpx.post(f"{url}/v1/completions", json=body, timeout=TIMEOUT)

@@ -12,6 +12,7 @@ from llmchat.api.errors import register_error_handlers
 from llmchat.api.jobs import ReplyJobs
 from llmchat.api.limits import ApiLimits
 from llmchat.api.metrics import install_metrics
+from llmchat.api.model_errors import register_model_error_handler
 from llmchat.api.reply_stream import ReplyFollower
 from llmchat.api.routes import (
     account,
@@ -116,6 +117,7 @@ def create_app(config: AppConfig | None = None, model_client: ModelClient | None
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    register_model_error_handler(app)
     install_frontend(app, config.frontend_path())
     return app
 

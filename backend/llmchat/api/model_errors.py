@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmchat.api.errors import ApiError, error_body
+from flask import Flask
+
+from llmchat.api.errors import ApiError, api_error_response, error_body
 from llmchat.modelclient import WorkerRejected, WorkerUnavailable
 from llmchat.store import NotFound
 
@@ -44,6 +46,14 @@ def api_error(exc: BaseException, extra: dict[str, Any] | None = None) -> ApiErr
     else:
         headers = {"Retry-After": RETRY_AFTER_S} if status == 503 else {}
     return ApiError(status, code, message, headers=headers, extra=extra)
+
+
+def register_model_error_handler(app: Flask) -> None:
+    """A model server's failure that a route lets through is answered with the API's error for it, so a route that
+    asks a model server (catalog, cards, load/unload, /v1) needs no try/except of its own. Streamed answers, whose
+    headers are already sent, turn failures into `error` events instead (error_event)."""
+    for kind in WORKER_ERRORS:
+        app.register_error_handler(kind, lambda exc: api_error_response(api_error(exc)))
 
 
 def error_event(exc: BaseException) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import yaml
 from pydantic import ValidationError
 
 from llmchat.generation import SamplingDefaults
-from llmchat.models.hub import HubRef
 from llmchat.models.ollama import OllamaRef, find_model
 from llmchat.models.ollama import context_length as ollama_context_length
 from llmchat.models.ollama import default_params as ollama_default_params
@@ -116,8 +115,8 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
     if not isinstance(entry.get("pin", False), bool):
         raise _fail(path, where, "pin", f"must be true or false, got {entry['pin']!r}")
     source, base, adapter = _parse_weights(path, where, entry, kind)
-    if engine == LLAMA_CPP and not is_gguf_source(source):
-        raise _fail(path, where, "engine", f"llama.cpp serves GGUF files only: {LLAMA_CPP_SOURCES}")
+    if engine == LLAMA_CPP and kind == "lora":
+        raise _fail(path, where, "engine", "llama.cpp takes no LoRA adapters (a merged run's folder serves on it)")
 
     def fail(field: str, problem: str) -> ConfigError:
         return _fail(path, where, field, problem)
@@ -139,19 +138,6 @@ def _parse_entry(path: Path, index: int, entry: Any, models_dir: Path) -> ModelS
         pin=entry.get("pin", False),
         models_dir=models_dir,
     )
-
-
-LLAMA_CPP_SOURCES = "the source must be a .gguf file, hf:ORG/NAME:FILE.gguf or ollama:NAME[:TAG]"
-
-
-def is_gguf_source(source: str | None) -> bool:
-    """Whether a source names a .gguf file (an Ollama model always is one); a lora entry has no source."""
-    if source is None:
-        return False
-    parsed = parse_source(source)
-    if isinstance(parsed, HubRef):
-        return bool(parsed.filename)
-    return isinstance(parsed, OllamaRef) or (isinstance(parsed, Path) and parsed.suffix == ".gguf")
 
 
 def _default_style(kind: str) -> str:

@@ -18,7 +18,9 @@ OPENVINO_VECTOR_TYPES = OPENVINO_WEIGHT_TYPES | {"F32"}
 
 
 class UnservableGGUF(ValueError):
-    """A GGUF the OpenVINO engine can neither read nor convert; the message says why and what to do."""
+    """A model no engine here can be given: a GGUF the OpenVINO engine can neither read nor convert, or an HF folder
+    llama.cpp's converter refuses (llamacpp_gguf.py); the message says why and what to do. The worker answers 400
+    model_not_servable with it."""
 
 
 @dataclass(frozen=True)

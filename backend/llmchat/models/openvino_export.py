@@ -50,16 +50,18 @@ def suffix(weight_format: str) -> str:
     return f".openvino-{weight_format}"
 
 
-def export_location(source: Path, adapter: Path | None, cache_dir: Path, name_suffix: str) -> Path:
+def export_location(
+    source: Path, adapter: Path | None, cache_dir: Path, name_suffix: str, cache_subdir: str = "openvino"
+) -> Path:
     """Where what is made from `source` (+ `adapter`, merged) lives: `<name><name_suffix>` beside it, or in the
-    cache when its folder cannot be written."""
+    cache (`cache_dir/cache_subdir/`) when its folder cannot be written."""
     origin = adapter or source
     beside = origin.parent / f"{origin.stem if origin.suffix == '.gguf' else origin.name}{name_suffix}"
     # never write into a package, nor into the Hugging Face cache (its tools manage every folder in it)
     if os.access(origin.parent, os.W_OK) and "site-packages" not in origin.parts and not _in_hf_cache(origin):
         return beside
     digest = hashlib.sha256(f"{source.resolve()}|{adapter.resolve() if adapter else ''}".encode()).hexdigest()[:16]
-    return cache_dir / "openvino" / f"{origin.name}-{digest}{name_suffix}"
+    return cache_dir / cache_subdir / f"{origin.name}-{digest}{name_suffix}"
 
 
 def _in_hf_cache(path: Path) -> bool:
@@ -82,20 +84,21 @@ def export_format(source: Path, wanted: str) -> str:
     return resolve_weight_format(wanted, source_parameters(source) if wanted == "auto" else 0)
 
 
+def source_files(path: Path) -> list[list[Any]]:
+    """[name, size, mtime] of a weight file, or of the files of a folder whose change means a conversion is stale."""
+    if path.is_file():
+        return [[path.name, path.stat().st_size, path.stat().st_mtime_ns]]
+    found = sorted({file for pattern in WEIGHT_FILES for file in path.glob(pattern)})
+    return [[file.name, file.stat().st_size, file.stat().st_mtime_ns] for file in found]
+
+
 def fingerprint(source: Path, adapter: Path | None, weight_format: str) -> dict[str, Any]:
     """What the export depends on: the input files (name, size, mtime) and the converter versions."""
-
-    def files(path: Path) -> list[list[Any]]:
-        if path.is_file():
-            return [[path.name, path.stat().st_size, path.stat().st_mtime_ns]]
-        found = sorted({file for pattern in WEIGHT_FILES for file in path.glob(pattern)})
-        return [[file.name, file.stat().st_size, file.stat().st_mtime_ns] for file in found]
-
     return {
         "source": str(source.resolve()),
-        "source_files": files(source),
+        "source_files": source_files(source),
         "adapter": str(adapter.resolve()) if adapter else None,
-        "adapter_files": files(adapter) if adapter else [],
+        "adapter_files": source_files(adapter) if adapter else [],
         "weight_format": weight_format,
         "versions": {name: _version(name) for name in ("openvino", "optimum-intel", "transformers", "peft")},
     }

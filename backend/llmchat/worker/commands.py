@@ -52,8 +52,9 @@ def register(subparsers) -> None:
     prepare.set_defaults(handler=run_prepare)
     export = actions.add_parser(
         "export",
-        help="export a model of the registry (or a finished run) for the OpenVINO engine now, instead of on its first "
-        "request (a GGUF OpenVINO reads as it is needs nothing)",
+        help="export a model of the registry (or a finished run) for its engine now, instead of on its first request: "
+        "OpenVINO IR, or for `engine: llama.cpp` a GGUF of an HF folder (a GGUF either engine reads as it is needs "
+        "nothing)",
     )
     export.add_argument(
         "--weight-format",
@@ -166,9 +167,11 @@ def run_export(args: argparse.Namespace) -> int:
         return 2
     from llmchat.models.gguf_convert import readable_gguf
     from llmchat.models.gguf_file import read_gguf_info
+    from llmchat.models.llamacpp_gguf import ensure_gguf
     from llmchat.models.openvino_export import ensure_export
     from llmchat.models.sources import resolve_source
-    from llmchat.models.specs import UnknownModelError
+    from llmchat.models.specs import LLAMA_CPP, UnknownModelError
+    from llmchat.worker.engines.llamacpp_process import find_llama_server
 
     settings = _settings_or_exit(registry, argparse.Namespace(engine=None, api_key=None))
     if settings is None:
@@ -177,10 +180,17 @@ def run_export(args: argparse.Namespace) -> int:
         spec = registry.get(args.model_id)
         base = registry.base_of(spec)
         source, cache = resolve_source(base), registry.models_dir / ".cache"
+        wanted = args.weight_format or spec.weight_format or base.weight_format or settings.weight_format
+        if (spec.engine or settings.engine) == LLAMA_CPP:
+            if source.suffix == ".gguf":
+                print(f"{spec.id} is served by llama.cpp from {source} as it is: nothing to export")
+                return 0
+            gguf = ensure_gguf(source, cache, wanted, find_llama_server(settings.llama_server))
+            print(f"llama.cpp GGUF of {spec.id}: {gguf}")
+            return 0
         if source.suffix == ".gguf" and spec.kind != "lora" and read_gguf_info(source).openvino_builds:
             folder = readable_gguf(source, cache)
         else:
-            wanted = args.weight_format or spec.weight_format or base.weight_format or settings.weight_format
             folder = ensure_export(source, spec.adapter if spec.kind == "lora" else None, cache, wanted)
     except (UnknownModelError, OSError, ValueError) as exc:  # UnservableGGUF is a ValueError
         print(f"llmchat: export failed: {exc}", file=sys.stderr)

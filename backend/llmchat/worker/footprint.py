@@ -1,8 +1,9 @@
 """How much memory an engine takes, estimated from its weight files on disk (for `worker.max_loaded_bytes`), and how
 much the process and its children hold (their RSS, for /health and /metrics).
 
-The estimate is the size of the weights the engine reads: an OpenVINO engine reads its int8 export (before the export
-exists, the source's files stand in: an over-estimate, so the budget errs on the safe side); the transformers engine
+The estimate is the size of the weights the engine reads: an OpenVINO engine reads its int8 export, a llama.cpp
+engine its .gguf or the GGUF made of its HF folder (before a conversion exists, the source's files stand in: an
+over-estimate, so the budget errs on the safe side); the transformers engine
 holds the source's weights in the dtype it loads them in (float32 on a CPU: twice a bf16 checkpoint's size). The KV
 cache and the runtime come on top; a budget should leave room for them.
 """
@@ -44,9 +45,10 @@ def transformers_bytes(source: Path, loaded_dtype: str) -> int:
     return size * wanted // stored if stored and wanted else size
 
 
-def openvino_bytes(export_folder: Path, source: Path) -> int:
-    """The export's weights when it exists, else the source's (an export is never larger than its source)."""
-    return weight_files_bytes(export_folder) or weight_files_bytes(source)
+def converted_bytes(converted: Path, source: Path) -> int:
+    """The weights of what was made of `source` (an OpenVINO export, a llama.cpp GGUF of an HF folder) when it
+    exists, else the source's (a conversion is never larger than its source)."""
+    return weight_files_bytes(converted) or weight_files_bytes(source)
 
 
 def rss_bytes() -> int | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llmchat.models.gguf_file import UnservableGGUF
+from llmchat.models.llamacpp_gguf import gguf_location
 from llmchat.models.loading import cuda_available, placement_for
 from llmchat.models.openvino_export import export_location, suffix
 from llmchat.models.registry import Registry
@@ -113,8 +114,10 @@ class ModelPool:
         kind = self.engine_kind(spec)
         if kind == "openvino":  # one engine per export: the format is part of what it runs
             return ("openvino", source, str(spec.adapter) if spec.kind == "lora" else None, self.weight_format(spec))
-        if kind == LLAMA_CPP:  # one llama-server per .gguf file and context: its slots are sized for it
-            return (LLAMA_CPP, source, spec.context_length or base.context_length)
+        if (
+            kind == LLAMA_CPP
+        ):  # one llama-server per file (a folder's: per GGUF type) and context: slots are sized for it
+            return (LLAMA_CPP, source, spec.context_length or base.context_length, self.weight_format(spec))
         placement = placement_for(base)
         return ("transformers", source, placement.device, str(placement.dtype))
 
@@ -224,7 +227,7 @@ class ModelPool:
         if kind == "transformers":
             return loaders.transformers_engine(base, self.settings)
         if kind == LLAMA_CPP:
-            return loaders.llamacpp_engine(spec, base, self.settings, self.threads)
+            return loaders.llamacpp_engine(spec, base, self.settings, self._cache_dir(), self.threads)
         if self._openvino_scheduler is None:
             from llmchat.worker.engines.openvino import OpenVINOScheduler
 
@@ -239,13 +242,16 @@ class ModelPool:
     def _estimate_bytes(self, spec: ModelSpec, key: tuple) -> int:
         base = self.registry.base_of(spec)
         source = resolve_source(base)
-        if key[0] == LLAMA_CPP:  # llama-server maps the file as it is
-            return footprint.weight_files_bytes(source)
+        if key[0] == LLAMA_CPP:  # llama-server maps the file: the .gguf, or the GGUF made of a folder
+            if source.suffix == ".gguf":
+                return footprint.weight_files_bytes(source)
+            wanted = spec.weight_format or base.weight_format or self.settings.weight_format
+            return footprint.converted_bytes(gguf_location(source, self._cache_dir(), wanted).parent, source)
         if key[0] == "openvino":  # the export when there is one, else the source (a GGUF served as it is)
             adapter = spec.adapter if spec.kind == "lora" else None
             export_format = key[3] if key[3] in WEIGHT_FORMATS else "int8"
             export = export_location(source, adapter, self._cache_dir(), suffix(export_format))
-            return footprint.openvino_bytes(export, source)
+            return footprint.converted_bytes(export, source)
         return footprint.transformers_bytes(source, str(placement_for(base).dtype).removeprefix("torch."))
 
     def _make_room(self, incoming_bytes: int, model_id: str) -> None:

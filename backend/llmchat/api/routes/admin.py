@@ -11,12 +11,11 @@ from flask import Blueprint, jsonify
 
 from llmchat.api.callers import current_caller
 from llmchat.api.errors import ApiError, Refused
-from llmchat.api.model_errors import api_error
 from llmchat.api.routes.usage import row_json, since, usage_days
 from llmchat.api.schemas import validate
 from llmchat.api.services import json_body, services
 from llmchat.api.team_schemas import UserUpdate
-from llmchat.modelclient import WorkerRejected, WorkerUnavailable
+from llmchat.modelclient import WorkerRejected
 from llmchat.store import UserRecord
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
@@ -104,7 +103,5 @@ def model_residency(model_id: str, action: str):
             ) from exc
         if exc.status == 409:
             raise ApiError(409, "model_busy", f"the model server refused: {exc.message}") from exc
-        raise api_error(exc) from exc
-    except WorkerUnavailable as exc:
-        raise api_error(exc) from exc
+        raise
     return jsonify(answer)

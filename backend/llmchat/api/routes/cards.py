@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from llmchat.api import documents
 from llmchat.api.callers import current_caller
-from llmchat.api.model_errors import WORKER_ERRORS, api_error
 from llmchat.api.owned import not_found
 from llmchat.api.routing import ModelInfo
 from llmchat.api.services import services
@@ -79,14 +78,11 @@ def without_paths(value: Any) -> Any:
 @bp.get("/models/<path:model_id>/card")
 def model_card(model_id: str):
     app = services()
-    try:
-        info = app.router.catalog().get(model_id)
-        if info is None:
-            raise not_found("model")
-        endpoint = app.router.pick(info)
-        served = app.router.client.model_card(endpoint, model_id)
-    except WORKER_ERRORS as exc:
-        raise api_error(exc) from exc
+    info = app.router.catalog().get(model_id)
+    if info is None:
+        raise not_found("model")
+    endpoint = app.router.pick(info)
+    served = app.router.client.model_card(endpoint, model_id)
     card = listed_card(info)
     if served is not None:
         try:  # the server's card, checked against what this API documents; a malformed one is not passed on

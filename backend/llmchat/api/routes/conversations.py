@@ -7,7 +7,6 @@ from flask import Blueprint, Response, jsonify, request
 from llmchat.api.blind import draw_pair
 from llmchat.api.errors import ApiError
 from llmchat.api.exports import attachment_header, export_json, export_markdown
-from llmchat.api.model_errors import WORKER_ERRORS, api_error
 from llmchat.api.owned import not_found, owned_conversation
 from llmchat.api.schemas import validate
 from llmchat.api.serializers import conversation_json, conversation_summary
@@ -32,10 +31,7 @@ def create_conversation():
     """An empty conversation; a compare session names its two column models, or has them drawn (blind)."""
     app = services()
     body = validate(app.schemas.create_conversation, json_body())
-    try:
-        models = _compare_models(app, body) if body.kind == "compare" else []
-    except WORKER_ERRORS as exc:
-        raise api_error(exc) from exc
+    models = _compare_models(app, body) if body.kind == "compare" else []
     if body.kind != "compare" and (body.models or body.blind):
         field = "models" if body.models else "blind"
         raise ApiError(

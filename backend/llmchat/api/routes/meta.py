@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from llmchat.api.model_errors import api_error
 from llmchat.api.openapi import openapi_document
 from llmchat.api.schemas import limits_document
 from llmchat.api.services import services
-from llmchat.modelclient import WorkerUnavailable
 
 bp = Blueprint("meta", __name__, url_prefix="/api")
 
@@ -28,10 +26,7 @@ def health():
 
 @bp.get("/models")
 def models():
-    try:
-        catalog = services().router.catalog(fresh=True)  # the UI asks rarely: always ask the servers
-    except WorkerUnavailable as exc:
-        raise api_error(exc) from exc
+    catalog = services().router.catalog(fresh=True)  # the UI asks rarely: always ask the servers
     return jsonify({"models": [info.public() for info in catalog.values()]})
 
 

@@ -20,7 +20,7 @@ from flask import Blueprint, Response, jsonify
 from llmchat.api.callers import current_caller, unauthenticated
 from llmchat.api.errors import ApiError
 from llmchat.api.limits import generation
-from llmchat.api.model_errors import WORKER_ERRORS, api_error, error_event
+from llmchat.api.model_errors import error_event
 from llmchat.api.routing import ModelInfo
 from llmchat.api.schemas import validate
 from llmchat.api.services import Services, json_body, services
@@ -82,10 +82,7 @@ def chat_completions():
 
 
 def _catalog(app: Services) -> dict[str, ModelInfo]:
-    try:
-        return app.router.catalog()
-    except WorkerUnavailable as exc:
-        raise api_error(exc) from exc
+    return app.router.catalog()
 
 
 def _max_tokens(app: Services, info: ModelInfo, body: OpenAIChatRequest) -> int:
@@ -101,10 +98,7 @@ def _max_tokens(app: Services, info: ModelInfo, body: OpenAIChatRequest) -> int:
 def _send(app: Services, info: ModelInfo, call: Callable[[Endpoint], Any]) -> tuple[Endpoint, Any]:
     """`call(endpoint)` through the router (the least busy live server, failover, a busy one asked again); a
     failure is the API's error for it (api/model_errors.py)."""
-    try:
-        return app.router.call(info, call)
-    except WORKER_ERRORS as exc:
-        raise api_error(exc) from exc
+    return app.router.call(info, call)
 
 
 def _answer_text(answer: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Which engine serves a model: the entry's `engine`, else the worker's, where `auto` means transformers on CUDA
 (bf16, exact PEFT adapters) and OpenVINO on CPU (int8/int4, 3-8x faster there); `llama.cpp` (an entry's choice, for
-a GGUF source) is llama.cpp's llama-server on the file as it is. And what weights that engine runs."""
+a GGUF source, or an HF folder it converts once) is llama.cpp's llama-server. And what weights that engine runs."""
 
 from __future__ import annotations
 
@@ -21,14 +21,17 @@ def served_weight_format(spec: ModelSpec, base: ModelSpec, kind: str, worker_def
     (one it reads after a rewrite) or the export's `int8`/`int4`/`fp16` (HF folders, LoRA merges, GGUFs of other
     architectures); None when the weights are not there."""
     from llmchat.models.gguf_file import read_gguf_info
+    from llmchat.models.llamacpp_gguf import gguf_type
     from llmchat.models.openvino_export import export_format
 
     if kind == "transformers":
         return str(placement_for(base).dtype).removeprefix("torch.")
     try:
         source = resolve_source(base)
-        if kind == LLAMA_CPP:
-            return read_gguf_info(source).weight_format
+        if kind == LLAMA_CPP:  # the file, or the GGUF llama.cpp's converter makes of a folder
+            if source.suffix == ".gguf":
+                return read_gguf_info(source).weight_format
+            return f"gguf {gguf_type(source, spec.weight_format or base.weight_format or worker_default)}"
         info = read_gguf_info(source) if source.suffix == ".gguf" else None
         if info is not None and spec.kind != "lora" and info.openvino_builds:
             return info.weight_format if info.openvino_refusal() is None else f"{info.weight_format} -> Q8_0"

@@ -2,7 +2,7 @@
 OpenVINO reads fastest — a .gguf of an architecture GenAI's GGUF reader builds as it is (or its Q8_0 rewrite when
 GenAI cannot read its weight types), else the (cached) export of the entry's weights in its weight format (a GGUF
 of another architecture is converted for it tensor by tensor), with the LoRA adapter merged in for a lora entry —
-or the llama.cpp engine: a llama-server child on the .gguf as it is."""
+or the llama.cpp engine: a llama-server child on the .gguf as it is, or on a GGUF made once of an HF folder."""
 
 from __future__ import annotations
 
@@ -71,21 +71,28 @@ def openvino_engine(
     )
 
 
-def llamacpp_engine(spec: ModelSpec, base: ModelSpec, settings: WorkerSettings, threads: int):
-    """A llama-server child on the entry's .gguf (raises LlamaServerMissing when there is no binary to run)."""
+def llamacpp_engine(spec: ModelSpec, base: ModelSpec, settings: WorkerSettings, cache_dir: Path, threads: int):
+    """A llama-server child on the entry's .gguf, or on the GGUF llama.cpp's converter makes of its HF folder (once;
+    llamacpp_gguf.py). Raises LlamaServerMissing when there is no binary to run."""
+    from llmchat.models.llamacpp_gguf import ensure_gguf
     from llmchat.worker.engines.llamacpp import LlamaCppEngine
     from llmchat.worker.engines.llamacpp_process import LlamaServer, find_llama_server
 
     if spec.kind == "lora":
-        raise ValueError(f"model {spec.id!r}: the llama.cpp engine serves a .gguf as it is, without LoRA adapters")
+        raise ValueError(f"model {spec.id!r}: the llama.cpp engine serves a model as it is, without LoRA adapters")
     binary = find_llama_server(settings.llama_server)
     source = resolve_source(base)
-    if source.suffix != ".gguf":
-        raise ValueError(f"model {spec.id!r}: the llama.cpp engine serves .gguf files, not {source}")
-    tokenizer, context, _eos_ids = _gguf_tokenizer(source)
+    if source.suffix == ".gguf":
+        gguf = source
+        tokenizer, context, _eos_ids = _gguf_tokenizer(source)
+    else:  # the folder's own tokenizer and chat template, as the other engines use them
+        wanted = spec.weight_format or base.weight_format or settings.weight_format
+        gguf = ensure_gguf(source, cache_dir, wanted, binary)
+        tokenizer = load_tokenizer(source)
+        context = _config_context_length(source)
     context = spec.context_length or base.context_length or context
-    server = LlamaServer(binary, source, parallel=settings.max_batch_size, context_length=context, threads=threads)
-    log.info("%s: llama-server (pid %d, %s) reads %s", spec.id, server.pid, server.url, source)
+    server = LlamaServer(binary, gguf, parallel=settings.max_batch_size, context_length=context, threads=threads)
+    log.info("%s: llama-server (pid %d, %s) reads %s", spec.id, server.pid, server.url, gguf)
     return LlamaCppEngine(
         spec.id, server, tokenizer, context, max_batch_size=settings.max_batch_size, max_queue=settings.max_queue
     )
