@@ -89,8 +89,9 @@ bench-engine: setup model
 bench-real: setup
 	$(PY) bench/real_shapes.py --shape 1b $(if $(wildcard var/llama.cpp/bin/llama-server),--llama-server var/llama.cpp/bin/llama-server) $(BENCH_ARGS)
 
-# llama.cpp's llama-server compiled for this CPU into var/llama.cpp/bin/: the binary of models on `engine: llama.cpp`
-# and of bench-real's llama.cpp rows; never part of `make run`. ~5 minutes on 2 cores, a no-op once built (README
+# llama.cpp's llama-server and llama-quantize compiled for this CPU into var/llama.cpp/bin/, its HF-to-GGUF converter
+# in var/llama.cpp/convert/: what models on `engine: llama.cpp` run and bench-real's llama.cpp rows; never part of
+# `make run`. ~6.5 minutes on 2 cores, a no-op once built (README
 # "Your own model")
 llama-server: setup
 	deploy/llama.cpp/build.sh

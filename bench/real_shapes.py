@@ -1,14 +1,16 @@
-"""Speed and memory at a real model size: the llmchat worker (OpenVINO int4 and int8 exports, GGUFs read as they
-are) beside llama.cpp on the same GGUF and plain HF `generate`, as ratios against llama.cpp Q4_0 from the same run.
+"""Speed and memory at a real model size: the llmchat worker (OpenVINO int4 and int8 exports, a GGUF read as it is,
+the llama.cpp engine on the GGUF and on the HF folder) beside llama.cpp on the same GGUF and plain HF `generate`, as
+ratios against llama.cpp Q4_0 from the same run.
 
 Run:  make bench-real   (or .venv/bin/python bench/real_shapes.py --shape 1b [--llama-server PATH]
       [--llama-cpp-python VENV/bin/python] [--threads 2])
 `--shape 1b` is a Llama shape of 1.07B parameters (hidden 2048, intermediate 8192, 16 layers, 32/8 heads, SmolLM2's
 vocabulary of 49152, tied embeddings), `3b` one of 3.2B (hidden 3072, 28 layers, 24/8 heads), `tiny` a 3M one that
 only proves the script works. Random weights in bf16, made once under --work (default bench/results/work/), with
-pure Q4_0 and Q8_0 GGUFs (backend/llmchat/models/gguf_writer.py). Each OpenVINO export is made first by `llmchat models
-export` under /usr/bin/time -v (its peak memory). Then every server is started and held up at once (an idle one uses
-no CPU) and measured in --rounds interleaved rounds: one stream of 128 tokens after a 508-token prompt on each in turn
+pure Q4_0 and Q8_0 GGUFs (backend/llmchat/models/gguf_writer.py). Each OpenVINO export, and the Q4_0 GGUF llama.cpp's
+converter makes of the folder, is made first by `llmchat models export` under /usr/bin/time -v (its peak memory).
+Then every server is started and held up at once (an idle one uses no CPU) and measured in --rounds interleaved
+rounds: one stream of 128 tokens after a 508-token prompt on each in turn
 (EOS ignored; decode tok/s and time to first token), then 8 concurrent streams of ~50-token prompts and 64 tokens
 each on each in turn (total tok/s), the order reversed every other round. Rows are medians over the rounds; ratios
 are the medians of ratios taken inside one round, since this host drifts by up to 30 % over minutes and passes run
@@ -133,7 +135,7 @@ def peak_rss_with_children_mb(pid: int) -> float:
 def serve_worker(stack: ExitStack, work: Path, name: str, entry: dict, args, env: dict | None = None) -> Served:
     """The llmchat worker serving one entry, its export made and measured first (when it has one)."""
     config = write_config(work / f"{name}.yaml", [{"id": name, "kind": "base", **entry}], args.threads)
-    fresh = entry.get("weight_format") and not _export_exists(Path(entry["source"]), entry["weight_format"])
+    fresh = entry.get("weight_format") and not _export_exists(entry, work / "models")
     # an export left by an earlier run is reused: timing `models export` then would only time finding it
     export = measured_export(config, name, work / "models") if fresh else None
     worker = stack.enter_context(start_worker(config, models_dir=work / "models", timeout=1800, env=env))
@@ -145,9 +147,14 @@ def serve_worker(stack: ExitStack, work: Path, name: str, entry: dict, args, env
     return Served(worker.url, name, worker.process.pid, extra)
 
 
-def _export_exists(source: Path, weight_format: str) -> bool:
+def _export_exists(entry: dict, models_dir: Path) -> bool:
+    """Whether the entry's OpenVINO export (or, on engine llama.cpp, the GGUF converted from its folder) is there."""
+    from llmchat.models.llamacpp_gguf import gguf_location
     from llmchat.models.openvino_export import suffix
 
+    source, weight_format = Path(entry["source"]), entry["weight_format"]
+    if entry.get("engine") == "llama.cpp":
+        return gguf_location(source, models_dir / ".cache", weight_format).is_file()
     return (source.parent / f"{source.name}{suffix(weight_format)}" / "openvino_model.xml").is_file()
 
 
@@ -182,7 +189,7 @@ def run(args) -> dict:
     workers = {  # label: (model id, models.yaml entry)
         "llmchat worker, OpenVINO int4 sym export": ("int4", {"source": str(folder), "weight_format": "int4"}),
         "llmchat worker, OpenVINO int8 export": ("int8", {"source": str(folder), "weight_format": "int8"}),
-        **{f"llmchat worker, GGUF {q} read directly": (f"gguf-{q.lower()}", {"source": str(ggufs[q])}) for q in QUANTS},
+        "llmchat worker, GGUF Q4_0 read directly": ("gguf-q4_0", {"source": str(ggufs["Q4_0"])}),
     }
     servers: dict[str, Served] = {}
     with ExitStack() as stack:
@@ -203,6 +210,12 @@ def run(args) -> dict:
             entry = {"source": str(ggufs["Q4_0"]), "engine": "llama.cpp", "context_length": SLOT_CONTEXT}
             env = {"LLMCHAT_LLAMA_SERVER": llama.program}
             servers[engine_label] = serve_worker(stack, work, "llamacpp-q4_0", entry, args, env)
+            # the HF folder itself: llama.cpp's converter and llama-quantize make its Q4_0 GGUF (timed like an export)
+            label = "llmchat worker, engine llama.cpp, HF folder -> Q4_0"
+            if Path(llama.program).with_name("llama-quantize").is_file():
+                entry = {"source": str(folder), "engine": "llama.cpp", "weight_format": "int4"}
+                entry["context_length"] = SLOT_CONTEXT  # the same slots as the rows above (the folder says 4096)
+                servers[label] = serve_worker(stack, work, "llamacpp-folder", entry, args, env)
         interleaved(servers, prompt, args)
         base = servers.get(base_label)
         rows = {label: summary(served, base) for label, served in servers.items()}
