@@ -8,6 +8,12 @@ export async function votes({ page, step, h, shared }) {
   const column = (side) => page.locator(`[data-testid="compare-${side}"]`)
   const ids = () => shared.models.map((m) => m.id)
   const voteButton = (winner) => page.locator(`[data-testid="vote-${winner}"]`)
+  // the web app renders the vote after its answer arrives (a tick later): read the button once it has settled
+  const pressed = async (winner, value) => {
+    await page.waitForFunction(([w, v]) => document.querySelector(`[data-testid="vote-${w}"]`)?.getAttribute('aria-pressed') === v,
+      [winner, value], { timeout: 5000 }).catch(() => {})
+    return (await voteButton(winner).getAttribute('aria-pressed')) === value
+  }
 
   async function sendCompare(text) {
     // watch the vote buttons while the replies stream: disabled while waiting, never enabled early
@@ -47,14 +53,14 @@ export async function votes({ page, step, h, shared }) {
     let answer = voted()
     await voteButton('left').click()
     assert((await answer).status() === 201, 'the first vote is created (201)')
-    assert((await voteButton('left').getAttribute('aria-pressed')) === 'true', 'A is better pressed')
+    assert(await pressed('left', 'true'), 'A is better pressed')
     assert((await page.locator('[data-testid="vote-status"]').innerText()).startsWith('Your vote: A is better.'), 'the vote is confirmed')
     answer = voted()
     await voteButton('tie').click()
     const second = await answer
     assert(second.status() === 200, `voting again replaces the vote (200, got ${second.status()})`)
-    assert((await voteButton('tie').getAttribute('aria-pressed')) === 'true', 'Tie pressed')
-    assert((await voteButton('left').getAttribute('aria-pressed')) === 'false', 'A is better no longer')
+    assert(await pressed('tie', 'true'), 'Tie pressed')
+    assert(await pressed('left', 'false'), 'A is better no longer')
     const board = JSON.parse((await h.api('/api/leaderboard')).body)
     assert(board.votes === 1, `one vote counted, not two (${board.votes})`)
     await page.reload()
