@@ -98,30 +98,23 @@ def interleaved(servers: dict[str, Served], prompt: str, args) -> None:
 
 def summary(served: Served, base: Served | None) -> dict:
     """Medians over the rounds, and the medians of the same-round ratios against `base` (llama.cpp Q4_0)."""
-    row = {
-        "single_tok_s": median(r["decode_tok_s"] for r in served.singles),
-        "ttft_s": median(r["ttft"] for r in served.singles),
-        "streams_tok_s": median(r["tok_s"] for r in served.streams),
-        "peak_rss_mb": peak_rss_with_children_mb(served.pid),
-        "rounds": {
-            "single_tok_s": [r["decode_tok_s"] for r in served.singles],
-            "ttft_s": [r["ttft"] for r in served.singles],
-            "streams_tok_s": [r["tok_s"] for r in served.streams],
-        },
-        **served.extra,
-    }
+    rounds = per_round(served)
+    row = {name: median(values) for name, values in rounds.items()}
+    row |= {"peak_rss_mb": peak_rss_with_children_mb(served.pid), "rounds": rounds, **served.extra}
     if base is not None:
-        pairs = {
-            "single_tok_s": zip(served.singles, base.singles),
-            "ttft_s": zip(served.singles, base.singles),
-            "streams_tok_s": zip(served.streams, base.streams),
-        }
-        keys = {"single_tok_s": "decode_tok_s", "ttft_s": "ttft", "streams_tok_s": "tok_s"}
-        row["ratios"] = {
-            name: median(mine[keys[name]] / theirs[keys[name]] for mine, theirs in pair) for name, pair in pairs.items()
-        }
+        theirs = per_round(base)
+        row["ratios"] = {name: median(m / t for m, t in zip(mine, theirs[name])) for name, mine in rounds.items()}
         row["ratios"]["peak_rss_mb"] = row["peak_rss_mb"] / peak_rss_with_children_mb(base.pid)
     return row
+
+
+def per_round(served: Served) -> dict[str, list[float]]:
+    """Each round's one-stream decode speed and first-token time, and its 8-stream total."""
+    return {
+        "single_tok_s": [r["decode_tok_s"] for r in served.singles],
+        "ttft_s": [r["ttft"] for r in served.singles],
+        "streams_tok_s": [r["tok_s"] for r in served.streams],
+    }
 
 
 def peak_rss_with_children_mb(pid: int) -> float:

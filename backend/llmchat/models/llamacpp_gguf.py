@@ -55,7 +55,10 @@ def gguf_type(source: Path, weight_format: str) -> str:
 
 def gguf_location(source: Path, cache_dir: Path, weight_format: str) -> Path:
     """Where the GGUF of `source` in `weight_format` is (or will be)."""
-    kind = gguf_type(source, weight_format)
+    return _location(source, cache_dir, gguf_type(source, weight_format))
+
+
+def _location(source: Path, cache_dir: Path, kind: str) -> Path:
     return export_location(source, None, cache_dir, f".llama.cpp-{kind}", "llama.cpp") / MODEL_FILE
 
 
@@ -63,7 +66,7 @@ def ensure_gguf(source: Path, cache_dir: Path, weight_format: str, llama_server:
     """The GGUF of the HF folder `source` in `weight_format`, converting now unless a current one exists (minutes for
     a large model). Safe when several processes ask at once: one converts, the others wait."""
     kind = gguf_type(source, weight_format)
-    target = gguf_location(source, cache_dir, weight_format)
+    target = _location(source, cache_dir, kind)
     folder = target.parent
     if _is_current(folder, source, kind, llama_server):
         return target
@@ -92,22 +95,14 @@ def converter_tools(llama_server: Path) -> tuple[Path, Path]:
 
 
 def _convert(source: Path, target: Path, kind: str, converter: Path, quantize: Path, scratch: Path) -> None:
-    if kind in CONVERTED_DIRECTLY:
-        _run(
-            [
-                sys.executable,
-                str(converter),
-                str(source),
-                "--outtype",
-                CONVERTED_DIRECTLY[kind],
-                "--outfile",
-                str(target),
-            ]
-        )
-        return
-    full = scratch / "bf16.gguf"  # 2 bytes a parameter on disk for a moment, never in memory
-    _run([sys.executable, str(converter), str(source), "--outtype", "bf16", "--outfile", str(full)])
-    _run([str(quantize), str(full), str(target), kind, str(os.cpu_count() or 1)])
+    """Q8_0 and F16 straight from the converter; Q4_0 through a bf16 file (2 bytes a parameter on disk for a moment,
+    never in memory) that llama-quantize reads."""
+    direct = kind in CONVERTED_DIRECTLY
+    written = target if direct else scratch / "bf16.gguf"
+    outtype = CONVERTED_DIRECTLY[kind] if direct else "bf16"
+    _run([sys.executable, str(converter), str(source), "--outtype", outtype, "--outfile", str(written)])
+    if not direct:
+        _run([str(quantize), str(written), str(target), kind, str(os.cpu_count() or 1)])
 
 
 def _run(command: list[str]) -> None:

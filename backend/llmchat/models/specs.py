@@ -69,6 +69,10 @@ class ModelSpec:
     def base_model(self) -> str | None:
         return self.base if self.kind == "lora" else None
 
+    def wanted_weight_format(self, base: ModelSpec, worker_default: str) -> str:
+        """The weight format this entry asks for: its own, else its base's (a lora entry), else the worker's."""
+        return self.weight_format or base.weight_format or worker_default
+
 
 def spec_summary(spec: ModelSpec, context_length: int | None, engine: str | None, weight_format: str | None) -> dict:
     """The /v1/models row for a spec; `engine` is the engine that serves it (or would, once loaded) and

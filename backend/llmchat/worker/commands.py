@@ -180,7 +180,7 @@ def run_export(args: argparse.Namespace) -> int:
         spec = registry.get(args.model_id)
         base = registry.base_of(spec)
         source, cache = resolve_source(base), registry.models_dir / ".cache"
-        wanted = args.weight_format or spec.weight_format or base.weight_format or settings.weight_format
+        wanted = args.weight_format or spec.wanted_weight_format(base, settings.weight_format)
         if (spec.engine or settings.engine) == LLAMA_CPP:
             if source.suffix == ".gguf":
                 print(f"{spec.id} is served by llama.cpp from {source} as it is: nothing to export")

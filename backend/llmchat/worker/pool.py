@@ -114,9 +114,8 @@ class ModelPool:
         kind = self.engine_kind(spec)
         if kind == "openvino":  # one engine per export: the format is part of what it runs
             return ("openvino", source, str(spec.adapter) if spec.kind == "lora" else None, self.weight_format(spec))
-        if (
-            kind == LLAMA_CPP
-        ):  # one llama-server per file (a folder's: per GGUF type) and context: slots are sized for it
+        if kind == LLAMA_CPP:
+            # one llama-server per file (a folder's: per GGUF type) and context: its slots are sized for it
             return (LLAMA_CPP, source, spec.context_length or base.context_length, self.weight_format(spec))
         placement = placement_for(base)
         return ("transformers", source, placement.device, str(placement.dtype))
@@ -245,7 +244,7 @@ class ModelPool:
         if key[0] == LLAMA_CPP:  # llama-server maps the file: the .gguf, or the GGUF made of a folder
             if source.suffix == ".gguf":
                 return footprint.weight_files_bytes(source)
-            wanted = spec.weight_format or base.weight_format or self.settings.weight_format
+            wanted = spec.wanted_weight_format(base, self.settings.weight_format)
             return footprint.converted_bytes(gguf_location(source, self._cache_dir(), wanted).parent, source)
         if key[0] == "openvino":  # the export when there is one, else the source (a GGUF served as it is)
             adapter = spec.adapter if spec.kind == "lora" else None

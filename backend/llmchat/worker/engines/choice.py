@@ -31,10 +31,10 @@ def served_weight_format(spec: ModelSpec, base: ModelSpec, kind: str, worker_def
         if kind == LLAMA_CPP:  # the file, or the GGUF llama.cpp's converter makes of a folder
             if source.suffix == ".gguf":
                 return read_gguf_info(source).weight_format
-            return f"gguf {gguf_type(source, spec.weight_format or base.weight_format or worker_default)}"
+            return f"gguf {gguf_type(source, spec.wanted_weight_format(base, worker_default))}"
         info = read_gguf_info(source) if source.suffix == ".gguf" else None
         if info is not None and spec.kind != "lora" and info.openvino_builds:
             return info.weight_format if info.openvino_refusal() is None else f"{info.weight_format} -> Q8_0"
-        return export_format(source, spec.weight_format or base.weight_format or worker_default)
+        return export_format(source, spec.wanted_weight_format(base, worker_default))
     except (OSError, ValueError):
         return None

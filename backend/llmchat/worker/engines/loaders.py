@@ -51,8 +51,7 @@ def openvino_engine(
         model_path, tokenizer, context, eos_ids = _gguf_model(source, cache_dir)
     else:
         adapter = spec.adapter if spec.kind == "lora" else None
-        wanted = spec.weight_format or base.weight_format or settings.weight_format
-        model_path = ensure_export(source, adapter, cache_dir, wanted)
+        model_path = ensure_export(source, adapter, cache_dir, spec.wanted_weight_format(base, settings.weight_format))
         tokenizer = load_tokenizer(model_path)
         context = _config_context_length(model_path)
         eos_ids = _eos_ids(model_path, tokenizer)
@@ -86,8 +85,7 @@ def llamacpp_engine(spec: ModelSpec, base: ModelSpec, settings: WorkerSettings, 
         gguf = source
         tokenizer, context, _eos_ids = _gguf_tokenizer(source)
     else:  # the folder's own tokenizer and chat template, as the other engines use them
-        wanted = spec.weight_format or base.weight_format or settings.weight_format
-        gguf = ensure_gguf(source, cache_dir, wanted, binary)
+        gguf = ensure_gguf(source, cache_dir, spec.wanted_weight_format(base, settings.weight_format), binary)
         tokenizer = load_tokenizer(source)
         context = _config_context_length(source)
     context = spec.context_length or base.context_length or context
